@@ -1,0 +1,52 @@
+/**
+ * The one CLI: `agent-canary synth | validate | canary ... | gate`.
+ *
+ * Each sub-command lives beside its part (`src/<part>/command.ts`) and exports
+ * `run(argv: string[]): Promise<number>` returning the process exit code. This file only
+ * dispatches, so parts never edit each other's code to add flags.
+ */
+import { pathToFileURL } from 'node:url';
+
+interface Command {
+  readonly summary: string;
+  readonly load: () => Promise<{ run(argv: string[]): Promise<number> }>;
+}
+
+const commands: Record<string, Command> = {
+  synth: { summary: 'synthesize fleet/ into dist/ (or into a GitOps repository with --repo)', load: () => import('./synth/command.js') },
+  validate: { summary: 'check manifests against schemas and rollout policies; --base REF for pull requests', load: () => import('./validate/command.js') },
+  canary: { summary: 'start | status | weight | promote | rollback <namespace>/<agent> as Git commits', load: () => import('./gitops/command.js') },
+  gate: { summary: 'serve the Flagger quality-gate webhook (and the canary HTTP API with --repo)', load: () => import('./gate/command.js') },
+};
+
+export function usage(): string {
+  const lines = ['usage: agent-canary <command> [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  lines.push('', "run 'agent-canary <command> --help' for the options of one command");
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`agent-canary: unknown command '${name}'; allowed: ${Object.keys(commands).join(', ')}\n\n${usage()}`);
+    return 2;
+  }
+  const mod = await command.load();
+  return mod.run(rest);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (err: unknown) => {
+      console.error(`agent-canary: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 2;
+    },
+  );
+}

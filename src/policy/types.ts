@@ -1,0 +1,91 @@
+/**
+ * Rollout policies: `policies/<name>.yaml`, validated by their own schema
+ * (`src/policy/schema.ts`). A policy is the release plan that the generator turns into a Flagger
+ * analysis (progressive mode) and that the validator and the GitOps operations enforce on manual
+ * weight changes. Durations are Flagger durations: seconds or minutes only (`30s`, `5m`).
+ */
+
+/** One canary step: the weight and how long it holds before the next step may start. */
+export interface PolicyStep {
+  /** Canary weight in percent, 1..99; steps are strictly increasing. */
+  readonly weight: number;
+  /** How long the step holds before the next one, e.g. `5m`. */
+  readonly hold: string;
+}
+
+export interface Bound {
+  readonly min?: number;
+  readonly max?: number;
+}
+
+export type GateMode = 'strict' | 'recif';
+export type OnUnavailable = 'approve' | 'reject';
+
+/** A per-metric quality threshold the gate applies to MLflow evaluation scores. */
+export interface GateMetric {
+  /** MLflow metric key, e.g. `safety/mean` or `answer_relevance/v1/mean`. */
+  readonly key: string;
+  /** `higher` (>= threshold passes) or `lower` (<= threshold passes). @default 'higher' */
+  readonly direction?: 'higher' | 'lower';
+  readonly threshold: number;
+}
+
+export interface GateSettings {
+  /** @default 'strict' */
+  readonly mode: GateMode;
+  /** Score that passes: the mean in `recif` mode, the default per-metric threshold in `strict` mode. @default 0.6 */
+  readonly passThreshold: number;
+  /** Per-metric thresholds (strict mode); empty means every metric must reach `passThreshold`. */
+  readonly metrics: readonly GateMetric[];
+  /** Largest allowed drop of a canary metric below the stable one (strict mode). @default 0.05 */
+  readonly maxRegression: number;
+  /** Fewest evaluated samples a canary run must report (strict mode). @default 20 */
+  readonly minSamples: number;
+  /** What to answer when MLflow cannot be read. @default 'reject' */
+  readonly onUnavailable: OnUnavailable;
+  /** MLflow run tag that carries the agent version (Corail logs `RECIF_AGENT_VERSION` there). @default 'recif.agent_version' */
+  readonly versionTag: string;
+  /** Experiment name template; `{name}` and `{namespace}` are replaced. @default 'recif/agents/{name}' */
+  readonly experiment: string;
+  /** How long a verdict is cached per revision. @default '60s' */
+  readonly cacheTtl: string;
+  /** Webhook timeout, below the analysis interval and Flagger's 10 s default. @default '8s' */
+  readonly timeout: string;
+}
+
+export interface PolicySpec {
+  /** Manual weights and the progressive plan, in order; after the last step comes promotion (100). */
+  readonly steps: readonly PolicyStep[];
+  readonly analysis: {
+    /** Flagger analysis interval. @default '1m' */
+    readonly interval: string;
+    /** Failed checks before rollback. @default 3 */
+    readonly threshold: number;
+  };
+  /** Promotion gates: a canary below these does not advance. */
+  readonly metrics: {
+    /** Percent of non-5xx requests. */
+    readonly successRate: Bound;
+    /** p99 latency in milliseconds. */
+    readonly latencyP99: Bound;
+  };
+  /** Abort bounds: a canary beyond these is rolled back. */
+  readonly abort: {
+    readonly successRate: Bound;
+    /** Percent of 5xx requests. */
+    readonly errorRate: Bound;
+    readonly latencyP99: Bound;
+  };
+  readonly gate: GateSettings;
+  /** Webhook URL of the quality gate service. @default 'http://agent-canary-gate.agent-canary-system/api/v1/webhooks/flagger' */
+  readonly gateUrl: string;
+  /** Prometheus address used by MetricTemplates. @default 'http://prometheus.istio-system:9090' */
+  readonly prometheus: string;
+}
+
+export interface Policy {
+  readonly apiVersion: 'agent-canary.dev/v1alpha1';
+  readonly kind: 'RolloutPolicy';
+  readonly metadata: { readonly name: string };
+  readonly spec: PolicySpec;
+}
