@@ -106,4 +106,15 @@ export interface FleetAgent {
   /** The Agent resource exactly as it will be emitted (no `rollout` key). */
   readonly agent: AgentResource;
   readonly rollout: RolloutSettings;
+  /** Problems that do not stop synthesis but deserve a look (e.g. an enabled canary with weight 0). @default [] */
+  readonly warnings?: readonly FleetWarningInfo[];
+}
+
+/** A non-fatal finding about a fleet file, located like a FleetError. */
+export interface FleetWarningInfo {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly field: string;
+  readonly message: string;
 }

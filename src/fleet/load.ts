@@ -1,0 +1,254 @@
+/**
+ * Loading fleet files: `<root>/<namespace>/<agent>.yaml` -> `FleetAgent`.
+ *
+ * Pipeline per file (modelled on kubeconform and the changesets config checks): parse one YAML
+ * document keeping line numbers -> named pre-checks that a schema would word badly (both rollout
+ * modes) -> JSON schema (ajv, `schema.ts`) -> rules over the whole file (`rules.ts`) -> the Agent
+ * resource rebuilt in a fixed key order, without the `rollout` key.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { LocatedError, parseSingleMapping, schemaErrors, type Location, type ProblemDetails, type YamlSource } from '../errors.js';
+import { fleetRules } from './rules.js';
+import { fleetFileSchema } from './schema.js';
+import { rememberSource } from './source.js';
+import { toAgentResource, toRolloutSettings } from './normalize.js';
+import type { FleetAgent, FleetWarningInfo } from './types.js';
+
+/** A fleet file that cannot be used. `file` is relative to the fleet root; `field` is a path like `spec.canary.weight`. */
+export class FleetError extends LocatedError {}
+
+/** A finding that does not stop synthesis (reported by the validator, printed by `synth`). */
+export class FleetWarning extends LocatedError implements FleetWarningInfo {}
+
+/** Everything known about one fleet file: the agent when it is usable, and every finding. */
+export interface FleetFileCheck {
+  readonly file: string;
+  readonly agent?: FleetAgent;
+  /** Every error found, in file order (the first is what `parseFleetFile` throws). */
+  readonly errors: readonly FleetError[];
+  readonly warnings: readonly FleetWarning[];
+}
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+ajv.addKeyword({ keyword: 'x-allowed', schemaType: 'string' });
+ajv.addKeyword({ keyword: 'x-fix', schemaType: 'string' });
+ajv.addKeyword({ keyword: 'x-problem', schemaType: 'string' });
+const validateFile = ajv.compile(fleetFileSchema);
+
+const FLEET_EXT = /\.ya?ml$/;
+
+/** Checks one fleet file's text and collects every error and warning instead of throwing. */
+export function checkFleetFile(relFile: string, text: string): FleetFileCheck {
+  const file = relFile.split('\\').join('/');
+  let parsed: { source: YamlSource; data: Record<string, unknown> };
+  try {
+    parsed = parseSingleMapping(file, text, FleetError, 'Agent resource');
+  } catch (err) {
+    if (err instanceof FleetError) return { file, errors: [err], warnings: [] };
+    throw err;
+  }
+  const { source, data } = parsed;
+
+  const early = bothModesInMode(source, data);
+  if (early) return { file, errors: [early], warnings: [] };
+
+  if (!validateFile(data)) {
+    const errors = schemaErrors(source, (validateFile.errors ?? []) as ErrorObject[], FleetError);
+    return { file, errors, warnings: [] };
+  }
+
+  const errors: FleetError[] = [];
+  const warnings: FleetWarning[] = [];
+  const ctx = {
+    file,
+    data,
+    source,
+    error: (segments: readonly (string | number)[], d: Omit<ProblemDetails, 'field'> & { field?: string }) =>
+      errors.push(source.error(FleetError, segments, d)),
+    warn: (segments: readonly (string | number)[], d: Omit<ProblemDetails, 'field'> & { field?: string }) =>
+      warnings.push(source.error(FleetWarning, segments, d)),
+  };
+  for (const rule of fleetRules) rule(ctx);
+  errors.sort(byPosition);
+  warnings.sort(byPosition);
+  if (errors.length > 0) return { file, errors, warnings };
+
+  const agentResource = toAgentResource(data);
+  const fleetAgent: FleetAgent = {
+    id: `${agentResource.metadata.namespace}/${agentResource.metadata.name}`,
+    file,
+    agent: agentResource,
+    rollout: toRolloutSettings(data['rollout']),
+    warnings: warnings.map(toWarningInfo),
+  };
+  rememberSource(fleetAgent, source);
+  return { file, agent: fleetAgent, errors, warnings };
+}
+
+/** Parses and validates one fleet file; throws the first `FleetError` (in file order). */
+export function parseFleetFile(relFile: string, text: string): FleetAgent {
+  const result = checkFleetFile(relFile, text);
+  if (result.errors[0]) throw result.errors[0];
+  return result.agent!;
+}
+
+/** Reads `<root>/<relFile>` and parses it; errors name `relFile`. */
+export function loadAgentFile(root: string, relFile: string): FleetAgent {
+  return parseFleetFile(relFile, readFleetText(root, relFile));
+}
+
+/**
+ * Every fleet file below `root` (relative paths, `/` separators, sorted). A YAML file outside a
+ * `<namespace>/` folder, or nested deeper, is an error: it would otherwise be silently skipped.
+ */
+export function listFleetFiles(root: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(root).sort();
+  } catch (err) {
+    throw new FleetError(
+      { file: root, line: 0, column: 0 },
+      {
+        field: '',
+        problem: `cannot read the fleet folder: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        value: root,
+        allowed: 'a folder holding <namespace>/<agent>.yaml files',
+        fix: 'pass the path of the fleet folder (e.g. fleet)',
+      },
+    );
+  }
+  const files: string[] = [];
+  for (const ns of entries) {
+    if (ns.startsWith('.')) continue;
+    const nsPath = join(root, ns);
+    if (!statSync(nsPath).isDirectory()) {
+      if (FLEET_EXT.test(ns)) throw misplaced(ns);
+      continue;
+    }
+    for (const name of readdirSync(nsPath).sort()) {
+      if (name.startsWith('.')) continue;
+      const rel = posix.join(ns, name);
+      if (statSync(join(nsPath, name)).isDirectory()) {
+        if (containsYaml(join(nsPath, name))) throw misplaced(`${rel}/`);
+        continue;
+      }
+      if (FLEET_EXT.test(name)) files.push(rel);
+    }
+  }
+  return files;
+}
+
+/** Like `loadFleet`, but collects the findings of every file instead of throwing the first one. */
+export function checkFleet(root: string): { agents: FleetAgent[]; errors: FleetError[]; warnings: FleetWarning[] } {
+  const agents: FleetAgent[] = [];
+  const errors: FleetError[] = [];
+  const warnings: FleetWarning[] = [];
+  const byId = new Map<string, FleetAgent>();
+  for (const rel of listFleetFiles(root)) {
+    const result = checkFleetFile(rel, readFleetText(root, rel));
+    errors.push(...result.errors);
+    warnings.push(...result.warnings);
+    const agent = result.agent;
+    if (!agent) continue;
+    const other = byId.get(agent.id);
+    if (other) {
+      errors.push(duplicateId(agent, other));
+      continue;
+    }
+    byId.set(agent.id, agent);
+    agents.push(agent);
+  }
+  agents.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { agents, errors, warnings };
+}
+
+/** Loads every agent of the fleet, sorted by id; throws the first `FleetError`. */
+export function loadFleet(root: string): FleetAgent[] {
+  const { agents, errors } = checkFleet(root);
+  if (errors[0]) throw errors[0];
+  return agents;
+}
+
+function readFleetText(root: string, relFile: string): string {
+  try {
+    return readFileSync(join(root, relFile), 'utf8');
+  } catch (err) {
+    throw new FleetError(
+      { file: relFile, line: 0, column: 0 },
+      {
+        field: '',
+        problem: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        value: relFile,
+        allowed: 'a readable <namespace>/<agent>.yaml below the fleet root',
+        fix: 'check the path and the file permissions',
+      },
+    );
+  }
+}
+
+function containsYaml(dir: string): boolean {
+  return readdirSync(dir, { recursive: true }).some((n) => FLEET_EXT.test(String(n)));
+}
+
+function misplaced(rel: string): FleetError {
+  return new FleetError(
+    { file: rel, line: 0, column: 0 },
+    {
+      field: '',
+      problem: 'fleet files sit exactly one folder deep: <namespace>/<agent>.yaml',
+      value: rel,
+      allowed: '<namespace>/<agent>.yaml',
+      fix: 'move the file into the folder named after its namespace',
+    },
+  );
+}
+
+function duplicateId(agent: FleetAgent, other: FleetAgent): FleetError {
+  const loc: Location = { file: agent.file, line: 1, column: 1 };
+  return new FleetError(loc, {
+    field: 'metadata.name',
+    problem: `agent ${agent.id} is defined twice, in ${other.file} and in ${agent.file}`,
+    value: agent.id,
+    allowed: 'one file per agent id (<namespace>/<name>)',
+    fix: `keep one of ${other.file} and ${agent.file} and delete the other`,
+  });
+}
+
+/**
+ * `mode: [manual, progressive]` (or any list/mapping) asks for both modes at once. Checked before
+ * the schema so the user gets the reason, not "must be string".
+ */
+function bothModesInMode(source: YamlSource, data: Record<string, unknown>): FleetError | undefined {
+  const rollout = data['rollout'];
+  if (!rollout || typeof rollout !== 'object' || Array.isArray(rollout)) return undefined;
+  const r = rollout as Record<string, unknown>;
+  const mode = r['mode'];
+  const modeKeys = ['manual', 'progressive'].filter((k) => k in r);
+  if (Array.isArray(mode) || (mode !== null && typeof mode === 'object')) {
+    return source.error(FleetError, ['rollout', 'mode'], {
+      problem: 'both rollout modes on one agent: an agent has exactly one mode (manual and progressive objects share names and collide)',
+      value: mode,
+      allowed: 'manual | progressive',
+      fix: 'pick one mode: manual (Git owns the weight) or progressive (Flagger owns the weight); split the agent if you need both',
+    });
+  }
+  if (modeKeys.length > 0) {
+    return source.error(FleetError, ['rollout', modeKeys[0]!], {
+      problem: 'both rollout modes on one agent: modes are chosen with `mode:`, not with per-mode blocks',
+      value: modeKeys,
+      allowed: 'mode: manual | progressive',
+      fix: `replace the \`${modeKeys.join('`/`')}\` block(s) with \`mode: <one mode>\``,
+    });
+  }
+  return undefined;
+}
+
+function byPosition(a: LocatedError, b: LocatedError): number {
+  return a.line - b.line || a.column - b.column;
+}
+
+function toWarningInfo(w: FleetWarning): FleetWarningInfo {
+  return { file: w.file, line: w.line, column: w.column, field: w.field, message: w.message };
+}
