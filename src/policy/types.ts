@@ -51,6 +51,8 @@ export interface GateSettings {
   readonly cacheTtl: string;
   /** Webhook timeout, below the analysis interval and Flagger's 10 s default. @default '8s' */
   readonly timeout: string;
+  /** Optional shared token sent in the webhook metadata (`token`); omitted when unset. */
+  readonly token?: string;
 }
 
 export interface PolicySpec {

@@ -1,0 +1,68 @@
+/**
+ * Defaults of every policy field (the `@default`s of `types.ts`). Steps, gates and abort bounds
+ * default to the release plan, so a policy file with only `metadata.name` is the default policy.
+ */
+import type { PolicySpec } from './types.js';
+
+export const DEFAULT_GATE_URL = 'http://agent-canary-gate.agent-canary-system/api/v1/webhooks/flagger';
+export const DEFAULT_PROMETHEUS = 'http://prometheus.istio-system:9090';
+
+// Frozen: resolved specs share unchanged branches with it, so nobody may mutate it.
+export const DEFAULT_POLICY_SPEC: PolicySpec = deepFreeze({
+  steps: [
+    { weight: 5, hold: '5m' },
+    { weight: 10, hold: '10m' },
+    { weight: 25, hold: '15m' },
+    { weight: 50, hold: '20m' },
+  ],
+  analysis: { interval: '1m', threshold: 3 },
+  metrics: { successRate: { min: 99 }, latencyP99: { max: 500 } },
+  abort: { successRate: { min: 95 }, errorRate: { max: 5 }, latencyP99: { max: 2000 } },
+  gate: {
+    mode: 'strict',
+    passThreshold: 0.6,
+    metrics: [],
+    maxRegression: 0.05,
+    minSamples: 20,
+    onUnavailable: 'reject',
+    versionTag: 'recif.agent_version',
+    experiment: 'recif/agents/{name}',
+    cacheTtl: '60s',
+    timeout: '8s',
+  },
+  gateUrl: DEFAULT_GATE_URL,
+  prometheus: DEFAULT_PROMETHEUS,
+});
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object') {
+    for (const child of Object.values(v)) deepFreeze(child);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+/**
+ * Deep merge for policies: mappings merge key by key, everything else (lists included) replaces.
+ * Lists replace because a merged list of steps would be neither plan.
+ */
+export function deepMerge<T>(base: T, over: unknown): T {
+  if (!isPlainObject(base) || !isPlainObject(over)) return (over === undefined ? base : over) as T;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    out[k] = k in out ? deepMerge(out[k], v) : v;
+  }
+  return out as T;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Converts a Flagger duration (`30s`, `5m`) to seconds. */
+export function durationSeconds(d: string): number {
+  const m = /^([0-9]+)(s|m)$/.exec(d);
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
+}
