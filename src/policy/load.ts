@@ -141,11 +141,13 @@ export function resolvePolicy(policies: ReadonlyMap<string, Policy>, agent: Flee
   if (finding) {
     const fromOverride = [finding.path, ...(finding.related ?? [])].some((p) => hasPath(overrides, p));
     if (fromOverride) {
-      const path = hasPath(overrides, finding.path) ? finding.path : finding.related!.find((p) => hasPath(overrides, p))!;
+      const direct = hasPath(overrides, finding.path);
+      const path = direct ? finding.path : finding.related!.find((p) => hasPath(overrides, p))!;
       throw fleetSource.error(PolicyError, ['rollout', 'overrides', ...path], {
-        ...finding,
-        field: fieldPath(['rollout', 'overrides', ...finding.path]),
         problem: `${finding.problem} (policy ${name} with the overrides of ${agent.id})`,
+        value: direct ? finding.value : valueAt(overrides, path),
+        allowed: direct ? finding.allowed : finding.relatedAllowed ?? finding.allowed,
+        fix: finding.fix,
       });
     }
     const source = sources.get(policy) ?? emptySource(`policies/${name}.yaml`);
@@ -167,6 +169,12 @@ function policyFindingError(source: YamlSource, finding: PolicyFinding, rawSpec:
     field: fieldPath(segments),
     problem: explicit ? finding.problem : `${finding.problem} (this value is the default)`,
   });
+}
+
+function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
+  let node: unknown = root;
+  for (const seg of path) node = (node as Record<string | number, unknown> | undefined)?.[seg];
+  return node;
 }
 
 function hasPath(root: unknown, path: readonly PathSegment[]): boolean {

@@ -12,6 +12,8 @@ export interface PolicyFinding extends Omit<ProblemDetails, 'field'> {
   readonly path: readonly PathSegment[];
   /** Other fields the finding depends on: when an agent overrides one of them, the error points there. */
   readonly related?: readonly (readonly PathSegment[])[];
+  /** What is allowed for the related fields, when the error points at one of them. */
+  readonly relatedAllowed?: string;
 }
 
 export type PolicyRule = (spec: PolicySpec) => PolicyFinding[];
@@ -61,6 +63,7 @@ export const gateTimeoutFits: PolicyRule = (spec) => {
     return [{
       path: ['gate', 'timeout'],
       related: [['analysis', 'interval']],
+      relatedAllowed: `an interval longer than the gate timeout (${spec.gate.timeout}), at least 10s`,
       problem: `the gate timeout must be at most 10s and shorter than the analysis interval (${spec.analysis.interval})`,
       value: spec.gate.timeout,
       allowed: `1s..${Math.min(10, interval - 1)}s`,
@@ -91,6 +94,7 @@ export const abortLooserThanGates: PolicyRule = (spec) => {
     out.push({
       path: ['abort', 'successRate', 'min'],
       related: [['metrics', 'successRate', 'min']],
+      relatedAllowed: `a percentage above abort.successRate.min (${abortSr})`,
       problem: `the abort success-rate bound must be below the promotion gate (metrics.successRate.min ${gateSr})`,
       value: abortSr,
       allowed: `a percentage below ${gateSr}`,
@@ -103,6 +107,7 @@ export const abortLooserThanGates: PolicyRule = (spec) => {
     out.push({
       path: ['abort', 'latencyP99', 'max'],
       related: [['metrics', 'latencyP99', 'max']],
+      relatedAllowed: `milliseconds below abort.latencyP99.max (${abortLat})`,
       problem: `the abort p99-latency bound must be above the promotion gate (metrics.latencyP99.max ${gateLat} ms)`,
       value: abortLat,
       allowed: `milliseconds above ${gateLat}`,
