@@ -1,0 +1,132 @@
+/**
+ * The MLflow data model as the REST API returns it (snake_case, `proto_json_utils` conventions),
+ * and the one interface every MLflow source implements: the REST client, the SQLite reader and
+ * the `mlruns/` file-store reader. The gate only talks to `MlflowSource`.
+ */
+
+export interface KeyValue {
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface Experiment {
+  readonly experiment_id: string;
+  readonly name: string;
+  readonly artifact_location?: string;
+  readonly lifecycle_stage: 'active' | 'deleted';
+  readonly creation_time?: number;
+  readonly last_update_time?: number;
+  readonly tags?: readonly KeyValue[];
+}
+
+export type RunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
+
+export interface RunInfo {
+  readonly run_id: string;
+  readonly run_uuid: string;
+  readonly run_name?: string;
+  readonly experiment_id: string;
+  readonly user_id?: string;
+  readonly status: RunStatus;
+  readonly start_time?: number;
+  readonly end_time?: number;
+  readonly artifact_uri?: string;
+  readonly lifecycle_stage: 'active' | 'deleted';
+}
+
+/** `value` is a number; NaN and ±Infinity are real JS values here (the wire uses strings). */
+export interface Metric {
+  readonly key: string;
+  readonly value: number;
+  readonly timestamp: number;
+  readonly step: number;
+}
+
+export interface RunData {
+  readonly metrics?: readonly Metric[];
+  readonly params?: readonly KeyValue[];
+  readonly tags?: readonly KeyValue[];
+}
+
+export interface Run {
+  readonly info: RunInfo;
+  readonly data: RunData;
+}
+
+export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+
+export interface SearchRunsRequest {
+  readonly experiment_ids: readonly string[];
+  /** MLflow search filter, e.g. ``attributes.status = 'FINISHED' AND tags.`a.b` = '4'``. */
+  readonly filter?: string;
+  /** @default 'ACTIVE_ONLY' */
+  readonly run_view_type?: ViewType;
+  /** @default 1000 */
+  readonly max_results?: number;
+  readonly order_by?: readonly string[];
+  readonly page_token?: string;
+}
+
+export interface SearchRunsResponse {
+  readonly runs: readonly Run[];
+  readonly next_page_token?: string;
+}
+
+/** Per-call options: every call is bounded by a deadline and can be cancelled. */
+export interface CallOptions {
+  /** Absolute deadline (ms since epoch, `Date.now()` clock). */
+  readonly deadline?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** What the gate reads. */
+export interface MlflowSource {
+  /** `rest`, `sqlite` or `file`. */
+  readonly kind: 'rest' | 'sqlite' | 'file';
+  /** Where the data comes from, without credentials (safe to log). */
+  readonly location: string;
+  /** The active experiment with that name, or `null` when there is none. */
+  getExperimentByName(name: string, opts?: CallOptions): Promise<Experiment | null>;
+  /** One page of runs. */
+  searchRuns(req: SearchRunsRequest, opts?: CallOptions): Promise<SearchRunsResponse>;
+  /** Throws when the source cannot be read (readiness). */
+  ping(opts?: CallOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A local store also serves what the stand-in needs to speak the REST subset. */
+export interface LocalStore extends MlflowSource {
+  getExperiment(id: string): Experiment | null;
+  listExperiments(view?: ViewType): Experiment[];
+  getRun(runId: string): Run | null;
+  getMetricHistory(runId: string, key: string): Metric[];
+}
+
+/**
+ * The source could not answer (connection refused, timeout, 5xx, malformed body, auth). The
+ * gate maps this to its `onUnavailable` setting; "no experiment"/"no runs" are not errors.
+ */
+export class MlflowUnavailableError extends Error {
+  constructor(
+    message: string,
+    /** `timeout`, `connection`, `http`, `malformed`, `auth`, `store`. */
+    readonly kind: 'timeout' | 'connection' | 'http' | 'malformed' | 'auth' | 'store',
+    readonly status?: number,
+    readonly errorCode?: string,
+  ) {
+    super(message);
+    this.name = 'MlflowUnavailableError';
+  }
+}
+
+/** MLflow answered with an error body (`{error_code, message}`) that is not transient. */
+export class MlflowApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorCode: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MlflowApiError';
+  }
+}

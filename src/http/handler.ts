@@ -1,0 +1,78 @@
+/**
+ * Turns a route table into a `node:http` request listener: request id, 404/405 from the router,
+ * HttpError -> problem+json, unexpected errors -> 500 (logged, never leaked), one access-log line.
+ */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { Router, type Route } from './router.js';
+import { HttpError } from './errors.js';
+import { sendProblem } from './respond.js';
+import { requestId } from './request-id.js';
+import type { Logger } from './log.js';
+
+/** The request id of a request, set by the listener before any handler runs. */
+export const REQUEST_ID = Symbol('agent-canary.requestId');
+type WithId = IncomingMessage & { [REQUEST_ID]?: string };
+
+export function getRequestId(req: IncomingMessage): string {
+  return (req as WithId)[REQUEST_ID] ?? requestId(req);
+}
+
+export interface ListenerOptions {
+  readonly logger: Logger;
+  /** Called after each answer (metrics). */
+  readonly onResponse?: (route: string, method: string, status: number, seconds: number) => void;
+  /** Log successful requests at debug instead of info (hot endpoints such as /metrics). @default [] */
+  readonly quietPaths?: readonly string[];
+}
+
+export function createListener(routes: readonly Route[], opts: ListenerOptions): RequestListener {
+  const router = new Router(routes);
+  const quiet = new Set(opts.quietPaths ?? []);
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const start = process.hrtime.bigint();
+    const id = requestId(req);
+    (req as WithId)[REQUEST_ID] = id;
+    res.setHeader('X-Request-Id', id);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q === -1 ? url : url.slice(0, q);
+    const method = req.method ?? 'GET';
+    const match = router.match(method, pathname);
+    let routeName = 'unmatched';
+    const finish = (): void => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      opts.onResponse?.(routeName, method, res.statusCode, seconds);
+      const fields = { requestId: id, method, path: pathname, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 };
+      // Successful answers are logged at debug: each Flagger tick would otherwise add a line,
+      // and the gate logs its decisions itself. Client errors are worth an info line.
+      if (res.statusCode >= 500) opts.logger.error('request', fields);
+      else if (res.statusCode >= 400 && !quiet.has(pathname)) opts.logger.info('request', fields);
+      else opts.logger.debug('request', fields);
+    };
+    res.once('finish', finish);
+    const fail = (err: unknown): void => {
+      if (err instanceof HttpError) {
+        sendProblem(res, err.status, err.message, err.extra, err.headers);
+        return;
+      }
+      opts.logger.error('unhandled error', { requestId: id, path: pathname, error: err });
+      sendProblem(res, 500, `Internal error (request id ${id}); see the server log.`);
+    };
+    if (match.kind === 'not-found') {
+      sendProblem(res, 404, `No route for ${pathname}.`);
+      return;
+    }
+    if (match.kind === 'method-not-allowed') {
+      const allow = match.allow.join(', ');
+      sendProblem(res, 405, `Method ${method} is not allowed on ${pathname}; allowed: ${allow}.`, { allowed: match.allow }, { Allow: allow });
+      return;
+    }
+    routeName = match.route.path;
+    try {
+      const out = match.route.handler(req, res, match.params);
+      if (out && typeof (out as Promise<void>).then === 'function') (out as Promise<void>).catch(fail);
+    } catch (err) {
+      fail(err);
+    }
+  };
+}
