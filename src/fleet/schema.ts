@@ -8,9 +8,16 @@
  * it unbounded, the operator CRD bounds it) and names are DNS-1123 labels. `x-allowed` and `x-fix`
  * are annotations the error formatter reads.
  */
+import { policySpecSchema } from '../policy/schema.js';
 
 /** DNS-1123 label: lowercase alphanumerics and '-', starting and ending alphanumeric, at most 63 characters. */
 export const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+
+/** DNS-1123 subdomain (Gateway and Service names), and hostnames that may start with a `*.` wildcard. */
+export const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+const HOSTNAME = '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+/** Kubernetes label values: at most 63 characters, alphanumeric at both ends, '-', '_', '.' inside. */
+const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
 
 const str = { type: 'string' } as const;
 const strList = { type: 'array', items: { type: 'string' } } as const;
@@ -90,9 +97,21 @@ export const gatewayRefSchema = {
   additionalProperties: false,
   required: ['name'],
   properties: {
-    name: { type: 'string', minLength: 1 },
+    name: {
+      type: 'string',
+      pattern: DNS1123_SUBDOMAIN,
+      maxLength: 253,
+      'x-problem': 'is not a Gateway name (a DNS-1123 subdomain)',
+      'x-allowed': "lowercase letters, digits, '-' and '.', e.g. internal-gateway",
+    },
     namespace: dnsLabel,
-    sectionName: { type: 'string', minLength: 1 },
+    sectionName: {
+      type: 'string',
+      pattern: DNS1123_SUBDOMAIN,
+      maxLength: 253,
+      'x-problem': 'is not a listener name',
+      'x-allowed': "the name of a listener of the Gateway (lowercase letters, digits, '-' and '.'), e.g. https",
+    },
   },
 } as const;
 
@@ -112,9 +131,20 @@ export const rolloutSchema = {
       'x-problem': 'is not a policy name (a DNS-1123 label)',
       'x-allowed': 'the name of a policy file in policies/ (a DNS-1123 label), e.g. default',
     },
-    overrides: { type: 'object', 'x-allowed': 'a mapping shaped like a policy spec (steps, analysis, metrics, abort, gate, gateUrl, prometheus)' },
+    // Checked here already (so `loadFleet` reports a misspelt override at its line); the
+    // cross-field rules run when the policy is resolved (src/policy/load.ts).
+    overrides: policySpecSchema,
     gatewayRefs: { type: 'array', minItems: 1, items: gatewayRefSchema, 'x-allowed': 'a list of {name, namespace?, sectionName?}' },
-    hosts: { type: 'array', items: { type: 'string', minLength: 1 } },
+    hosts: {
+      type: 'array',
+      items: {
+        type: 'string',
+        pattern: HOSTNAME,
+        maxLength: 253,
+        'x-problem': 'is not a hostname',
+        'x-allowed': 'a lowercase DNS name, optionally starting with *. (e.g. support.example.com)',
+      },
+    },
     loadTest: { type: 'boolean' },
   },
 } as const;
@@ -133,7 +163,17 @@ export const fleetFileSchema = {
       properties: {
         name: dnsLabel,
         namespace: dnsLabel,
-        labels: { type: 'object', additionalProperties: { type: 'string' }, 'x-allowed': 'a mapping of string keys to string values (quote numbers)' },
+        labels: {
+          type: 'object',
+          additionalProperties: {
+            type: 'string',
+            pattern: LABEL_VALUE,
+            maxLength: 63,
+            'x-problem': 'is not a valid label value',
+            'x-allowed': "a string of at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends (quote numbers)",
+          },
+          'x-allowed': 'a mapping of string keys to string values (quote numbers)',
+        },
         annotations: { type: 'object', additionalProperties: { type: 'string' }, 'x-allowed': 'a mapping of string keys to string values (quote numbers)' },
       },
     },

@@ -182,6 +182,19 @@ describe('parseFleetFile: each class of bad input names file, line, field, value
     expect(e).toMatchObject({ line: 11, field: 'spec.modelType', value: null });
   });
 
+  it('hosts, gatewayRefs and label values must be names the cluster accepts', () => {
+    expect(fails(edit(GOOD, '  policy: default\n', '  policy: default\n  hosts: [Support.Example.com]\n'))).toMatchObject({
+      line: 23, field: 'rollout.hosts[0]', value: 'Support.Example.com',
+    });
+    const gw = edit(GOOD, 'routing: istio', 'routing: gateway-api\n  gatewayRefs:\n    - name: Internal_GW');
+    expect(fails(gw)).toMatchObject({ line: 23, field: 'rollout.gatewayRefs[0].name', value: 'Internal_GW' });
+    expect(fails(edit(GOOD, '  namespace: team-a\n', '  namespace: team-a\n  labels: { team: "support team" }\n'))).toMatchObject({
+      line: 7, field: 'metadata.labels.team', value: 'support team',
+    });
+    const wildcard = edit(GOOD, '  policy: default\n', '  policy: default\n  hosts: ["*.example.com"]\n');
+    expect(parseFleetFile(FILE, wildcard).rollout.hosts).toEqual(['*.example.com']);
+  });
+
   it('checkFleetFile collects every error in file order', () => {
     const r = checkFleetFile(FILE, edit(edit(GOOD, 'framework: corail', 'framework: x'), 'weight: 10', 'weight: -1'));
     expect(r.agent).toBeUndefined();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseFleetFile } from '../../src/fleet/load.js';
+import { FleetError, parseFleetFile } from '../../src/fleet/load.js';
 import type { FleetAgent } from '../../src/fleet/types.js';
 import { DEFAULT_POLICY_SPEC } from '../../src/policy/defaults.js';
 import { loadPolicies, parsePolicyFile, PolicyError, resolvePolicy } from '../../src/policy/load.js';
@@ -154,12 +154,10 @@ describe('resolvePolicy', () => {
   it('a bad override is reported at its line in the fleet file', () => {
     const cases: Array<[string, string, number, unknown]> = [
       ['    analysis: { interval: 5s }\n', 'rollout.overrides.analysis.interval', 24, '5s'],
-      ['    gate: { mode: lenient }\n', 'rollout.overrides.gate.mode', 24, 'lenient'],
       ['    gate:\n      timeout: 2m\n', 'rollout.overrides.gate.timeout', 25, '2m'],
       ['    steps: [{ weight: 50, hold: 5m }, { weight: 20, hold: 5m }]\n', 'rollout.overrides.steps[1].weight', 24, 20],
       // a gate tightened past the policy's abort bound points at the override that caused it
       ['    metrics:\n      successRate: { min: 94 }\n', 'rollout.overrides.metrics.successRate.min', 25, 94],
-      ['    stepz: []\n', 'rollout.overrides.stepz', 24, []],
     ];
     for (const [yaml, field, line, value] of cases) {
       try {
@@ -169,6 +167,33 @@ describe('resolvePolicy', () => {
         expect(err).toBeInstanceOf(PolicyError);
         expect(err).toMatchObject({ file: 'team-a/support-bot.yaml', field, line, value });
       }
+    }
+  });
+
+  it('a misspelt or mistyped override is caught when the fleet file loads, at its line', () => {
+    for (const [yaml, field, value] of [
+      ['    stepz: []\n', 'rollout.overrides.stepz', []],
+      ['    gate: { mode: lenient }\n', 'rollout.overrides.gate.mode', 'lenient'],
+    ] as const) {
+      try {
+        agentWith('default', yaml);
+        throw new Error(`expected a FleetError for ${field}`);
+      } catch (err) {
+        expect(err).toBeInstanceOf(FleetError);
+        expect(err).toMatchObject({ file: 'team-a/support-bot.yaml', line: 24, field, value });
+      }
+    }
+  });
+
+  it('overrides of an agent built in code are still schema-checked (no lines to point at)', () => {
+    const base = agentWith('default');
+    const built: FleetAgent = { ...base, rollout: { ...base.rollout, overrides: { gate: { mode: 'lenient' } } } };
+    try {
+      resolvePolicy(policies, built);
+      throw new Error('expected a PolicyError');
+    } catch (err) {
+      expect(err).toBeInstanceOf(PolicyError);
+      expect(err).toMatchObject({ file: 'team-a/support-bot.yaml', line: 0, field: 'rollout.overrides.gate.mode', allowed: 'strict | recif' });
     }
   });
 
