@@ -1,0 +1,426 @@
+/**
+ * The canary lifecycle as Git commits: start, weight, promote, rollback (and status, which only
+ * reads). Each mutating operation, inside one repository transaction (`GitRepo.transact`):
+ * 1. reads `fleet/<namespace>/<name>.yaml` and edits it in place, comments and layout kept;
+ * 2. re-parses the edited file with the fleet schema and rules, resolves the agent's policy and
+ *    checks the weight move against the policy's steps;
+ * 3. re-synthesizes only that agent into `dist/<namespace>/<name>/` (objects that are no longer
+ *    produced, like the canary's after promote or rollback, are deleted);
+ * 4. validates the result, then commits the fleet file and the output together with a message
+ *    whose trailers name the event, the agent and the weights (`events.ts`), and pushes.
+ * A refusal at any step leaves the repository as it was. Repeating promote or rollback, or
+ * setting the weight it already has, changes nothing and makes no commit.
+ */
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { LocatedError } from '../errors.js';
+import type { AgentCanarySpec, FleetAgent } from '../fleet/types.js';
+import { formatAgentId, parseAgentId, type AgentRef } from './agent-id.js';
+import type { Engine } from './engine.js';
+import { GitOpsError } from './errors.js';
+import { commitMessage, type CanaryEvent, type EventFacts } from './events.js';
+import { FleetFileEditor } from './fleet-edit.js';
+import type { GitRepo } from './repo.js';
+
+/** Fields of the challenger that override the stable spec (Recif `CanarySpec` minus enabled/weight/version). */
+export const CHALLENGER_FIELDS = ['image', 'modelType', 'modelId', 'systemPrompt', 'skills', 'tools'] as const;
+export type ChallengerField = (typeof CHALLENGER_FIELDS)[number];
+
+/** The challenger configuration a start accepts (the `config` object of the API, the CLI flags). */
+export interface CanaryConfig {
+  readonly image?: string;
+  readonly modelType?: string;
+  readonly modelId?: string;
+  readonly systemPrompt?: string;
+  readonly skills?: readonly string[];
+  readonly tools?: readonly string[];
+  /** Challenger version. @default the stable version + 1 */
+  readonly version?: string;
+  /** Initial weight. @default the policy's first step */
+  readonly weight?: number;
+}
+
+/** The Recif status shape (`data` of the API responses), plus the agent id and rollout mode. */
+export interface CanaryStatus {
+  readonly agent_id: string;
+  readonly enabled: boolean;
+  /** The challenger's overrides (only the fields it sets). */
+  readonly config: Partial<Pick<AgentCanarySpec, ChallengerField>>;
+  readonly stable_version: string | null;
+  readonly canary_version: string | null;
+  /** Canary traffic share in percent; 0 without a running canary. */
+  readonly weight: number;
+  readonly mode: 'manual' | 'progressive';
+}
+
+export interface OperationOutcome {
+  readonly agentId: string;
+  /** The event committed, or undefined when nothing changed. */
+  readonly event?: CanaryEvent;
+  readonly changed: boolean;
+  /** What happened, in words (also for the no-op answers). */
+  readonly detail: string;
+  readonly status: CanaryStatus;
+  readonly commit?: string;
+  readonly branch: string;
+  readonly pushed: boolean;
+  readonly attempts: number;
+  readonly weightFrom: number;
+  readonly weightTo: number;
+}
+
+export interface OperationOptions {
+  /** Commit onto this branch (pull request) instead of the checked-out one. */
+  readonly branch?: string;
+  /** Who asked; recorded as the `Agent-Canary-Actor` trailer. */
+  readonly actor?: string;
+}
+
+export interface GitOpsOptions {
+  readonly engine: Engine;
+  /** Fleet folder inside the repository. @default 'fleet' */
+  readonly fleetDir?: string;
+  /** Policies folder inside the repository. @default 'policies' */
+  readonly policiesDir?: string;
+  /** Output folder inside the repository. @default 'dist' */
+  readonly distDir?: string;
+}
+
+/** What one operation decides after reading the agent: an edit with its event, or nothing to do. */
+type Plan =
+  | { readonly kind: 'noop'; readonly detail: string }
+  | {
+      readonly kind: 'edit';
+      readonly event: CanaryEvent;
+      readonly edit: (e: FleetFileEditor) => void;
+      readonly weightFrom: number;
+      readonly weightTo: number;
+      /** Check `weightFrom -> weightTo` against the policy's steps. */
+      readonly checkSteps: boolean;
+      readonly detail: string;
+      readonly body?: readonly string[];
+    };
+
+interface MutationResult {
+  readonly plan: Plan;
+  readonly agent: FleetAgent;
+  readonly weights: readonly [number, number];
+}
+
+export function statusOf(agent: FleetAgent): CanaryStatus {
+  const spec = agent.agent.spec;
+  const canary = spec.canary ?? undefined;
+  const enabled = canary?.enabled === true;
+  const config: Record<string, unknown> = {};
+  if (canary) for (const f of CHALLENGER_FIELDS) if (canary[f] !== undefined) config[f] = canary[f];
+  return {
+    agent_id: agent.id,
+    enabled,
+    config,
+    stable_version: spec.version ?? null,
+    canary_version: canary?.version ?? null,
+    weight: enabled ? canary!.weight : 0,
+    mode: agent.rollout.mode,
+  };
+}
+
+/**
+ * The version after `v`: the last number in it plus one (`3` -> `4`, `v1.2` -> `v1.3`). An agent
+ * without a version is at 1 (Recif's first release). Undefined when `v` holds no number.
+ */
+export function nextVersion(v: string | undefined): string | undefined {
+  if (v === undefined || v === '') return '2';
+  const m = /(\d+)(?!.*\d)/.exec(v);
+  if (!m) return undefined;
+  return v.slice(0, m.index) + String(Number(m[1]) + 1) + v.slice(m.index + m[1]!.length);
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function refused(err: unknown): never {
+  if (err instanceof GitOpsError) throw err;
+  if (err instanceof LocatedError) throw new GitOpsError('refused', err.message, { field: err.field, value: err.value, allowed: err.allowed });
+  throw err;
+}
+
+export class GitOps {
+  readonly repo: GitRepo;
+  private readonly engine: Engine;
+  readonly fleetDir: string;
+  readonly policiesDir: string;
+  readonly distDir: string;
+
+  constructor(repo: GitRepo, opts: GitOpsOptions) {
+    this.repo = repo;
+    this.engine = opts.engine;
+    this.fleetDir = opts.fleetDir ?? 'fleet';
+    this.policiesDir = opts.policiesDir ?? 'policies';
+    this.distDir = opts.distDir ?? 'dist';
+  }
+
+  /** The fleet file of `ref` relative to the repository root (`.yaml`, else an existing `.yml`). */
+  private async fleetFile(root: string, ref: AgentRef): Promise<string | undefined> {
+    for (const ext of ['.yaml', '.yml']) {
+      const rel = posix.join(this.fleetDir, ref.namespace, `${ref.name}${ext}`);
+      if (await stat(join(root, rel)).then((s) => s.isFile(), () => false)) return rel;
+    }
+    return undefined;
+  }
+
+  private notFound(ref: AgentRef): GitOpsError {
+    return new GitOpsError(
+      'not-found',
+      `agent ${formatAgentId(ref)} is not in the fleet: no ${posix.join(this.fleetDir, ref.namespace, `${ref.name}.yaml`)} in ${this.repo.dir}. ` +
+        "Fix: check the id ('agent-canary canary status <namespace>/<name>'), or synthesize the fleet into this repository first.",
+      { field: 'id', value: formatAgentId(ref) },
+    );
+  }
+
+  /**
+   * Resolves an id to an agent of the fleet: `namespace/name`, `namespace.name`, or a bare slug
+   * that exists in exactly one namespace. Throws `bad-request`, `not-found` or `ambiguous`.
+   */
+  async resolve(id: string): Promise<AgentRef> {
+    const ref = parseAgentId(id);
+    if (ref) {
+      if (!(await this.fleetFile(this.repo.dir, ref))) throw this.notFound(ref);
+      return ref;
+    }
+    const namespaces = await readdir(join(this.repo.dir, this.fleetDir), { withFileTypes: true }).catch(() => []);
+    const found: AgentRef[] = [];
+    for (const d of namespaces) {
+      if (!d.isDirectory() || d.name.startsWith('.')) continue;
+      const candidate = { namespace: d.name, name: id };
+      if (await this.fleetFile(this.repo.dir, candidate)) found.push(candidate);
+    }
+    if (found.length === 0) throw new GitOpsError('not-found', `no agent named '${id}' in any namespace of ${join(this.repo.dir, this.fleetDir)}. Fix: check the name, or use <namespace>.<name>.`, { field: 'id', value: id });
+    if (found.length > 1) {
+      throw new GitOpsError('ambiguous', `agent name '${id}' exists in ${found.length} namespaces (${found.map(formatAgentId).join(', ')}). Fix: use <namespace>.<name>, e.g. '${found[0]!.namespace}.${id}'.`, {
+        field: 'id',
+        value: id,
+        allowed: found.map((r) => `${r.namespace}.${r.name}`).join(', '),
+      });
+    }
+    return found[0]!;
+  }
+
+  private async readAgent(root: string, ref: AgentRef): Promise<{ rel: string; relInFleet: string; text: string; agent: FleetAgent }> {
+    const rel = await this.fleetFile(root, ref);
+    if (!rel) throw this.notFound(ref);
+    const relInFleet = posix.relative(this.fleetDir, rel);
+    const text = await readFile(join(root, rel), 'utf8');
+    let agent: FleetAgent;
+    try {
+      agent = this.engine.parseFleetFile(relInFleet, text);
+    } catch (err) {
+      if (err instanceof LocatedError) {
+        throw new GitOpsError('conflict', `the fleet file is not valid as it stands, so no operation can start from it: ${err.message}`, { field: err.field, value: err.value });
+      }
+      throw err;
+    }
+    return { rel, relInFleet, text, agent };
+  }
+
+  /** The canary state of an agent as committed in the working tree. */
+  async status(ref: AgentRef): Promise<CanaryStatus> {
+    return statusOf((await this.readAgent(this.repo.dir, ref)).agent);
+  }
+
+  /** Starts a canary with `config` (idempotent: the same start again changes nothing). */
+  start(ref: AgentRef, config: CanaryConfig, opts: OperationOptions = {}): Promise<OperationOutcome> {
+    return this.mutate(ref, opts, (agent, firstStep) => {
+      const spec = agent.agent.spec;
+      const current = spec.canary ?? undefined;
+      const weight = config.weight ?? firstStep;
+      const version = config.version ?? nextVersion(spec.version);
+      if (version === undefined) {
+        throw new GitOpsError('bad-request', `cannot derive the challenger version from the stable version '${spec.version}' (it holds no number). Fix: pass config.version (--version).`, {
+          field: 'config.version',
+        });
+      }
+      if (current?.enabled) {
+        const same =
+          CHALLENGER_FIELDS.every((f) => config[f] === undefined || sameValue(config[f], current[f])) &&
+          (config.version === undefined || config.version === current.version) &&
+          (config.weight === undefined || config.weight === current.weight);
+        if (same) return { kind: 'noop', detail: `a canary (version ${current.version ?? '?'}, ${current.weight}%) is already running with this configuration; nothing to do` };
+        throw new GitOpsError(
+          'conflict',
+          `${agent.id} already runs a canary (version ${current.version ?? '?'} at ${current.weight}%) with another configuration. ` +
+            'Fix: promote or roll it back first, or change only its weight.',
+        );
+      }
+      const next: Record<string, unknown> = { enabled: true, weight };
+      for (const f of CHALLENGER_FIELDS) if (config[f] !== undefined) next[f] = config[f];
+      next['version'] = version;
+      const changes = CHALLENGER_FIELDS.filter((f) => config[f] !== undefined).map((f) => `- ${f}: ${JSON.stringify(spec[f] ?? null)} -> ${JSON.stringify(config[f])}`);
+      return {
+        kind: 'edit',
+        event: 'AgentCanaryStarted',
+        weightFrom: 0,
+        weightTo: weight,
+        checkSteps: true,
+        detail: `canary version ${version} started at ${weight}%`,
+        body: changes.length > 0 ? ['Challenger overrides:', ...changes] : undefined,
+        edit: (e) => {
+          if (current) e.delete(['spec', 'canary']);
+          e.set(['spec', 'canary'], next);
+        },
+      };
+    });
+  }
+
+  /** Moves the canary weight (manual mode): to the policy's next step or back down. */
+  setWeight(ref: AgentRef, weight: number, opts: OperationOptions = {}): Promise<OperationOutcome> {
+    return this.mutate(ref, opts, (agent) => {
+      const canary = agent.agent.spec.canary ?? undefined;
+      if (!canary?.enabled) {
+        throw new GitOpsError('conflict', `${agent.id} has no running canary, so there is no weight to change. Fix: start one first ('canary start').`);
+      }
+      if (agent.rollout.mode === 'progressive') {
+        throw new GitOpsError(
+          'conflict',
+          `${agent.id} uses rollout.mode progressive: Flagger owns the live weight and Git holds only the plan. Fix: change the policy's steps, or switch the agent to rollout.mode manual.`,
+        );
+      }
+      if (canary.weight === weight) return { kind: 'noop', detail: `the canary weight is already ${weight}%; nothing to do` };
+      return {
+        kind: 'edit',
+        event: 'AgentCanaryWeightChanged',
+        weightFrom: canary.weight,
+        weightTo: weight,
+        checkSteps: true,
+        detail: `canary weight ${canary.weight}% -> ${weight}%`,
+        edit: (e) => e.set(['spec', 'canary', 'weight'], weight),
+      };
+    });
+  }
+
+  /** Makes the challenger the stable spec, advances the version and clears the canary. */
+  promote(ref: AgentRef, opts: OperationOptions = {}): Promise<OperationOutcome> {
+    return this.mutate(ref, opts, (agent) => {
+      const spec = agent.agent.spec;
+      const canary = spec.canary ?? undefined;
+      if (!canary?.enabled) {
+        return { kind: 'noop', detail: `no canary is running (already promoted or rolled back); stable version ${spec.version ?? '(unset)'} is unchanged` };
+      }
+      const version = canary.version ?? nextVersion(spec.version);
+      const fields = CHALLENGER_FIELDS.filter((f) => canary[f] !== undefined);
+      const body = ['Stable spec after promotion:', ...fields.map((f) => `- ${f}: ${JSON.stringify(spec[f] ?? null)} -> ${JSON.stringify(canary[f])}`)];
+      body.push(`- version: ${JSON.stringify(spec.version ?? null)} -> ${JSON.stringify(version ?? spec.version ?? null)}`);
+      return {
+        kind: 'edit',
+        event: 'AgentCanaryPromoted',
+        weightFrom: canary.weight,
+        weightTo: 100,
+        checkSteps: false,
+        detail: `canary version ${version ?? '?'} promoted to stable`,
+        body,
+        edit: (e) => {
+          for (const f of fields) e.set(['spec', f], canary[f]);
+          if (version !== undefined) e.set(['spec', 'version'], version);
+          e.delete(['spec', 'canary']);
+        },
+      };
+    });
+  }
+
+  /** Clears the canary; stable takes all traffic again. */
+  rollback(ref: AgentRef, opts: OperationOptions = {}): Promise<OperationOutcome> {
+    return this.mutate(ref, opts, (agent) => {
+      const canary = agent.agent.spec.canary;
+      if (canary === undefined || canary === null) {
+        return { kind: 'noop', detail: 'no canary is set (already rolled back or promoted); nothing to do' };
+      }
+      return {
+        kind: 'edit',
+        event: 'AgentCanaryRolledBack',
+        weightFrom: canary.enabled ? canary.weight : 0,
+        weightTo: 0,
+        checkSteps: false,
+        detail: `canary version ${canary.version ?? '?'} rolled back; stable takes all traffic`,
+        edit: (e) => e.delete(['spec', 'canary']),
+      };
+    });
+  }
+
+  private mutate(ref: AgentRef, opts: OperationOptions, decide: (agent: FleetAgent, firstStep: number) => Plan): Promise<OperationOutcome> {
+    const id = formatAgentId(ref);
+    const outputDir = posix.join(this.distDir, ref.namespace, ref.name);
+    return (async () => {
+      const rel = (await this.fleetFile(this.repo.dir, ref)) ?? posix.join(this.fleetDir, ref.namespace, `${ref.name}.yaml`);
+      const committed = await this.repo.transact<MutationResult>({ paths: [rel, outputDir], branch: opts.branch }, async (root) => {
+        const { relInFleet, text, agent } = await this.readAgent(root, ref);
+        const policies = this.safe(() => this.engine.loadPolicies(join(root, this.policiesDir)));
+        const spec = this.safe(() => this.engine.resolvePolicy(policies, agent));
+        const plan = decide(agent, spec.steps[0]?.weight ?? 5);
+        if (plan.kind === 'noop') {
+          return { result: { plan, agent, weights: [statusOf(agent).weight, statusOf(agent).weight] } };
+        }
+        const editor = new FleetFileEditor(rel, text);
+        plan.edit(editor);
+        const edited = editor.toString();
+        const next = this.safe(() => this.engine.parseFleetFile(relInFleet, edited));
+        const nextSpec = this.safe(() => this.engine.resolvePolicy(policies, next));
+        if (plan.checkSteps) {
+          const problems = this.engine.checkWeightChange(nextSpec, plan.weightFrom, plan.weightTo);
+          if (problems.length > 0) {
+            const steps = nextSpec.steps.map((s) => s.weight).join(', ');
+            throw new GitOpsError('refused', `${id}: weight ${plan.weightFrom}% -> ${plan.weightTo}% refused by policy '${next.rollout.policy}' (steps ${steps}): ${problems.join('; ')}`, {
+              field: 'weight',
+              value: plan.weightTo,
+              allowed: `the next step of the policy or any lower step (steps: ${steps})`,
+              violations: problems,
+            });
+          }
+        }
+        await writeFile(join(root, rel), edited);
+        const manifests = this.safe(() => this.engine.synthesizeAgent(next, policies));
+        await this.engine.writeAgentOutput(join(root, this.distDir), id, manifests);
+        if (this.engine.validateAgent) {
+          const violations = await this.engine.validateAgent(root, { fleetFile: rel, outputDir, policiesDir: this.policiesDir });
+          if (violations.length > 0) {
+            throw new GitOpsError('refused', `${id}: the result does not validate: ${violations.slice(0, 5).join('; ')}${violations.length > 5 ? ` (+${violations.length - 5} more)` : ''}`, {
+              violations,
+            });
+          }
+        }
+        const facts: EventFacts = {
+          event: plan.event,
+          agentId: id,
+          weightFrom: plan.weightFrom,
+          weightTo: plan.weightTo,
+          stableVersion: next.agent.spec.version,
+          canaryVersion: plan.event === 'AgentCanaryPromoted' ? next.agent.spec.version : (agent.agent.spec.canary?.version ?? next.agent.spec.canary?.version ?? undefined),
+          body: plan.body,
+          actor: opts.actor,
+        };
+        return { result: { plan, agent: next, weights: [plan.weightFrom, plan.weightTo] }, message: commitMessage(facts) };
+      });
+      const { plan, agent, weights } = committed.result;
+      return {
+        agentId: id,
+        event: plan.kind === 'edit' && committed.commit ? plan.event : undefined,
+        changed: committed.commit !== undefined,
+        detail: plan.detail,
+        status: statusOf(agent),
+        commit: committed.commit,
+        branch: committed.branch,
+        pushed: committed.pushed,
+        attempts: committed.attempts,
+        weightFrom: weights[0],
+        weightTo: weights[1],
+      };
+    })();
+  }
+
+  private safe<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      refused(err);
+    }
+  }
+}

@@ -1,0 +1,340 @@
+/**
+ * The Git layer: one GitOps repository, a working tree we commit in, and its remote.
+ *
+ * Every change goes through `transact`, which gives the guarantees the operations promise:
+ * - serialized: one transaction at a time per repository (in-process queue + `.git/agent-canary.lock`);
+ * - atomic: the touched paths must be clean before, and on any failure (the operation throws,
+ *   validation refuses, commit or push fails) the branch and those paths are put back exactly as
+ *   they were; other files in the working tree are never touched, other staged changes are never
+ *   committed (commits name their paths);
+ * - pushed: with a remote, the commit is pushed; a rejected push (someone else pushed first) is
+ *   resolved by fetching, fast-forwarding and re-applying the operation on the new head;
+ * - branch mode: with `branch`, the commit lands on that branch (for a pull request) through a
+ *   temporary worktree, so the checked-out branch and working tree stay as they are.
+ */
+import { mkdtemp, realpath, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { GitError, simpleGit, type SimpleGit } from 'simple-git';
+import { GitOpsError } from './errors.js';
+import { LockTimeoutError, withRepoLock } from './lock.js';
+
+export interface GitIdentity {
+  readonly name: string;
+  readonly email: string;
+}
+
+export interface GitRepoOptions {
+  /** Author and committer of the commits. @default agent-canary <agent-canary@localhost> */
+  readonly identity?: GitIdentity;
+  /** Remote pushed to (when it exists). @default 'origin' */
+  readonly remote?: string;
+  /** Push attempts before giving up (each rejection fetches and re-applies). @default 5 */
+  readonly pushAttempts?: number;
+  /** Wait for another process's lock at most this long. @default 30_000 ms */
+  readonly lockTimeoutMs?: number;
+}
+
+/** What a transaction body returns: a commit message, or none when there is nothing to commit. */
+export interface Change<T> {
+  readonly result: T;
+  /** Commit message (subject, body, trailers). Absent: no commit (the operation was a no-op). */
+  readonly message?: string;
+}
+
+export interface TransactOptions {
+  /** Paths (relative to the repository root) the body may change; only they are committed. */
+  readonly paths: readonly string[];
+  /** Commit onto this branch instead of the checked-out one (pull-request mode). */
+  readonly branch?: string;
+}
+
+export interface Committed<T> {
+  readonly result: T;
+  /** The new commit, or undefined when nothing changed. */
+  readonly commit?: string;
+  /** The branch committed to. */
+  readonly branch: string;
+  /** Whether the commit was pushed to the remote. */
+  readonly pushed: boolean;
+  /** Push attempts used (1 when the first push went through; 0 without a push). */
+  readonly attempts: number;
+}
+
+const DEFAULT_IDENTITY: GitIdentity = { name: 'agent-canary', email: 'agent-canary@localhost' };
+
+/** Messages of git (and of hooks that stand for it) meaning "the remote moved, fetch and retry". */
+const REJECTED = /\[rejected\]|non-fast-forward|fetch first|failed to update ref|cannot lock ref|stale info|\(remote rejected\).*(lock|update)|Updates were rejected/i;
+
+function gitMessage(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).trim();
+}
+
+function pathspecArgs(paths: readonly string[]): string[] {
+  return ['--', ...paths];
+}
+
+export function simpleGitFor(dir: string, identity: GitIdentity = DEFAULT_IDENTITY): SimpleGit {
+  return simpleGit({
+    baseDir: dir,
+    config: [`user.name=${identity.name}`, `user.email=${identity.email}`],
+    // The operations pass their own argv (never user input as options); let git see `-c` configs.
+    unsafe: { allowUnsafeCustomBinary: false },
+  });
+}
+
+export class GitRepo {
+  readonly dir: string;
+  readonly gitDir: string;
+  readonly git: SimpleGit;
+  private readonly opts: GitRepoOptions;
+  private readonly identity: GitIdentity;
+
+  private constructor(dir: string, gitDir: string, opts: GitRepoOptions) {
+    this.dir = dir;
+    this.gitDir = gitDir;
+    this.opts = opts;
+    this.identity = opts.identity ?? DEFAULT_IDENTITY;
+    this.git = simpleGitFor(dir, this.identity);
+  }
+
+  /** Opens the working tree at `dir` (its top level). Throws `unavailable` when it is not one. */
+  static async open(dir: string, opts: GitRepoOptions = {}): Promise<GitRepo> {
+    const abs = resolve(dir);
+    const exists = await stat(abs).then((s) => s.isDirectory(), () => false);
+    if (!exists) throw new GitOpsError('unavailable', `GitOps repository ${abs} does not exist. Fix: pass --repo with a Git working tree or a URL.`);
+    const git = simpleGitFor(abs);
+    let top: string;
+    let gitDir: string;
+    try {
+      top = (await git.raw(['rev-parse', '--show-toplevel'])).trim();
+      gitDir = (await git.raw(['rev-parse', '--absolute-git-dir'])).trim();
+    } catch (err) {
+      throw new GitOpsError('unavailable', `${abs} is not a Git working tree (${gitMessage(err)}). Fix: run 'git init' there or pass --repo with a repository.`);
+    }
+    return new GitRepo(await realpath(top), gitDir, opts);
+  }
+
+  /** Initializes a repository on branch `main` at `dir` (created when missing) and opens it. */
+  static async init(dir: string, opts: GitRepoOptions = {}): Promise<GitRepo> {
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(dir, { recursive: true });
+    await simpleGitFor(dir).raw(['init', '-b', 'main', dir]);
+    return GitRepo.open(dir, opts);
+  }
+
+  get remote(): string {
+    return this.opts.remote ?? 'origin';
+  }
+
+  async hasRemote(): Promise<boolean> {
+    // `config --list` always prints (core.*), unlike `git remote` on a repository without remotes,
+    // which would cost simple-git's 50 ms wait for silent commands.
+    const names = (await this.git.raw(['config', '--list', '--name-only'])).split('\n');
+    return names.includes(`remote.${this.remote}.url`);
+  }
+
+  /** The checked-out branch; `conflict` on a detached HEAD (there is nowhere to commit to). */
+  async currentBranch(git: SimpleGit = this.git): Promise<string> {
+    try {
+      return (await git.raw(['symbolic-ref', '--short', 'HEAD'])).trim();
+    } catch {
+      throw new GitOpsError('conflict', `${this.dir}: HEAD is detached. Fix: check out a branch (git switch main) or pass --branch.`);
+    }
+  }
+
+  /** The commit HEAD points at, or undefined on an unborn branch. */
+  async head(git: SimpleGit = this.git): Promise<string | undefined> {
+    try {
+      return (await git.raw(['rev-parse', '--verify', '-q', 'HEAD^{commit}'])).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async revParse(ref: string, git: SimpleGit = this.git): Promise<string | undefined> {
+    try {
+      return (await git.raw(['rev-parse', '--verify', '-q', `${ref}^{commit}`])).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Paths under `paths` that differ from HEAD or are untracked (`git status --porcelain`). */
+  async changedPaths(paths: readonly string[], git: SimpleGit = this.git): Promise<string[]> {
+    // `-b` always prints the branch line, which spares simple-git's 50 ms wait on empty output.
+    const out = await git.raw(['status', '--porcelain', '-b', '--untracked-files=all', ...pathspecArgs(paths)]);
+    return out
+      .split('\n')
+      .filter((l) => l.length > 3 && !l.startsWith('##'))
+      .map((l) => l.slice(3));
+  }
+
+  /** Commits exactly `paths` (other staged changes stay staged, uncommitted). */
+  private async commitPaths(git: SimpleGit, paths: readonly string[], message: string): Promise<void> {
+    await git.raw(['add', '-A', '-v', ...pathspecArgs(paths)]);
+    // Not `-q`: simple-git waits 50 ms after a command that prints nothing.
+    await git.raw(['commit', '--no-verify', '-m', message, ...pathspecArgs(paths)]);
+  }
+
+  /**
+   * Puts `paths` and the branch back to `base`. The paths were clean at the start, so their state
+   * in `base` is exactly what the working tree held.
+   */
+  private async rollback(git: SimpleGit, base: string | undefined, paths: readonly string[], branchRef?: { ref: string; old: string | undefined }): Promise<void> {
+    if (base && (await this.head(git)) !== base) await git.raw(['reset', '--soft', base]);
+    if (branchRef) {
+      if (branchRef.old) await git.raw(['update-ref', branchRef.ref, branchRef.old]);
+      else await git.raw(['update-ref', '-d', branchRef.ref]).catch(() => undefined);
+    }
+    for (const p of paths) {
+      // `restore` refuses a pathspec that matches nothing anywhere (a file the operation created).
+      if (base) await git.raw(['restore', `--source=${base}`, '--staged', '--worktree', '--', p]).catch(() => undefined);
+      else await git.raw(['rm', '-r', '-q', '--cached', '--ignore-unmatch', '--', p]).catch(() => undefined);
+    }
+    await git.raw(['clean', '-f', '-d', ...pathspecArgs(paths)]);
+  }
+
+  /** Fetches `branch` from the remote; returns the remote head or undefined when it has none. */
+  async fetch(branch: string, git: SimpleGit = this.git): Promise<string | undefined> {
+    try {
+      await git.raw(['fetch', '--no-tags', this.remote, `+refs/heads/${branch}:refs/remotes/${this.remote}/${branch}`]);
+    } catch (err) {
+      if (/couldn't find remote ref/i.test(gitMessage(err))) return undefined;
+      throw new GitOpsError('git', `git fetch ${this.remote} ${branch} failed: ${gitMessage(err)}`);
+    }
+    return this.revParse(`refs/remotes/${this.remote}/${branch}`, git);
+  }
+
+  private async push(git: SimpleGit, sha: string, branch: string): Promise<'ok' | 'rejected'> {
+    try {
+      await git.raw(['push', '--porcelain', this.remote, `${sha}:refs/heads/${branch}`]);
+      return 'ok';
+    } catch (err) {
+      const msg = gitMessage(err);
+      if (REJECTED.test(msg)) return 'rejected';
+      throw new GitOpsError('git', `git push ${this.remote} ${branch} failed: ${msg}. Fix: check the remote's URL and credentials (git remote -v).`);
+    }
+  }
+
+  /**
+   * Runs `body` in a working tree, commits what it changed under `paths`, pushes, and on a
+   * rejected push fetches, moves to the remote head and runs `body` again. See the file comment.
+   */
+  transact<T>(opts: TransactOptions, body: (workdir: string) => Promise<Change<T>>): Promise<Committed<T>> {
+    for (const p of opts.paths) {
+      if (isAbsolute(p) || p.split('/').includes('..')) throw new Error(`transact: path '${p}' must be relative and inside the repository`);
+    }
+    return withRepoLock(this.gitDir, join(this.gitDir, 'agent-canary.lock'), () => this.transactLocked(opts, body), {
+      timeoutMs: this.opts.lockTimeoutMs,
+    }).catch((err: unknown) => {
+      if (err instanceof LockTimeoutError) throw new GitOpsError('git', err.message);
+      throw err;
+    });
+  }
+
+  private async transactLocked<T>(opts: TransactOptions, body: (workdir: string) => Promise<Change<T>>): Promise<Committed<T>> {
+    const checkedOut = await this.currentBranch().catch((err: unknown) => {
+      if (opts.branch) return undefined;
+      throw err;
+    });
+    if (!opts.branch || opts.branch === checkedOut) return this.inWorktree(this.git, this.dir, checkedOut!, undefined, opts, body);
+
+    // Pull-request mode: a detached temporary worktree at the branch's head (local, else the
+    // remote's, else the checked-out HEAD), then the branch ref is moved to the new commit.
+    const branch = opts.branch;
+    await this.git.raw(['check-ref-format', '--branch', branch]).catch(() => {
+      throw new GitOpsError('bad-request', `--branch '${branch}' is not a valid branch name. Fix: use a name like 'canary/team-a-support-bot'.`);
+    });
+    const remote = (await this.hasRemote()) ? await this.fetch(branch) : undefined;
+    const local = await this.revParse(`refs/heads/${branch}`);
+    const start = local ?? remote ?? (await this.head());
+    if (!start) throw new GitOpsError('conflict', `${this.dir} has no commit to branch '${branch}' from. Fix: commit the fleet first.`);
+    const tmp = await mkdtemp(join(tmpdir(), 'agent-canary-wt-'));
+    try {
+      await this.git.raw(['worktree', 'add', '--detach', tmp, start]);
+      const wt = simpleGitFor(tmp, this.identity);
+      return await this.inWorktree(wt, tmp, branch, { ref: `refs/heads/${branch}`, old: local }, opts, body);
+    } finally {
+      await this.git.raw(['worktree', 'remove', '--force', tmp]).catch(() => undefined);
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * One transaction in one working tree. `branchRef` is set in pull-request mode (detached
+   * worktree): the branch ref is moved explicitly, and put back on failure.
+   */
+  private async inWorktree<T>(
+    git: SimpleGit,
+    workdir: string,
+    branch: string,
+    branchRef: { ref: string; old: string | undefined } | undefined,
+    opts: TransactOptions,
+    body: (workdir: string) => Promise<Change<T>>,
+  ): Promise<Committed<T>> {
+    const withRemote = await this.hasRemote();
+    const attemptsAllowed = withRemote ? Math.max(1, this.opts.pushAttempts ?? 5) : 1;
+    let lastRejection = '';
+    for (let attempt = 1; attempt <= attemptsAllowed; attempt++) {
+      const dirty = await this.changedPaths(opts.paths, git);
+      if (dirty.length > 0) {
+        throw new GitOpsError(
+          'conflict',
+          `${workdir}: uncommitted changes in ${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', ...' : ''}. ` +
+            'Fix: commit or discard them first; the operation commits these paths and would mix your edits into its commit.',
+        );
+      }
+      const base = await this.head(git);
+      const oldRef = branchRef ? { ref: branchRef.ref, old: await this.revParse(branchRef.ref, git) } : undefined;
+      let committed: string | undefined;
+      let change: Change<T>;
+      try {
+        change = await body(workdir);
+        if (change.message !== undefined && (await this.changedPaths(opts.paths, git)).length > 0) {
+          await this.commitPaths(git, opts.paths, change.message);
+          committed = await this.head(git);
+          if (oldRef) await git.raw(['update-ref', oldRef.ref, committed!]);
+        } else if ((await this.changedPaths(opts.paths, git)).length > 0) {
+          // A no-op must leave nothing behind (e.g. output files rewritten to identical content).
+          await this.rollback(git, base, opts.paths);
+        }
+      } catch (err) {
+        await this.rollback(git, base, opts.paths, oldRef);
+        if (err instanceof GitOpsError) throw err;
+        throw err instanceof GitError ? new GitOpsError('git', `commit failed in ${workdir}: ${gitMessage(err)}`) : err;
+      }
+      if (!committed || !withRemote) {
+        return { result: change.result, commit: committed, branch, pushed: false, attempts: 0 };
+      }
+      let outcome: 'ok' | 'rejected';
+      try {
+        outcome = await this.push(git, committed, branch);
+      } catch (err) {
+        await this.rollback(git, base, opts.paths, oldRef);
+        throw err;
+      }
+      if (outcome === 'ok') return { result: change.result, commit: committed, branch, pushed: true, attempts: attempt };
+
+      // Rejected: someone pushed first. Undo, move to their head, re-apply.
+      lastRejection = `attempt ${attempt} rejected`;
+      await this.rollback(git, base, opts.paths, oldRef);
+      const remoteHead = await this.fetch(branch, git);
+      if (!remoteHead) continue;
+      try {
+        if (branchRef) {
+          await git.raw(['checkout', '-q', '--detach', remoteHead]);
+          await git.raw(['update-ref', branchRef.ref, remoteHead]);
+        } else {
+          await git.raw(['merge', '--ff-only', '-q', remoteHead]);
+        }
+      } catch (err) {
+        throw new GitOpsError(
+          'conflict',
+          `${workdir}: branch '${branch}' has diverged from ${this.remote}/${branch} (${gitMessage(err)}). Fix: pull or rebase the branch, then retry.`,
+        );
+      }
+    }
+    throw new GitOpsError('git', `push to ${this.remote}/${branch} was rejected ${attemptsAllowed} times (${lastRejection}); nothing was changed. Fix: retry later.`);
+  }
+}
