@@ -69,6 +69,22 @@ export class LocatedError extends Error {
     this.fix = d.fix;
     this.problem = d.problem;
   }
+
+  /** Plain data for JSON reports (validator output, HTTP problem details). */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      message: this.message,
+      file: this.file,
+      line: this.line,
+      column: this.column,
+      field: this.field,
+      problem: this.problem,
+      value: this.value,
+      allowed: this.allowed,
+      fix: this.fix,
+    };
+  }
 }
 
 /** A path segment: a mapping key or a sequence index. */

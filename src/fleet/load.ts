@@ -6,7 +6,7 @@
  * modes) -> JSON schema (ajv, `schema.ts`) -> rules over the whole file (`rules.ts`) -> the Agent
  * resource rebuilt in a fixed key order, without the `rollout` key.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { join, posix } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LocatedError, parseSingleMapping, schemaErrors, type Location, type ProblemDetails, type YamlSource } from '../errors.js';
@@ -104,9 +104,9 @@ export function loadAgentFile(root: string, relFile: string): FleetAgent {
  * `<namespace>/` folder, or nested deeper, is an error: it would otherwise be silently skipped.
  */
 export function listFleetFiles(root: string): string[] {
-  let entries: string[];
+  let entries: Dirent[];
   try {
-    entries = readdirSync(root).sort();
+    entries = readdirSync(root, { withFileTypes: true }).sort(byName);
   } catch (err) {
     throw new FleetError(
       { file: root, line: 0, column: 0 },
@@ -121,20 +121,21 @@ export function listFleetFiles(root: string): string[] {
   }
   const files: string[] = [];
   for (const ns of entries) {
-    if (ns.startsWith('.')) continue;
-    const nsPath = join(root, ns);
-    if (!statSync(nsPath).isDirectory()) {
-      if (FLEET_EXT.test(ns)) throw misplaced(ns);
+    if (ns.name.startsWith('.')) continue;
+    const nsPath = join(root, ns.name);
+    if (!isDirectory(ns, nsPath)) {
+      if (FLEET_EXT.test(ns.name)) throw misplaced(ns.name);
       continue;
     }
-    for (const name of readdirSync(nsPath).sort()) {
-      if (name.startsWith('.')) continue;
-      const rel = posix.join(ns, name);
-      if (statSync(join(nsPath, name)).isDirectory()) {
-        if (containsYaml(join(nsPath, name))) throw misplaced(`${rel}/`);
+    const children = readdirSync(nsPath, { withFileTypes: true }).sort(byName);
+    for (const child of children) {
+      if (child.name.startsWith('.')) continue;
+      const rel = posix.join(ns.name, child.name);
+      if (isDirectory(child, join(nsPath, child.name))) {
+        if (containsYaml(join(nsPath, child.name))) throw misplaced(`${rel}/`);
         continue;
       }
-      if (FLEET_EXT.test(name)) files.push(rel);
+      if (FLEET_EXT.test(child.name)) files.push(rel);
     }
   }
   return files;
@@ -186,6 +187,15 @@ function readFleetText(root: string, relFile: string): string {
       },
     );
   }
+}
+
+function byName(a: Dirent, b: Dirent): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** Directory entries, following symlinks (a namespace folder may be a link). */
+function isDirectory(entry: Dirent, path: string): boolean {
+  return entry.isDirectory() || (entry.isSymbolicLink() && statSync(path).isDirectory());
 }
 
 function containsYaml(dir: string): boolean {

@@ -215,3 +215,12 @@ describe('warnings (reported, not fatal)', () => {
     expect(checkFleetFile(FILE, GOOD).warnings).toEqual([]);
   });
 });
+
+describe('FleetError as data', () => {
+  it('serializes to JSON with every location field (for JSON reports and HTTP problem bodies)', () => {
+    const e = fails(edit(GOOD, 'weight: 10', 'weight: 150'));
+    expect(JSON.parse(JSON.stringify(e))).toMatchObject({
+      name: 'FleetError', file: FILE, line: 16, column: 5, field: 'spec.canary.weight', value: 150, allowed: expect.stringContaining('0..100'),
+    });
+  });
+});
