@@ -1,0 +1,206 @@
+/**
+ * Text of one file -> Kubernetes objects, each able to say on which line any of its fields sits.
+ *
+ * Documents are split on `---`/`...` marker lines, read with the fast subset reader, and handed
+ * to the `yaml` package when they leave the subset (anchors, folded scalars, errors, ...). Line
+ * numbers for findings are computed lazily: only a document that has a finding is re-parsed
+ * with positions, so clean input pays nothing for them.
+ */
+import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
+import { parseFastDocument, Unsupported } from './fast-yaml.js';
+import type { Finding, Resource } from '../types.js';
+
+export interface LoadedText {
+  readonly resources: Resource[];
+  /** Problems that stop objects from being read: parse errors, documents that are not objects. */
+  readonly findings: Finding[];
+  /** Documents with nothing in them (skipped, like kubeconform). */
+  readonly emptyDocuments: number;
+}
+
+interface DocSlice {
+  /** 0-based line index of the document's first line (after its `---`). */
+  readonly first: number;
+  /** Exclusive end line index. */
+  readonly end: number;
+  /** Text after `--- ` on the marker line (e.g. `--- {a: 1}`), which must go to the full parser. */
+  readonly inline: string;
+}
+
+/** Splits lines into documents at `---` and `...` marker lines (column 0, as YAML requires). */
+function splitDocuments(lines: string[]): DocSlice[] {
+  const docs: DocSlice[] = [];
+  let first = 0;
+  let inline = '';
+  let open = true;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.charCodeAt(0) !== 45 && line.charCodeAt(0) !== 46) continue;
+    const start = line.startsWith('---') ? '---' : line.startsWith('...') ? '...' : '';
+    if (!start || (line.length > 3 && line[3] !== ' ' && line[3] !== '\t')) continue;
+    if (open) docs.push({ first, end: i, inline });
+    inline = start === '---' ? line.slice(4).trim() : '';
+    if (inline.startsWith('#')) inline = '';
+    first = i + 1;
+    open = start === '---';
+  }
+  if (open) docs.push({ first, end: lines.length, inline });
+  return docs;
+}
+
+export function loadText(file: string, raw: string): LoadedText {
+  const text = raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw;
+  const resources: Resource[] = [];
+  const findings: Finding[] = [];
+  let emptyDocuments = 0;
+  if (text.includes('\0')) {
+    findings.push({ ruleId: 'parse', severity: 'error', file, line: 1, message: 'not a text file (contains NUL bytes)', fix: 'pass only YAML or JSON manifests' });
+    return { resources, findings, emptyDocuments };
+  }
+  const lines = text.split('\n');
+  // Directives (%YAML, %TAG) apply across documents: let the full parser read such files whole.
+  const whole = /^%/m.test(text);
+  const slices: DocSlice[] = whole ? [{ first: 0, end: lines.length, inline: '' }] : splitDocuments(lines);
+  let docIndex = 0;
+  for (const slice of slices) {
+    const index = docIndex++;
+    const docLines = () => (slice.inline ? [slice.inline] : []).concat(lines.slice(slice.first, slice.end));
+    const lineOffset = slice.inline ? slice.first - 1 : slice.first;
+    let values: unknown[];
+    let startLine = slice.first + 1;
+    try {
+      if (whole || slice.inline) throw new Unsupported('marker line content');
+      values = [parseFastDocument(lines, slice.first, slice.end)];
+    } catch (err) {
+      if (!(err instanceof Unsupported)) throw err;
+      const parsed = parseFull(file, whole ? text : docLines().join('\n'), whole ? 0 : lineOffset, findings);
+      if (!parsed) continue;
+      values = parsed.values;
+      if (parsed.startLine) startLine = parsed.startLine;
+    }
+    if (!whole) {
+      // The object starts at its first content line, not at the `---`.
+      for (let i = slice.first; i < slice.end; i++) {
+        const l = lines[i]!.trim();
+        if (l && !l.startsWith('#')) {
+          startLine = i + 1;
+          break;
+        }
+      }
+    }
+    let locator: Locator | undefined;
+    values.forEach((value, vi) => {
+      const locate = (path: readonly (string | number)[]): number => {
+        locator ??= new Locator(whole ? text : docLines().join('\n'), whole ? 0 : lineOffset);
+        return locator.line(vi, path, startLine);
+      };
+      if (value === undefined || value === null) {
+        emptyDocuments++;
+        return;
+      }
+      addObject(file, whole ? vi : index, whole ? locate([]) : startLine, value, locate, resources, findings);
+    });
+  }
+  return { resources, findings, emptyDocuments };
+}
+
+function addObject(
+  file: string,
+  docIndex: number,
+  line: number,
+  value: unknown,
+  locate: (path: readonly (string | number)[]) => number,
+  resources: Resource[],
+  findings: Finding[],
+): void {
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    const got = Array.isArray(value) ? 'a list' : `${typeof value} ${JSON.stringify(String(value).slice(0, 40))}`;
+    findings.push({
+      ruleId: 'not-an-object', severity: 'error', file, line,
+      message: `document ${docIndex + 1} is not a Kubernetes object (got ${got})`,
+      fix: 'each YAML document must be a mapping with apiVersion, kind and metadata',
+    });
+    return;
+  }
+  const object = value as Record<string, unknown>;
+  const kind = object.kind;
+  if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(object.items)) {
+    object.items.forEach((item, i) => {
+      const itemLocate = (path: readonly (string | number)[]) => locate(['items', i, ...path]);
+      if (!item || typeof item !== 'object' || Array.isArray(item)) {
+        findings.push({ ruleId: 'not-an-object', severity: 'error', file, line: itemLocate([]), path: `items[${i}]`, message: `item ${i} of ${kind} is not a Kubernetes object`, fix: 'list items must be mappings with apiVersion, kind and metadata' });
+        return;
+      }
+      resources.push({ file, docIndex, line: itemLocate([]), object: item as Record<string, unknown>, basePath: `items[${i}]`, locate: itemLocate });
+    });
+    return;
+  }
+  resources.push({ file, docIndex, line, object, basePath: '', locate });
+}
+
+/** Full `yaml` parse of one document (or a whole file with directives); errors become findings. */
+function parseFull(file: string, text: string, lineOffset: number, findings: Finding[]): { values: unknown[]; startLine?: number } | undefined {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  const list = Array.isArray(docs) ? docs : [];
+  const errors = list.flatMap((d) => d.errors);
+  if (errors.length) {
+    for (const e of errors) {
+      const pos = lineCounter.linePos(e.pos[0]);
+      const duplicate = e.code === 'DUPLICATE_KEY';
+      findings.push({
+        ruleId: duplicate ? 'duplicate-key' : 'parse',
+        severity: 'error', file, line: pos.line + lineOffset,
+        message: duplicate ? `${firstLine(e.message)}: the API server would keep only one of them` : `YAML syntax: ${firstLine(e.message)}`,
+        fix: duplicate ? 'remove or rename one of the duplicate keys' : 'fix the YAML syntax at this line',
+      });
+    }
+    return undefined;
+  }
+  try {
+    return { values: list.length ? list.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown) : [undefined] };
+  } catch (err) {
+    findings.push({
+      ruleId: 'parse', severity: 'error', file, line: lineOffset + 1,
+      message: `YAML could not be resolved: ${firstLine(err instanceof Error ? err.message : String(err))}`,
+      fix: 'avoid alias chains that expand exponentially; write the values out',
+    });
+    return undefined;
+  }
+}
+
+const firstLine = (s: string) => s.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+
+/** Maps a JSON path to a line by re-parsing one document with positions (only when needed). */
+class Locator {
+  private readonly lineCounter = new LineCounter();
+  private readonly roots: (Node | null)[];
+  constructor(text: string, private readonly lineOffset: number) {
+    const docs = parseAllDocuments(text, { lineCounter: this.lineCounter, uniqueKeys: false, strict: false });
+    this.roots = Array.isArray(docs) ? docs.map((d) => d.contents as Node | null) : [];
+  }
+
+  line(docNo: number, path: readonly (string | number)[], fallback: number): number {
+    let node: unknown = this.roots[docNo] ?? null;
+    let best: number | undefined;
+    const at = (n: unknown) => {
+      const range = (n as { range?: [number, number, number] } | null)?.range;
+      return range ? this.lineCounter.linePos(range[0]).line + this.lineOffset : undefined;
+    };
+    best = at(node);
+    for (const seg of path) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+        if (!pair) break;
+        best = at(pair.key) ?? best;
+        node = pair.value;
+      } else if (isSeq(node) && typeof seg === 'number') {
+        const item = node.items[seg];
+        if (item === undefined) break;
+        best = at(item) ?? best;
+        node = item;
+      } else break;
+    }
+    return best ?? fallback;
+  }
+}

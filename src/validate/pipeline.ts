@@ -1,0 +1,238 @@
+/**
+ * The pipeline, as kubeconform reads: resources (load) -> registry (schema lookup) -> validator
+ * (ajv) -> rules (canary policies) -> report. Statuses per resource: valid, invalid (a finding of
+ * severity error), error (could not be validated: unreadable, no kind, no schema) and skipped.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { LocatedError } from '../errors.js';
+import { checkFleet } from '../fleet/load.js';
+import type { FleetAgent } from '../fleet/types.js';
+import { loadPolicies, resolvePolicy } from '../policy/load.js';
+import type { Policy, PolicySpec } from '../policy/types.js';
+import { collectInputs } from './load/read.js';
+import { loadText } from './load/documents.js';
+import { SchemaRegistry } from './schema/registry.js';
+import { schemaFindings } from './schema/findings.js';
+import { rules as allRules, type AgentView, type LiveCanary, type Rule } from './rules/index.js';
+import { createContext, get } from './rules/context.js';
+import { objectRef, type Finding, type Report, type Resource, type ResourceResult, type TrafficChange } from './types.js';
+
+export interface ValidateOptions {
+  /** Extra CRD files/directories (`--crd`). */
+  readonly crds?: readonly string[];
+  /** kubeconform-layout schema directories (`--schemas`). */
+  readonly schemaDirs?: readonly string[];
+  /** Report kinds without a schema as skipped instead of errors. @default false */
+  readonly skipMissingSchemas?: boolean;
+  /** Kinds to skip entirely (`--skip Kind,Kind`). @default [] */
+  readonly skipKinds?: readonly string[];
+  /** Policy directory, or the policies themselves. @default 'policies' when it exists */
+  readonly policies?: string | ReadonlyMap<string, Policy>;
+  /** Fleet root, used to find each agent's policy and overrides. @default 'fleet' when it exists */
+  readonly fleet?: string | readonly FleetAgent[];
+  /** Live Canary status file (`--live`). */
+  readonly live?: string;
+  /** Exit 1 on warnings too. @default false */
+  readonly failOnWarn?: boolean;
+  /** @default 64 MiB */
+  readonly maxFileBytes?: number;
+  /** Text for `-` (tests, programmatic use). */
+  readonly stdin?: string;
+  /** Run the canary rules. @default true */
+  readonly rules?: boolean;
+  /** Manual weights at the base revision (PR mode). */
+  readonly baseWeights?: ReadonlyMap<string, number>;
+  /** Reuse compiled schemas across calls. */
+  readonly registry?: SchemaRegistry;
+}
+
+/** Findings that are not about one resource, with extra traffic changes (PR mode). */
+export interface Extra {
+  readonly findings?: readonly Finding[];
+  readonly changes?: readonly TrafficChange[];
+}
+
+export async function runPipeline(paths: readonly string[], opts: ValidateOptions = {}, extra: Extra = {}): Promise<{ report: Report; resources: Resource[] }> {
+  const setup: Finding[] = [];
+  const registry = opts.registry ?? new SchemaRegistry({ crds: opts.crds, schemaDirs: opts.schemaDirs });
+  for (const p of registry.problems) setup.push({ ruleId: 'schema-source', severity: 'error', file: p.file, line: 0, message: p.message, fix: 'pass CRD YAML files (--crd) or a kubeconform schema directory (--schemas)' });
+
+  const { inputs, findings: inputFindings } = await collectInputs(paths, { maxFileBytes: opts.maxFileBytes, stdin: opts.stdin });
+  const results: ResourceResult[] = [];
+  const fileFindings: Finding[] = [...inputFindings];
+  const resources: Resource[] = [];
+  for (const input of inputs) {
+    let text: string;
+    try {
+      text = await input.read();
+    } catch (err) {
+      fileFindings.push({ ruleId: 'input', severity: 'error', file: input.file, line: 0, message: `cannot read: ${err instanceof Error ? err.message : String(err)}`, fix: 'check the path and its permissions' });
+      continue;
+    }
+    const loaded = loadText(input.file, text);
+    fileFindings.push(...loaded.findings);
+    resources.push(...loaded.resources);
+  }
+
+  // Schema stage.
+  const perResource = new Map<Resource, Finding[]>();
+  const status = new Map<Resource, ResourceResult['status']>();
+  const skip = new Set(opts.skipKinds ?? []);
+  const checked: Resource[] = [];
+  for (const r of resources) {
+    const list: Finding[] = [];
+    perResource.set(r, list);
+    const { apiVersion, kind } = r.object;
+    if (typeof kind === 'string' && skip.has(kind)) {
+      status.set(r, 'skipped');
+      continue;
+    }
+    if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !apiVersion || !kind) {
+      const missing = [typeof apiVersion !== 'string' || !apiVersion ? 'apiVersion' : '', typeof kind !== 'string' || !kind ? 'kind' : ''].filter(Boolean);
+      list.push({ ruleId: 'missing-kind', severity: 'error', file: r.file, line: r.line, object: objectRef(r.object), path: r.basePath, message: `object has no ${missing.join(' and ')}`, fix: 'every Kubernetes object needs apiVersion and kind' });
+      status.set(r, 'error');
+      continue;
+    }
+    const check = await registry.lookup(apiVersion, kind);
+    if (!check) {
+      if (opts.skipMissingSchemas) status.set(r, 'skipped');
+      else {
+        list.push({ ruleId: 'missing-schema', severity: 'error', file: r.file, line: r.line, object: objectRef(r.object), path: r.basePath, message: `no schema for ${kind} (${apiVersion})`, fix: 'pass its CRD with --crd or a schema directory with --schemas, or use --skip-missing-schemas' });
+        status.set(r, 'error');
+      }
+      continue;
+    }
+    const { errors, unknown } = check.validate(r.object);
+    if (errors.length || unknown.length) list.push(...schemaFindings(r, check.source, errors, unknown));
+    checked.push(r);
+  }
+
+  // Rules stage.
+  if (opts.rules !== false && checked.length) {
+    const policyFor = policyResolver(opts, setup);
+    const live = opts.live ? loadLive(opts.live, setup) : new Map<string, LiveCanary>();
+    const ctx = createContext(checked, { policyFor, live, baseWeights: opts.baseWeights }, (r, f) => perResource.get(r)!.push(f));
+    for (const rule of allRules) runRule(rule, ctx, setup);
+  }
+
+  for (const r of resources) {
+    const list = dedupe(perResource.get(r)!);
+    perResource.set(r, list);
+    const st = status.get(r) ?? (list.some((f) => f.severity === 'error' || (opts.failOnWarn && f.severity === 'warning')) ? 'invalid' : 'valid');
+    results.push({ file: r.file, line: r.line, object: objectRef(r.object), status: st, findings: list });
+  }
+  for (const f of fileFindings) results.push({ file: f.file, line: f.line, status: 'error', findings: [f] });
+
+  const findings = [...setup, ...fileFindings, ...resources.flatMap((r) => perResource.get(r)!), ...(extra.findings ?? [])].sort(byLocation);
+  const report = buildReport(results, findings, extra.changes ?? [], inputs.length, opts.failOnWarn ?? false);
+  return { report, resources };
+}
+
+/**
+ * A rule that reports the same field as the schema explains it better (what Flagger does with the
+ * value, the fix): keep the rule's finding. A failed oneOf on a parent is covered the same way.
+ */
+function dedupe(list: Finding[]): Finding[] {
+  const rulePaths = list.filter((f) => f.ruleId !== 'schema').map((f) => f.path ?? '');
+  if (!rulePaths.length) return list;
+  return list.filter((f) => {
+    if (f.ruleId !== 'schema') return true;
+    const p = f.path ?? '';
+    if (rulePaths.includes(p)) return false;
+    return !(f.message.includes('alternatives') && rulePaths.some((rp) => rp.startsWith(`${p}.`)));
+  });
+}
+
+function runRule(rule: Rule, ctx: Parameters<Rule['check']>[0], setup: Finding[]): void {
+  try {
+    rule.check(ctx);
+  } catch (err) {
+    // A rule that trips over unexpected input must not hide every other finding.
+    setup.push({ ruleId: rule.id, severity: 'error', file: '', line: 0, message: `rule failed: ${err instanceof Error ? err.message : String(err)}`, fix: 'report this as a bug in agent-canary validate' });
+  }
+}
+
+export function buildReport(results: ResourceResult[], findings: Finding[], changes: readonly TrafficChange[], files: number, failOnWarn: boolean): Report {
+  const count = (s: ResourceResult['status']) => results.filter((r) => r.status === s).length;
+  const errorFindings = findings.filter((f) => f.severity === 'error').length;
+  const warningFindings = findings.filter((f) => f.severity === 'warning').length;
+  const resourcesSeen = results.filter((r) => r.object).length;
+  const couldNot = count('error') > 0 || findings.some((f) => f.ruleId === 'schema-source' || f.ruleId === 'policy-source') || resourcesSeen === 0;
+  const exitCode: Report['exitCode'] = couldNot ? 2 : errorFindings > 0 || (failOnWarn && warningFindings > 0) ? 1 : 0;
+  return {
+    results, findings, changes, exitCode,
+    summary: { resources: resourcesSeen, files, valid: count('valid'), invalid: count('invalid'), errors: count('error'), skipped: count('skipped'), errorFindings, warningFindings },
+  };
+}
+
+const byLocation = (a: Finding, b: Finding) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line);
+
+/** Each agent's policy: from its fleet file (policy + overrides), an annotation, or `default`. */
+function policyResolver(opts: ValidateOptions, setup: Finding[]): (agent: AgentView) => PolicySpec | undefined {
+  let policies: ReadonlyMap<string, Policy> = new Map();
+  if (typeof opts.policies === 'string' || opts.policies === undefined) {
+    const dir = opts.policies ?? 'policies';
+    if (opts.policies !== undefined || existsSync(dir)) {
+      try {
+        policies = loadPolicies(dir);
+      } catch (err) {
+        setup.push(located('policy-source', err, dir));
+      }
+    }
+  } else policies = opts.policies;
+  let fleet: readonly FleetAgent[] = [];
+  if (Array.isArray(opts.fleet)) fleet = opts.fleet as readonly FleetAgent[];
+  else {
+    const root = (opts.fleet as string | undefined) ?? 'fleet';
+    if (existsSync(root)) fleet = checkFleet(root).agents;
+  }
+  const byId = new Map(fleet.map((a) => [a.id, a]));
+  const cache = new Map<string, PolicySpec | undefined>();
+  return (agent) => {
+    if (cache.has(agent.id)) return cache.get(agent.id);
+    let spec: PolicySpec | undefined;
+    const fa = byId.get(agent.id);
+    if (fa) {
+      try {
+        spec = resolvePolicy(policies, fa);
+      } catch (err) {
+        setup.push(located('policy-source', err, fa.file));
+      }
+    } else {
+      const named = agent.agent ? get(agent.agent.object, 'metadata', 'annotations', 'agent-canary.dev/policy') : undefined;
+      spec = policies.get(typeof named === 'string' ? named : 'default')?.spec;
+    }
+    cache.set(agent.id, spec);
+    return spec;
+  };
+}
+
+function located(ruleId: string, err: unknown, file: string): Finding {
+  if (err instanceof LocatedError) return { ruleId, severity: 'error', file: err.file, line: err.line, path: err.field, message: err.problem, fix: err.fix };
+  return { ruleId, severity: 'error', file, line: 0, message: err instanceof Error ? err.message : String(err), fix: 'fix the policy or fleet file' };
+}
+
+/** `--live FILE`: Canary objects (e.g. `kubectl get canaries -A -o yaml`) with their status. */
+function loadLive(file: string, setup: Finding[]): Map<string, LiveCanary> {
+  const out = new Map<string, LiveCanary>();
+  let text: string;
+  try {
+    text = readFileSyncUtf8(file);
+  } catch {
+    setup.push({ ruleId: 'schema-source', severity: 'error', file, line: 0, message: `live status file not found: ${file}`, fix: 'write it with: kubectl get canaries -A -o yaml > live.yaml' });
+    return out;
+  }
+  const loaded = loadText(file, text);
+  for (const f of loaded.findings) setup.push({ ...f, ruleId: 'schema-source' });
+  for (const r of loaded.resources) {
+    if (r.object.kind !== 'Canary') continue;
+    const w = get(r.object, 'status', 'canaryWeight');
+    const phase = get(r.object, 'status', 'phase');
+    const ns = String(get(r.object, 'metadata', 'namespace') ?? '');
+    const name = String(get(r.object, 'metadata', 'name') ?? '');
+    if (typeof w === 'number') out.set(`${ns}/${name}`, { canaryWeight: w, phase: typeof phase === 'string' ? phase : undefined });
+  }
+  return out;
+}
+
+const readFileSyncUtf8 = (f: string) => readFileSync(f, 'utf8');

@@ -1,0 +1,30 @@
+/** The rule list, in the order findings are produced. Add a rule here and in docs/validate.md. */
+import type { Rule } from './context.js';
+import { weightBounds, weightStep } from './weights.js';
+import { durationUnits, gateNotRollback, maxWeightOvershoot, qualityGatePresent, stepMode, thresholdSet, webhookMetadataStrings, webhookTimeouts } from './flagger-plan.js';
+import { liveMaxWeight, liveStepWeights } from './live.js';
+import { argoIgnoreDifferences, noFlaggerOwnedObjects, noReplicasOnTarget, oneRolloutMode } from './ownership.js';
+import { canaryImagePinned, canaryResources } from './images.js';
+
+export const rules: readonly Rule[] = [
+  weightBounds,
+  weightStep,
+  stepMode,
+  maxWeightOvershoot,
+  durationUnits,
+  thresholdSet,
+  webhookMetadataStrings,
+  webhookTimeouts,
+  qualityGatePresent,
+  gateNotRollback,
+  liveMaxWeight,
+  liveStepWeights,
+  oneRolloutMode,
+  noFlaggerOwnedObjects,
+  noReplicasOnTarget,
+  argoIgnoreDifferences,
+  canaryImagePinned,
+  canaryResources,
+];
+
+export type { Rule, RuleContext, AgentView, LiveCanary } from './context.js';

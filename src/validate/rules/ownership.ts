@@ -1,0 +1,113 @@
+/**
+ * Who owns which object: Flagger generates and mutates some objects (reference C.1, C.2), so Git
+ * must not hold them, must not pin what Flagger scales, and Argo CD must ignore `replicas`.
+ */
+import type { Resource } from '../types.js';
+import { get, isFlaggerCanary, kindOf, nameOf, namespaceOf, type Rule } from './context.js';
+
+export const oneRolloutMode: Rule = {
+  id: 'one-rollout-mode',
+  severity: 'error',
+  description: 'An agent is either progressive (Flagger Canary) or manual (`-canary` Deployment + weighted route), never both.',
+  check(ctx) {
+    for (const agent of ctx.agents) {
+      if (!agent.canary) continue;
+      const manual = agent.resources.filter((r) =>
+        (kindOf(r) === 'Deployment' && nameOf(r) === `${agent.name}-canary`) ||
+        (kindOf(r) === 'VirtualService' && JSON.stringify(get(r.object, 'spec', 'http') ?? []).includes('"subset":"canary"')) ||
+        (kindOf(r) === 'HTTPRoute' && JSON.stringify(get(r.object, 'spec', 'rules') ?? []).includes(`"${agent.name}-canary"`)));
+      for (const r of manual) {
+        ctx.report(this, r, ['metadata', 'name'],
+          `agent ${agent.id} has a Flagger Canary and the manual-mode ${kindOf(r)} ${nameOf(r)}: both would fight over the same traffic and names`,
+          'pick one rollout.mode in the fleet file (progressive or manual) and regenerate dist/');
+      }
+    }
+  },
+};
+
+/** Names Flagger generates for a Canary whose apex service is `apex` and target `target`. */
+function flaggerOwned(apex: string, target: string): [kind: string, name: string][] {
+  return [
+    ['Service', apex], ['Service', `${apex}-primary`], ['Service', `${apex}-canary`],
+    ['Deployment', `${target}-primary`],
+    ['VirtualService', apex], ['DestinationRule', `${apex}-primary`], ['DestinationRule', `${apex}-canary`],
+    ['HTTPRoute', apex],
+  ];
+}
+
+export const noFlaggerOwnedObjects: Rule = {
+  id: 'flagger-owned-objects',
+  severity: 'error',
+  description: 'Objects Flagger generates for a Canary (apex/-primary/-canary Services, -primary Deployment, VirtualService, DestinationRules, HTTPRoute) are not in Git.',
+  check(ctx) {
+    for (const canary of ctx.resources.filter(isFlaggerCanary)) {
+      const ns = namespaceOf(canary);
+      const target = String(get(canary.object, 'spec', 'targetRef', 'name') ?? nameOf(canary));
+      const apex = String(get(canary.object, 'spec', 'service', 'name') ?? target);
+      const owned = flaggerOwned(apex, target);
+      for (const r of ctx.resources) {
+        if (namespaceOf(r) !== ns) continue;
+        const hit = owned.find(([k, n]) => k === kindOf(r) && n === nameOf(r));
+        if (!hit) continue;
+        ctx.report(this, r, ['metadata', 'name'],
+          `${hit[0]} ${ns}/${hit[1]} is generated and rewritten by Flagger for Canary ${nameOf(canary)}: a copy in Git fights Flagger (Argo CD self-heal reverts its routing)`,
+          'delete this object from Git and let Flagger create it');
+      }
+    }
+  },
+};
+
+export const noReplicasOnTarget: Rule = {
+  id: 'flagger-target-replicas',
+  severity: 'error',
+  description: 'The Deployment a Flagger Canary targets has no spec.replicas (Flagger scales it; use an HPA for size).',
+  check(ctx) {
+    for (const canary of ctx.resources.filter(isFlaggerCanary)) {
+      const ns = namespaceOf(canary);
+      const kind = String(get(canary.object, 'spec', 'targetRef', 'kind') ?? 'Deployment');
+      const target = String(get(canary.object, 'spec', 'targetRef', 'name') ?? '');
+      for (const r of ctx.resources) {
+        if (namespaceOf(r) !== ns || kindOf(r) !== kind || nameOf(r) !== target) continue;
+        const replicas = get(r.object, 'spec', 'replicas');
+        if (replicas === undefined || replicas === null) continue;
+        ctx.report(this, r, ['spec', 'replicas'],
+          `${kind} ${ns}/${target} is a Flagger target and sets replicas: ${JSON.stringify(replicas)}; Flagger scales it to 0 between runs, so every Argo CD sync would scale it back up`,
+          'remove spec.replicas (size the workload with an HorizontalPodAutoscaler and Canary autoscalerRef)');
+      }
+    }
+  },
+};
+
+function hasReplicasIgnore(app: Resource): boolean {
+  const diffs = get(app.object, 'spec', 'ignoreDifferences');
+  if (!Array.isArray(diffs)) return false;
+  return diffs.some((d) =>
+    (get(d, 'group') === 'apps') && get(d, 'kind') === 'Deployment' &&
+    ((Array.isArray(get(d, 'jsonPointers')) && (get(d, 'jsonPointers') as unknown[]).includes('/spec/replicas')) ||
+     (Array.isArray(get(d, 'jqPathExpressions')) && (get(d, 'jqPathExpressions') as unknown[]).includes('.spec.replicas'))));
+}
+
+export const argoIgnoreDifferences: Rule = {
+  id: 'argocd-ignore-differences',
+  severity: 'error',
+  description: 'Argo CD Applications ignore apps/Deployment /spec/replicas and sync with RespectIgnoreDifferences=true (Flagger scales targets).',
+  check(ctx) {
+    for (const app of ctx.resources) {
+      if (kindOf(app) !== 'Application' || !String(app.object.apiVersion ?? '').startsWith('argoproj.io/')) continue;
+      // The app-of-apps that syncs only Application objects has no Flagger targets.
+      const path = String(get(app.object, 'spec', 'source', 'path') ?? '');
+      if (/(^|\/)argocd\/?$/.test(path)) continue;
+      if (!hasReplicasIgnore(app)) {
+        ctx.report(this, app, ['spec', 'ignoreDifferences'],
+          `Application ${nameOf(app)} does not ignore /spec/replicas of Deployments: Flagger scales canary targets to 0 and Argo CD would report OutOfSync and scale them back`,
+          'add ignoreDifferences: [{group: apps, kind: Deployment, jsonPointers: [/spec/replicas]}]');
+      }
+      const opts = get(app.object, 'spec', 'syncPolicy', 'syncOptions');
+      if (!Array.isArray(opts) || !opts.includes('RespectIgnoreDifferences=true')) {
+        ctx.report(this, app, ['spec', 'syncPolicy', 'syncOptions'],
+          `Application ${nameOf(app)} lacks syncOptions RespectIgnoreDifferences=true: ignored fields are still applied on sync`,
+          'add RespectIgnoreDifferences=true to spec.syncPolicy.syncOptions');
+      }
+    }
+  },
+};

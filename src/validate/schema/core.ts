@@ -1,0 +1,64 @@
+/**
+ * Core Kubernetes kinds from `kubernetes-models` 4.x: validators that ajv compiled ahead of time
+ * from the real Kubernetes OpenAPI definitions (no compile cost at run time). A kind's module is
+ * imported the first time an object of that kind is seen.
+ *
+ * Those validators do not reject unknown fields (the OpenAPI definitions do not say
+ * `additionalProperties: false`); `unknown-fields.ts` adds that check from the same package's
+ * type definitions.
+ */
+import type { ErrorObject } from 'ajv';
+
+export type CoreValidator = (obj: unknown) => ErrorObject[] | null;
+
+const cache = new Map<string, Promise<CoreValidator | undefined>>();
+
+/** `apps/v1` + `Deployment` -> the module path inside kubernetes-models. */
+export function coreModule(apiVersion: string, kind: string): string | undefined {
+  if (!/^[A-Z][A-Za-z0-9]*$/.test(kind)) return undefined;
+  const parts = apiVersion.split('/');
+  if (parts.length === 1 && /^v\d+((alpha|beta)\d+)?$/.test(parts[0]!)) return `kubernetes-models/${parts[0]}/${kind}`;
+  if (parts.length === 2 && /^[a-z0-9.-]+$/.test(parts[0]!) && /^v\d+((alpha|beta)\d+)?$/.test(parts[1]!)) return `kubernetes-models/${parts[0]}/${parts[1]}/${kind}`;
+  return undefined;
+}
+
+interface ModelClass {
+  readonly kind?: string;
+  readonly apiVersion?: string;
+  readonly prototype: { validate(this: unknown): void };
+}
+
+export function coreValidator(apiVersion: string, kind: string): Promise<CoreValidator | undefined> {
+  const key = `${apiVersion}/${kind}`;
+  let hit = cache.get(key);
+  if (!hit) {
+    hit = load(apiVersion, kind);
+    cache.set(key, hit);
+  }
+  return hit;
+}
+
+async function load(apiVersion: string, kind: string): Promise<CoreValidator | undefined> {
+  const spec = coreModule(apiVersion, kind);
+  if (!spec) return undefined;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(spec)) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const cls = mod[kind] as ModelClass | undefined;
+  // Only top-level kinds: `apps/v1/DeploymentSpec` is a type, not a kind.
+  if (!cls || cls.kind !== kind || cls.apiVersion !== apiVersion) return undefined;
+  const validate = cls.prototype.validate;
+  return (obj: unknown) => {
+    try {
+      validate.call(obj);
+      return null;
+    } catch (err) {
+      const errors = (err as { errors?: ErrorObject[] }).errors;
+      if (Array.isArray(errors)) return errors;
+      throw err;
+    }
+  };
+}

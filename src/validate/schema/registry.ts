@@ -1,0 +1,131 @@
+/**
+ * Where the schema of an `apiVersion` + `kind` comes from, in kubeconform's order of precedence:
+ * 1. `--schemas DIR` (kubeconform layout `{group}/{kind}_{version}.json`, lower-case kind; core
+ *    kinds also as `{kind}_{version}.json` at the top of DIR),
+ * 2. CRDs: `--crd FILE|DIR` and the project's own `imports/crds/*.yaml`,
+ * 3. core Kubernetes kinds from kubernetes-models.
+ * Every schema is compiled once, on first use: a run that never sees a kind never pays for it.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { parseAllDocuments } from 'yaml';
+import { crdEntries, type CrdEntry } from './crd-to-json-schema.js';
+import { coreValidator } from './core.js';
+import { hasCoreFields, unknownFields, type UnknownField } from './unknown-fields.js';
+
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+
+/** The project's own CRDs (Agent, Flagger, Argo CD, Istio, Gateway API). */
+export const BUILTIN_CRD_DIR = fileURLToPath(new URL('../../../imports/crds/', import.meta.url));
+
+export interface SchemaCheck {
+  /** Where the schema came from, e.g. `kubernetes-models`, `imports/crds/flagger.yaml`, a file path. */
+  readonly source: string;
+  readonly validate: (obj: unknown) => { errors: ErrorObject[]; unknown: UnknownField[] };
+}
+
+export interface RegistryOptions {
+  /** Extra CRD files or directories. */
+  readonly crds?: readonly string[];
+  /** kubeconform-layout schema directories. */
+  readonly schemaDirs?: readonly string[];
+  /** Also load imports/crds. @default true */
+  readonly builtinCrds?: boolean;
+}
+
+export class SchemaRegistry {
+  private readonly ajv: Ajv;
+  private readonly crds = new Map<string, CrdEntry>();
+  private readonly compiled = new Map<string, Promise<SchemaCheck | undefined>>();
+  /** Problems with the schema sources themselves (unreadable CRD, bad JSON schema). */
+  readonly problems: { file: string; message: string }[] = [];
+
+  constructor(private readonly opts: RegistryOptions = {}) {
+    this.ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, verbose: true, logger: false, validateSchema: false });
+    addFormats(this.ajv);
+    // Kubernetes OpenAPI formats ajv-formats does not know; the type check covers them.
+    for (const f of ['int32', 'int64', 'float', 'double', 'byte', 'int-or-string', 'quantity', 'url', 'binary', 'password']) {
+      this.ajv.addFormat(f, true);
+    }
+    if (opts.builtinCrds !== false && existsSync(BUILTIN_CRD_DIR)) this.addCrdPath(BUILTIN_CRD_DIR, 'imports/crds/');
+    for (const p of opts.crds ?? []) this.addCrdPath(p);
+  }
+
+  private addCrdPath(path: string, display?: string): void {
+    let files: string[];
+    try {
+      files = statSync(path).isDirectory()
+        ? readdirSync(path).filter((n) => /\.(ya?ml|json)$/.test(n)).sort().map((n) => join(path, n))
+        : [path];
+    } catch {
+      this.problems.push({ file: path, message: `CRD path not found: ${path}` });
+      return;
+    }
+    for (const file of files) {
+      const shown = display ? display + file.slice(path.length).replace(/^\//, '') : file;
+      try {
+        const docs = parseAllDocuments(readFileSync(file, 'utf8'));
+        for (const doc of Array.isArray(docs) ? docs : []) {
+          if (doc.errors.length) throw new Error(doc.errors[0]!.message.split('\n')[0]);
+          const obj = doc.toJS() as Record<string, unknown> | null;
+          if (!obj || typeof obj !== 'object') continue;
+          for (const e of crdEntries(obj, shown)) this.crds.set(key(e.group, e.version, e.kind), e);
+        }
+      } catch (err) {
+        this.problems.push({ file: shown, message: `cannot read CRD: ${err instanceof Error ? err.message : String(err)}` });
+      }
+    }
+  }
+
+  /** The check for one kind, or undefined when no source has a schema for it. */
+  lookup(apiVersion: string, kind: string): Promise<SchemaCheck | undefined> {
+    const k = `${apiVersion}|${kind}`;
+    let hit = this.compiled.get(k);
+    if (!hit) {
+      hit = this.resolve(apiVersion, kind);
+      this.compiled.set(k, hit);
+    }
+    return hit;
+  }
+
+  private async resolve(apiVersion: string, kind: string): Promise<SchemaCheck | undefined> {
+    const [group, version] = apiVersion.includes('/') ? apiVersion.split('/', 2) as [string, string] : ['', apiVersion];
+    for (const dir of this.opts.schemaDirs ?? []) {
+      const candidates = [join(dir, group || 'core', `${kind.toLowerCase()}_${version}.json`)];
+      if (!group) candidates.push(join(dir, `${kind.toLowerCase()}_${version}.json`), join(dir, `${kind.toLowerCase()}-${version}.json`));
+      for (const file of candidates) {
+        if (!existsSync(file)) continue;
+        try {
+          const fn = this.ajv.compile(JSON.parse(readFileSync(file, 'utf8')) as object);
+          return fromAjv(fn, file);
+        } catch (err) {
+          this.problems.push({ file, message: `cannot use schema: ${err instanceof Error ? err.message : String(err)}` });
+          return undefined;
+        }
+      }
+    }
+    const crd = this.crds.get(key(group, version, kind));
+    if (crd) return fromAjv(this.ajv.compile(crd.schema), crd.source);
+    const core = await coreValidator(apiVersion, kind);
+    if (core) {
+      const strict = hasCoreFields(apiVersion, kind);
+      return {
+        source: 'kubernetes-models',
+        validate: (obj) => ({ errors: core(obj) ?? [], unknown: strict ? unknownFields(apiVersion, kind, obj) : [] }),
+      };
+    }
+    return undefined;
+  }
+}
+
+function fromAjv(fn: ValidateFunction, source: string): SchemaCheck {
+  return {
+    source,
+    validate: (obj) => (fn(obj) ? { errors: [], unknown: [] } : { errors: [...(fn.errors ?? [])], unknown: [] }),
+  };
+}
+
+const key = (group: string, version: string, kind: string) => `${group}/${version}/${kind}`;

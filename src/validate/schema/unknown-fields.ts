@@ -1,0 +1,60 @@
+/**
+ * Unknown-field check for core kinds, from `schemas/k8s-core-fields.json` (generated from
+ * kubernetes-models' type definitions by build-core-fields.ts). kubectl rejects unknown fields
+ * ("strict decoding error"); a typo such as `replica:` would otherwise pass silently.
+ */
+import { readFileSync } from 'node:fs';
+
+type Desc = 0 | string | ['a' | 'm', Desc] | { p: Record<string, Desc> };
+
+interface FieldsFile {
+  readonly roots: Record<string, string>;
+  readonly types: Record<string, Desc>;
+}
+
+let fields: FieldsFile | undefined;
+function load(): FieldsFile {
+  fields ??= JSON.parse(readFileSync(new URL('../../../schemas/k8s-core-fields.json', import.meta.url), 'utf8')) as FieldsFile;
+  return fields;
+}
+
+export interface UnknownField {
+  readonly path: (string | number)[];
+  readonly field: string;
+  readonly known: readonly string[];
+}
+
+/** Whether the field tree knows this kind (and so can check it). */
+export function hasCoreFields(apiVersion: string, kind: string): boolean {
+  return load().roots[`${apiVersion}/${kind}`] !== undefined;
+}
+
+export function unknownFields(apiVersion: string, kind: string, obj: unknown): UnknownField[] {
+  const f = load();
+  const root = f.roots[`${apiVersion}/${kind}`];
+  const out: UnknownField[] = [];
+  if (root) visit(f, root, obj, [], out);
+  return out;
+}
+
+function visit(f: FieldsFile, desc: Desc, value: unknown, path: (string | number)[], out: UnknownField[]): void {
+  if (desc === 0 || value === null || value === undefined || typeof value !== 'object') return;
+  if (typeof desc === 'string') {
+    const t = f.types[desc];
+    if (t === undefined) return;
+    visit(f, t, value, path, out);
+    return;
+  }
+  if (Array.isArray(desc)) {
+    const [shape, inner] = desc;
+    if (shape === 'a' && Array.isArray(value)) value.forEach((v, i) => visit(f, inner, v, [...path, i], out));
+    else if (shape === 'm' && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) visit(f, inner, v, [...path, k], out);
+    return;
+  }
+  if (Array.isArray(value)) return; // a type error, reported by the schema
+  for (const [k, v] of Object.entries(value)) {
+    const d = desc.p[k];
+    if (d === undefined) out.push({ path: [...path, k], field: k, known: Object.keys(desc.p) });
+    else visit(f, d, v, [...path, k], out);
+  }
+}
