@@ -104,6 +104,13 @@ export function loadAgentFile(root: string, relFile: string): FleetAgent {
  * `<namespace>/` folder, or nested deeper, is an error: it would otherwise be silently skipped.
  */
 export function listFleetFiles(root: string): string[] {
+  const { files, errors } = scanFleet(root);
+  if (errors[0]) throw errors[0];
+  return files;
+}
+
+/** The fleet files and the misplaced YAML files (errors); throws only when `root` cannot be read. */
+function scanFleet(root: string): { files: string[]; errors: FleetError[] } {
   let entries: Dirent[];
   try {
     entries = readdirSync(root, { withFileTypes: true }).sort(byName);
@@ -120,11 +127,12 @@ export function listFleetFiles(root: string): string[] {
     );
   }
   const files: string[] = [];
+  const errors: FleetError[] = [];
   for (const ns of entries) {
     if (ns.name.startsWith('.')) continue;
     const nsPath = join(root, ns.name);
     if (!isDirectory(ns, nsPath)) {
-      if (FLEET_EXT.test(ns.name)) throw misplaced(ns.name);
+      if (FLEET_EXT.test(ns.name)) errors.push(misplaced(ns.name));
       continue;
     }
     const children = readdirSync(nsPath, { withFileTypes: true }).sort(byName);
@@ -132,13 +140,13 @@ export function listFleetFiles(root: string): string[] {
       if (child.name.startsWith('.')) continue;
       const rel = posix.join(ns.name, child.name);
       if (isDirectory(child, join(nsPath, child.name))) {
-        if (containsYaml(join(nsPath, child.name))) throw misplaced(`${rel}/`);
+        if (containsYaml(join(nsPath, child.name))) errors.push(misplaced(`${rel}/`));
         continue;
       }
       if (FLEET_EXT.test(child.name)) files.push(rel);
     }
   }
-  return files;
+  return { files, errors };
 }
 
 /** Like `loadFleet`, but collects the findings of every file instead of throwing the first one. */
@@ -147,7 +155,9 @@ export function checkFleet(root: string): { agents: FleetAgent[]; errors: FleetE
   const errors: FleetError[] = [];
   const warnings: FleetWarning[] = [];
   const byId = new Map<string, FleetAgent>();
-  for (const rel of listFleetFiles(root)) {
+  const scan = scanFleet(root);
+  errors.push(...scan.errors);
+  for (const rel of scan.files) {
     const result = checkFleetFile(rel, readFleetText(root, rel));
     errors.push(...result.errors);
     warnings.push(...result.warnings);

@@ -105,6 +105,8 @@ describe('loadFleet over a folder', () => {
     const deep = tempTree({ 'team-a/old/support-bot.yaml': GOOD });
     try {
       expect(thrown(() => loadFleet(deep.dir)).file).toBe('team-a/old/');
+      // checkFleet reports it among the other findings instead of throwing
+      expect(checkFleet(deep.dir).errors.map((e) => e.file)).toEqual(['team-a/old/']);
     } finally {
       deep.cleanup();
     }

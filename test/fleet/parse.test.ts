@@ -177,6 +177,12 @@ describe('parseFleetFile: each class of bad input names file, line, field, value
     expect(() => parseFleetFile(FILE, disabled)).not.toThrow();
   });
 
+  it('an unquoted number where the CRD wants a string says to quote it', () => {
+    const e = fails(edit(GOOD, 'version: "3"', 'version: 3'));
+    expect(e).toMatchObject({ line: 13, field: 'spec.version', value: 3 });
+    expect(e.fix).toContain('quote');
+  });
+
   it('null for a field the CRD types as string is refused (the apiserver would drop it silently)', () => {
     const e = fails(edit(GOOD, 'modelType: openai', 'modelType:'));
     expect(e).toMatchObject({ line: 11, field: 'spec.modelType', value: null });
