@@ -1,0 +1,61 @@
+/**
+ * The quality-gate settings as Flagger webhook metadata (docs/design.md, "Quality-gate webhook
+ * contract"). Flagger's `metadata` is `map<string,string>`, so every value is a string; the gate
+ * is stateless and reads everything it needs from here.
+ */
+import type { AgentResource } from '../src/fleet/types.js';
+import type { GateSettings, PolicySpec } from '../src/policy/types.js';
+
+export const GATE_ANNOTATION = 'agent-canary.dev/gate';
+
+/** `{name}` / `{namespace}` in the policy's experiment template, replaced. */
+export function experimentName(template: string, agent: AgentResource): string {
+  return template.replaceAll('{name}', agent.metadata.name).replaceAll('{namespace}', agent.metadata.namespace);
+}
+
+/** `key>=n` / `key<=n`, comma separated; empty means "every metric against passThreshold". */
+export function metricsExpression(gate: GateSettings): string {
+  return gate.metrics.map((m) => `${m.key}${(m.direction ?? 'higher') === 'lower' ? '<=' : '>='}${m.threshold}`).join(',');
+}
+
+/**
+ * Metadata of the `quality-gate` rollout webhook.
+ * @param canaryVersion the version the canary pods run (RECIF_AGENT_VERSION), '' when unknown
+ */
+export function qualityGateMetadata(agent: AgentResource, policy: PolicySpec, canaryVersion: string | undefined): Record<string, string> {
+  const g = policy.gate;
+  const md: Record<string, string> = {
+    check: 'quality',
+    agent: agent.metadata.name,
+    experiment: experimentName(g.experiment, agent),
+    mode: g.mode,
+    passThreshold: String(g.passThreshold),
+    metrics: metricsExpression(g),
+    maxRegression: String(g.maxRegression),
+    minSamples: String(g.minSamples),
+    versionTag: g.versionTag,
+    canaryVersion: canaryVersion ?? '',
+    stableVersion: agent.spec.version ?? '',
+    onUnavailable: g.onUnavailable,
+    cacheTtl: g.cacheTtl,
+  };
+  // The token exists only when the policy sets one: an empty token would read as "auth disabled".
+  const token = g.token;
+  if (token) md['token'] = token;
+  return md;
+}
+
+/** Metadata of the two `step-hold` webhooks (confirm-traffic-increase, confirm-promotion). */
+export function stepHoldMetadata(agent: AgentResource, policy: PolicySpec): Record<string, string> {
+  const md: Record<string, string> = {
+    check: 'step-hold',
+    agent: agent.metadata.name,
+    stepWeights: policy.steps.map((s) => String(s.weight)).join(','),
+    // Hold before approval k: nothing before the first step, then each step's own hold; the last
+    // entry is the hold of the last step, i.e. before promotion.
+    stepHolds: ['0s', ...policy.steps.map((s) => s.hold)].join(','),
+  };
+  const token = policy.gate.token;
+  if (token) md['token'] = token;
+  return md;
+}

@@ -1,0 +1,76 @@
+/**
+ * Everything one fleet agent needs, in the mode its fleet file names:
+ *
+ * | mode        | objects                                                                          |
+ * |-------------|----------------------------------------------------------------------------------|
+ * | both        | Agent, ConfigMap `<slug>-config`, Deployment `<slug>`                            |
+ * | manual      | + Service `<slug>`; canary enabled: `<slug>-canary` Deployment/Service/ConfigMap; |
+ * |             | + VirtualService/DestinationRule `<slug>` (istio) or HTTPRoute `<slug>`          |
+ * | progressive | + Flagger Canary `<slug>`, MetricTemplates where the provider has no built-ins   |
+ */
+import { ConstructInputError } from './_errors.js';
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { FleetAgent } from '../src/fleet/types.js';
+import type { PolicySpec } from '../src/policy/types.js';
+import { RecifAgent } from './agent.js';
+import { StableWorkload } from './stable-workload.js';
+import { CanaryWorkload } from './canary-workload.js';
+import { IstioRoute } from './istio-route.js';
+import { GatewayRoute } from './gateway-route.js';
+import { FlaggerCanary } from './flagger-canary.js';
+import type { AgentResources } from './_pod.js';
+
+export interface AgentReleaseProps {
+  readonly fleetAgent: FleetAgent;
+  /** The agent's resolved policy. */
+  readonly policy: PolicySpec;
+  /** @default the AgentResources defaults */
+  readonly resources?: AgentResources;
+  /** @default undefined (TCP probes) */
+  readonly probePath?: string;
+}
+
+export class AgentRelease extends Construct {
+  /** Every Kubernetes object of this agent, in emission order. */
+  readonly apiObjects: readonly ApiObject[];
+
+  constructor(scope: Construct, id: string, props: AgentReleaseProps) {
+    super(scope, id);
+    const { fleetAgent: fa, policy } = props;
+    const { agent, rollout } = fa;
+    const mode = rollout.mode;
+    if (mode !== 'manual' && mode !== 'progressive') {
+      throw new ConstructInputError(`${fa.file}: rollout.mode '${String(mode)}' is not allowed (allowed: manual, progressive)`);
+    }
+    new RecifAgent(this, 'Agent', { agent });
+    const stable = new StableWorkload(this, 'Stable', {
+      agent,
+      mode,
+      routing: rollout.routing,
+      resources: props.resources,
+      probePath: props.probePath,
+    });
+    if (mode === 'manual') {
+      if (agent.spec.canary?.enabled) {
+        new CanaryWorkload(this, 'Canary', { agent, policy, resources: props.resources, probePath: props.probePath });
+      }
+      if (rollout.routing === 'gateway-api') {
+        new GatewayRoute(this, 'Route', { agent, gatewayRefs: rollout.gatewayRefs ?? [], hosts: rollout.hosts });
+      } else {
+        new IstioRoute(this, 'Route', { agent, hosts: rollout.hosts });
+      }
+    } else {
+      new FlaggerCanary(this, 'Flagger', {
+        agent,
+        policy,
+        routing: rollout.routing,
+        gatewayRefs: rollout.gatewayRefs,
+        hosts: rollout.hosts,
+        loadTest: rollout.loadTest,
+        canaryVersion: stable.profile.version,
+      });
+    }
+    this.apiObjects = this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
+  }
+}

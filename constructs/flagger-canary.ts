@@ -1,0 +1,173 @@
+/**
+ * Progressive mode: the Flagger `Canary` (flagger.app/v1beta1) that owns the live weight of an
+ * agent, built from the resolved rollout policy.
+ *
+ * Plan: `stepWeights` = the policy's step weights, `maxWeight` = the last step, `interval` and
+ * `threshold` from `analysis`. Gates: Istio has built-in `request-success-rate` (min, percent)
+ * and `request-duration` (max, p99 ms) checks; Gateway API has none, so those come from
+ * MetricTemplates. Every failing check counts towards `threshold`, then Flagger rolls back; so a
+ * bound is encoded once, at its strictest value (see docs/generator.md for the abort mapping).
+ *
+ * Webhooks, in call order: the optional flagger-loadtester `load-test` (rollout), the
+ * `quality-gate` (rollout, MLflow scores; every setting as string metadata), and two `step-hold`
+ * hooks (confirm-traffic-increase, confirm-promotion) through which the gate enforces per-step
+ * hold times that Flagger's single interval cannot express.
+ *
+ * Flagger generates Services `<slug>`, `<slug>-primary`, `<slug>-canary` and the
+ * VirtualService/HTTPRoute; none of those is emitted here.
+ */
+import { ConstructInputError } from './_errors.js';
+import { Construct } from 'constructs';
+import {
+  Canary,
+  CanarySpecAnalysisWebhooksType as HookType,
+  CanarySpecProvider,
+  CanarySpecTargetRefKind,
+  type CanarySpecAnalysisMetrics,
+  type CanarySpecAnalysisWebhooks,
+} from '../imports/flagger-flagger.app.js';
+import type { AgentResource, GatewayRef, Routing } from '../src/fleet/types.js';
+import type { PolicySpec } from '../src/policy/types.js';
+import { SyncWave, agentLabels, names, syncWave } from './_labels.js';
+import { HTTP_PORT, HTTP_PORT_NAME } from './_pod.js';
+import { claimRolloutMode } from './_rollout-mode.js';
+import { parseDuration } from './_duration.js';
+import { qualityGateMetadata, stepHoldMetadata } from './_gate-metadata.js';
+import { MetricTemplates, type MetricCheck } from './metric-templates.js';
+import { effectiveBounds, type EffectiveBounds } from './_bounds.js';
+
+export interface FlaggerCanaryProps {
+  readonly agent: AgentResource;
+  /** The resolved policy (rollout.policy with rollout.overrides merged). */
+  readonly policy: PolicySpec;
+  /** @default 'istio' */
+  readonly routing?: Routing;
+  /** Gateway API parents; required when routing is 'gateway-api'. */
+  readonly gatewayRefs?: readonly GatewayRef[];
+  /** Extra hostnames for the generated VirtualService/HTTPRoute. @default [] */
+  readonly hosts?: readonly string[];
+  /** Version the target Deployment runs (RECIF_AGENT_VERSION), sent as `canaryVersion`. @default agent.spec.version */
+  readonly canaryVersion?: string;
+  /** Emit the flagger-loadtester `load-test` webhook. @default false */
+  readonly loadTest?: boolean;
+  /** flagger-loadtester address. @default 'http://flagger-loadtester.flagger-system/' */
+  readonly loadTesterUrl?: string;
+  /** The command the load tester runs against the canary pods. @default hey for one interval at 2 rps on `<slug>-canary:8000/` */
+  readonly loadTestCommand?: string;
+  /** Seconds for the target to become ready before Flagger rolls back. @default 600 */
+  readonly progressDeadlineSeconds?: number;
+  /** Route request timeout (LLM answers are slow). @default '300s' */
+  readonly requestTimeout?: string;
+}
+
+export class FlaggerCanary extends Construct {
+  readonly canary: Canary;
+  /** Present when the provider lacks a built-in for a needed check. */
+  readonly metricTemplates?: MetricTemplates;
+  readonly bounds: EffectiveBounds;
+
+  constructor(scope: Construct, id: string, props: FlaggerCanaryProps) {
+    super(scope, id);
+    const { agent, policy } = props;
+    const slug = agent.metadata.name;
+    const namespace = agent.metadata.namespace;
+    const where = `FlaggerCanary ${namespace}/${slug}`;
+    const routing = props.routing ?? 'istio';
+    if (routing !== 'istio' && routing !== 'gateway-api') throw new ConstructInputError(`${where}: props.routing '${routing}' is not allowed (allowed: istio, gateway-api)`);
+    if (routing === 'gateway-api' && !props.gatewayRefs?.length) {
+      throw new ConstructInputError(`${where}: props.gatewayRefs is empty; Flagger's gatewayapi provider needs service.gatewayRefs. Fix: set rollout.gatewayRefs in the fleet file.`);
+    }
+    validatePlan(where, policy);
+    claimRolloutMode(this, namespace, slug, 'progressive');
+
+    const intervalSeconds = parseDuration(policy.analysis.interval, `${where}: policy analysis.interval`);
+    parseDuration(policy.gate.timeout, `${where}: policy gate.timeout`);
+    const metricWindow = intervalSeconds >= 60 ? policy.analysis.interval : '1m';
+    this.bounds = effectiveBounds(policy);
+    const b = this.bounds;
+
+    // Built-ins where the provider has them; MetricTemplates for the rest.
+    const metrics: CanarySpecAnalysisMetrics[] = [];
+    const needTemplates: MetricCheck[] = [];
+    if (routing === 'istio') {
+      if (b.successRateMin !== undefined) metrics.push({ name: 'request-success-rate', interval: metricWindow, thresholdRange: { min: b.successRateMin } });
+      if (b.latencyP99Max !== undefined) metrics.push({ name: 'request-duration', interval: metricWindow, thresholdRange: { max: b.latencyP99Max } });
+      if (b.errorRateMax !== undefined) needTemplates.push('error-rate');
+    } else {
+      if (b.successRateMin !== undefined) needTemplates.push('request-success-rate');
+      if (b.latencyP99Max !== undefined) needTemplates.push('request-duration');
+      if (b.errorRateMax !== undefined) needTemplates.push('error-rate');
+    }
+    if (needTemplates.length) {
+      this.metricTemplates = new MetricTemplates(this, 'Templates', {
+        agent,
+        prometheus: policy.prometheus,
+        source: routing === 'istio' ? 'istio' : 'app',
+        checks: needTemplates,
+      });
+      for (const check of needTemplates) {
+        const range = check === 'request-success-rate' ? { min: b.successRateMin } : check === 'request-duration' ? { max: b.latencyP99Max } : { max: b.errorRateMax };
+        metrics.push({ name: check, interval: metricWindow, templateRef: { name: this.metricTemplates.names.get(check)! }, thresholdRange: range });
+      }
+    }
+
+    const webhooks: CanarySpecAnalysisWebhooks[] = [];
+    if (props.loadTest) {
+      const cmd = props.loadTestCommand ?? `hey -z ${metricWindow} -q 2 -c 1 http://${names(slug).canaryService}.${namespace}:${HTTP_PORT}/`;
+      webhooks.push({ name: 'load-test', type: HookType.ROLLOUT, url: props.loadTesterUrl ?? 'http://flagger-loadtester.flagger-system/', timeout: '5s', metadata: { type: 'cmd', cmd } });
+    }
+    const version = props.canaryVersion ?? agent.spec.version;
+    webhooks.push({ name: 'quality-gate', type: HookType.ROLLOUT, url: policy.gateUrl, timeout: policy.gate.timeout, metadata: qualityGateMetadata(agent, policy, version) });
+    const hold = stepHoldMetadata(agent, policy);
+    webhooks.push({ name: 'step-hold', type: HookType.CONFIRM_HYPHEN_TRAFFIC_HYPHEN_INCREASE, url: policy.gateUrl, timeout: policy.gate.timeout, metadata: hold });
+    webhooks.push({ name: 'step-hold', type: HookType.CONFIRM_HYPHEN_PROMOTION, url: policy.gateUrl, timeout: policy.gate.timeout, metadata: { ...hold } });
+
+    const weights = policy.steps.map((s) => s.weight);
+    this.canary = new Canary(this, 'Canary', {
+      metadata: { name: names(slug).flaggerCanary, namespace, labels: agentLabels(agent), annotations: syncWave(SyncWave.CANARY) },
+      spec: {
+        provider: routing === 'istio' ? CanarySpecProvider.ISTIO : CanarySpecProvider.GATEWAYAPI_V1,
+        ...(routing === 'istio' ? { metricsServer: policy.prometheus } : {}),
+        targetRef: { apiVersion: 'apps/v1', kind: CanarySpecTargetRefKind.DEPLOYMENT, name: names(slug).deployment },
+        progressDeadlineSeconds: props.progressDeadlineSeconds ?? 600,
+        service: {
+          name: names(slug).service,
+          port: HTTP_PORT,
+          portName: HTTP_PORT_NAME,
+          targetPort: HTTP_PORT,
+          // Also expose 8001 (http-control, Corail's evaluation endpoint) on the generated Services.
+          portDiscovery: true,
+          timeout: props.requestTimeout ?? '300s',
+          ...(props.hosts?.length ? { hosts: [...props.hosts] } : {}),
+          ...(routing === 'gateway-api'
+            ? { gatewayRefs: props.gatewayRefs!.map((g) => ({ name: g.name, ...(g.namespace ? { namespace: g.namespace } : {}), ...(g.sectionName ? { sectionName: g.sectionName } : {}) })) }
+            : {}),
+        },
+        analysis: {
+          interval: policy.analysis.interval,
+          threshold: policy.analysis.threshold,
+          maxWeight: weights[weights.length - 1]!,
+          stepWeights: weights,
+          metrics,
+          webhooks,
+        },
+      },
+    });
+  }
+}
+
+function validatePlan(where: string, policy: PolicySpec): void {
+  const steps = policy.steps;
+  if (!steps.length) throw new ConstructInputError(`${where}: policy steps is empty; a progressive plan needs at least one step. Fix: add steps like [{weight: 10, hold: 5m}].`);
+  let prev = 0;
+  steps.forEach((s, i) => {
+    if (!Number.isInteger(s.weight) || s.weight <= prev || s.weight > 99) {
+      throw new ConstructInputError(`${where}: policy steps[${i}].weight ${s.weight} is not allowed (allowed: an integer in ${prev + 1}..99, steps strictly increasing)`);
+    }
+    parseDuration(s.hold, `${where}: policy steps[${i}].hold`);
+    prev = s.weight;
+  });
+  if (!Number.isInteger(policy.analysis.threshold) || policy.analysis.threshold < 1) {
+    throw new ConstructInputError(`${where}: policy analysis.threshold ${policy.analysis.threshold} is not allowed (allowed: an integer >= 1)`);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * `agent-canary synth`: fleet/ + policies/ -> dist/ (or, with --repo, into a GitOps repository,
+ * handled by src/gitops/synth-to-repo.ts). Prints one summary line; exit 0 ok, 2 bad input or usage.
+ */
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { checkFleet } from '../fleet/load.js';
+import { loadPolicies } from '../policy/load.js';
+import { LocatedError } from '../errors.js';
+import { ConstructInputError } from '../../constructs/_errors.js';
+import { SynthesisError, synthesize } from './synthesize.js';
+import { summarize, writeOutput } from './output.js';
+
+export const USAGE = `usage: agent-canary synth [--fleet DIR] [--policies DIR] [--out DIR] [--repo-url URL] [--revision REV] [--dist-path PATH]
+       agent-canary synth --repo PATH|URL ...   (write into a GitOps repository; see 'agent-canary synth --repo --help')
+
+  --fleet DIR       fleet files, <namespace>/<agent>.yaml            (default: fleet)
+  --policies DIR    rollout policies, <name>.yaml                    (default: policies)
+  --out DIR         where the manifests go                           (default: dist)
+  --repo-url URL    Git repository the Argo CD Applications read     (default: https://github.com/example/agent-canary.git)
+  --revision REV    branch, tag or commit Argo CD syncs              (default: main)
+  --dist-path PATH  path of the output inside that repository        (default: dist)
+  --quiet           no warnings, only the summary line`;
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.some((a) => a === '--repo' || a.startsWith('--repo='))) {
+    return (await import('../gitops/synth-to-repo.js' as string) as { run(argv: string[]): Promise<number> }).run(argv);
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        fleet: { type: 'string', default: 'fleet' },
+        policies: { type: 'string', default: 'policies' },
+        out: { type: 'string', default: 'dist' },
+        'repo-url': { type: 'string' },
+        revision: { type: 'string' },
+        'dist-path': { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    console.error(`agent-canary synth: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values['help']) {
+    console.log(USAGE);
+    return 0;
+  }
+  const fleetDir = resolve(String(values['fleet']));
+  const policiesDir = resolve(String(values['policies']));
+  const outDir = resolve(String(values['out']));
+  for (const [flag, dir] of [['--fleet', fleetDir], ['--policies', policiesDir]] as const) {
+    if (!existsSync(dir)) {
+      console.error(`agent-canary synth: ${flag} ${dir} does not exist. Fix: run from the project root or pass ${flag} DIR.`);
+      return 2;
+    }
+  }
+
+  try {
+    const policies = loadPolicies(policiesDir);
+    const fleet = checkFleet(fleetDir);
+    if (fleet.errors.length) {
+      for (const e of fleet.errors) console.error(e.message);
+      console.error(`agent-canary synth: ${fleet.errors.length} fleet error(s); nothing written`);
+      return 2;
+    }
+    if (!values['quiet']) for (const w of fleet.warnings) console.error(`warning: ${w.message}`);
+    const manifests = synthesize(fleet.agents, {
+      policies,
+      repoURL: values['repo-url'] as string | undefined,
+      targetRevision: values['revision'] as string | undefined,
+      distPath: values['dist-path'] as string | undefined,
+    });
+    const result = writeOutput(outDir, manifests);
+    console.log(`synth: ${fleet.agents.length} agents, ${manifests.length} objects -> ${String(values['out'])}: ${summarize(result)}`);
+    return 0;
+  } catch (e) {
+    if (e instanceof LocatedError) {
+      console.error(e.message);
+      return 2;
+    }
+    if (e instanceof ConstructInputError || e instanceof SynthesisError) {
+      // Construct errors name the agent, the prop and the allowed values: bad input, not a crash.
+      console.error(`agent-canary synth: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Fleet -> manifests. Builds one cdk8s App with few Charts (one per namespace and chunk of
+ * agents: cdk8s' synthesis cost grows with the square of the Chart count), renders every
+ * ApiObject with its own `toJson()` and lays it out as `dist/<namespace>/<agent>/<Kind>.<name>.yaml`.
+ *
+ * Pure: no file access, no clock, no randomness; the same fleet and policies give the same bytes.
+ */
+import { ApiObject, App, Chart } from 'cdk8s';
+import { Construct, type IConstruct } from 'constructs';
+import { AgentRelease, type AgentReleaseProps } from '../../constructs/agent-release.js';
+import { ArgoCdApps, type ArgoCdProps } from '../../constructs/argocd.js';
+import { GateServer, type GateServerProps } from '../../constructs/gate-server.js';
+import type { FleetAgent } from '../fleet/types.js';
+import type { Policy } from '../policy/types.js';
+import { resolvePolicy } from '../policy/load.js';
+import { emitYaml } from './yaml.js';
+
+export interface Manifest {
+  /** Relative to the dist directory, `/`-separated. */
+  readonly path: string;
+  readonly object: Record<string, unknown>;
+  /** The file content: one YAML document, LF endings, trailing newline. */
+  readonly content: string;
+}
+
+export interface SynthOptions {
+  readonly policies: ReadonlyMap<string, Policy>;
+  /** Git repository of the Argo CD Applications. @default 'https://github.com/example/agent-canary.git' */
+  readonly repoURL?: string;
+  /** @default 'main' */
+  readonly targetRevision?: string;
+  /** Path of dist/ inside that repository. @default 'dist' */
+  readonly distPath?: string;
+  /** Quality-gate server settings (namespace, image, Flagger namespace). @default GateServer defaults */
+  readonly gate?: GateServerProps;
+  /** Argo CD settings beyond repo/revision/path. @default ArgoCdApps defaults */
+  readonly argocd?: Pick<ArgoCdProps, 'argocdNamespace' | 'project' | 'server'>;
+  /** Agent defaults for every workload (resources, probe path). @default construct defaults */
+  readonly workload?: Pick<AgentReleaseProps, 'resources' | 'probePath'>;
+  /** Agents per cdk8s Chart. @default 100 */
+  readonly agentsPerChart?: number;
+}
+
+/** The fleet as a whole cannot be synthesized (duplicate agents, failed construct validations). */
+export class SynthesisError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SynthesisError';
+  }
+}
+
+/** Folder of the Argo CD objects inside dist/. */
+export const ARGOCD_DIR = 'argocd';
+
+/** Where an object lands: `<dir>/<Kind>.<name>.yaml`. */
+export function manifestPath(dir: string, object: Record<string, unknown>): string {
+  const meta = object['metadata'] as { name?: string } | undefined;
+  return `${dir}/${String(object['kind'])}.${meta?.name ?? 'unnamed'}.yaml`;
+}
+
+/** The dist/ folder of one agent (what `writeOutput`'s `scope` refers to by agent id). */
+export function agentDir(agentId: string): string {
+  return agentId;
+}
+
+function render(dir: string, objects: readonly ApiObject[], out: Manifest[]): void {
+  for (const o of objects) {
+    const object = o.toJson() as Record<string, unknown>;
+    out.push({ path: manifestPath(dir, object), object, content: emitYaml(object) });
+  }
+}
+
+/** Runs every `node.addValidation` check under `scope` (what `App.synth` would do) and throws them together. */
+function validateTree(scope: IConstruct): void {
+  const errors: string[] = [];
+  for (const c of scope.node.findAll()) for (const e of c.node.validate()) errors.push(`${c.node.path}: ${e}`);
+  if (errors.length) throw new SynthesisError(`synthesis refused:\n  ${errors.join('\n  ')}`);
+}
+
+function checkUnique(agents: readonly FleetAgent[]): void {
+  const seen = new Map<string, string>();
+  for (const a of agents) {
+    const prev = seen.get(a.id);
+    if (prev !== undefined) {
+      throw new SynthesisError(`agent ${a.id} is defined twice (${prev} and ${a.file}); object names would collide. Fix: keep one file per agent.`);
+    }
+    seen.set(a.id, a.file);
+  }
+}
+
+function addAgents(app: App, agents: readonly FleetAgent[], opts: SynthOptions): Array<[FleetAgent, AgentRelease]> {
+  const perChart = Math.max(1, opts.agentsPerChart ?? 100);
+  const byNs = new Map<string, FleetAgent[]>();
+  for (const a of agents) {
+    const ns = a.agent.metadata.namespace;
+    let list = byNs.get(ns);
+    if (!list) byNs.set(ns, (list = []));
+    list.push(a);
+  }
+  const releases: Array<[FleetAgent, AgentRelease]> = [];
+  for (const ns of [...byNs.keys()].sort()) {
+    const list = byNs.get(ns)!;
+    let chart: Chart | undefined;
+    list.forEach((a, i) => {
+      if (i % perChart === 0) chart = new Chart(app, `${ns}-${i / perChart}`, { disableResourceNameHashes: true });
+      const policy = resolvePolicy(opts.policies, a);
+      releases.push([a, new AgentRelease(chart!, a.agent.metadata.name, { fleetAgent: a, policy, ...opts.workload })]);
+    });
+  }
+  return releases;
+}
+
+/** Manifests of one agent only (no Argo CD or gate objects): what the GitOps operations re-render. */
+export function synthesizeAgent(agent: FleetAgent, opts: SynthOptions): Manifest[] {
+  const app = new App({ outdir: '.' });
+  const releases = addAgents(app, [agent], opts);
+  validateTree(app);
+  const out: Manifest[] = [];
+  for (const [a, r] of releases) render(agentDir(a.id), r.apiObjects, out);
+  return out.sort(byPath);
+}
+
+/** The whole tree: every agent, the gate server and the Argo CD objects, sorted by path. */
+export function synthesize(agents: readonly FleetAgent[], opts: SynthOptions): Manifest[] {
+  checkUnique(agents);
+  const app = new App({ outdir: '.' });
+  const releases = addAgents(app, agents, opts);
+
+  const platform = new Chart(app, 'platform', { disableResourceNameHashes: true });
+  const gate = new GateServer(platform, 'Gate', opts.gate);
+  const namespaces = [...new Set([...agents.map((a) => a.agent.metadata.namespace), gate.namespace])];
+  const argo = new ArgoCdApps(platform, 'ArgoCd', {
+    namespaces,
+    repoURL: opts.repoURL,
+    targetRevision: opts.targetRevision,
+    distPath: opts.distPath,
+    ...opts.argocd,
+  });
+  validateTree(app);
+
+  const out: Manifest[] = [];
+  for (const [a, r] of releases) render(agentDir(a.id), r.apiObjects, out);
+  render(`${gate.namespace}/${gate.name}`, apiObjectsOf(gate), out);
+  render(ARGOCD_DIR, apiObjectsOf(argo), out);
+  return out.sort(byPath);
+}
+
+function apiObjectsOf(c: Construct): ApiObject[] {
+  return c.node.findAll().filter((x): x is ApiObject => x instanceof ApiObject);
+}
+
+function byPath(a: Manifest, b: Manifest): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
