@@ -259,7 +259,18 @@ export function parseSingleMapping<E extends LocatedError>(
       fix: `write the ${what} as \`key: value\` lines`,
     });
   }
-  const data = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  let data: Record<string, unknown>;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  } catch (err) {
+    // e.g. "Excessive alias count": a billion-laughs style document
+    throw source.error(ErrorClass, [], {
+      field: '',
+      problem: `the document cannot be read: ${err instanceof Error ? err.message : String(err)}`,
+      allowed: 'plain YAML (aliases only where needed, at most 100 expansions)',
+      fix: 'write the values out instead of using anchors and aliases',
+    });
+  }
   return { source, data };
 }
 

@@ -60,6 +60,19 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/**
+ * The policy spec with every default filled: `base` (defaults or a loaded policy) with `over`
+ * merged, and the per-metric `direction` default (`higher`) written out.
+ */
+export function completeSpec(base: PolicySpec, over: unknown): PolicySpec {
+  const merged = deepMerge(base, over);
+  if (merged.gate.metrics.every((m) => m.direction !== undefined)) return merged;
+  return {
+    ...merged,
+    gate: { ...merged.gate, metrics: merged.gate.metrics.map((m) => ({ key: m.key, direction: m.direction ?? 'higher', threshold: m.threshold })) },
+  };
+}
+
 /** Converts a Flagger duration (`30s`, `5m`) to seconds. */
 export function durationSeconds(d: string): number {
   const m = /^([0-9]+)(s|m)$/.exec(d);

@@ -20,7 +20,7 @@ import {
 } from '../errors.js';
 import { sourceOf } from '../fleet/source.js';
 import type { FleetAgent } from '../fleet/types.js';
-import { DEFAULT_POLICY_SPEC, deepMerge } from './defaults.js';
+import { completeSpec, DEFAULT_POLICY_SPEC } from './defaults.js';
 import { checkPolicySpec, type PolicyFinding } from './rules.js';
 import { policyFileSchema, policySpecSchema } from './schema.js';
 import type { Policy, PolicySpec } from './types.js';
@@ -55,7 +55,7 @@ export function parsePolicyFile(file: string, text: string): Policy {
       fix: `set metadata.name to ${stem}, or rename the file to ${name}.yaml`,
     });
   }
-  const spec = deepMerge(DEFAULT_POLICY_SPEC, data['spec'] ?? {});
+  const spec = completeSpec(DEFAULT_POLICY_SPEC, data['spec'] ?? {});
   const finding = checkPolicySpec(spec)[0];
   if (finding) throw policyFindingError(source, finding, data['spec']);
   const policy: Policy = {
@@ -136,7 +136,7 @@ export function resolvePolicy(policies: ReadonlyMap<string, Policy>, agent: Flee
       prefix: ['rollout', 'overrides'],
     })[0]!;
   }
-  const merged = deepMerge(policy.spec, overrides);
+  const merged = completeSpec(policy.spec, overrides);
   const finding = checkPolicySpec(merged)[0];
   if (finding) {
     const fromOverride = [finding.path, ...(finding.related ?? [])].some((p) => hasPath(overrides, p));

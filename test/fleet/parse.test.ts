@@ -143,6 +143,8 @@ describe('parseFleetFile: each class of bad input names file, line, field, value
     expect(l.problem).toContain('mapping');
     const s = fails('spec: [\n');
     expect(s.problem).toContain('YAML syntax error');
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]'].join('\n');
+    expect(fails(bomb).problem).toContain('cannot be read');
   });
 
   it('both rollout modes on one agent is refused by name', () => {

@@ -71,7 +71,8 @@ describe('policies/default.yaml', () => {
     expect(fast.spec.steps.map((s) => s.weight)).toEqual([10, 50]);
     expect(fast.spec.abort).toEqual(DEFAULT_POLICY_SPEC.abort);
     expect(fast.spec.gate.passThreshold).toBe(0.6);
-    expect(fast.spec.gate.metrics).toEqual([{ key: 'safety/mean', threshold: 0.9 }]);
+    // the per-metric direction default is written out
+    expect(fast.spec.gate.metrics).toEqual([{ key: 'safety/mean', direction: 'higher', threshold: 0.9 }]);
   });
 });
 
@@ -139,6 +140,14 @@ describe('resolvePolicy', () => {
     expect(spec.metrics).toEqual({ successRate: { min: 99 }, latencyP99: { max: 800 } });
     // the loaded policy itself is untouched
     expect(policies.get('default')!.spec.gate.passThreshold).toBe(0.6);
+  });
+
+  it('override gate metrics replace the policy list and get the direction default', () => {
+    const spec = resolvePolicy(policies, agentWith('fast', '    gate:\n      metrics: [{ key: latency/mean, direction: lower, threshold: 2000 }, { key: relevance/mean, threshold: 0.7 }]\n'));
+    expect(spec.gate.metrics).toEqual([
+      { key: 'latency/mean', direction: 'lower', threshold: 2000 },
+      { key: 'relevance/mean', direction: 'higher', threshold: 0.7 },
+    ]);
   });
 
   it('an unknown policy name lists the available names, at the rollout.policy line', () => {
