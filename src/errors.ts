@@ -346,14 +346,16 @@ export function schemaErrors<E extends LocatedError>(
           fix: hint('x-fix') ?? `write ${String(e.params['allowedValue'])}`,
         };
         break;
-      case 'type':
+      case 'type': {
+        const types = String(e.params['type']).split(',');
         d = {
-          problem: `must be ${article(String(e.params['type']))}`,
+          problem: `must be ${types.map(article).join(' or ')}`,
           value: e.data,
           allowed: hint('x-allowed') ?? describeSchema(ps),
-          fix: hint('x-fix') ?? (e.data === null ? 'give the field a value, or remove the key' : `write ${article(String(e.params['type']))}`),
+          fix: hint('x-fix') ?? (e.data === null ? 'give the field a value, or remove the key' : TYPE_FIX[types[0]!] ?? 'use the allowed type'),
         };
         break;
+      }
       default:
         d = {
           problem: hint('x-problem') ?? e.message ?? `fails ${e.keyword}`,
@@ -370,8 +372,18 @@ export function schemaErrors<E extends LocatedError>(
   return out.sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
+const TYPE_FIX: Record<string, string> = {
+  object: 'write the field as a mapping (`key: value` lines indented below it)',
+  array: 'write a list: `[a, b]`, or one `- item` line per entry indented below the key',
+  string: 'write a string; quote values YAML would read as numbers or booleans (e.g. "3", "yes")',
+  integer: 'write a whole number',
+  number: 'write a number',
+  boolean: 'write true or false',
+};
+
 function article(type: string): string {
   const word = type === 'object' ? 'mapping' : type === 'array' ? 'list' : type;
+  if (word === 'null') return 'null';
   return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
 }
 

@@ -59,7 +59,7 @@ export const agentSpecSchema = {
   additionalProperties: false,
   required: ['name', 'framework'],
   properties: {
-    name: { type: 'string', minLength: 1, 'x-allowed': 'a non-empty display name', 'x-fix': 'add `name: <display name>` under spec' },
+    name: { type: 'string', minLength: 1, 'x-problem': 'must not be empty', 'x-allowed': 'a non-empty display name', 'x-fix': 'write the display name, e.g. name: Support Bot' },
     framework: {
       type: 'string',
       enum: ['corail', 'adk', 'langchain', 'crewai', 'autogen', 'custom'],

@@ -232,3 +232,14 @@ describe('FleetError as data', () => {
     });
   });
 });
+
+describe('type errors say what to write', () => {
+  it('a scalar where a list or a mapping belongs', () => {
+    const tools = fails(edit(GOOD, '  version: "3"\n', '  version: "3"\n  tools: web-search\n'));
+    expect(tools).toMatchObject({ line: 14, field: 'spec.tools', value: 'web-search', allowed: 'a list of strings' });
+    expect(tools.fix).toContain('- item');
+    const canary = fails(GOOD.replace(/  canary:\n(    .*\n)+/, '  canary: yes\n'));
+    expect(canary).toMatchObject({ line: 14, field: 'spec.canary', value: 'yes' });
+    expect(canary.problem).toBe('must be a mapping or null');
+  });
+});
