@@ -1,0 +1,77 @@
+/**
+ * Pull-request mode (`validate --base REF`): the head (working tree) is validated as usual, plus
+ * - per agent, what the change does to live traffic (base vs head),
+ * - manual weights may only move to the next policy step or back down (rule manual-weight-step),
+ * - dist/ must equal what the fleet at head synthesizes (rule dist-drift),
+ * - with `--gate URL`, a weight increase needs the quality gate's approval (rule gate-check).
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { collectInputs } from '../load/read.js';
+import { loadText } from '../load/documents.js';
+import { runPipeline, type ValidateOptions } from '../pipeline.js';
+import type { Finding, Report, Resource } from '../types.js';
+import { extractRef } from './git.js';
+import { agentStates, trafficChanges } from './state.js';
+import { distDrift } from './drift.js';
+import { askGate } from './gate.js';
+
+export interface PullRequestOptions extends ValidateOptions {
+  /** Git ref of the base (e.g. origin/main). */
+  readonly base: string;
+  /** Repository root (the head working tree). @default process.cwd() */
+  readonly root?: string;
+  /** Quality gate URL for weight increases. */
+  readonly gate?: string;
+  /** Compare dist/ with a fresh synthesis of the fleet. @default true */
+  readonly checkDrift?: boolean;
+  /** Override the Argo CD repo URL / revision used for the drift check (else read from dist/). */
+  readonly repoURL?: string;
+  readonly targetRevision?: string;
+}
+
+async function loadResources(paths: readonly string[]): Promise<Resource[]> {
+  const { inputs } = await collectInputs(paths);
+  const out: Resource[] = [];
+  for (const i of inputs) {
+    try {
+      out.push(...loadText(i.file, await i.read()).resources);
+    } catch {
+      // unreadable at one side: the head pipeline reports it
+    }
+  }
+  return out;
+}
+
+export async function validatePullRequest(paths: readonly string[], opts: PullRequestOptions): Promise<Report> {
+  const root = resolve(opts.root ?? process.cwd());
+  const base = await extractRef(root, opts.base);
+  try {
+    const rel = (p: string) => (isAbsolute(p) ? relative(root, p) : relative(root, resolve(p)));
+    const basePaths = paths.filter((p) => p !== '-').map((p) => join(base.dir, rel(p))).filter((p) => existsSync(p));
+    const [baseResources, headResources] = await Promise.all([loadResources(basePaths), loadResources(paths)]);
+    const baseStates = agentStates(baseResources);
+    const headStates = agentStates(headResources);
+    const changes = trafficChanges(baseStates, headStates);
+    const baseWeights = new Map<string, number>();
+    for (const [id, s] of baseStates) if (s.mode === 'manual') baseWeights.set(id, s.canaryEnabled ? s.weight ?? 0 : 0);
+    const extra: Finding[] = [];
+    if (opts.checkDrift !== false) {
+      try {
+        extra.push(...distDrift({ root, fleet: typeof opts.fleet === 'string' ? relative(root, resolve(opts.fleet)) : undefined, policies: typeof opts.policies === 'string' ? relative(root, resolve(opts.policies)) : undefined, repoURL: opts.repoURL, targetRevision: opts.targetRevision }));
+      } catch (err) {
+        extra.push({ ruleId: 'policy-source', severity: 'error', file: 'fleet', line: 0, message: `cannot synthesize the fleet at head: ${err instanceof Error ? err.message : String(err)}`, fix: 'run agent-canary synth locally and fix the reported problem' });
+      }
+    }
+    if (opts.gate) extra.push(...(await askGate(opts.gate, headResources, changes)));
+    const inRoot = (name: string) => (existsSync(join(root, name)) ? join(root, name) : undefined);
+    const { report } = await runPipeline(
+      paths,
+      { ...opts, policies: opts.policies ?? inRoot('policies'), fleet: opts.fleet ?? inRoot('fleet') ?? [], baseWeights },
+      { findings: extra, changes },
+    );
+    return report;
+  } finally {
+    await base.cleanup();
+  }
+}
