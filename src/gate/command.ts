@@ -1,0 +1,186 @@
+/**
+ * `agent-canary gate`: serve the Flagger quality-gate webhook (and, with --repo, the canary HTTP
+ * API of the GitOps part on the same port).
+ *
+ * Precedence: a flag beats its environment variable, which beats the default. MLflow
+ * credentials: Basic auth when a username and a password are set, otherwise a Bearer token when
+ * one is set (the MLflow Python client's rule).
+ */
+import { parseArgs } from 'node:util';
+import { createLogger, type LogLevel } from '../http/log.js';
+import type { Route } from '../http/router.js';
+import { parseDuration } from './duration.js';
+import { DEFAULTS, parseMetricList, type GateDefaults } from './settings.js';
+import { startGateServer } from './server.js';
+import { WEBHOOK_PATH } from './webhook.js';
+
+export const USAGE = `usage: agent-canary gate [options]
+
+Serves POST ${WEBHOOK_PATH} (Flagger webhook), GET /healthz, /readyz, /metrics.
+
+options (flag > environment > default):
+  --host HOST               listen address                        (default 127.0.0.1)
+  --port PORT               listen port                           (default 8080)
+  --mlflow URI              MLFLOW_TRACKING_URI: http(s)://..., sqlite:///path, file:..., or a folder
+                            (default ./mlflow.db if present, else ./mlruns)
+  --mlflow-username USER    MLFLOW_TRACKING_USERNAME  \\ Basic auth when both are set
+  --mlflow-password PASS    MLFLOW_TRACKING_PASSWORD  /
+  --mlflow-token TOKEN      MLFLOW_TRACKING_TOKEN     Bearer auth otherwise
+  --token TOKEN             AGENT_CANARY_GATE_TOKEN: shared token required in metadata.token
+  --repo PATH|URL           AGENT_CANARY_REPO: also serve the canary HTTP API for this GitOps repository
+  --mode strict|recif       default decision mode when metadata.mode is absent (default strict)
+  --pass-threshold N        (default 0.6)        --metrics LIST   e.g. "safety/mean>=0.8" (default: every mean)
+  --max-regression N        (default 0.05)       --min-samples N  (default 20)
+  --on-unavailable approve|reject (default reject)
+  --version-tag TAG         (default recif.agent_version)   --experiment TEMPLATE (default recif/agents/{name})
+  --cache-ttl DURATION      (default 60s)        --timeout DURATION (default 8s)
+  --log-level debug|info|warn|error (default info)
+  -h, --help
+
+Prefer the environment for passwords and tokens: flags are visible in the process list.`;
+
+class UsageError extends Error {}
+
+function envOr(flag: string | undefined, env: string): string | undefined {
+  if (flag !== undefined) return flag;
+  const v = process.env[env];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function number(name: string, v: string | undefined, min: number, integer = false): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) throw new UsageError(`--${name}: invalid value '${v}' (allowed: ${integer ? 'an integer' : 'a number'} >= ${min})`);
+  return n;
+}
+
+function dur(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = parseDuration(v);
+  if (ms === null) throw new UsageError(`--${name}: invalid duration '${v}' (allowed: e.g. 30s, 5m)`);
+  return ms;
+}
+
+function choice<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${name}: invalid value '${v}' (allowed: ${allowed.join(', ')})`);
+  return v as T;
+}
+
+/** Loads the GitOps part's routes. The contract between the parts is this one function name. */
+export async function loadGitopsRoutes(opts: { repo: string; token?: string; logger: unknown }): Promise<Route[]> {
+  const spec = '../gitops/api.js';
+  let mod: { gitopsRoutes?: unknown };
+  try {
+    mod = (await import(spec)) as { gitopsRoutes?: unknown };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test((err as Error).message)) {
+      throw new UsageError(`--repo needs the GitOps HTTP API (src/gitops/api.ts exporting gitopsRoutes), which is not in this build. Fix: run without --repo, or update agent-canary.`);
+    }
+    throw err;
+  }
+  if (typeof mod.gitopsRoutes !== 'function') throw new UsageError('src/gitops/api.ts does not export a function gitopsRoutes({ repo, token, logger }).');
+  return (await (mod.gitopsRoutes as (o: typeof opts) => Route[] | Promise<Route[]>)(opts)) ?? [];
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      options: {
+        host: { type: 'string' }, port: { type: 'string' },
+        mlflow: { type: 'string' }, 'mlflow-username': { type: 'string' }, 'mlflow-password': { type: 'string' }, 'mlflow-token': { type: 'string' },
+        token: { type: 'string' }, repo: { type: 'string' },
+        mode: { type: 'string' }, 'pass-threshold': { type: 'string' }, metrics: { type: 'string' },
+        'max-regression': { type: 'string' }, 'min-samples': { type: 'string' }, 'on-unavailable': { type: 'string' },
+        'version-tag': { type: 'string' }, experiment: { type: 'string' }, 'cache-ttl': { type: 'string' }, timeout: { type: 'string' },
+        'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    console.error(`agent-canary gate: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const s = (k: string): string | undefined => values[k] as string | undefined;
+  try {
+    const port = number('port', s('port') ?? '8080', 0, true)!;
+    if (port > 65535) throw new UsageError(`--port: invalid value '${port}' (allowed: 0..65535)`);
+    const logLevel = choice<LogLevel>('log-level', s('log-level'), ['debug', 'info', 'warn', 'error']) ?? 'info';
+    const logger = createLogger({ level: logLevel, base: { component: 'gate' } });
+    const defaults: Partial<GateDefaults> = Object.fromEntries(
+      Object.entries({
+        mode: choice('mode', s('mode'), ['strict', 'recif'] as const),
+        passThreshold: number('pass-threshold', s('pass-threshold'), -Infinity),
+        metrics: s('metrics') !== undefined ? parseMetricList(s('metrics')!, '--metrics') : undefined,
+        maxRegression: number('max-regression', s('max-regression'), 0),
+        minSamples: number('min-samples', s('min-samples'), 0, true),
+        onUnavailable: choice('on-unavailable', s('on-unavailable'), ['approve', 'reject'] as const),
+        versionTag: s('version-tag'),
+        experiment: s('experiment'),
+        cacheTtlMs: dur('cache-ttl', s('cache-ttl')),
+        timeoutMs: dur('timeout', s('timeout')),
+      }).filter(([, v]) => v !== undefined),
+    );
+    const token = envOr(s('token'), 'AGENT_CANARY_GATE_TOKEN');
+    const repo = envOr(s('repo'), 'AGENT_CANARY_REPO');
+    const routes = repo ? await loadGitopsRoutes({ repo, token, logger }) : [];
+    const gate = await startGateServer({
+      host: s('host') ?? '127.0.0.1',
+      port,
+      token,
+      defaults,
+      routes,
+      logger,
+      mlflow: {
+        uri: envOr(s('mlflow'), 'MLFLOW_TRACKING_URI'),
+        username: envOr(s('mlflow-username'), 'MLFLOW_TRACKING_USERNAME'),
+        password: envOr(s('mlflow-password'), 'MLFLOW_TRACKING_PASSWORD'),
+        token: envOr(s('mlflow-token'), 'MLFLOW_TRACKING_TOKEN'),
+      },
+    });
+    logger.info('gate listening', {
+      url: gate.url,
+      webhook: `${gate.url}${WEBHOOK_PATH}`,
+      mlflow: { source: gate.source.kind, location: gate.source.location },
+      webhookAuth: token !== undefined ? 'metadata.token' : 'none',
+      gitopsApi: repo !== undefined,
+      defaults: { ...DEFAULTS, ...defaults },
+    });
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string): void => {
+        logger.info('shutting down', { signal });
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+        resolve();
+      };
+      const onInt = (): void => stop('SIGINT');
+      const onTerm = (): void => stop('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+    });
+    await gate.close();
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`agent-canary gate: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof Error && 'field' in err) {
+      console.error(`agent-canary gate: ${err.message}`);
+      return 2;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
+      console.error(`agent-canary gate: cannot listen: ${e.message}. Fix: choose another --port or --host.`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The gate's HTTP server: the Flagger webhook, the operations endpoints and any extra routes
+ * (the GitOps engineer mounts the canary HTTP API `/api/v1/agents/...` here).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Route } from '../http/router.js';
+import { createListener } from '../http/handler.js';
+import { createLogger, type Logger } from '../http/log.js';
+import type { MlflowSource } from './mlflow/types.js';
+import { createSource, type SourceConfig } from './mlflow/source.js';
+import { QualityEngine, type EngineOptions } from './engine.js';
+import { GateMetrics } from './prometheus.js';
+import { StepHolds } from './step-hold.js';
+import { webhookRoute } from './webhook.js';
+import { opsRoutes } from './ops.js';
+import { DEFAULTS, type GateDefaults } from './settings.js';
+
+export interface GateServerOptions {
+  /** Where scores come from; built from `mlflow` when not given. */
+  readonly source?: MlflowSource;
+  /** Source configuration (URI and credentials) when `source` is not given. @default the local store in the working directory */
+  readonly mlflow?: SourceConfig;
+  /** Shared token expected in `metadata.token`. @default none (no check) */
+  readonly token?: string;
+  /** Settings used when the hook metadata does not set them. @default DEFAULTS */
+  readonly defaults?: Partial<GateDefaults>;
+  /** Extra routes served by the same server (e.g. the GitOps API). @default [] */
+  readonly routes?: readonly Route[];
+  /** @default a JSON logger on stderr at level info */
+  readonly logger?: Logger;
+  /** Engine tuning (page size, experiment cache, clock). */
+  readonly engine?: Omit<EngineOptions, 'source' | 'metrics' | 'logger'>;
+  /** Clock for step holds. @default Date.now */
+  readonly now?: () => number;
+}
+
+export interface GateServer {
+  readonly server: http.Server;
+  readonly engine: QualityEngine;
+  readonly metrics: GateMetrics;
+  readonly source: MlflowSource;
+}
+
+export function createGateServer(opts: GateServerOptions = {}): GateServer {
+  const logger = opts.logger ?? createLogger({ base: { component: 'gate' } });
+  const metrics = new GateMetrics();
+  const source = opts.source ?? createSource(opts.mlflow);
+  const engine = new QualityEngine({ ...opts.engine, source, metrics, logger, now: opts.engine?.now ?? opts.now });
+  const holds = new StepHolds(opts.now);
+  const routes: Route[] = [
+    webhookRoute({ engine, holds, logger, token: opts.token, defaults: { ...DEFAULTS, ...opts.defaults } }),
+    ...opsRoutes(engine),
+    ...(opts.routes ?? []),
+  ];
+  const listener = createListener(routes, {
+    logger,
+    quietPaths: ['/healthz', '/readyz', '/metrics'],
+    onResponse: (route, method, status) => metrics.http.inc({ route, method, code: String(status) }),
+  });
+  const server = http.createServer({ keepAlive: true }, listener);
+  // Flagger's client reuses connections; keep them a little longer than its idle timeout.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 30_000;
+  return { server, engine, metrics, source };
+}
+
+export interface StartedGate extends GateServer {
+  /** `http://host:port` */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startGateServer(opts: GateServerOptions & { readonly host?: string; readonly port?: number } = {}): Promise<StartedGate> {
+  const gate = createGateServer(opts);
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    gate.server.once('error', reject);
+    gate.server.listen(opts.port ?? 0, host, () => {
+      gate.server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = gate.server.address() as AddressInfo;
+  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    ...gate,
+    url: `http://${shownHost}:${addr.port}`,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        gate.server.close(() => resolve());
+        gate.server.closeIdleConnections();
+      });
+      if (!opts.source) await gate.source.close();
+    },
+  };
+}

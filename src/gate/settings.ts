@@ -1,0 +1,174 @@
+/**
+ * Per-request gate settings: the Flagger webhook `metadata` (string values written by the
+ * generator, see docs/design.md "Quality-gate webhook contract") over the server's defaults
+ * (the policy defaults of `GateSettings`, or what `agent-canary gate` was started with).
+ *
+ * A bad value is a 400 that names the field (`metadata.passThreshold`), the value, what is
+ * allowed and the fix.
+ */
+import type { GateMetric, GateMode, OnUnavailable } from '../policy/types.js';
+import { parseDuration } from './duration.js';
+
+/** Flagger gives up on a webhook after 10 s unless the hook sets `timeout`. */
+export const FLAGGER_DEFAULT_TIMEOUT_MS = 10_000;
+
+export interface GateDefaults {
+  /** @default 'strict' */
+  readonly mode: GateMode;
+  /** @default 0.6 */
+  readonly passThreshold: number;
+  /** @default [] (every mean metric vs passThreshold) */
+  readonly metrics: readonly GateMetric[];
+  /** @default 0.05 */
+  readonly maxRegression: number;
+  /** @default 20 */
+  readonly minSamples: number;
+  /** @default 'reject' */
+  readonly onUnavailable: OnUnavailable;
+  /** @default 'recif.agent_version' */
+  readonly versionTag: string;
+  /** Run tag holding Flagger's revision checksum. @default 'checksum' */
+  readonly checksumTag: string;
+  /** Metric holding the number of evaluated samples of a run. @default 'samples' */
+  readonly samplesKey: string;
+  /** @default 'recif/agents/{name}' */
+  readonly experiment: string;
+  /** @default 60000 (60s) */
+  readonly cacheTtlMs: number;
+  /** @default 8000 (8s) */
+  readonly timeoutMs: number;
+}
+
+export const DEFAULTS: GateDefaults = {
+  mode: 'strict',
+  passThreshold: 0.6,
+  metrics: [],
+  maxRegression: 0.05,
+  minSamples: 20,
+  onUnavailable: 'reject',
+  versionTag: 'recif.agent_version',
+  checksumTag: 'checksum',
+  samplesKey: 'samples',
+  experiment: 'recif/agents/{name}',
+  cacheTtlMs: 60_000,
+  timeoutMs: 8_000,
+};
+
+export interface QualitySettings extends Omit<GateDefaults, 'experiment'> {
+  /** Agent slug (`metadata.agent`, else the Canary name). */
+  readonly agent: string;
+  /** The experiment name, template resolved. */
+  readonly experiment: string;
+  readonly canaryVersion?: string;
+  readonly stableVersion?: string;
+  /** Time the gate may spend before answering (below the hook timeout). */
+  readonly budgetMs: number;
+}
+
+export class FieldError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+    readonly allowed?: string,
+  ) {
+    super(message);
+    this.name = 'FieldError';
+  }
+}
+
+type Meta = Readonly<Record<string, string>>;
+
+function bad(key: string, value: string, allowed: string, fix: string): FieldError {
+  return new FieldError(`metadata.${key}`, `metadata.${key}: invalid value ${JSON.stringify(value)} (allowed: ${allowed}). Fix: ${fix}`, allowed);
+}
+
+function num(meta: Meta, key: string, fallback: number, min: number, integer = false): number {
+  const raw = meta[key];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+    throw bad(key, raw, `${integer ? 'an integer' : 'a number'}${Number.isFinite(min) ? ` >= ${min}` : ''}`, `write it as a plain decimal string, e.g. "${fallback}".`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(meta: Meta, key: string, allowed: readonly T[], fallback: T): T {
+  const raw = meta[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw bad(key, raw, allowed.join(' | '), `use one of ${allowed.join(', ')}.`);
+  return raw as T;
+}
+
+function duration(meta: Meta, key: string, fallback: number): number {
+  const raw = meta[key];
+  if (raw === undefined || raw === '') return fallback;
+  const ms = parseDuration(raw);
+  if (ms === null) throw bad(key, raw, 'a duration such as 30s or 5m', 'write seconds or minutes, e.g. "60s".');
+  return ms;
+}
+
+const TAG_VALUE = /^[\w.:+@/-]{1,250}$/;
+
+function tagValue(meta: Meta, key: string): string | undefined {
+  const raw = meta[key];
+  if (raw === undefined || raw === '') return undefined;
+  if (!TAG_VALUE.test(raw)) throw bad(key, raw, 'letters, digits and . _ : + @ / - (1..250 characters)', 'use the version string exactly as the evaluation logs it.');
+  return raw;
+}
+
+/** `safety/mean>=0.8,latency/mean<=2000` -> GateMetric[]. */
+export function parseMetricList(raw: string, field = 'metadata.metrics'): GateMetric[] {
+  if (!raw.trim()) return [];
+  return raw.split(',').map((item, i) => {
+    const m = /^\s*([^<>=\s][^<>=]*?)\s*(>=|<=)\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*$/.exec(item);
+    if (!m) {
+      throw new FieldError(
+        field,
+        `${field}: item ${i + 1} ${JSON.stringify(item.trim())} is not 'key>=number' or 'key<=number'. Fix: write e.g. "safety/mean>=0.8,latency/mean<=2000".`,
+        'key>=n | key<=n, comma-separated',
+      );
+    }
+    return { key: m[1]!, direction: m[2] === '>=' ? 'higher' : 'lower', threshold: Number(m[3]) };
+  });
+}
+
+/** The time the gate allows itself: the hook timeout (max Flagger's 10 s) minus a margin for the network and Flagger. */
+export function budgetFor(timeoutMs: number): number {
+  const t = Math.min(timeoutMs, FLAGGER_DEFAULT_TIMEOUT_MS);
+  return Math.max(100, t - Math.max(250, t * 0.1));
+}
+
+export function resolveSettings(meta: Meta, names: { name: string; namespace: string }, defaults: GateDefaults = DEFAULTS): QualitySettings {
+  const agent = meta.agent && meta.agent.trim() ? meta.agent.trim() : names.name;
+  const template = meta.experiment && meta.experiment.trim() ? meta.experiment.trim() : defaults.experiment;
+  const timeoutMs = duration(meta, 'timeout', defaults.timeoutMs);
+  if (timeoutMs <= 0) throw bad('timeout', meta.timeout ?? '', 'a positive duration', 'set the hook timeout, e.g. "8s".');
+  const versionTag = meta.versionTag?.trim() || defaults.versionTag;
+  const checksumTag = meta.checksumTag?.trim() || defaults.checksumTag;
+  for (const [k, v] of [['versionTag', versionTag], ['checksumTag', checksumTag]] as const) {
+    if (v.includes('`')) throw bad(k, v, 'a run tag key without backticks', 'use the tag key as MLflow shows it.');
+  }
+  return {
+    agent,
+    experiment: template.replace(/\{name\}/g, agent).replace(/\{namespace\}/g, names.namespace),
+    mode: oneOf(meta, 'mode', ['strict', 'recif'] as const, defaults.mode),
+    passThreshold: num(meta, 'passThreshold', defaults.passThreshold, -Infinity),
+    metrics: meta.metrics === undefined ? defaults.metrics : parseMetricList(meta.metrics),
+    maxRegression: num(meta, 'maxRegression', defaults.maxRegression, 0),
+    minSamples: num(meta, 'minSamples', defaults.minSamples, 0, true),
+    onUnavailable: oneOf(meta, 'onUnavailable', ['approve', 'reject'] as const, defaults.onUnavailable),
+    versionTag,
+    checksumTag,
+    samplesKey: meta.samplesKey?.trim() || defaults.samplesKey,
+    canaryVersion: tagValue(meta, 'canaryVersion'),
+    stableVersion: tagValue(meta, 'stableVersion'),
+    cacheTtlMs: duration(meta, 'cacheTtl', defaults.cacheTtlMs),
+    timeoutMs,
+    budgetMs: budgetFor(timeoutMs),
+  };
+}
+
+/** A stable string of everything that changes a verdict (part of the cache key). */
+export function fingerprint(s: QualitySettings): string {
+  return JSON.stringify([s.mode, s.experiment, s.passThreshold, s.metrics, s.maxRegression, s.minSamples, s.versionTag, s.checksumTag, s.samplesKey, s.canaryVersion, s.stableVersion]);
+}

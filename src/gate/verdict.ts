@@ -1,0 +1,45 @@
+/** What the gate answers, and why. */
+import type { GateMode } from '../policy/types.js';
+
+/**
+ * - `pass`/`fail`: the scores were judged.
+ * - `no-data`: nothing to judge (no experiment, no run of this revision, no metrics); strict
+ *   mode fails it, Recif mode approves it (as Recif does).
+ * - `unavailable`: MLflow could not be read in time; answered by `onUnavailable`.
+ */
+export type Outcome = 'pass' | 'fail' | 'no-data' | 'unavailable';
+
+export interface MetricCheck {
+  /** The key as configured (or as MLflow wrote it when every metric is judged). */
+  readonly key: string;
+  /** The key as found in the canary run. */
+  readonly mlflowKey?: string;
+  readonly direction: 'higher' | 'lower';
+  readonly threshold: number;
+  /** Canary value; `null` when missing or not a number. */
+  readonly value: number | null;
+  /** Stable value, when a stable run was found. */
+  readonly stable?: number | null;
+  readonly passed: boolean;
+  /** Why it failed, for humans. */
+  readonly reason?: string;
+}
+
+export interface Verdict {
+  readonly passed: boolean;
+  readonly outcome: Outcome;
+  /** `Quality gate passed (score=0.85)` / `Quality gate failed (score=0.42)` (+ reasons in strict mode). */
+  readonly message: string;
+  readonly mode: GateMode;
+  readonly experiment: string;
+  readonly score?: number;
+  readonly runs?: { readonly canary?: string; readonly stable?: string };
+  readonly samples?: number;
+  readonly metrics: readonly MetricCheck[];
+  readonly reasons: readonly string[];
+}
+
+/** Go's `%.2f` for the messages Recif prints. */
+export function score2(n: number): string {
+  return Number.isFinite(n) ? n.toFixed(2) : String(n);
+}

@@ -1,0 +1,128 @@
+/**
+ * `POST /api/v1/webhooks/flagger`. Checks in octokit/webhooks.js order: method (405, by the
+ * router), Content-Type (415), body size (413), JSON and fields (400 naming the field), token
+ * (401), then the check: `quality` (200 pass / 412 fail) or `step-hold` (200 / 412).
+ *
+ * Flagger passes a hook only on 200-202 and shows the body of any other answer in the Canary's
+ * events, so every 412 carries a message a human can act on.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Route } from '../http/router.js';
+import { readJson, requireJson } from '../http/body.js';
+import { HttpError } from '../http/errors.js';
+import { sendJson } from '../http/respond.js';
+import { getRequestId } from '../http/handler.js';
+import type { Logger } from '../http/log.js';
+import { parsePayload, type FlaggerPayload } from './payload.js';
+import { DEFAULTS, FieldError, resolveSettings, type GateDefaults } from './settings.js';
+import { parseStepPlan, StepHolds } from './step-hold.js';
+import { tokensEqual } from './token.js';
+import type { QualityEngine } from './engine.js';
+
+export const WEBHOOK_PATH = '/api/v1/webhooks/flagger';
+
+export interface WebhookOptions {
+  readonly engine: QualityEngine;
+  readonly holds: StepHolds;
+  readonly logger: Logger;
+  /** Shared token every call must carry in `metadata.token`; unset = no check. */
+  readonly token?: string;
+  /** @default DEFAULTS (the policy defaults of GateSettings) */
+  readonly defaults?: GateDefaults;
+}
+
+function fieldError(err: unknown): never {
+  if (err instanceof FieldError) throw new HttpError(400, err.message, { field: err.field, ...(err.allowed ? { allowed: err.allowed } : {}) });
+  throw err;
+}
+
+export function webhookRoute(opts: WebhookOptions): Route {
+  const defaults = opts.defaults ?? DEFAULTS;
+  const decisions = opts.engine.metrics.decisions;
+
+  const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = getRequestId(req);
+    const log = opts.logger;
+    let payload: FlaggerPayload;
+    try {
+      requireJson(req);
+      payload = parsePayload(await readJson(req));
+    } catch (err) {
+      decisions.inc({ check: 'unknown', mode: 'unknown', result: 'bad_request' });
+      fieldError(err);
+    }
+    const meta = payload.metadata;
+    if (opts.token !== undefined) {
+      const given = meta.token;
+      if (given === undefined || !tokensEqual(given, opts.token)) {
+        decisions.inc({ check: meta.check ?? 'quality', mode: 'unknown', result: 'unauthorized' });
+        log.warn('webhook token rejected', { requestId, name: payload.name, namespace: payload.namespace, reason: given === undefined ? 'missing' : 'mismatch' });
+        throw new HttpError(401, `metadata.token ${given === undefined ? 'is missing' : 'does not match'}. Fix: set the gate token in the policy (it is written into the hook metadata) to the value the gate was started with.`, { field: 'metadata.token' });
+      }
+    }
+    const check = meta.check ?? 'quality';
+    const ids = { name: payload.name, namespace: payload.namespace, checksum: payload.checksum, phase: payload.phase };
+
+    if (check === 'step-hold') {
+      let plan;
+      try {
+        plan = parseStepPlan(meta);
+      } catch (err) {
+        decisions.inc({ check, mode: 'none', result: 'bad_request' });
+        fieldError(err);
+      }
+      const answer = opts.holds.check(`${payload.namespace}/${payload.name}/${payload.checksum ?? ''}`, plan);
+      decisions.inc({ check, mode: 'none', result: answer.passed ? 'released' : 'hold' });
+      log.info('step hold', { requestId, ...ids, passed: answer.passed, approvals: answer.approvals, waitMs: answer.waitMs });
+      sendJson(res, answer.passed ? 200 : 412, {
+        status: answer.passed ? 'ok' : 'failed',
+        message: answer.message,
+        check,
+        agent: meta.agent ?? payload.name,
+        namespace: payload.namespace,
+        checksum: payload.checksum,
+        approvals: answer.approvals,
+        nextWeight: answer.nextWeight,
+        waitSeconds: Math.ceil(answer.waitMs / 1000),
+      });
+      return;
+    }
+    if (check !== 'quality') {
+      decisions.inc({ check: 'unknown', mode: 'none', result: 'bad_request' });
+      throw new HttpError(400, `metadata.check: invalid value ${JSON.stringify(check)} (allowed: quality | step-hold). Fix: use "quality" for score checks or "step-hold" for step durations.`, { field: 'metadata.check', allowed: 'quality | step-hold' });
+    }
+    let settings;
+    try {
+      settings = resolveSettings(meta, payload, defaults);
+    } catch (err) {
+      decisions.inc({ check, mode: meta.mode ?? 'unknown', result: 'bad_request' });
+      fieldError(err);
+    }
+    const started = Date.now();
+    const { verdict, cache } = await opts.engine.judge(payload, settings);
+    const result = verdict.outcome === 'unavailable' ? `unavailable_${verdict.passed ? 'approve' : 'reject'}` : verdict.outcome.replace('-', '_');
+    decisions.inc({ check, mode: settings.mode, result });
+    const fields = { requestId, ...ids, agent: settings.agent, mode: settings.mode, outcome: verdict.outcome, passed: verdict.passed, cache, score: verdict.score, ms: Date.now() - started };
+    // A cached answer repeats a decision already logged; keep one line per MLflow read.
+    if (cache === 'hit') log.debug('quality decision', fields);
+    else log.info('quality decision', { ...fields, reasons: verdict.reasons });
+    sendJson(res, verdict.passed ? 200 : 412, {
+      status: verdict.passed ? 'ok' : 'failed',
+      message: verdict.message,
+      check,
+      outcome: verdict.outcome,
+      mode: verdict.mode,
+      agent: settings.agent,
+      namespace: payload.namespace,
+      checksum: payload.checksum,
+      experiment: verdict.experiment,
+      score: verdict.score,
+      samples: verdict.samples,
+      runs: verdict.runs,
+      metrics: verdict.metrics,
+      reasons: verdict.reasons,
+      cache,
+    });
+  };
+  return { method: 'POST', path: WEBHOOK_PATH, handler };
+}
