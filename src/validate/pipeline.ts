@@ -74,6 +74,14 @@ export async function runPipeline(paths: readonly string[], opts: ValidateOption
     resources.push(...loaded.resources);
   }
 
+  if (!resources.length && !fileFindings.length) {
+    fileFindings.push({
+      ruleId: 'input', severity: 'error', file: paths.join(' '), line: 0,
+      message: `no Kubernetes objects found in ${paths.join(', ')} (${inputs.length} file${inputs.length === 1 ? '' : 's'} read${inputs.length ? ', all empty' : ''})`,
+      fix: 'pass the files or directories holding the manifests (directories are searched for .yaml, .yml and .json)',
+    });
+  }
+
   // Schema stage.
   const perResource = new Map<Resource, Finding[]>();
   const status = new Map<Resource, ResourceResult['status']>();
