@@ -133,17 +133,18 @@ export function decideStrict(s: QualitySettings, runs: readonly Run[] | null, re
   const higher = checks.filter((c) => c.direction === 'higher' && c.value !== null);
   const score = higher.length > 0 ? higher.reduce((a, c) => a + c.value!, 0) / higher.length : checks.filter((c) => c.passed).length / checks.length;
   const passed = reasons.length === 0;
-  if (!stable && s.stableVersion !== undefined) reasons.push(`note: no stable run tagged ${s.versionTag}=${s.stableVersion}; comparison skipped`);
+  const notes = !stable && s.stableVersion !== undefined ? [`no stable run tagged ${s.versionTag}=${s.stableVersion}; comparison with stable skipped`] : [];
   return {
     mode: 'strict',
     experiment: s.experiment,
     passed,
     outcome: passed ? 'pass' : 'fail',
-    message: `Quality gate ${passed ? 'passed' : 'failed'} (score=${score2(score)})${passed ? '' : `: ${reasons.filter((r) => !r.startsWith('note:')).join('; ')}`}`,
+    message: `Quality gate ${passed ? 'passed' : 'failed'} (score=${score2(score)})${passed ? '' : `: ${reasons.join('; ')}`}`,
     score,
     runs: { canary: canary.info.run_id, stable: stable?.info.run_id },
     samples: samples !== undefined && Number.isFinite(samples) ? samples : undefined,
     metrics: checks,
     reasons,
+    notes,
   };
 }

@@ -36,7 +36,10 @@ export interface Verdict {
   readonly runs?: { readonly canary?: string; readonly stable?: string };
   readonly samples?: number;
   readonly metrics: readonly MetricCheck[];
+  /** Why it did not pass (empty on a pass). */
   readonly reasons: readonly string[];
+  /** Things a human should know that did not decide the answer (e.g. no stable run to compare). */
+  readonly notes?: readonly string[];
 }
 
 /** Go's `%.2f` for the messages Recif prints. */

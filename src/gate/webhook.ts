@@ -121,6 +121,7 @@ export function webhookRoute(opts: WebhookOptions): Route {
       runs: verdict.runs,
       metrics: verdict.metrics,
       reasons: verdict.reasons,
+      notes: verdict.notes,
       cache,
     });
   };
