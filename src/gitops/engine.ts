@@ -27,8 +27,8 @@ export interface Engine {
   /** Problems with moving the weight `from` -> `to` under the policy (empty: allowed). */
   checkWeightChange(spec: PolicySpec, from: number, to: number): readonly string[];
   /**
-   * Validates the written result of one agent (the fleet file and its output folder, both
-   * relative to `root`); returns the violations (empty: valid).
+   * Validates the written output of one agent (`outputDir`, relative to `root`) with the schemas
+   * and the policies; returns the violations (empty: valid).
    */
-  validateAgent?(root: string, paths: { readonly fleetFile: string; readonly outputDir: string; readonly policiesDir: string }): Promise<readonly string[]>;
+  validateAgent?(root: string, outputDir: string, agent: FleetAgent, policies: Map<string, Policy>): Promise<readonly string[]>;
 }

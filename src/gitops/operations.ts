@@ -142,6 +142,8 @@ function sameValue(a: unknown, b: unknown): boolean {
 function refused(err: unknown): never {
   if (err instanceof GitOpsError) throw err;
   if (err instanceof LocatedError) throw new GitOpsError('refused', err.message, { field: err.field, value: err.value, allowed: err.allowed });
+  // The generator's input errors name the agent, the prop and the allowed values.
+  if (err instanceof Error && (err.name === 'ConstructInputError' || err.name === 'SynthesisError')) throw new GitOpsError('refused', err.message);
   throw err;
 }
 
@@ -380,7 +382,7 @@ export class GitOps {
         const manifests = this.safe(() => this.engine.synthesizeAgent(next, policies));
         await this.engine.writeAgentOutput(join(root, this.distDir), id, manifests);
         if (this.engine.validateAgent) {
-          const violations = await this.engine.validateAgent(root, { fleetFile: rel, outputDir, policiesDir: this.policiesDir });
+          const violations = await this.engine.validateAgent(root, outputDir, next, policies);
           if (violations.length > 0) {
             throw new GitOpsError('refused', `${id}: the result does not validate: ${violations.slice(0, 5).join('; ')}${violations.length > 5 ? ` (+${violations.length - 5} more)` : ''}`, {
               violations,

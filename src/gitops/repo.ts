@@ -12,7 +12,7 @@
  * - branch mode: with `branch`, the commit lands on that branch (for a pull request) through a
  *   temporary worktree, so the checked-out branch and working tree stay as they are.
  */
-import { mkdtemp, realpath, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { GitError, simpleGit, type SimpleGit } from 'simple-git';
@@ -127,15 +127,35 @@ export class GitRepo {
     return this.opts.remote ?? 'origin';
   }
 
+  /*
+   * Hot-path reads (HEAD, the branch, the remotes) come from the files under .git instead of a
+   * git process each: a weight change is a handful of git commands, and every spawn costs
+   * 8-15 ms here. Anything unusual (packed or symbolic refs, includes) falls back to git.
+   */
+
   async hasRemote(): Promise<boolean> {
+    const config = await readFile(join(this.gitDir, 'config'), 'utf8').catch(() => undefined);
+    if (config !== undefined && !/^\s*\[include/im.test(config)) {
+      return config.includes(`[remote "${this.remote}"]`);
+    }
     // `config --list` always prints (core.*), unlike `git remote` on a repository without remotes,
     // which would cost simple-git's 50 ms wait for silent commands.
     const names = (await this.git.raw(['config', '--list', '--name-only'])).split('\n');
     return names.includes(`remote.${this.remote}.url`);
   }
 
+  private async headRef(): Promise<string | undefined> {
+    const text = await readFile(join(this.gitDir, 'HEAD'), 'utf8').catch(() => undefined);
+    const m = text === undefined ? null : /^ref: (refs\/heads\/\S+)\s*$/.exec(text);
+    return m ? m[1] : undefined;
+  }
+
   /** The checked-out branch; `conflict` on a detached HEAD (there is nowhere to commit to). */
   async currentBranch(git: SimpleGit = this.git): Promise<string> {
+    if (git === this.git) {
+      const ref = await this.headRef();
+      if (ref) return ref.slice('refs/heads/'.length);
+    }
     try {
       return (await git.raw(['symbolic-ref', '--short', 'HEAD'])).trim();
     } catch {
@@ -145,6 +165,13 @@ export class GitRepo {
 
   /** The commit HEAD points at, or undefined on an unborn branch. */
   async head(git: SimpleGit = this.git): Promise<string | undefined> {
+    if (git === this.git) {
+      const ref = await this.headRef();
+      if (ref) {
+        const loose = await readFile(join(this.gitDir, ref), 'utf8').catch(() => undefined);
+        if (loose !== undefined && /^[0-9a-f]{40,64}\s*$/.test(loose)) return loose.trim();
+      }
+    }
     try {
       return (await git.raw(['rev-parse', '--verify', '-q', 'HEAD^{commit}'])).trim() || undefined;
     } catch {
@@ -170,11 +197,16 @@ export class GitRepo {
       .map((l) => l.slice(3));
   }
 
-  /** Commits exactly `paths` (other staged changes stay staged, uncommitted). */
-  private async commitPaths(git: SimpleGit, paths: readonly string[], message: string): Promise<void> {
-    await git.raw(['add', '-A', '-v', ...pathspecArgs(paths)]);
+  /**
+   * Commits exactly `paths` (other staged changes stay staged, uncommitted). Returns false when
+   * the paths hold no change (`add -v` printed nothing), without committing.
+   */
+  private async commitPaths(git: SimpleGit, paths: readonly string[], message: string): Promise<boolean> {
+    const added = await git.raw(['add', '-A', '-v', ...pathspecArgs(paths)]);
+    if (added.trim() === '' && (await this.changedPaths(paths, git)).length === 0) return false;
     // Not `-q`: simple-git waits 50 ms after a command that prints nothing.
     await git.raw(['commit', '--no-verify', '-m', message, ...pathspecArgs(paths)]);
+    return true;
   }
 
   /**
@@ -291,10 +323,11 @@ export class GitRepo {
       let change: Change<T>;
       try {
         change = await body(workdir);
-        if (change.message !== undefined && (await this.changedPaths(opts.paths, git)).length > 0) {
-          await this.commitPaths(git, opts.paths, change.message);
-          committed = await this.head(git);
-          if (oldRef) await git.raw(['update-ref', oldRef.ref, committed!]);
+        if (change.message !== undefined) {
+          if (await this.commitPaths(git, opts.paths, change.message)) {
+            committed = await this.head(git);
+            if (oldRef) await git.raw(['update-ref', oldRef.ref, committed!]);
+          }
         } else if ((await this.changedPaths(opts.paths, git)).length > 0) {
           // A no-op must leave nothing behind (e.g. output files rewritten to identical content).
           await this.rollback(git, base, opts.paths);

@@ -1,0 +1,46 @@
+/**
+ * The operations' engine wired to the real parts: the fleet loader, the policy resolver, the
+ * generator (one agent) with its output writer, and the validator (schemas, canary rules and the
+ * weight-step rule). The validator's schema registry is compiled once and reused: compiling the
+ * CRD schemas costs far more than validating one agent's few objects.
+ */
+import { relative } from 'node:path';
+import { join } from 'node:path';
+import { parseFleetFile } from '../fleet/load.js';
+import { loadPolicies, resolvePolicy } from '../policy/load.js';
+import { writeOutput } from '../synth/output.js';
+import { synthesizeAgent } from '../synth/synthesize.js';
+import { checkWeightChange, SchemaRegistry, validatePaths } from '../validate/index.js';
+import type { Engine } from './engine.js';
+
+export interface DefaultEngineOptions {
+  /** Validate each agent's output with the validator (schemas + rules). @default true */
+  readonly validate?: boolean;
+}
+
+export function defaultEngine(opts: DefaultEngineOptions = {}): Engine {
+  let registry: SchemaRegistry | undefined;
+  return {
+    parseFleetFile,
+    loadPolicies,
+    resolvePolicy: (policies, agent) => resolvePolicy(policies, agent),
+    synthesizeAgent: (agent, policies) => synthesizeAgent(agent, { policies }),
+    writeAgentOutput: (distDir, agentId, manifests) => {
+      writeOutput(distDir, manifests as Parameters<typeof writeOutput>[1], { scope: [agentId] });
+    },
+    checkWeightChange: (spec, from, to) => {
+      const verdict = checkWeightChange(spec, from, to);
+      return verdict.ok ? [] : [`${verdict.message}. Fix: ${verdict.fix}`];
+    },
+    validateAgent:
+      opts.validate === false
+        ? undefined
+        : async (root, outputDir, agent, policies) => {
+            registry ??= new SchemaRegistry({});
+            const report = await validatePaths([join(root, outputDir)], { policies, fleet: [agent], registry });
+            return report.findings
+              .filter((f) => f.severity === 'error')
+              .map((f) => `${relative(root, f.file) || f.file}:${f.line}: ${f.message}${f.fix ? `. Fix: ${f.fix}` : ''}`);
+          },
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * `agent-canary synth --repo PATH|URL`: synthesizes the project's fleet and writes it into a GitOps
+ * repository as one commit (fleet/, policies/ and dist/ together), pushed when the repository has
+ * a remote. The repository is self-contained afterwards: the canary operations, Argo CD and the
+ * validator all read it without the project.
+ *
+ * - The project's `fleet/` and `policies/` are mirrored into the repository (files removed from
+ *   the project are removed there), unless the repository *is* the project.
+ * - `dist/` is written by the generator's writer: unchanged files are not rewritten, files of
+ *   removed agents are deleted. Nothing changed: no commit.
+ * - `--repo=` (empty) targets the embedded default repository, `.agent-canary/gitops`.
+ */
+import { cp, mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LocatedError } from '../errors.js';
+import { loadFleet } from '../fleet/load.js';
+import { loadPolicies } from '../policy/load.js';
+import { writeOutput } from '../synth/output.js';
+import { synthesize } from '../synth/synthesize.js';
+import { GitOpsError } from './errors.js';
+import type { Committed, GitRepo } from './repo.js';
+import { isRepoUrl, resolveRepo, DEFAULT_REPO_DIR } from './workspace.js';
+
+export const USAGE = `usage: agent-canary synth --repo PATH|URL [options]
+
+Synthesizes the fleet and commits fleet/, policies/ and dist/ into a GitOps repository (pushed
+when it has a remote). --repo= (empty) uses the embedded default repository ${DEFAULT_REPO_DIR}.
+
+  --repo PATH|URL   GitOps repository: a working tree (created when missing) or a URL (cloned
+                    into .agent-canary/clones/)
+  --branch NAME     commit to NAME (for a pull request) instead of the checked-out branch
+  --fleet DIR       the project's fleet files                       (default: fleet)
+  --policies DIR    the project's rollout policies                  (default: policies)
+  --repo-url URL    repository the Argo CD Applications read        (default: --repo when it is a URL,
+                    else the repository's origin, else the generator's default)
+  --revision REV    branch Argo CD syncs                            (default: --branch or the checked-out branch)
+  --dist-path PATH  output folder inside the repository             (default: dist)
+  --message TEXT    commit subject                                  (default: synth: N agents)
+  --json            print the result as JSON`;
+
+export interface SynthToRepoOptions {
+  /** The project directory (fleet/, policies/). @default process.cwd() */
+  readonly projectDir?: string;
+  /** The project's fleet folder. @default '<projectDir>/fleet' */
+  readonly fleetDir?: string;
+  /** The project's policies folder. @default '<projectDir>/policies' */
+  readonly policiesDir?: string;
+  /** Output folder inside the repository. @default 'dist' */
+  readonly distPath?: string;
+  readonly branch?: string;
+  readonly repoURL?: string;
+  readonly targetRevision?: string;
+  readonly message?: string;
+}
+
+export interface SynthToRepoResult {
+  readonly agents: number;
+  readonly objects: number;
+  readonly written: number;
+  readonly deleted: number;
+}
+
+async function sameDir(a: string, b: string): Promise<boolean> {
+  const [ra, rb] = await Promise.all([realpath(a).catch(() => resolve(a)), realpath(b).catch(() => resolve(b))]);
+  return ra === rb;
+}
+
+/** Replaces `to` with a copy of `from` (only when they differ in place). */
+async function mirror(from: string, to: string): Promise<void> {
+  if (await sameDir(from, to)) return;
+  await rm(to, { recursive: true, force: true });
+  await mkdir(to, { recursive: true });
+  for (const e of await readdir(from)) {
+    if (e === '.git') continue;
+    await cp(join(from, e), join(to, e), { recursive: true });
+  }
+}
+
+/** The origin URL of a repository, if it has one (for the Argo CD Applications). */
+async function originUrl(repo: GitRepo): Promise<string | undefined> {
+  if (!(await repo.hasRemote())) return undefined;
+  return (await repo.git.raw(['remote', 'get-url', repo.remote])).trim() || undefined;
+}
+
+/** Synthesizes the project into `repo` and commits; see the file comment. */
+export async function synthToRepo(repo: GitRepo, opts: SynthToRepoOptions = {}): Promise<Committed<SynthToRepoResult>> {
+  const projectDir = resolve(opts.projectDir ?? process.cwd());
+  const fleetDir = resolve(projectDir, opts.fleetDir ?? 'fleet');
+  const policiesDir = resolve(projectDir, opts.policiesDir ?? 'policies');
+  const distPath = opts.distPath ?? 'dist';
+  for (const [what, dir] of [['fleet', fleetDir], ['policies', policiesDir]] as const) {
+    if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) {
+      throw new GitOpsError('bad-request', `the project's ${what} folder ${dir} does not exist. Fix: run from the project root or pass --${what} DIR.`);
+    }
+  }
+  let agents;
+  let policies;
+  try {
+    policies = loadPolicies(policiesDir);
+    agents = loadFleet(fleetDir);
+  } catch (err) {
+    if (err instanceof LocatedError) throw new GitOpsError('bad-request', err.message, { field: err.field, value: err.value });
+    throw err;
+  }
+  const revision = opts.targetRevision ?? opts.branch ?? (await repo.currentBranch().catch(() => 'main'));
+  const repoURL = opts.repoURL ?? (await originUrl(repo));
+  let manifests;
+  try {
+    manifests = synthesize(agents, { policies, repoURL, targetRevision: revision, distPath });
+  } catch (err) {
+    if (err instanceof Error && (err.name === 'ConstructInputError' || err.name === 'SynthesisError')) throw new GitOpsError('bad-request', err.message);
+    throw err;
+  }
+  const count = agents.length;
+  return repo.transact({ paths: ['fleet', 'policies', distPath], branch: opts.branch }, async (root) => {
+    await mirror(fleetDir, join(root, 'fleet'));
+    await mirror(policiesDir, join(root, 'policies'));
+    const w = writeOutput(join(root, distPath), manifests);
+    const message =
+      `${opts.message ?? `synth: ${count} agents, ${manifests.length} objects`}\n\n` +
+      `Agent-Canary-Event: Synthesized\nAgent-Canary-Agents: ${count}\nAgent-Canary-Objects: ${manifests.length}\n`;
+    return { result: { agents: count, objects: manifests.length, written: w.written.length, deleted: w.deleted.length }, message };
+  });
+}
+
+/** Seeds a new embedded default repository from the project (used by `canary` on first use). */
+export function seedFrom(projectDir: string): (repo: GitRepo) => Promise<void> {
+  return async (repo) => {
+    await synthToRepo(repo, { projectDir, message: `seed: agent-canary GitOps repository from ${projectDir}` });
+  };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        repo: { type: 'string' },
+        branch: { type: 'string' },
+        fleet: { type: 'string' },
+        policies: { type: 'string' },
+        'repo-url': { type: 'string' },
+        revision: { type: 'string' },
+        'dist-path': { type: 'string' },
+        message: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    console.error(`agent-canary synth: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values['help']) {
+    console.log(USAGE);
+    return 0;
+  }
+  const projectDir = process.cwd();
+  const spec = (values['repo'] as string | undefined) || undefined;
+  try {
+    const repo = await resolveRepo(spec, { projectDir, createPath: true });
+    const r = await synthToRepo(repo, {
+      projectDir,
+      fleetDir: values['fleet'] as string | undefined,
+      policiesDir: values['policies'] as string | undefined,
+      distPath: values['dist-path'] as string | undefined,
+      branch: values['branch'] as string | undefined,
+      repoURL: (values['repo-url'] as string | undefined) ?? (spec && isRepoUrl(spec) ? spec : undefined),
+      targetRevision: values['revision'] as string | undefined,
+      message: values['message'] as string | undefined,
+    });
+    if (values['json']) {
+      console.log(JSON.stringify({ repo: repo.dir, ...r.result, commit: r.commit ?? null, branch: r.branch, pushed: r.pushed }, null, 2));
+    } else {
+      const what = `${r.result.agents} agents, ${r.result.objects} objects (${r.result.written} written, ${r.result.deleted} deleted)`;
+      const where = r.commit ? `commit ${r.commit.slice(0, 12)} on ${r.branch}${r.pushed ? ', pushed' : ''}` : 'no change, no commit';
+      console.log(`synth: ${what} -> ${repo.dir}: ${where}`);
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof GitOpsError) {
+      console.error(`agent-canary synth: ${err.message}`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
