@@ -28,6 +28,7 @@ options (flag > environment > default):
   --mlflow-token TOKEN      MLFLOW_TRACKING_TOKEN     Bearer auth otherwise
   --token TOKEN             AGENT_CANARY_GATE_TOKEN: shared token required in metadata.token
   --repo PATH|URL           AGENT_CANARY_REPO: also serve the canary HTTP API for this GitOps repository
+  --api-token TOKEN         AGENT_CANARY_API_TOKEN: bearer token of the canary HTTP API (with --repo)
   --mode strict|recif       default decision mode when metadata.mode is absent (default strict)
   --pass-threshold N        (default 0.6)        --metrics LIST   e.g. "safety/mean>=0.8" (default: every mean)
   --max-regression N        (default 0.05)       --min-samples N  (default 20)
@@ -68,7 +69,7 @@ function choice<T extends string>(name: string, v: string | undefined, allowed: 
 }
 
 /** Loads the GitOps part's routes. The contract between the parts is this one function name. */
-export async function loadGitopsRoutes(opts: { repo: string; token?: string; logger: unknown }): Promise<Route[]> {
+export async function loadGitopsRoutes(opts: { repo: string; token?: string; logger: unknown; onError?: (err: unknown) => void }): Promise<Route[]> {
   const spec = '../gitops/api.js';
   let mod: { gitopsRoutes?: unknown };
   try {
@@ -93,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         host: { type: 'string' }, port: { type: 'string' },
         mlflow: { type: 'string' }, 'mlflow-username': { type: 'string' }, 'mlflow-password': { type: 'string' }, 'mlflow-token': { type: 'string' },
-        token: { type: 'string' }, repo: { type: 'string' },
+        token: { type: 'string' }, repo: { type: 'string' }, 'api-token': { type: 'string' },
         mode: { type: 'string' }, 'pass-threshold': { type: 'string' }, metrics: { type: 'string' },
         'max-regression': { type: 'string' }, 'min-samples': { type: 'string' }, 'on-unavailable': { type: 'string' },
         'version-tag': { type: 'string' }, experiment: { type: 'string' }, 'cache-ttl': { type: 'string' }, timeout: { type: 'string' },
@@ -130,7 +131,9 @@ export async function run(argv: string[]): Promise<number> {
     );
     const token = envOr(s('token'), 'AGENT_CANARY_GATE_TOKEN');
     const repo = envOr(s('repo'), 'AGENT_CANARY_REPO');
-    const routes = repo ? await loadGitopsRoutes({ repo, token, logger }) : [];
+    // The API's bearer token is not the webhook token: people call the API, Flagger the webhook.
+    const apiToken = envOr(s('api-token'), 'AGENT_CANARY_API_TOKEN');
+    const routes = repo ? await loadGitopsRoutes({ repo, token: apiToken, logger, onError: (err) => logger.error('gitops api error', { error: err }) }) : [];
     const gate = await startGateServer({
       host: s('host') ?? '127.0.0.1',
       port,
