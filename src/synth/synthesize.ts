@@ -14,6 +14,7 @@ import type { FleetAgent } from '../fleet/types.js';
 import type { Policy } from '../policy/types.js';
 import { resolvePolicy } from '../policy/load.js';
 import { emitYaml } from './yaml.js';
+import { FastResolver } from './resolver.js';
 
 export interface Manifest {
   /** Relative to the dist directory, `/`-separated. */
@@ -112,7 +113,7 @@ function addAgents(app: App, agents: readonly FleetAgent[], opts: SynthOptions):
 
 /** Manifests of one agent only (no Argo CD or gate objects): what the GitOps operations re-render. */
 export function synthesizeAgent(agent: FleetAgent, opts: SynthOptions): Manifest[] {
-  const app = new App({ outdir: '.' });
+  const app = newApp();
   const releases = addAgents(app, [agent], opts);
   validateTree(app);
   const out: Manifest[] = [];
@@ -123,7 +124,7 @@ export function synthesizeAgent(agent: FleetAgent, opts: SynthOptions): Manifest
 /** The whole tree: every agent, the gate server and the Argo CD objects, sorted by path. */
 export function synthesize(agents: readonly FleetAgent[], opts: SynthOptions): Manifest[] {
   checkUnique(agents);
-  const app = new App({ outdir: '.' });
+  const app = newApp();
   const releases = addAgents(app, agents, opts);
 
   const platform = new Chart(app, 'platform', { disableResourceNameHashes: true });
@@ -143,6 +144,11 @@ export function synthesize(agents: readonly FleetAgent[], opts: SynthOptions): M
   render(`${gate.namespace}/${gate.name}`, apiObjectsOf(gate), out);
   render(ARGOCD_DIR, apiObjectsOf(argo), out);
   return out.sort(byPath);
+}
+
+/** The App every synthesis uses; nothing is written by cdk8s itself (see output.ts). */
+function newApp(): App {
+  return new App({ outdir: '.', resolvers: [new FastResolver()] });
 }
 
 function apiObjectsOf(c: Construct): ApiObject[] {

@@ -72,8 +72,15 @@ function isEmptyCollection(v: unknown): string | undefined {
   return undefined;
 }
 
+// Keys repeat across thousands of objects (labels, container fields): emit each once.
+const keyCache = new Map<string, string>();
 function key(k: string): string {
-  return scalarString(k);
+  let s = keyCache.get(k);
+  if (s === undefined) {
+    s = scalarString(k);
+    if (keyCache.size < 10_000) keyCache.set(k, s);
+  }
+  return s;
 }
 
 function emitMap(obj: Record<string, unknown>, indent: string, out: string[]): void {

@@ -1,0 +1,161 @@
+/**
+ * Synthesis benchmark: a generated fleet of 1,000 agents (10 namespaces, both modes, both
+ * routings), timed in fresh child processes so each figure includes startup and its own peak RSS.
+ *
+ *   npx tsx bench/synth.ts [--agents N]
+ *
+ * Rows:
+ *   full            agent-canary synth of the whole fleet into an empty dist/
+ *   one-agent       after editing one fleet file: load that file, synthesizeAgent, writeOutput(scope)
+ *                   (what the GitOps operations do)
+ *   full re-run     agent-canary synth again after that edit (rewrites only changed files)
+ *   baseline        a plain cdk8s app: the same constructs, one Chart per agent, app.synth()
+ *                   (cdk8s' usual layout, one YAML file per Chart); it has no partial mode, so
+ *                   its "one-agent change" is a full run
+ * Targets on the 2-core machine: full <= 3 s, one-agent <= 0.5 s, peak memory <= 400 MB.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+interface ChildResult {
+  /** Time measured inside the child, from after module loading to the end of the work. */
+  readonly workMs: number;
+  readonly maxRssMb: number;
+  readonly note: string;
+}
+
+// ---------------------------------------------------------------- child side
+async function child(kind: string, dir: string): Promise<void> {
+  const t0 = performance.now();
+  let note = '';
+  if (kind === 'full') {
+    const { run } = await import('../src/synth/command.js');
+    const log = console.log;
+    console.log = (s: string) => { note = s; };
+    const code = await run(['--fleet', join(dir, 'fleet'), '--policies', join(dir, 'policies'), '--out', join(dir, 'dist'), '--quiet']);
+    console.log = log;
+    if (code !== 0) throw new Error(`synth exited ${code}`);
+  } else if (kind === 'one') {
+    const { loadAgentFile } = await import('../src/fleet/load.js');
+    const { loadPolicies } = await import('../src/policy/load.js');
+    const { synthesizeAgent } = await import('../src/synth/synthesize.js');
+    const { writeOutput, summarize } = await import('../src/synth/output.js');
+    const agent = loadAgentFile(join(dir, 'fleet'), 'team-0/agent-0000.yaml');
+    const manifests = synthesizeAgent(agent, { policies: loadPolicies(join(dir, 'policies')) });
+    note = summarize(writeOutput(join(dir, 'dist'), manifests, { scope: [agent.id] }));
+  } else if (kind === 'baseline') {
+    const { App, Chart } = await import('cdk8s');
+    const { loadFleet } = await import('../src/fleet/load.js');
+    const { loadPolicies, resolvePolicy } = await import('../src/policy/load.js');
+    const { AgentRelease } = await import('../constructs/agent-release.js');
+    const policies = loadPolicies(join(dir, 'policies'));
+    const app = new App({ outdir: join(dir, 'baseline') });
+    let objects = 0;
+    for (const a of loadFleet(join(dir, 'fleet'))) {
+      const chart = new Chart(app, a.id.replace('/', '--'), { namespace: a.agent.metadata.namespace });
+      objects += new AgentRelease(chart, 'release', { fleetAgent: a, policy: resolvePolicy(policies, a) }).apiObjects.length;
+    }
+    app.synth();
+    note = `${app.charts.length} charts, ${objects} objects`;
+  } else throw new Error(`unknown child kind ${kind}`);
+  const out: ChildResult = { workMs: performance.now() - t0, maxRssMb: process.resourceUsage().maxRSS / 1024, note };
+  process.stdout.write(`\n@@${JSON.stringify(out)}\n`);
+}
+
+// ---------------------------------------------------------------- parent side
+function fleetFile(i: number): { rel: string; text: string } {
+  const ns = `team-${i % 10}`;
+  const name = `agent-${String(i).padStart(4, '0')}`;
+  const kind = i % 4;
+  const mode = kind < 2 ? 'manual' : 'progressive';
+  const routing = kind % 2 === 0 ? 'istio' : 'gateway-api';
+  const canary = kind === 3 ? '' : `  canary:
+    enabled: true
+    weight: ${mode === 'manual' ? 10 : 0}
+    image: ghcr.io/recif-platform/corail:v0.4.${i % 7}
+    modelId: gpt-4.1-mini
+    version: "${i + 1}"
+`;
+  const text = `apiVersion: agents.recif.dev/v1
+kind: Agent
+metadata:
+  name: ${name}
+  namespace: ${ns}
+spec:
+  name: Agent ${i}
+  framework: corail
+  description: Generated agent ${i} for the synthesis benchmark.
+  image: ghcr.io/recif-platform/corail:v0.3.${i % 5}
+  modelType: openai
+  modelId: gpt-4o-mini
+  systemPrompt: |
+    You are agent ${i}. Answer from the knowledge base only,
+    and hand over to a human when asked.
+  tools: [ticket-lookup, order-status]
+  envSecrets: [agent-env]
+  replicas: 2
+  version: "${i}"
+${canary}rollout:
+  mode: ${mode}
+  routing: ${routing}
+  policy: default
+${routing === 'gateway-api' ? '  gatewayRefs:\n    - name: internal-gateway\n      namespace: gateway-system\n' : ''}`;
+  return { rel: `${ns}/${name}.yaml`, text };
+}
+
+function runChild(kind: string, dir: string): ChildResult & { wallMs: number } {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', kind, dir], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const wallMs = performance.now() - t;
+  const line = r.stdout.split('\n').find((l) => l.startsWith('@@'));
+  if (r.status !== 0 || !line) throw new Error(`child ${kind} failed (exit ${r.status}):\n${r.stderr}\n${r.stdout.slice(-2000)}`);
+  return { ...(JSON.parse(line.slice(2)) as ChildResult), wallMs };
+}
+
+function row(label: string, r: ChildResult & { wallMs: number }, target?: string): string {
+  return `${label.padEnd(30)} ${(r.wallMs / 1000).toFixed(2).padStart(6)} s wall ${(r.workMs / 1000).toFixed(2).padStart(6)} s work ${r.maxRssMb.toFixed(0).padStart(5)} MB peak  ${target ?? ''}  ${r.note}`;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--child') return child(argv[1]!, argv[2]!);
+  const n = argv[0] === '--agents' ? Number(argv[1]) : 1000;
+  const dir = mkdtempSync(join(tmpdir(), 'agent-canary-bench-'));
+  try {
+    for (let i = 0; i < n; i++) {
+      const { rel, text } = fleetFile(i);
+      mkdirSync(join(dir, 'fleet', dirname(rel)), { recursive: true });
+      writeFileSync(join(dir, 'fleet', rel), text);
+    }
+    cpSync(join(root, 'policies'), join(dir, 'policies'), { recursive: true });
+    console.log(`fleet: ${n} agents in ${dir}`);
+
+    const full = runChild('full', dir);
+    const edited = join(dir, 'fleet', 'team-0', 'agent-0000.yaml');
+    writeFileSync(edited, readFileSync(edited, 'utf8').replace('weight: 10', 'weight: 25'));
+    const one = runChild('one', dir);
+    writeFileSync(edited, readFileSync(edited, 'utf8').replace('weight: 25', 'weight: 50'));
+    const rerun = runChild('full', dir);
+    const base = runChild('baseline', dir);
+    const base2 = runChild('baseline', dir);
+
+    console.log(row('agent-canary full', full, '(target <= 3 s, <= 400 MB)'));
+    console.log(row('agent-canary one-agent change', one, '(target <= 0.5 s)'));
+    console.log(row('agent-canary full re-run', rerun));
+    console.log(row('baseline cdk8s full', base));
+    console.log(row('baseline cdk8s one-agent change', base2));
+  } finally {
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
