@@ -29,6 +29,7 @@ class BlockParser {
   private i: number;
   constructor(private readonly lines: string[], start: number, private readonly end: number) {
     this.i = start;
+    this.indents = new Int32Array(end).fill(-2);
   }
 
   document(): unknown {
@@ -40,27 +41,32 @@ class BlockParser {
     return value;
   }
 
+  /** Indent of each line, computed once: -1 blank or comment, -2 not yet computed. */
+  private readonly indents: Int32Array;
+
   /** Index of the next line with content (skipping blanks and comments), or -1. Moves `i` there. */
   private nextContent(): number {
     while (this.i < this.end) {
-      const line = this.lines[this.i]!;
-      let k = 0;
-      while (k < line.length && line.charCodeAt(k) === 32) k++;
-      if (k < line.length) {
-        const c = line.charCodeAt(k);
-        if (c === 9) fail('tab in indentation');
-        if (c !== 35 /* # */ && !(c === 13 && k === line.length - 1)) return this.i;
-      }
+      if (this.indentOf(this.i) >= 0) return this.i;
       this.i++;
     }
     return -1;
   }
 
   private indentOf(idx: number): number {
+    const cached = this.indents[idx]!;
+    if (cached !== -2) return cached;
     const line = this.lines[idx]!;
     let k = 0;
     while (k < line.length && line.charCodeAt(k) === 32) k++;
-    return k;
+    let indent = -1;
+    if (k < line.length) {
+      const c = line.charCodeAt(k);
+      if (c === 9) fail('tab in indentation');
+      if (c !== 35 /* # */ && !(c === 13 && k === line.length - 1)) indent = k;
+    }
+    this.indents[idx] = indent;
+    return indent;
   }
 
   private block(indent: number, top = false): unknown {
@@ -97,6 +103,7 @@ class BlockParser {
         // `- key: value`: a mapping whose first entry shares the dash's line. Re-indent the line
         // so the mapping parser sees the entry at its real column.
         this.lines[idx] = ' '.repeat(indent + k) + item;
+        this.indents[idx] = indent + k;
         out.push(this.map(indent + k));
         continue;
       }
@@ -207,10 +214,11 @@ function findKeyEnd(rest: string): number {
   }
   if (c === '[' || c === '{' || c === '#') return -1;
   let from = 0;
+  let hash = -2;
   for (;;) {
     const k = rest.indexOf(':', from);
     if (k < 0) return -1;
-    const hash = rest.indexOf(' #');
+    if (hash === -2) hash = rest.indexOf(' #');
     if (hash >= 0 && hash < k) return -1;
     if (k + 1 === rest.length || rest[k + 1] === ' ' || rest[k + 1] === '\r') return k;
     from = k + 1;

@@ -3,7 +3,7 @@
  * skipped) for `.yaml`, `.yml` and `.json`; files named explicitly are read whatever their
  * extension (kubeconform does the same), and `-` is stdin.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding } from '../types.js';
 
@@ -34,26 +34,27 @@ export async function collectInputs(paths: readonly string[], opts: ReadOptions 
     }
     let st;
     try {
-      st = await stat(p);
+      st = statSync(p);
     } catch {
       findings.push({ ruleId: 'input', severity: 'error', file: p, line: 0, message: `no such file or directory: ${p}`, fix: 'pass existing files or directories, or - for stdin' });
       continue;
     }
-    if (st.isDirectory()) await walk(p, inputs, findings, max);
+    if (st.isDirectory()) walk(p, inputs, findings, max);
     else addFile(p, st.size, inputs, findings, max);
   }
   return { inputs, findings };
 }
 
-async function walk(dir: string, inputs: InputFile[], findings: Finding[], max: number): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true });
+// Synchronous on purpose: thousands of small files read faster without a promise per call.
+function walk(dir: string, inputs: InputFile[], findings: Finding[], max: number): void {
+  const entries = readdirSync(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const path = join(dir, e.name);
-    if (e.isDirectory()) await walk(path, inputs, findings, max);
+    if (e.isDirectory()) walk(path, inputs, findings, max);
     else if (e.isFile() && MANIFEST_EXTENSIONS.some((x) => e.name.endsWith(x))) {
-      addFile(path, (await stat(path)).size, inputs, findings, max);
+      addFile(path, statSync(path).size, inputs, findings, max);
     }
   }
 }
@@ -67,7 +68,7 @@ function addFile(path: string, size: number, inputs: InputFile[], findings: Find
     });
     return;
   }
-  inputs.push({ file: path, read: () => readFile(path, 'utf8') });
+  inputs.push({ file: path, read: async () => readFileSync(path, 'utf8') });
 }
 
 async function readStdin(src: ReadOptions['stdin']): Promise<string> {

@@ -39,6 +39,8 @@ export interface RuleContext {
   readonly agents: readonly AgentView[];
   /** The agent's resolved policy; undefined when no policy is known (policy rules then skip). */
   policyFor(agent: AgentView): PolicySpec | undefined;
+  /** Objects by namespace, kind and name (an index: rules must not scan all resources per object). */
+  find(namespace: string, kind: string, name: string): readonly Resource[];
   /** Live Flagger status by `<namespace>/<name>` (from --live). */
   readonly live: ReadonlyMap<string, LiveCanary>;
   /** Manual canary weight at the base revision by agent id (PR mode); absent agent = new. */
@@ -55,9 +57,17 @@ export function createContext(
   },
   onFinding: (resource: Resource, finding: Finding) => void,
 ): RuleContext {
+  const index = new Map<string, Resource[]>();
+  for (const r of resources) {
+    const k = `${namespaceOf(r)}/${kindOf(r)}/${nameOf(r)}`;
+    const list = index.get(k);
+    if (list) list.push(r);
+    else index.set(k, [r]);
+  }
   return {
     resources,
     agents: groupAgents(resources),
+    find: (ns, kind, name) => index.get(`${ns}/${kind}/${name}`) ?? [],
     policyFor: opts.policyFor,
     live: opts.live ?? new Map(),
     baseWeights: opts.baseWeights,

@@ -44,14 +44,12 @@ export const noFlaggerOwnedObjects: Rule = {
       const ns = namespaceOf(canary);
       const target = String(get(canary.object, 'spec', 'targetRef', 'name') ?? nameOf(canary));
       const apex = String(get(canary.object, 'spec', 'service', 'name') ?? target);
-      const owned = flaggerOwned(apex, target);
-      for (const r of ctx.resources) {
-        if (namespaceOf(r) !== ns) continue;
-        const hit = owned.find(([k, n]) => k === kindOf(r) && n === nameOf(r));
-        if (!hit) continue;
-        ctx.report(this, r, ['metadata', 'name'],
-          `${hit[0]} ${ns}/${hit[1]} is generated and rewritten by Flagger for Canary ${nameOf(canary)}: a copy in Git fights Flagger (Argo CD self-heal reverts its routing)`,
-          'delete this object from Git and let Flagger create it');
+      for (const hit of flaggerOwned(apex, target)) {
+        for (const r of ctx.find(ns, hit[0], hit[1])) {
+          ctx.report(this, r, ['metadata', 'name'],
+            `${hit[0]} ${ns}/${hit[1]} is generated and rewritten by Flagger for Canary ${nameOf(canary)}: a copy in Git fights Flagger (Argo CD self-heal reverts its routing)`,
+            'delete this object from Git and let Flagger create it');
+        }
       }
     }
   },
@@ -66,8 +64,7 @@ export const noReplicasOnTarget: Rule = {
       const ns = namespaceOf(canary);
       const kind = String(get(canary.object, 'spec', 'targetRef', 'kind') ?? 'Deployment');
       const target = String(get(canary.object, 'spec', 'targetRef', 'name') ?? '');
-      for (const r of ctx.resources) {
-        if (namespaceOf(r) !== ns || kindOf(r) !== kind || nameOf(r) !== target) continue;
+      for (const r of ctx.find(ns, kind, target)) {
         const replicas = get(r.object, 'spec', 'replicas');
         if (replicas === undefined || replicas === null) continue;
         ctx.report(this, r, ['spec', 'replicas'],

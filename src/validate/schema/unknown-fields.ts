@@ -37,6 +37,7 @@ export function unknownFields(apiVersion: string, kind: string, obj: unknown): U
   return out;
 }
 
+/** `path` is one mutable stack (copied only when reporting): this runs on every object. */
 function visit(f: FieldsFile, desc: Desc, value: unknown, path: (string | number)[], out: UnknownField[]): void {
   if (desc === 0 || value === null || value === undefined || typeof value !== 'object') return;
   if (typeof desc === 'string') {
@@ -46,15 +47,31 @@ function visit(f: FieldsFile, desc: Desc, value: unknown, path: (string | number
     return;
   }
   if (Array.isArray(desc)) {
-    const [shape, inner] = desc;
-    if (shape === 'a' && Array.isArray(value)) value.forEach((v, i) => visit(f, inner, v, [...path, i], out));
-    else if (shape === 'm' && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) visit(f, inner, v, [...path, k], out);
+    const inner = desc[1];
+    if (inner === 0) return;
+    if (desc[0] === 'a') {
+      if (!Array.isArray(value)) return;
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        visit(f, inner, value[i], path, out);
+        path.pop();
+      }
+    } else if (!Array.isArray(value)) {
+      for (const k in value) {
+        path.push(k);
+        visit(f, inner, (value as Record<string, unknown>)[k], path, out);
+        path.pop();
+      }
+    }
     return;
   }
   if (Array.isArray(value)) return; // a type error, reported by the schema
-  for (const [k, v] of Object.entries(value)) {
-    const d = desc.p[k];
-    if (d === undefined) out.push({ path: [...path, k], field: k, known: Object.keys(desc.p) });
-    else visit(f, d, v, [...path, k], out);
+  const props = desc.p;
+  for (const k in value) {
+    const d = Object.hasOwn(props, k) ? props[k] : undefined;
+    path.push(k);
+    if (d === undefined) out.push({ path: [...path], field: k, known: Object.keys(props) });
+    else visit(f, d, (value as Record<string, unknown>)[k], path, out);
+    path.pop();
   }
 }

@@ -1,0 +1,209 @@
+/**
+ * Validator throughput: 10,000 resources in 1,000 files (Deployments, Services, ConfigMaps,
+ * Flagger Canaries, VirtualServices, the shapes the generator writes), validated with schemas
+ * and rules, beside a baseline that only parses the same files with the `yaml` package.
+ * Each phase runs in its own process so peak memory (max RSS) is its own.
+ *
+ *   npx tsx bench/validate.ts [--files 1000] [--per-file 10]
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { validatePaths, SchemaRegistry } from '../src/validate/index.js';
+
+function doc(i: number): string {
+  const name = `agent-${i}`;
+  switch (i % 5) {
+    case 0:
+      return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  namespace: team-${i % 17}
+  labels:
+    app: ${name}
+    app.kubernetes.io/name: ${name}
+  annotations:
+    argocd.argoproj.io/sync-wave: "0"
+spec:
+  selector:
+    matchLabels:
+      app: ${name}
+  template:
+    metadata:
+      labels:
+        app: ${name}
+        version: stable
+    spec:
+      containers:
+        - name: agent
+          image: ghcr.io/recif-platform/corail:v0.3.${i % 10}
+          ports:
+            - containerPort: 8080
+              name: http
+          env:
+            - name: MODEL_ID
+              value: gpt-4o-mini
+            - name: VERSION
+              value: "${i}"
+          readinessProbe:
+            httpGet: { path: /healthz, port: http }
+          resources:
+            requests: { cpu: 100m, memory: 128Mi }
+            limits:
+              memory: 512Mi
+`;
+    case 1:
+      return `apiVersion: v1
+kind: Service
+metadata:
+  name: ${name}
+  namespace: team-${i % 17}
+  labels: { app: ${name} }
+spec:
+  selector:
+    app: ${name}
+  ports:
+    - name: http
+      port: 80
+      targetPort: http
+`;
+    case 2:
+      return `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ${name}-config
+  namespace: team-${i % 17}
+data:
+  MODEL_ID: gpt-4o-mini
+  SYSTEM_PROMPT: |
+    You are a helpful support agent.
+    Answer briefly.
+  TEMPERATURE: "0.2"
+`;
+    case 3:
+      return `apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata:
+  name: ${name}
+  namespace: team-${i % 17}
+spec:
+  provider: istio
+  targetRef: { apiVersion: apps/v1, kind: Deployment, name: ${name} }
+  service:
+    port: 80
+    targetPort: 8080
+  analysis:
+    interval: 1m
+    threshold: 3
+    maxWeight: 50
+    stepWeights: [5, 10, 25, 50]
+    metrics:
+      - name: request-success-rate
+        interval: 1m
+        thresholdRange: { min: 99 }
+    webhooks:
+      - name: quality-gate
+        type: rollout
+        url: http://agent-canary-gate.agent-canary-system/api/v1/webhooks/flagger
+        timeout: 8s
+        metadata:
+          check: quality
+          agent: ${name}
+          minSamples: "20"
+`;
+    default:
+      return `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: ${name}-vs
+  namespace: team-${i % 17}
+spec:
+  hosts:
+    - ${name}.team-${i % 17}.svc.cluster.local
+  http:
+    - route:
+        - destination: { host: ${name}, subset: stable }
+          weight: 90
+        - destination: { host: ${name}, subset: canary }
+          weight: 10
+`;
+  }
+}
+
+function makeCorpus(files: number, perFile: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-validate-'));
+  for (let f = 0; f < files; f++) {
+    const sub = join(dir, `ns-${f % 20}`);
+    mkdirSync(sub, { recursive: true });
+    const docs: string[] = [];
+    for (let d = 0; d < perFile; d++) docs.push(doc(f * perFile + d));
+    writeFileSync(join(sub, `file-${f}.yaml`), docs.join('---\n'));
+  }
+  return dir;
+}
+
+function listFiles(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) listFiles(p, out);
+    else out.push(p);
+  }
+  return out;
+}
+
+async function phase(name: string, dir: string): Promise<void> {
+  const t0 = performance.now();
+  let resources = 0;
+  let extra = '';
+  if (name === 'baseline') {
+    for (const f of listFiles(dir)) {
+      for (const d of parseAllDocuments(readFileSync(f, 'utf8')) as ReturnType<typeof parseAllDocuments> & unknown[]) {
+        (d as { toJS(): unknown }).toJS();
+        resources++;
+      }
+    }
+  } else {
+    const report = await validatePaths([dir], { policies: new Map(), fleet: [], registry: new SchemaRegistry() });
+    resources = report.summary.resources;
+    extra = ` (${report.summary.valid} valid, ${report.summary.errorFindings} errors)`;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  process.send!({ name, resources, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024, extra });
+}
+
+interface Result { name: string; resources: number; seconds: number; maxRssMiB: number; extra: string }
+
+function runPhase(name: string, dir: string): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = fork(new URL(import.meta.url).pathname, ['--phase', name, dir], { stdio: 'inherit' });
+    child.on('message', (m) => resolve(m as Result));
+    child.on('error', reject);
+    child.on('exit', (code) => code !== 0 && reject(new Error(`${name} phase exited ${code}`)));
+  });
+}
+
+const args = process.argv.slice(2);
+if (args[0] === '--phase') {
+  await phase(args[1]!, args[2]!);
+} else {
+  const num = (flag: string, dflt: number) => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? Number(args[i + 1]) : dflt;
+  };
+  const files = num('--files', 1000);
+  const perFile = num('--per-file', 10);
+  const dir = makeCorpus(files, perFile);
+  try {
+    console.log(`corpus: ${files * perFile} resources in ${files} files (${perFile} per file)`);
+    for (const name of ['baseline', 'validate']) {
+      const r = await runPhase(name, dir);
+      const label = name === 'baseline' ? 'baseline: yaml parseAllDocuments only' : 'validate: load + schema + rules      ';
+      console.log(`${label}  ${Math.round(r.resources / r.seconds).toString().padStart(7)} resources/s  ${r.seconds.toFixed(2)} s  peak RSS ${r.maxRssMiB.toFixed(0)} MiB${r.extra}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
