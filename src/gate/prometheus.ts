@@ -4,7 +4,20 @@
  */
 type Labels = Readonly<Record<string, string>>;
 
+const labelCache = new Map<string, string>();
+
+/** `{a="x",b="y"}`; memoised because the hot path increments the same few series. */
 function labelText(labels: Labels): string {
+  let raw = '';
+  for (const k in labels) raw += `${k}\u0000${labels[k]}\u0001`;
+  const hit = labelCache.get(raw);
+  if (hit !== undefined) return hit;
+  const text = renderLabels(labels);
+  if (labelCache.size < 10_000) labelCache.set(raw, text);
+  return text;
+}
+
+function renderLabels(labels: Labels): string {
   const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`);
   return parts.length ? `{${parts.join(',')}}` : '';
 }

@@ -42,12 +42,12 @@ export function createListener(routes: readonly Route[], opts: ListenerOptions):
     const finish = (): void => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       opts.onResponse?.(routeName, method, res.statusCode, seconds);
-      const fields = { requestId: id, method, path: pathname, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 };
       // Successful answers are logged at debug: each Flagger tick would otherwise add a line,
       // and the gate logs its decisions itself. Client errors are worth an info line.
-      if (res.statusCode >= 500) opts.logger.error('request', fields);
-      else if (res.statusCode >= 400 && !quiet.has(pathname)) opts.logger.info('request', fields);
-      else opts.logger.debug('request', fields);
+      const status = res.statusCode;
+      const level = status >= 500 ? 'error' : status >= 400 && !quiet.has(pathname) ? 'info' : 'debug';
+      if (level === 'debug' && opts.logger.level !== 'debug') return; // hot path: build nothing
+      opts.logger[level]('request', { requestId: id, method, path: pathname, status, ms: Math.round(seconds * 1e4) / 10 });
     };
     res.once('finish', finish);
     const fail = (err: unknown): void => {

@@ -1,0 +1,140 @@
+/**
+ * Gate benchmark (`npx tsx bench/gate.ts`), about 30 s:
+ *
+ * 1. Load: autocannon, 50 connections, 10 s, POST /api/v1/webhooks/flagger with a warm verdict
+ *    cache, then the same load against a bare `node:http` JSON handler (reads the body, parses
+ *    it, answers JSON). Each server runs in its own process so autocannon does not share its
+ *    event loop. Prints requests/s of both, their ratio and p99 latency.
+ * 2. Single-flight: 200 concurrent requests for one new revision; prints how many MLflow
+ *    queries they caused, counted at the MLflow stand-in.
+ *
+ * Targets on the 2-core machine: ratio >= 0.7, p99 <= 10 ms, exactly 1 MLflow query.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+interface CannonResult {
+  requests: { average: number };
+  latency: { p99: number; average: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Cannon = (opts: Record<string, unknown>) => Promise<CannonResult>;
+
+const DURATION_S = 10;
+const CONNECTIONS = 50;
+const me = fileURLToPath(import.meta.url);
+
+const body = (checksum: string): string =>
+  JSON.stringify({
+    name: 'support-bot',
+    namespace: 'team-support',
+    phase: 'Progressing',
+    checksum,
+    metadata: { check: 'quality', agent: 'support-bot', mode: 'strict', canaryVersion: '4', stableVersion: '3', minSamples: '20', cacheTtl: '60s', timeout: '8s' },
+  });
+
+/** Child roles: `--serve gate <mlflow-url>` or `--serve bare`; print the URL on stdout. */
+async function serve(role: string, mlflow?: string): Promise<void> {
+  if (role === 'gate') {
+    const { startGateServer } = await import('../src/gate/server.js');
+    const { createLogger } = await import('../src/http/log.js');
+    const gate = await startGateServer({ port: 0, mlflow: { uri: mlflow }, logger: createLogger({ level: 'warn' }) });
+    process.stdout.write(`${gate.url}\n`);
+    return;
+  }
+  const server = http.createServer({ keepAlive: true }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const p = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { name: string };
+      const out = Buffer.from(JSON.stringify({ status: 'ok', message: `Quality gate passed (score=0.85)`, agent: p.name }));
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': out.length });
+      res.end(out);
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`http://127.0.0.1:${(server.address() as { port: number }).port}\n`));
+}
+
+function child(args: string[]): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', me, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /(http:\/\/\S+)\n/.exec(out);
+      if (m) resolve({ proc, url: m[1]! });
+    });
+    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+async function postOnce(url: string, payload: string): Promise<number> {
+  const res = await fetch(`${url}/api/v1/webhooks/flagger`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: payload });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+async function main(): Promise<void> {
+  const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
+  const { startStandin } = await import('../src/mlflow-standin/server.js');
+  const { seed } = await import('../src/mlflow-standin/writer.js');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-gate-'));
+  const standin = await startStandin({ store: 'sqlite', path: join(dir, 'mlflow.db') });
+  seed(standin.writer, [
+    {
+      name: 'recif/agents/support-bot',
+      runs: [
+        ...Array.from({ length: 40 }, (_, i) => ({ tags: { 'recif.agent_version': String(i % 3) }, metrics: { 'safety/mean': 0.9, samples: 50 } })),
+        { tags: { 'recif.agent_version': '3' }, metrics: { 'safety/mean': 0.9, 'relevance_to_query/mean': 0.8, samples: 50 } },
+        { tags: { 'recif.agent_version': '4' }, metrics: { 'safety/mean': 0.92, 'relevance_to_query/mean': 0.82, samples: 40 } },
+      ],
+    },
+  ]);
+  const procs: ChildProcess[] = [];
+  try {
+    const [gate, bare] = await Promise.all([child(['--serve', 'gate', standin.url]), child(['--serve', 'bare'])]);
+    procs.push(gate.proc, bare.proc);
+    const warm = body('rev-warm');
+    if ((await postOnce(gate.url, warm)) !== 200) throw new Error('warm-up request did not pass');
+    const load = (url: string) =>
+      autocannon({ url: `${url}/api/v1/webhooks/flagger`, method: 'POST', headers: { 'content-type': 'application/json' }, body: warm, connections: CONNECTIONS, duration: DURATION_S });
+    // A short warm-up of both, so the JIT is not measured.
+    await autocannon({ url: `${gate.url}/api/v1/webhooks/flagger`, method: 'POST', headers: { 'content-type': 'application/json' }, body: warm, connections: 10, amount: 2000 });
+    await autocannon({ url: `${bare.url}/api/v1/webhooks/flagger`, method: 'POST', headers: { 'content-type': 'application/json' }, body: warm, connections: 10, amount: 2000 });
+    const g = await load(gate.url);
+    const b = await load(bare.url);
+    const ratio = g.requests.average / b.requests.average;
+    console.log(`load: ${CONNECTIONS} connections, ${DURATION_S} s each (warm verdict cache)`);
+    console.log(`  gate        ${g.requests.average.toFixed(0).padStart(7)} req/s   p99 ${g.latency.p99} ms   avg ${g.latency.average.toFixed(2)} ms   non-2xx ${g.non2xx}   errors ${g.errors + g.timeouts}`);
+    console.log(`  bare http   ${b.requests.average.toFixed(0).padStart(7)} req/s   p99 ${b.latency.p99} ms   avg ${b.latency.average.toFixed(2)} ms`);
+    console.log(`  ratio gate/bare ${ratio.toFixed(2)} (target >= 0.7)   gate p99 ${g.latency.p99} ms (target <= 10 ms)`);
+
+    standin.resetCounts();
+    const fresh = body('rev-new');
+    const started = Date.now();
+    const statuses = await Promise.all(Array.from({ length: 200 }, () => postOnce(gate.url, fresh)));
+    const ms = Date.now() - started;
+    const searches = standin.count('runs/search');
+    console.log(`single-flight: 200 concurrent requests for one new revision in ${ms} ms, ${statuses.filter((s) => s === 200).length} x 200`);
+    console.log(`  MLflow queries (runs/search): ${searches} (target 1)   all MLflow HTTP requests: ${standin.count()}`);
+    const ok = ratio >= 0.7 && g.latency.p99 <= 10 && searches === 1;
+    console.log(ok ? 'all targets met' : 'TARGET MISSED');
+    process.exitCode = ok ? 0 : 1;
+  } finally {
+    for (const p of procs) p.kill('SIGTERM');
+    await standin.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const i = process.argv.indexOf('--serve');
+if (i !== -1) void serve(process.argv[i + 1]!, process.argv[i + 2]);
+else await main();
