@@ -1,0 +1,65 @@
+/** The quality-gate and step-hold webhook metadata: the contract the gate reads (docs/design.md). */
+import { describe, expect, it } from 'vitest';
+import { synthesizeAgent } from '../../src/synth/synthesize.js';
+import { byKindName, fleetAgent, policies, policySpec } from './_fixtures.js';
+
+const progressive = byKindName(synthesizeAgent(fleetAgent({ rollout: { mode: 'progressive', loadTest: true } }), { policies: policies() }));
+const webhooks = progressive.get('Canary/support-bot').spec.analysis.webhooks as { name: string; type: string; url: string; timeout: string; metadata: Record<string, unknown> }[];
+const quality = webhooks.find((w) => w.name === 'quality-gate')!;
+
+describe('quality-gate webhook', () => {
+  it('is a rollout hook on the policy URL with the policy timeout', () => {
+    expect(quality).toMatchObject({ type: 'rollout', url: policySpec.gateUrl, timeout: '8s' });
+  });
+
+  it('carries every gate setting from the policy', () => {
+    expect(quality.metadata).toEqual({
+      check: 'quality',
+      agent: 'support-bot',
+      experiment: 'recif/agents/support-bot',
+      mode: 'strict',
+      passThreshold: '0.6',
+      metrics: 'safety/mean>=0.8,latency/mean<=2000',
+      maxRegression: '0.05',
+      minSamples: '20',
+      versionTag: 'recif.agent_version',
+      canaryVersion: '4',
+      stableVersion: '3',
+      onUnavailable: 'reject',
+      cacheTtl: '60s',
+    });
+  });
+
+  it('has only string metadata values in every webhook (Flagger: map<string,string>)', () => {
+    for (const w of webhooks) for (const v of Object.values(w.metadata)) expect(typeof v).toBe('string');
+  });
+
+  it('follows the policy: thresholds, mode, experiment template and the optional token', () => {
+    const spec = { ...policySpec, gate: { ...policySpec.gate, mode: 'recif' as const, passThreshold: 0.75, metrics: [], onUnavailable: 'approve' as const, experiment: 'evals/{namespace}/{name}', token: 's3cret' } };
+    const objs = byKindName(synthesizeAgent(fleetAgent({ rollout: { mode: 'progressive' } }), { policies: policies(spec) }));
+    const md = objs.get('Canary/support-bot').spec.analysis.webhooks.find((w: { name: string }) => w.name === 'quality-gate').metadata;
+    expect(md).toMatchObject({ mode: 'recif', passThreshold: '0.75', metrics: '', onUnavailable: 'approve', experiment: 'evals/team-a/support-bot', token: 's3cret' });
+    expect(quality.metadata).not.toHaveProperty('token');
+  });
+});
+
+describe('step-hold webhooks', () => {
+  it('hold each step for its policy duration, before each increase and before promotion', () => {
+    const holds = webhooks.filter((w) => w.name === 'step-hold');
+    expect(holds.map((w) => w.type)).toEqual(['confirm-traffic-increase', 'confirm-promotion']);
+    for (const w of holds) {
+      expect(w.url).toBe(policySpec.gateUrl);
+      expect(w.metadata).toEqual({ check: 'step-hold', agent: 'support-bot', stepWeights: '5,10,25,50', stepHolds: '0s,5m,10m,15m,20m' });
+    }
+  });
+});
+
+describe('manual mode gate annotation', () => {
+  it('holds the same quality metadata as JSON with string values on Deployment <slug>-canary', () => {
+    const objs = byKindName(synthesizeAgent(fleetAgent(), { policies: policies() }));
+    const raw = objs.get('Deployment/support-bot-canary').metadata.annotations['agent-canary.dev/gate'];
+    const md = JSON.parse(raw) as Record<string, unknown>;
+    expect(md).toEqual(quality.metadata);
+    for (const v of Object.values(md)) expect(typeof v).toBe('string');
+  });
+});
