@@ -10,7 +10,9 @@ import { parseFleetFile } from '../fleet/load.js';
 import { loadPolicies, resolvePolicy } from '../policy/load.js';
 import { writeOutput } from '../synth/output.js';
 import { synthesizeAgent } from '../synth/synthesize.js';
-import { checkWeightChange, SchemaRegistry, validatePaths } from '../validate/index.js';
+import type { SchemaRegistry } from '../validate/index.js';
+// The rule itself, not the validator's index: loading the whole validator costs ~0.3 s at start-up.
+import { checkWeightChange } from '../validate/rules/weights.js';
 import type { Engine } from './engine.js';
 
 export interface DefaultEngineOptions {
@@ -36,7 +38,9 @@ export function defaultEngine(opts: DefaultEngineOptions = {}): Engine {
       opts.validate === false
         ? undefined
         : async (root, outputDir, agent, policies) => {
-            registry ??= new SchemaRegistry({});
+            // Loaded on first use: the CLI's `status` and `--no-validate` runs skip its start-up cost.
+            const { SchemaRegistry: Registry, validatePaths } = await import('../validate/index.js');
+            registry ??= new Registry({});
             const report = await validatePaths([join(root, outputDir)], { policies, fleet: [agent], registry });
             return report.findings
               .filter((f) => f.severity === 'error')

@@ -1,0 +1,92 @@
+/**
+ * Where the repository comes from: the embedded default (created and seeded on first use), a URL
+ * served by `git daemon` on 127.0.0.1 (cloned, refreshed, pushed to), and the CLI end to end.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { parseTrailers } from '../../src/gitops/events.js';
+import { seedFrom, synthToRepo } from '../../src/gitops/synth-to-repo.js';
+import { CLONES_DIR, DEFAULT_REPO_DIR, resolveRepo } from '../../src/gitops/workspace.js';
+import { gitopsFor, writeProject } from './fixtures.js';
+import { commitCount, git, removeDir, startGitDaemon, tempDir } from './git-helpers.js';
+
+const run = promisify(execFile);
+const BIN = resolve(__dirname, '..', '..', 'bin', 'agent-canary.mjs');
+
+let root: string;
+let project: string;
+beforeEach(() => {
+  root = tempDir();
+  project = join(root, 'project');
+  writeProject(project, [
+    { namespace: 'team-a', name: 'bot', weight: 5 },
+    { namespace: 'team-a', name: 'quiet' },
+  ]);
+});
+afterEach(() => removeDir(root));
+
+describe('embedded default repository', () => {
+  it('is created on first use in .agent-canary/gitops, seeded with fleet, policies and dist, and reused', async () => {
+    const repo = await resolveRepo(undefined, { projectDir: project, seed: seedFrom(project) });
+    expect(repo.dir).toBe(join(project, DEFAULT_REPO_DIR));
+    expect(commitCount(repo.dir)).toBe(1);
+    expect(git(repo.dir, 'ls-files', 'fleet', 'policies').split('\n')).toEqual(['fleet/team-a/bot.yaml', 'fleet/team-a/quiet.yaml', 'policies/default.yaml']);
+    expect(git(repo.dir, 'ls-files', 'dist/team-a/bot')).toContain('dist/team-a/bot/Deployment.bot-canary.yaml');
+    // The project's own Git ignores the state folder without an edit of its .gitignore.
+    expect(readFileSync(join(project, '.agent-canary', '.gitignore'), 'utf8')).toMatch(/^\*$/m);
+    const again = await resolveRepo(undefined, { projectDir: project, seed: () => Promise.reject(new Error('must not seed twice')) });
+    expect(again.dir).toBe(repo.dir);
+  });
+});
+
+describe('repository by URL over git daemon', () => {
+  it('clones into .agent-canary/clones, pushes each operation, and refreshes from the remote', async () => {
+    const served = join(root, 'served');
+    mkdirSync(served);
+    const origin = await resolveRepo(join(served, 'fleet'), { projectDir: project, createPath: true });
+    await synthToRepo(origin, { projectDir: project });
+    git(served, 'clone', '-q', '--bare', join(served, 'fleet'), join(served, 'fleet.git'));
+    const daemon = await startGitDaemon(served);
+    try {
+      const url = daemon.url('fleet.git');
+      const repo = await resolveRepo(url, { projectDir: project });
+      expect(repo.dir.startsWith(join(project, CLONES_DIR))).toBe(true);
+      const o = await gitopsFor(repo).setWeight({ namespace: 'team-a', name: 'bot' }, 10);
+      expect(o).toMatchObject({ changed: true, pushed: true });
+      expect(git(join(served, 'fleet.git'), 'rev-parse', 'main')).toBe(o.commit);
+
+      // Someone else pushes; the next resolve brings the clone to the remote head.
+      const other = join(root, 'other');
+      git(root, 'clone', '-q', url, other);
+      const again = await resolveRepo(url, { projectDir: project });
+      const start = await gitopsFor(again).start({ namespace: 'team-a', name: 'quiet' }, { modelId: 'gpt-4.1' });
+      expect(start.pushed).toBe(true);
+      git(other, 'pull', '-q', '--ff-only');
+      expect(parse(readFileSync(join(other, 'fleet', 'team-a', 'quiet.yaml'), 'utf8')).spec.canary).toMatchObject({ enabled: true, weight: 5, modelId: 'gpt-4.1' });
+      expect(commitCount(join(served, 'fleet.git'), 'main')).toBe(3);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
+
+describe('CLI', () => {
+  it('canary weight commits in the embedded default (exit 0) and a refused step exits 1 with no commit', async () => {
+    const cli = (...args: string[]) => run(process.execPath, [BIN, ...args], { cwd: project, env: { ...process.env, USER: 'tester' } });
+    const ok = await cli('canary', 'weight', 'team-a/bot', '10', '--no-validate');
+    expect(ok.stdout).toMatch(/team-a\/bot: canary weight 5% -> 10%: commit [0-9a-f]{12} on main/);
+    const repoDir = join(project, DEFAULT_REPO_DIR);
+    expect(parseTrailers(git(repoDir, 'log', '-1', '--format=%B'))).toMatchObject({ 'Agent-Canary-Event': 'AgentCanaryWeightChanged', 'Agent-Canary-Actor': 'tester' });
+    const refused = await cli('canary', 'weight', 'team-a/bot', '50', '--no-validate').then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/skips step 25/);
+    expect(commitCount(repoDir)).toBe(2);
+  });
+});
