@@ -2,9 +2,9 @@
  * Gate benchmark (`npx tsx bench/gate.ts`), about 30 s:
  *
  * 1. Load: autocannon, 50 connections, 10 s, POST /api/v1/webhooks/flagger with a warm verdict
- *    cache, then the same load against a bare `node:http` JSON handler (reads the body, parses
- *    it, answers JSON). Each server runs in its own process so autocannon does not share its
- *    event loop. Prints requests/s of both, their ratio and p99 latency.
+ *    cache, and the same load against a bare `node:http` JSON handler (reads the body, parses
+ *    it, answers JSON), in alternating 5 s halves. Each server runs in its own process so
+ *    autocannon does not share its event loop. Prints requests/s of both, their ratio and p99.
  * 2. Single-flight: 200 concurrent requests for one new revision; prints how many MLflow
  *    queries they caused, counted at the MLflow stand-in.
  *
@@ -19,7 +19,8 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 
 interface CannonResult {
-  requests: { average: number };
+  requests: { average: number; total: number };
+  duration: number;
   latency: { p99: number; average: number };
   non2xx: number;
   errors: number;
@@ -104,18 +105,32 @@ async function main(): Promise<void> {
     procs.push(gate.proc, bare.proc);
     const warm = body('rev-warm');
     if ((await postOnce(gate.url, warm)) !== 200) throw new Error('warm-up request did not pass');
-    const load = (url: string) =>
-      autocannon({ url: `${url}/api/v1/webhooks/flagger`, method: 'POST', headers: { 'content-type': 'application/json' }, body: warm, connections: CONNECTIONS, duration: DURATION_S });
+    const load = (url: string, seconds: number) =>
+      autocannon({ url: `${url}/api/v1/webhooks/flagger`, method: 'POST', headers: { 'content-type': 'application/json' }, body: warm, connections: CONNECTIONS, duration: seconds });
     // A short warm-up of both, so the JIT is not measured.
     await autocannon({ url: `${gate.url}/api/v1/webhooks/flagger`, method: 'POST', headers: { 'content-type': 'application/json' }, body: warm, connections: 10, amount: 2000 });
     await autocannon({ url: `${bare.url}/api/v1/webhooks/flagger`, method: 'POST', headers: { 'content-type': 'application/json' }, body: warm, connections: 10, amount: 2000 });
-    const g = await load(gate.url);
-    const b = await load(bare.url);
-    const ratio = g.requests.average / b.requests.average;
+    // The machine is shared: run the 10 s of each in alternating halves so a load spike from
+    // elsewhere hits both sides alike. req/s = all requests / all seconds; p99 = the worse half.
+    const halves: { gate: CannonResult[]; bare: CannonResult[] } = { gate: [], bare: [] };
+    for (let round = 0; round < 2; round++) {
+      halves.gate.push(await load(gate.url, DURATION_S / 2));
+      halves.bare.push(await load(bare.url, DURATION_S / 2));
+    }
+    const combine = (rs: CannonResult[]) => ({
+      rps: rs.reduce((a, r) => a + r.requests.total, 0) / rs.reduce((a, r) => a + r.duration, 0),
+      p99: Math.max(...rs.map((r) => r.latency.p99)),
+      avg: rs.reduce((a, r) => a + r.latency.average, 0) / rs.length,
+      non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
+      errors: rs.reduce((a, r) => a + r.errors + r.timeouts, 0),
+    });
+    const g = combine(halves.gate);
+    const b = combine(halves.bare);
+    const ratio = g.rps / b.rps;
     console.log(`load: ${CONNECTIONS} connections, ${DURATION_S} s each (warm verdict cache)`);
-    console.log(`  gate        ${g.requests.average.toFixed(0).padStart(7)} req/s   p99 ${g.latency.p99} ms   avg ${g.latency.average.toFixed(2)} ms   non-2xx ${g.non2xx}   errors ${g.errors + g.timeouts}`);
-    console.log(`  bare http   ${b.requests.average.toFixed(0).padStart(7)} req/s   p99 ${b.latency.p99} ms   avg ${b.latency.average.toFixed(2)} ms`);
-    console.log(`  ratio gate/bare ${ratio.toFixed(2)} (target >= 0.7)   gate p99 ${g.latency.p99} ms (target <= 10 ms)`);
+    console.log(`  gate        ${g.rps.toFixed(0).padStart(7)} req/s   p99 ${g.p99} ms   avg ${g.avg.toFixed(2)} ms   non-2xx ${g.non2xx}   errors ${g.errors}`);
+    console.log(`  bare http   ${b.rps.toFixed(0).padStart(7)} req/s   p99 ${b.p99} ms   avg ${b.avg.toFixed(2)} ms`);
+    console.log(`  ratio gate/bare ${ratio.toFixed(2)} (target >= 0.7)   gate p99 ${g.p99} ms (target <= 10 ms)`);
 
     standin.resetCounts();
     const fresh = body('rev-new');
@@ -125,7 +140,7 @@ async function main(): Promise<void> {
     const searches = standin.count('runs/search');
     console.log(`single-flight: 200 concurrent requests for one new revision in ${ms} ms, ${statuses.filter((s) => s === 200).length} x 200`);
     console.log(`  MLflow queries (runs/search): ${searches} (target 1)   all MLflow HTTP requests: ${standin.count()}`);
-    const ok = ratio >= 0.7 && g.latency.p99 <= 10 && searches === 1;
+    const ok = ratio >= 0.7 && g.p99 <= 10 && searches === 1;
     console.log(ok ? 'all targets met' : 'TARGET MISSED');
     process.exitCode = ok ? 0 : 1;
   } finally {

@@ -5,7 +5,7 @@
  */
 import type { Experiment, MlflowSource, Run } from './mlflow/types.js';
 import { MlflowApiError, MlflowUnavailableError } from './mlflow/types.js';
-import { fingerprint, type QualitySettings } from './settings.js';
+import type { QualitySettings } from './settings.js';
 import { decideRecif, decideStrict, isCanaryRun, isStableRun, RECIF_UNAVAILABLE_MESSAGE, type RevisionIds } from './decide.js';
 import type { Verdict } from './verdict.js';
 import { SingleFlightCache, type Source } from './single-flight.js';
@@ -45,6 +45,7 @@ export class QualityEngine {
   readonly metrics: GateMetrics;
   private readonly cache: SingleFlightCache<Verdict>;
   private readonly experiments = new Map<string, { exp: Experiment; expires: number }>();
+  private readonly keys = new WeakMap<QualitySettings, { req: JudgeRequest; key: string }>();
   private readonly logger: Logger;
   private readonly now: () => number;
 
@@ -60,7 +61,14 @@ export class QualityEngine {
   }
 
   async judge(req: JudgeRequest, s: QualitySettings): Promise<Judged> {
-    const key = `${req.namespace}/${req.name}/${req.checksum ?? ''}/${fingerprint(s)}`;
+    // The webhook hands in the same request and settings objects for the same body: reuse the key.
+    const memo = this.keys.get(s);
+    let key: string;
+    if (memo && memo.req === req) key = memo.key;
+    else {
+      key = `${req.namespace}/${req.name}/${req.checksum ?? ''}/${s.fingerprint}`;
+      this.keys.set(s, { req, key });
+    }
     const deadline = this.now() + s.budgetMs;
     // Without a checksum the revision is unknown: never reuse a verdict across revisions.
     const ttl = req.checksum ? s.cacheTtlMs : 0;

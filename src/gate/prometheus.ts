@@ -30,17 +30,21 @@ export class Counter implements Metric {
   private readonly values = new Map<string, { labels: Labels; value: number }>();
   constructor(readonly name: string, readonly help: string) {}
   inc(labels: Labels = {}, by = 1): void {
-    const key = labelText(labels);
-    const cur = this.values.get(key);
+    // Label names are fixed per counter, so the values alone identify a series.
+    let raw = '';
+    for (const k in labels) raw += labels[k] + '\u0001';
+    const cur = this.values.get(raw);
     if (cur) cur.value += by;
-    else this.values.set(key, { labels, value: by });
+    else this.values.set(raw, { labels, value: by });
   }
   get(labels: Labels = {}): number {
-    return this.values.get(labelText(labels))?.value ?? 0;
+    let raw = '';
+    for (const k in labels) raw += labels[k] + '\u0001';
+    return this.values.get(raw)?.value ?? 0;
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const [key, v] of this.values) lines.push(`${this.name}${key} ${v.value}`);
+    for (const v of this.values.values()) lines.push(`${this.name}${labelText(v.labels)} ${v.value}`);
     return lines.join('\n');
   }
 }

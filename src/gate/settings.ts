@@ -63,6 +63,8 @@ export interface QualitySettings extends Omit<GateDefaults, 'experiment'> {
   readonly stableVersion?: string;
   /** Time the gate may spend before answering (below the hook timeout). */
   readonly budgetMs: number;
+  /** Everything that changes a verdict, as one string (part of the cache key). */
+  readonly fingerprint: string;
 }
 
 export class FieldError extends Error {
@@ -148,7 +150,7 @@ export function resolveSettings(meta: Meta, names: { name: string; namespace: st
   for (const [k, v] of [['versionTag', versionTag], ['checksumTag', checksumTag]] as const) {
     if (v.includes('`')) throw bad(k, v, 'a run tag key without backticks', 'use the tag key as MLflow shows it.');
   }
-  return {
+  const resolved: Omit<QualitySettings, 'fingerprint'> = {
     agent,
     experiment: template.replace(/\{name\}/g, agent).replace(/\{namespace\}/g, names.namespace),
     mode: oneOf(meta, 'mode', ['strict', 'recif'] as const, defaults.mode),
@@ -166,9 +168,10 @@ export function resolveSettings(meta: Meta, names: { name: string; namespace: st
     timeoutMs,
     budgetMs: budgetFor(timeoutMs),
   };
+  return { ...resolved, fingerprint: fingerprint(resolved) };
 }
 
 /** A stable string of everything that changes a verdict (part of the cache key). */
-export function fingerprint(s: QualitySettings): string {
+export function fingerprint(s: Omit<QualitySettings, 'fingerprint'>): string {
   return JSON.stringify([s.mode, s.experiment, s.passThreshold, s.metrics, s.maxRegression, s.minSamples, s.versionTag, s.checksumTag, s.samplesKey, s.canaryVersion, s.stableVersion]);
 }

@@ -11,6 +11,7 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
 /** 415 unless the request declares a JSON media type (`application/json`, `application/*+json`). */
 export function requireJson(req: IncomingMessage): void {
   const raw = req.headers['content-type'];
+  if (raw === 'application/json') return; // what Flagger sends
   const type = (raw ?? '').split(';')[0]!.trim().toLowerCase();
   if (type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type)) return;
   throw new HttpError(
@@ -26,15 +27,15 @@ export function requireJson(req: IncomingMessage): void {
  * Content-Length over the limit is refused before any byte is read).
  */
 export function readBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<string> {
-  const tooLarge = (): HttpError =>
-    new HttpError(413, `Request body is larger than ${limit} bytes. Fix: send a smaller body.`, { limit });
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    return Promise.reject(tooLarge());
+    return Promise.reject(tooLarge(limit));
   }
+  // Anonymous handlers on purpose: tsx/esbuild wraps named closures in __name() per call.
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let first: Buffer | undefined;
+    let rest: Buffer[] | undefined;
     let size = 0;
     let done = false;
     req.on('data', (chunk: Buffer) => {
@@ -43,15 +44,16 @@ export function readBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Prom
       if (size > limit) {
         done = true;
         // Keep draining so the client sees our 413 instead of a reset connection.
-        reject(tooLarge());
+        reject(tooLarge(limit));
         return;
       }
-      chunks.push(chunk);
+      if (!first) first = chunk;
+      else (rest ??= [first]).push(chunk);
     });
     req.on('end', () => {
       if (done) return;
       done = true;
-      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+      resolve(rest ? Buffer.concat(rest).toString('utf8') : first ? first.toString('utf8') : '');
     });
     req.on('error', (err) => {
       if (done) return;
@@ -59,6 +61,10 @@ export function readBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Prom
       reject(err);
     });
   });
+}
+
+function tooLarge(limit: number): HttpError {
+  return new HttpError(413, `Request body is larger than ${limit} bytes. Fix: send a smaller body.`, { limit });
 }
 
 /** Reads and parses a JSON body; 400 with the parser's message when it is not JSON. */
