@@ -78,7 +78,10 @@ export function convertSchema(s: Json, strict = true): Json {
     if (Array.isArray(s[k])) out[k] = (s[k] as Json[]).map((b) => convertSchema(b, false));
   }
   if (s.not && typeof s.not === 'object') out.not = convertSchema(s.not as Json, false);
-  if (s.nullable === true && typeof out.type === 'string') out.type = [out.type, 'null'];
+  if (s.nullable === true) {
+    if (typeof out.type === 'string') out.type = [out.type, 'null'];
+    if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
+  }
   return out;
 }
 
