@@ -23,8 +23,16 @@ import { GitOpsError, type GitOpsErrorKind } from './errors.js';
 import { CHALLENGER_FIELDS, type CanaryConfig, type GitOps, type OperationOutcome } from './operations.js';
 
 export interface GitOpsApiOptions {
-  /** The operations on the configured repository; undefined: every route answers 503. */
+  /** The operations on the configured repository. Neither this nor `repo`: every route answers 503. */
   readonly gitops?: GitOps;
+  /**
+   * The repository as the user named it (`--repo PATH|URL`), opened in the background when the
+   * routes are created (a URL is cloned) and used from the first request on; if it cannot be
+   * opened, the routes answer 503 saying why.
+   */
+  readonly repo?: string;
+  /** Project directory for managed clones (`.agent-canary/clones`). @default process.cwd() */
+  readonly projectDir?: string;
   /** Bearer token required on mutating routes; undefined: mutating routes answer 401. */
   readonly token?: string;
   /** Path prefix. @default '/api/v1' */
@@ -204,23 +212,43 @@ function actorOf(req: IncomingMessage): string {
   return typeof who === 'string' && who !== '' ? `${who.slice(0, 100)} (api ${addr})` : `api ${addr}`;
 }
 
+/** Opens `spec` (path or URL) with the real engine; the server never creates the embedded default. */
+async function openGitOps(spec: string, projectDir: string | undefined): Promise<GitOps> {
+  const [{ resolveRepo }, { defaultEngine }, { GitOps: Ops }] = await Promise.all([import('./workspace.js'), import('./default-engine.js'), import('./operations.js')]);
+  const repo = await resolveRepo(spec, { projectDir });
+  return new Ops(repo, { engine: defaultEngine() });
+}
+
 export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
   const base = (opts.basePath ?? '/api/v1').replace(/\/$/, '');
-  const limit = opts.bodyLimit ?? 64 * 1024;
   const onError = opts.onError ?? ((err: unknown) => console.error('agent-canary gitops api:', err));
+  const limit = opts.bodyLimit ?? 64 * 1024;
 
   type Body = (ctx: { req: IncomingMessage; res: ServerResponse; gitops: GitOps; id: string; body: Record<string, unknown> }) => Promise<void>;
+
+  const spec = opts.repo === undefined || opts.repo === '' ? undefined : opts.repo;
+  const opened: Promise<GitOps> | undefined =
+    opts.gitops !== undefined
+      ? Promise.resolve(opts.gitops)
+      : spec !== undefined
+        ? openGitOps(spec, opts.projectDir)
+        : undefined;
+  // Report a repository that cannot be opened at start-up, not only on the first request.
+  opened?.catch((err: unknown) => onError(err));
 
   const handle =
     (mutating: boolean, fn: Body) =>
     async (req: IncomingMessage, res: ServerResponse, params: Readonly<Record<string, string>>): Promise<void> => {
       try {
         if (mutating) checkBearer(req, opts.token);
-        if (!opts.gitops) {
-          throw new GitOpsError('unavailable', 'No GitOps repository is configured, so canaries cannot be read or changed. Fix: start the server with --repo PATH|URL.');
+        if (!opened) {
+          throw new GitOpsError('unavailable', 'No GitOps repository is configured, so canaries cannot be read or changed. Fix: start the server with --repo PATH|URL (AGENT_CANARY_REPO).');
         }
+        const gitops = await opened.catch((err: unknown) => {
+          throw new GitOpsError('unavailable', `The GitOps repository '${spec}' cannot be opened: ${(err as Error).message}`);
+        });
         const body = mutating ? await readJson(req, limit) : {};
-        await fn({ req, res, gitops: opts.gitops, id: params['id'] ?? '', body });
+        await fn({ req, res, gitops, id: params['id'] ?? '', body });
       } catch (err) {
         if (!res.headersSent) sendProblem(req, res, toProblem(err, onError));
       }
