@@ -69,7 +69,7 @@ function choice<T extends string>(name: string, v: string | undefined, allowed: 
 }
 
 /** Loads the GitOps part's routes. The contract between the parts is this one function name. */
-export async function loadGitopsRoutes(opts: { repo: string; token?: string; logger: unknown; onError?: (err: unknown) => void }): Promise<Route[]> {
+export async function loadGitopsRoutes(opts: { repo?: string; token?: string; logger: unknown; onError?: (err: unknown) => void }): Promise<Route[]> {
   const spec = '../gitops/api.js';
   let mod: { gitopsRoutes?: unknown };
   try {
@@ -133,7 +133,8 @@ export async function run(argv: string[]): Promise<number> {
     const repo = envOr(s('repo'), 'AGENT_CANARY_REPO');
     // The API's bearer token is not the webhook token: people call the API, Flagger the webhook.
     const apiToken = envOr(s('api-token'), 'AGENT_CANARY_API_TOKEN');
-    const routes = repo ? await loadGitopsRoutes({ repo, token: apiToken, logger, onError: (err) => logger.error('gitops api error', { error: err }) }) : [];
+    // Mounted without --repo too: the canary routes then answer 503 (no repository), not 404.
+    const routes = await loadGitopsRoutes({ repo, token: apiToken, logger, onError: (err) => logger.error('gitops api error', { error: err }) });
     const gate = await startGateServer({
       host: s('host') ?? '127.0.0.1',
       port,
