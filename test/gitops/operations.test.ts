@@ -158,3 +158,19 @@ describe('ids', () => {
 it('fleet fixture sanity: the seeded repository holds what the project had', () => {
   expect(git(dir(), 'show', `${git(dir(), 'rev-list', '--max-parents=0', 'HEAD')}:fleet/team-b/flow.yaml`)).toBe(fleetFile({ namespace: 'team-b', name: 'flow', weight: 10, mode: 'progressive' }).trimEnd());
 });
+
+describe('pull-request branch', () => {
+  it('commits the operation to --branch, leaving the checked-out branch and files untouched', async () => {
+    const main = head();
+    const before = fleetText('team-b/bot');
+    const o = await ops.start({ namespace: 'team-b', name: 'bot' }, { image: 'ghcr.io/recif-platform/corail:v0.5.0' }, { branch: 'canary/team-b-bot' });
+    expect(o).toMatchObject({ changed: true, branch: 'canary/team-b-bot', pushed: false });
+    expect(head()).toBe(main);
+    expect(fleetText('team-b/bot')).toBe(before);
+    expect(git(dir(), 'rev-parse', 'canary/team-b-bot')).toBe(o.commit);
+    expect(git(dir(), 'rev-parse', 'canary/team-b-bot~1')).toBe(main);
+    expect(parse(git(dir(), 'show', 'canary/team-b-bot:fleet/team-b/bot.yaml')).spec.canary).toMatchObject({ enabled: true, weight: 5, image: 'ghcr.io/recif-platform/corail:v0.5.0' });
+    expect(git(dir(), 'show', '--name-only', '--format=', 'canary/team-b-bot')).toContain('dist/team-b/bot/Deployment.bot-canary.yaml');
+    expect(trailers('canary/team-b-bot')).toMatchObject({ 'Agent-Canary-Event': 'AgentCanaryStarted' });
+  });
+});

@@ -5,6 +5,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitOpsError } from '../../src/gitops/errors.js';
 import { GitRepo } from '../../src/gitops/repo.js';
@@ -216,5 +218,34 @@ describe('GitRepo.transact', () => {
     expect(commitCount(dir)).toBe(13);
     expect(readFileSync(join(dir, 'fleet', 'ns', 'a.yaml'), 'utf8').trim().split('\n')).toHaveLength(13);
     expect(existsSync(join(dir, '.git', 'agent-canary.lock'))).toBe(false);
+  });
+
+  it('waits for the lock file of another live process and takes over a lock left by a dead one', async () => {
+    const dir = join(root, 'work');
+    git(root, 'init', '-q', '-b', 'main', dir);
+    seedFleet(dir);
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'seed');
+    const lock = join(dir, '.git', 'agent-canary.lock');
+    // A live holder (this very process stands in for another CLI): the transaction waits.
+    writeFileSync(lock, `${process.pid}@${hostname()}\n`);
+    const repo = await GitRepo.open(dir);
+    let done = false;
+    const pending = repo.transact({ paths: ['fleet/ns/a.yaml'] }, append('fleet/ns/a.yaml', 'after-wait')).then((r) => {
+      done = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(done).toBe(false);
+    expect(commitCount(dir)).toBe(1);
+    rmSync(lock);
+    expect((await pending).commit).toBeDefined();
+    // A holder that no longer runs: its lock is stale and taken over at once.
+    writeFileSync(lock, `999999999@${hostname()}\n`);
+    const t0 = Date.now();
+    await repo.transact({ paths: ['fleet/ns/a.yaml'] }, append('fleet/ns/a.yaml', 'after-stale'));
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(commitCount(dir)).toBe(3);
+    expect(existsSync(lock)).toBe(false);
   });
 });
