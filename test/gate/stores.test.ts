@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { buildFileStore, buildSqliteStore } from '../../src/mlflow-standin/build.js';
@@ -181,5 +181,63 @@ describe('search grammar, identical through REST, SQLite and mlruns/', () => {
     const bad = await fetch(`${standin.url}/api/2.0/mlflow/runs/log-metric`, { method: 'POST', body: JSON.stringify({ run_id: 'nope', key: 'a', value: 1, timestamp: 1 }) });
     expect(bad.status).toBe(404);
     expect(((await bad.json()) as { error_code: string }).error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+  });
+});
+
+describe('data faults read straight from mlflow.db and mlruns/, both modes', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.cleanup());
+  const RECIF_DOWN = 'Quality gate passed (MLflow unavailable, default approve)';
+  const cases = {
+    'no experiment': { data: [], strict: /^Quality gate failed \(no data\): experiment/, recif: RECIF_DOWN },
+    'no runs': { data: [{ name: 'recif/agents/support-bot' }], strict: /^Quality gate failed \(no data\): no FINISHED run/, recif: RECIF_DOWN },
+    'NaN metric': {
+      data: goodData({ canary: { 'safety/mean': NaN } }),
+      strict: /safety\/mean is not a number \(NaN\)/,
+      recif: 'Quality gate passed (score=20.41)',
+    },
+    'runs of another revision': {
+      data: [{ name: 'recif/agents/support-bot', runs: [{ tags: { 'recif.agent_version': '2', checksum: 'zz' }, metrics: { 'safety/mean': 0.3 } }] }],
+      strict: /^Quality gate failed \(no data\): no FINISHED run tagged checksum=c4 or recif\.agent_version=4/,
+      recif: 'Quality gate failed (score=0.30)',
+    },
+  } as const;
+  let i = 0;
+  for (const store of ['sqlite', 'file'] as const) {
+    for (const [name, c] of Object.entries(cases)) {
+      it(`${store}: ${name}`, async () => {
+        const path = join(tmp.dir, `${i++}-${store === 'sqlite' ? 'mlflow.db' : 'mlruns'}`);
+        if (store === 'sqlite') buildSqliteStore(path, c.data);
+        else buildFileStore(path, c.data);
+        const gate = await startGateServer({ logger: silentLogger, mlflow: { uri: store === 'sqlite' ? `sqlite:///${path}` : path } });
+        try {
+          const strict = await post(gate.url, payload());
+          expect(strict.status).toBe(412);
+          expect(strict.body.message).toMatch(c.strict);
+          const recif = await post(gate.url, payload({ mode: 'recif' }));
+          expect(recif.body.message).toBe(c.recif);
+          expect(recif.status).toBe(c.recif.startsWith('Quality gate passed') ? 200 : 412);
+        } finally {
+          await gate.close();
+        }
+      });
+    }
+  }
+
+  it('an unreadable store is "unavailable": strict rejects, Recif approves, /readyz says 503', async () => {
+    const corrupt = join(tmp.dir, 'corrupt.db');
+    writeFileSync(corrupt, 'this is not a database');
+    for (const uri of [`sqlite:///${corrupt}`, join(tmp.dir, 'no-such-mlruns')]) {
+      const gate = await startGateServer({ logger: silentLogger, mlflow: { uri } });
+      try {
+        const strict = await post(gate.url, payload());
+        expect(strict.status).toBe(412);
+        expect(strict.body.outcome).toBe('unavailable');
+        expect((await post(gate.url, payload({ mode: 'recif' }))).body.message).toBe(RECIF_DOWN);
+        expect((await fetch(`${gate.url}/readyz`)).status).toBe(503);
+      } finally {
+        await gate.close();
+      }
+    }
   });
 });
