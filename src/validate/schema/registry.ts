@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { parseAllDocuments } from 'yaml';
+import { loadText } from '../load/documents.js';
 import { crdEntries, type CrdEntry } from './crd-to-json-schema.js';
 import { coreValidator } from './core.js';
 import { hasCoreFields, unknownFields, type UnknownField } from './unknown-fields.js';
@@ -38,7 +38,7 @@ export interface RegistryOptions {
 
 export class SchemaRegistry {
   private readonly ajv: Ajv;
-  private readonly crds = new Map<string, CrdEntry>();
+  private crdMap: Map<string, CrdEntry> | undefined;
   private readonly compiled = new Map<string, Promise<SchemaCheck | undefined>>();
   /** Problems with the schema sources themselves (unreadable CRD, bad JSON schema). */
   readonly problems: { file: string; message: string }[] = [];
@@ -50,8 +50,18 @@ export class SchemaRegistry {
     for (const f of ['int32', 'int64', 'float', 'double', 'byte', 'int-or-string', 'quantity', 'url', 'binary', 'password']) {
       this.ajv.addFormat(f, true);
     }
-    if (opts.builtinCrds !== false && existsSync(BUILTIN_CRD_DIR)) this.addCrdPath(BUILTIN_CRD_DIR, 'imports/crds/');
-    for (const p of opts.crds ?? []) this.addCrdPath(p);
+    // Paths are checked now (a wrong --crd is a usage error); files are read on first lookup.
+    for (const p of opts.crds ?? []) if (!existsSync(p)) this.problems.push({ file: p, message: `CRD path not found: ${p}` });
+  }
+
+  /** CRDs by group/version/kind, read on first use with the fast YAML reader. */
+  private get crds(): Map<string, CrdEntry> {
+    if (!this.crdMap) {
+      this.crdMap = new Map();
+      if (this.opts.builtinCrds !== false && existsSync(BUILTIN_CRD_DIR)) this.addCrdPath(BUILTIN_CRD_DIR, 'imports/crds/');
+      for (const p of this.opts.crds ?? []) if (existsSync(p)) this.addCrdPath(p);
+    }
+    return this.crdMap;
   }
 
   private addCrdPath(path: string, display?: string): void {
@@ -67,12 +77,10 @@ export class SchemaRegistry {
     for (const file of files) {
       const shown = display ? display + file.slice(path.length).replace(/^\//, '') : file;
       try {
-        const docs = parseAllDocuments(readFileSync(file, 'utf8'));
-        for (const doc of Array.isArray(docs) ? docs : []) {
-          if (doc.errors.length) throw new Error(doc.errors[0]!.message.split('\n')[0]);
-          const obj = doc.toJS() as Record<string, unknown> | null;
-          if (!obj || typeof obj !== 'object') continue;
-          for (const e of crdEntries(obj, shown)) this.crds.set(key(e.group, e.version, e.kind), e);
+        const loaded = loadText(shown, readFileSync(file, 'utf8'));
+        if (loaded.findings[0]) throw new Error(`line ${loaded.findings[0].line}: ${loaded.findings[0].message}`);
+        for (const r of loaded.resources) {
+          for (const e of crdEntries(r.object, shown)) this.crdMap!.set(key(e.group, e.version, e.kind), e);
         }
       } catch (err) {
         this.problems.push({ file: shown, message: `cannot read CRD: ${err instanceof Error ? err.message : String(err)}` });
