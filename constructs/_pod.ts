@@ -7,7 +7,7 @@
  * securityContext with a writable `/tmp` emptyDir (Python runtimes write there), and explicit
  * ports `http` 8000 (REST) and `http-control` 8001 (Corail's control server, evaluation).
  */
-import { k8s } from 'cdk8s-plus-33';
+import { k8s } from './_k8s.js';
 
 export const HTTP_PORT = 8000;
 export const CONTROL_PORT = 8001;

@@ -11,7 +11,7 @@
  */
 import { ConstructInputError } from './_errors.js';
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-33';
+import { k8s } from './_k8s.js';
 import type { AgentResource } from '../src/fleet/types.js';
 import type { PolicySpec } from '../src/policy/types.js';
 import { APP_LABEL, SyncWave, VERSION_LABEL, agentLabels, names, syncWave, workloadLabels } from './_labels.js';

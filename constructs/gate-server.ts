@@ -7,7 +7,7 @@
  */
 import { ConstructInputError } from './_errors.js';
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-33';
+import { k8s } from './_k8s.js';
 import { MANAGED_BY, SyncWave, syncWave } from './_labels.js';
 
 export interface GateServerProps {

@@ -16,7 +16,7 @@
  */
 import { ConstructInputError } from './_errors.js';
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-33';
+import { k8s } from './_k8s.js';
 import type { AgentResource, RolloutMode, Routing } from '../src/fleet/types.js';
 import { APP_LABEL, SyncWave, VERSION_LABEL, agentLabels, labelValue, names, syncWave, workloadLabels } from './_labels.js';
 import { AGENT_DEFAULTS, challengerProfile, configChecksum, runtimeEnv, stableProfile, type RuntimeProfile } from './_runtime-config.js';

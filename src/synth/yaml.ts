@@ -51,11 +51,23 @@ function literalBlock(s: string, indent: string): string | undefined {
   return chomp + '\n' + lines.map((l) => (l.length ? indent + l : '')).join('\n');
 }
 
+// Short strings repeat across objects (ports, label values, policy settings): decide their form once.
+const scalarCache = new Map<string, string>();
+function cachedScalarString(v: string): string {
+  if (v.length > 64) return scalarString(v);
+  let s = scalarCache.get(v);
+  if (s === undefined) {
+    s = scalarString(v);
+    if (scalarCache.size < 50_000) scalarCache.set(v, s);
+  }
+  return s;
+}
+
 function scalar(v: unknown, indent: string): string {
   if (v === null || v === undefined) return 'null';
   switch (typeof v) {
     case 'string':
-      return literalBlock(v, indent) ?? scalarString(v);
+      return v.includes('\n') ? (literalBlock(v, indent) ?? scalarString(v)) : cachedScalarString(v);
     case 'number':
       if (!Number.isFinite(v)) throw new Error(`YAML emitter: ${v} is not a finite number`);
       return String(v);
@@ -66,9 +78,12 @@ function scalar(v: unknown, indent: string): string {
   }
 }
 
-function isEmptyCollection(v: unknown): string | undefined {
-  if (Array.isArray(v) && v.length === 0) return '[]';
-  if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) return '{}';
+function emptyCollection(v: unknown): string | undefined {
+  if (Array.isArray(v)) return v.length === 0 ? '[]' : undefined;
+  if (v !== null && typeof v === 'object') {
+    for (const _ in v) return undefined;
+    return '{}';
+  }
   return undefined;
 }
 
@@ -83,42 +98,42 @@ function key(k: string): string {
   return s;
 }
 
-function emitMap(obj: Record<string, unknown>, indent: string, out: string[]): void {
-  for (const k of Object.keys(obj)) {
+function emitMap(obj: Record<string, unknown>, indent: string): string {
+  let out = '';
+  for (const k in obj) {
     const v = obj[k];
     if (v === undefined) continue;
-    const empty = isEmptyCollection(v);
-    if (empty) out.push(`${indent}${key(k)}: ${empty}\n`);
-    else if (Array.isArray(v)) {
-      out.push(`${indent}${key(k)}:\n`);
-      emitList(v, indent, out);
-    } else if (v !== null && typeof v === 'object') {
-      out.push(`${indent}${key(k)}:\n`);
-      emitMap(v as Record<string, unknown>, indent + '  ', out);
-    } else out.push(`${indent}${key(k)}: ${scalar(v, indent + '  ')}\n`);
+    if (v !== null && typeof v === 'object') {
+      const empty = emptyCollection(v);
+      if (empty) out += `${indent}${key(k)}: ${empty}\n`;
+      else if (Array.isArray(v)) out += `${indent}${key(k)}:\n` + emitList(v, indent);
+      else {
+        const inner = emitMap(v as Record<string, unknown>, indent + '  ');
+        out += inner ? `${indent}${key(k)}:\n${inner}` : `${indent}${key(k)}: {}\n`; // only undefined values
+      }
+    } else out += `${indent}${key(k)}: ${scalar(v, indent + '  ')}\n`;
   }
+  return out;
 }
 
-function emitList(list: readonly unknown[], indent: string, out: string[]): void {
+function emitList(list: readonly unknown[], indent: string): string {
+  let out = '';
   for (const item of list) {
-    const empty = isEmptyCollection(item);
-    if (empty) out.push(`${indent}- ${empty}\n`);
-    else if (Array.isArray(item)) {
-      out.push(`${indent}-\n`);
-      emitList(item, indent + '  ', out);
-    } else if (item !== null && typeof item === 'object') {
+    if (item !== null && typeof item === 'object') {
+      const empty = emptyCollection(item);
+      if (empty) out += `${indent}- ${empty}\n`;
+      else if (Array.isArray(item)) out += `${indent}-\n` + emitList(item, indent + '  ');
       // First key on the dash line, the rest aligned under it.
-      const sub: string[] = [];
-      emitMap(item as Record<string, unknown>, indent + '  ', sub);
-      sub[0] = `${indent}- ${sub[0]!.slice(indent.length + 2)}`;
-      for (const s of sub) out.push(s);
-    } else out.push(`${indent}- ${scalar(item, indent + '  ')}\n`);
+      else {
+        const inner = emitMap(item as Record<string, unknown>, indent + '  ');
+        out += inner ? `${indent}- ${inner.slice(indent.length + 2)}` : `${indent}- {}\n`;
+      }
+    } else out += `${indent}- ${scalar(item, indent + '  ')}\n`;
   }
+  return out;
 }
 
 /** One YAML document (no `---`), LF endings, trailing newline. */
 export function emitYaml(doc: Record<string, unknown>): string {
-  const out: string[] = [];
-  emitMap(doc, '', out);
-  return out.join('');
+  return emitMap(doc, '');
 }

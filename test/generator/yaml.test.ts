@@ -40,6 +40,10 @@ describe('emitYaml', () => {
     expect(out).toBe('prompt: |\n  line one\n  line two\nname: support-bot\nversion: "3"\n"n": 1\n');
   });
 
+  it('drops undefined values like JSON does', () => {
+    expect(parse(emitYaml({ a: undefined, b: { c: undefined }, d: [{ e: undefined }] }))).toEqual({ b: {}, d: [{}] });
+  });
+
   it('refuses values YAML cannot hold', () => {
     expect(() => emitYaml({ x: Number.NaN })).toThrow(/not a finite number/);
     expect(() => emitYaml({ x: () => 1 } as unknown as Record<string, unknown>)).toThrow(/cannot emit a function/);
