@@ -128,3 +128,19 @@ describe('time budget', () => {
     expect(settings({ timeout: '2s' }).budgetMs).toBe(1750);
   });
 });
+
+describe('search grammar details', async () => {
+  const { parseFilter, searchInMemory } = await import('../../src/gate/mlflow/search.js');
+  it('accepts IN lists, the created alias and doubled quotes; refuses what MLflow refuses', () => {
+    expect(parseFilter("attributes.run_id IN ('a', 'b') AND created > 5 AND tags.note = 'it''s'")).toEqual([
+      { type: 'attribute', key: 'run_id', op: 'IN', value: ['a', 'b'] },
+      { type: 'attribute', key: 'start_time', op: '>', value: 5 },
+      { type: 'tag', key: 'note', op: '=', value: "it's" },
+    ]);
+    expect(() => parseFilter('tags.a IN (\'x\')')).toThrow(/tags compare with = != LIKE ILIKE/);
+    expect(() => parseFilter("foo.bar = 'x'")).toThrow(/Invalid entity type 'foo'/);
+    expect(() => parseFilter("attributes.colour = 'x'")).toThrow(/Invalid attribute key 'colour'/);
+    expect(() => searchInMemory([], { experiment_ids: [], max_results: 50001 })).toThrow(/at most 50000/);
+    expect(() => searchInMemory([], { experiment_ids: [], page_token: 'garbage' })).toThrow(/Invalid page token/);
+  });
+});

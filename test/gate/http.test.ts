@@ -8,7 +8,8 @@ describe('webhook HTTP contract', () => {
   const lines: string[] = [];
   const stream = new Writable({ write(chunk, _e, cb) { lines.push(String(chunk)); cb(); } });
   beforeAll(async () => {
-    f = await fixture(goodData({ canary: { 'safety/mean': 0.5 } }), { token: 'tok-3141', logger: createLogger({ level: 'debug', stream }) });
+    const boom = { method: 'GET' as const, path: '/boom', handler: () => { throw new Error('db password is hunter2'); } };
+    f = await fixture(goodData({ canary: { 'safety/mean': 0.5 } }), { token: 'tok-3141', logger: createLogger({ level: 'debug', stream }), routes: [boom] });
   });
   afterAll(() => f.close());
   const good = (m: Record<string, string> = {}) => payload({ token: 'tok-3141', ...m });
@@ -86,6 +87,15 @@ describe('webhook HTTP contract', () => {
     const res = await fetch(`${f.gate.url}/nope`, { headers: { 'X-Request-Id': 'trace-42' } });
     expect(res.status).toBe(404);
     expect(res.headers.get('x-request-id')).toBe('trace-42');
+  });
+
+  it('answers 500 without leaking the cause, which goes to the log with the request id', async () => {
+    const res = await fetch(`${f.gate.url}/boom`);
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { detail: string };
+    expect(body.detail).not.toContain('hunter2');
+    expect(body.detail).toContain(res.headers.get('x-request-id')!);
+    expect(lines.some((l) => l.includes('"unhandled error"') && l.includes(res.headers.get('x-request-id')!))).toBe(true);
   });
 
   it('serves /healthz, /readyz and Prometheus /metrics', async () => {
