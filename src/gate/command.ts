@@ -157,6 +157,10 @@ export async function run(argv: string[]): Promise<number> {
       gitopsApi: repo !== undefined,
       defaults: { ...DEFAULTS, ...defaults },
     });
+    // Not fatal: MLflow may come up later, and /readyz reports it meanwhile.
+    gate.source.ping({ deadline: Date.now() + 2000 }).catch((err: unknown) =>
+      logger.warn('MLflow is not readable yet; /readyz answers 503 until it is', { mlflow: gate.source.location, error: (err as Error).message }),
+    );
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         logger.info('shutting down', { signal });
