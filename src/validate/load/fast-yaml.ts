@@ -20,16 +20,17 @@ const fail = (why: string): never => {
 
 /** Parses lines[start, end) as one YAML document. Returns `undefined` for an empty document. */
 export function parseFastDocument(lines: string[], start: number, end: number): unknown {
-  // A private copy: the parser re-indents `- key: value` lines in place.
-  const p = new BlockParser(lines.slice(start, end), 0, end - start);
+  const p = new BlockParser(lines, start, end);
   return p.document();
 }
 
 class BlockParser {
   private i: number;
+  private readonly start: number;
   constructor(private readonly lines: string[], start: number, private readonly end: number) {
     this.i = start;
-    this.indents = new Int32Array(end).fill(-2);
+    this.start = start;
+    this.indents = new Int32Array(end - start).fill(-2);
   }
 
   document(): unknown {
@@ -43,6 +44,12 @@ class BlockParser {
 
   /** Indent of each line, computed once: -1 blank or comment, -2 not yet computed. */
   private readonly indents: Int32Array;
+  /** `- key: value` lines re-indented as `  key: value` (the caller's lines are never changed). */
+  private rewritten: Map<number, string> | undefined;
+
+  private lineAt(idx: number): string {
+    return (this.rewritten?.get(idx) ?? this.lines[idx])!;
+  }
 
   /** Index of the next line with content (skipping blanks and comments), or -1. Moves `i` there. */
   private nextContent(): number {
@@ -54,9 +61,9 @@ class BlockParser {
   }
 
   private indentOf(idx: number): number {
-    const cached = this.indents[idx]!;
+    const cached = this.indents[idx - this.start]!;
     if (cached !== -2) return cached;
-    const line = this.lines[idx]!;
+    const line = this.lineAt(idx);
     let k = 0;
     while (k < line.length && line.charCodeAt(k) === 32) k++;
     let indent = -1;
@@ -65,13 +72,13 @@ class BlockParser {
       if (c === 9) fail('tab in indentation');
       if (c !== 35 /* # */ && !(c === 13 && k === line.length - 1)) indent = k;
     }
-    this.indents[idx] = indent;
+    this.indents[idx - this.start] = indent;
     return indent;
   }
 
   private block(indent: number, top = false): unknown {
     const idx = this.i;
-    const rest = this.lines[idx]!.slice(indent);
+    const rest = this.lineAt(idx).slice(indent);
     if (isDash(rest)) return this.seq(indent);
     if (findKeyEnd(rest) >= 0) return this.map(indent);
     if (!top) fail('scalar where a block was expected');
@@ -85,7 +92,7 @@ class BlockParser {
     for (;;) {
       const idx = this.nextContent();
       if (idx < 0 || this.indentOf(idx) !== indent) break;
-      const line = this.lines[idx]!;
+      const line = this.lineAt(idx);
       const rest = line.slice(indent);
       if (!isDash(rest)) break;
       let k = 1;
@@ -102,8 +109,8 @@ class BlockParser {
       if (findKeyEnd(item) >= 0 && item[0] !== '{' && item[0] !== '[') {
         // `- key: value`: a mapping whose first entry shares the dash's line. Re-indent the line
         // so the mapping parser sees the entry at its real column.
-        this.lines[idx] = ' '.repeat(indent + k) + item;
-        this.indents[idx] = indent + k;
+        (this.rewritten ??= new Map()).set(idx, ' '.repeat(indent + k) + item);
+        this.indents[idx - this.start] = indent + k;
         out.push(this.map(indent + k));
         continue;
       }
@@ -120,7 +127,7 @@ class BlockParser {
     for (;;) {
       const idx = this.nextContent();
       if (idx < 0 || this.indentOf(idx) !== indent) break;
-      const rest = this.lines[idx]!.slice(indent);
+      const rest = this.lineAt(idx).slice(indent);
       if (isDash(rest)) break;
       const keyEnd = findKeyEnd(rest);
       if (keyEnd < 0) fail('not a mapping entry');
@@ -134,7 +141,7 @@ class BlockParser {
         if (next >= 0) {
           const ni = this.indentOf(next);
           if (ni > indent) out[key] = this.block(ni);
-          else if (ni === indent && isDash(this.lines[next]!.slice(indent))) out[key] = this.seq(indent);
+          else if (ni === indent && isDash(this.lineAt(next).slice(indent))) out[key] = this.seq(indent);
           else out[key] = null;
         } else out[key] = null;
         continue;
@@ -165,7 +172,7 @@ class BlockParser {
     const body: string[] = [];
     let contentIndent = -1;
     while (this.i < this.end) {
-      const raw = this.lines[this.i]!;
+      const raw = this.lineAt(this.i);
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
       let k = 0;
       while (k < line.length && line.charCodeAt(k) === 32) k++;

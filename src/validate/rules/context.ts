@@ -41,6 +41,8 @@ export interface RuleContext {
   policyFor(agent: AgentView): PolicySpec | undefined;
   /** Objects by namespace, kind and name (an index: rules must not scan all resources per object). */
   find(namespace: string, kind: string, name: string): readonly Resource[];
+  /** Objects of one kind (e.g. every Flagger `Canary`, checked by apiVersion group too). */
+  ofKind(kind: string, group?: string): readonly Resource[];
   /** Live Flagger status by `<namespace>/<name>` (from --live). */
   readonly live: ReadonlyMap<string, LiveCanary>;
   /** Manual canary weight at the base revision by agent id (PR mode); absent agent = new. */
@@ -58,16 +60,25 @@ export function createContext(
   onFinding: (resource: Resource, finding: Finding) => void,
 ): RuleContext {
   const index = new Map<string, Resource[]>();
+  const kinds = new Map<string, Resource[]>();
   for (const r of resources) {
-    const k = `${namespaceOf(r)}/${kindOf(r)}/${nameOf(r)}`;
+    const kind = kindOf(r);
+    const k = `${namespaceOf(r)}/${kind}/${nameOf(r)}`;
     const list = index.get(k);
     if (list) list.push(r);
     else index.set(k, [r]);
+    const byKind = kinds.get(kind);
+    if (byKind) byKind.push(r);
+    else kinds.set(kind, [r]);
   }
   return {
     resources,
     agents: groupAgents(resources),
     find: (ns, kind, name) => index.get(`${ns}/${kind}/${name}`) ?? [],
+    ofKind: (kind, group) => {
+      const list = kinds.get(kind) ?? [];
+      return group === undefined ? list : list.filter((r) => String(r.object.apiVersion ?? '').startsWith(`${group}/`));
+    },
     policyFor: opts.policyFor,
     live: opts.live ?? new Map(),
     baseWeights: opts.baseWeights,
@@ -122,7 +133,7 @@ export function groupAgents(resources: readonly Resource[]): AgentView[] {
     else if (typeof labels[AGENT_LABEL] === 'string') name = labels[AGENT_LABEL] as string;
     else if (isFlaggerCanary(r)) name = String(get(r.object, 'spec', 'targetRef', 'name') ?? nameOf(r));
     else if (typeof labels.app === 'string' && agentNames.has(`${ns}/${labels.app}`)) name = labels.app as string;
-    else {
+    else if (agentNames.size) {
       const n = nameOf(r);
       const base = n.replace(/-(canary-config|config|canary|primary)$/, '');
       if (agentNames.has(`${ns}/${base}`)) name = base;

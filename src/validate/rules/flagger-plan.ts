@@ -15,8 +15,7 @@ export function flaggerSeconds(d: unknown): number | undefined {
 }
 
 function eachCanary(ctx: RuleContext, fn: (canary: Resource, analysis: Record<string, unknown>) => void): void {
-  for (const r of ctx.resources) {
-    if (r.object.kind !== 'Canary' || !String(r.object.apiVersion ?? '').startsWith('flagger.app/')) continue;
+  for (const r of ctx.ofKind('Canary', 'flagger.app')) {
     const analysis = get(r.object, 'spec', 'analysis');
     if (analysis && typeof analysis === 'object') fn(r, analysis as Record<string, unknown>);
   }

@@ -13,8 +13,8 @@ export const liveMaxWeight: Rule = {
   severity: 'error',
   description: 'With --live: maxWeight stays above the live canary weight (else Flagger promotes immediately).',
   check(ctx) {
-    for (const r of ctx.resources) {
-      if (r.object.kind !== 'Canary') continue;
+    if (!ctx.live.size) return;
+    for (const r of ctx.ofKind('Canary', 'flagger.app')) {
       const live = ctx.live.get(`${namespaceOf(r)}/${nameOf(r)}`);
       if (!live || live.canaryWeight <= 0 || !IN_FLIGHT.has(live.phase)) continue;
       const a = get(r.object, 'spec', 'analysis');
@@ -33,8 +33,8 @@ export const liveStepWeights: Rule = {
   severity: 'error',
   description: 'With --live: stepWeights contains the live canary weight (else Flagger jumps to 100, i.e. promotes immediately).',
   check(ctx) {
-    for (const r of ctx.resources) {
-      if (r.object.kind !== 'Canary') continue;
+    if (!ctx.live.size) return;
+    for (const r of ctx.ofKind('Canary', 'flagger.app')) {
       const live = ctx.live.get(`${namespaceOf(r)}/${nameOf(r)}`);
       if (!live || live.canaryWeight <= 0 || !IN_FLIGHT.has(live.phase)) continue;
       const a = get(r.object, 'spec', 'analysis');

@@ -3,7 +3,7 @@
  * must not hold them, must not pin what Flagger scales, and Argo CD must ignore `replicas`.
  */
 import type { Resource } from '../types.js';
-import { get, isFlaggerCanary, kindOf, nameOf, namespaceOf, type Rule } from './context.js';
+import { get, kindOf, nameOf, namespaceOf, type Rule } from './context.js';
 
 export const oneRolloutMode: Rule = {
   id: 'one-rollout-mode',
@@ -40,7 +40,7 @@ export const noFlaggerOwnedObjects: Rule = {
   severity: 'error',
   description: 'Objects Flagger generates for a Canary (apex/-primary/-canary Services, -primary Deployment, VirtualService, DestinationRules, HTTPRoute) are not in Git.',
   check(ctx) {
-    for (const canary of ctx.resources.filter(isFlaggerCanary)) {
+    for (const canary of ctx.ofKind('Canary', 'flagger.app')) {
       const ns = namespaceOf(canary);
       const target = String(get(canary.object, 'spec', 'targetRef', 'name') ?? nameOf(canary));
       const apex = String(get(canary.object, 'spec', 'service', 'name') ?? target);
@@ -60,7 +60,7 @@ export const noReplicasOnTarget: Rule = {
   severity: 'error',
   description: 'The Deployment a Flagger Canary targets has no spec.replicas (Flagger scales it; use an HPA for size).',
   check(ctx) {
-    for (const canary of ctx.resources.filter(isFlaggerCanary)) {
+    for (const canary of ctx.ofKind('Canary', 'flagger.app')) {
       const ns = namespaceOf(canary);
       const kind = String(get(canary.object, 'spec', 'targetRef', 'kind') ?? 'Deployment');
       const target = String(get(canary.object, 'spec', 'targetRef', 'name') ?? '');
@@ -89,8 +89,7 @@ export const argoIgnoreDifferences: Rule = {
   severity: 'error',
   description: 'Argo CD Applications ignore apps/Deployment /spec/replicas and sync with RespectIgnoreDifferences=true (Flagger scales targets).',
   check(ctx) {
-    for (const app of ctx.resources) {
-      if (kindOf(app) !== 'Application' || !String(app.object.apiVersion ?? '').startsWith('argoproj.io/')) continue;
+    for (const app of ctx.ofKind('Application', 'argoproj.io')) {
       // The app-of-apps that syncs only Application objects has no Flagger targets.
       const path = String(get(app.object, 'spec', 'source', 'path') ?? '');
       if (/(^|\/)argocd\/?$/.test(path)) continue;
