@@ -69,6 +69,7 @@ export class AgentRelease extends Construct {
         hosts: rollout.hosts,
         loadTest: rollout.loadTest,
         canaryVersion: stable.profile.version,
+        target: stable.deployment,
       });
     }
     this.apiObjects = this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);

@@ -17,6 +17,7 @@
  * VirtualService/HTTPRoute; none of those is emitted here.
  */
 import { ConstructInputError } from './_errors.js';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   Canary,
@@ -58,6 +59,14 @@ export interface FlaggerCanaryProps {
   readonly progressDeadlineSeconds?: number;
   /** Route request timeout (LLM answers are slow). @default '300s' */
   readonly requestTimeout?: string;
+  /**
+   * The target Deployment object, when it is synthesized beside the Canary. Validated at synthesis
+   * (`node.addValidation`): same name and namespace as `targetRef`, no `spec.replicas` (Flagger
+   * scales the target; a replica count in Git makes every Argo CD sync scale it back up), and a
+   * selector on `app: <slug>` (the label Flagger rewrites to `<slug>-primary`).
+   * @default undefined (the target is managed elsewhere; not checked)
+   */
+  readonly target?: ApiObject;
 }
 
 export class FlaggerCanary extends Construct {
@@ -153,7 +162,28 @@ export class FlaggerCanary extends Construct {
         },
       },
     });
+
+    const target = props.target;
+    if (target) this.node.addValidation({ validate: () => validateTarget(target, namespace, slug) });
   }
+}
+
+/** Cross-object check between the Canary and its target Deployment (see `FlaggerCanaryProps.target`). */
+function validateTarget(target: ApiObject, namespace: string, slug: string): string[] {
+  const where = `FlaggerCanary ${namespace}/${slug}: target ${target.kind} ${target.metadata.namespace}/${target.name}`;
+  if (target.kind !== 'Deployment' || target.name !== names(slug).deployment || target.metadata.namespace !== namespace) {
+    return [`${where} is not the Canary's targetRef (Deployment ${namespace}/${names(slug).deployment})`];
+  }
+  const spec = (target.toJson() as { spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string> } } }).spec ?? {};
+  const errors: string[] = [];
+  if (spec.replicas !== undefined) {
+    errors.push(`${where} sets spec.replicas ${spec.replicas}; a Flagger target must not (allowed: no replicas). Fix: drop replicas; Flagger scales the target and Argo CD ignores /spec/replicas.`);
+  }
+  const labels = spec.selector?.matchLabels ?? {};
+  if (labels['app'] !== slug || Object.keys(labels).length !== 1) {
+    errors.push(`${where} selects ${JSON.stringify(labels)}; Flagger needs exactly {"app":"${slug}"} (it rewrites that one label to ${slug}-primary and drops the others)`);
+  }
+  return errors;
 }
 
 function validatePlan(where: string, policy: PolicySpec): void {

@@ -1,5 +1,5 @@
 /** One rollout mode per agent: Flagger's generated names collide with manual mode's objects. */
-import { App, Chart } from 'cdk8s';
+import { ApiObject, App, Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { CanaryWorkload, FlaggerCanary, IstioRoute, RolloutModeConflictError } from '../../constructs/index.js';
 import { synthesize } from '../../src/synth/synthesize.js';
@@ -40,5 +40,33 @@ describe('both modes on one agent', () => {
     const paths = synthesize([a, b], { policies: policies() }).map((m) => m.path);
     expect(paths).toContain('team-a/support-bot/VirtualService.support-bot.yaml');
     expect(paths).toContain('team-b/support-bot/Canary.support-bot.yaml');
+  });
+});
+
+describe('Flagger target validation (node.addValidation)', () => {
+  const { agent } = fleetAgent();
+
+  function errorsFor(spec: Record<string, unknown>, name = 'support-bot'): string[] {
+    const app = new App({ outdir: '.' });
+    const chart = new Chart(app, 'c');
+    const target = new ApiObject(chart, 'Target', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'team-a' }, spec });
+    const canary = new FlaggerCanary(chart, 'Flagger', { agent, policy: policySpec, target });
+    return canary.node.validate();
+  }
+
+  it('accepts a target without replicas that selects on app only', () => {
+    expect(errorsFor({ selector: { matchLabels: { app: 'support-bot' } } })).toEqual([]);
+  });
+
+  it('reports replicas on the target, with the fix', () => {
+    expect(errorsFor({ replicas: 3, selector: { matchLabels: { app: 'support-bot' } } })).toEqual([expect.stringMatching(/sets spec\.replicas 3.*Fix: drop replicas/)]);
+  });
+
+  it('reports a selector Flagger cannot rewrite', () => {
+    expect(errorsFor({ selector: { matchLabels: { app: 'support-bot', version: 'stable' } } })).toEqual([expect.stringMatching(/Flagger needs exactly \{"app":"support-bot"\}/)]);
+  });
+
+  it('reports a target that is not the targetRef', () => {
+    expect(errorsFor({ selector: { matchLabels: { app: 'support-bot' } } }, 'other')).toEqual([expect.stringMatching(/is not the Canary's targetRef/)]);
   });
 });
