@@ -76,7 +76,8 @@ export class GateServer extends Construct {
         revisionHistoryLimit: 3,
         selector: { matchLabels: selector },
         template: {
-          metadata: { labels },
+          // The gate serves Prometheus metrics on its own port (/metrics).
+          metadata: { labels, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' } },
           spec: {
             automountServiceAccountToken: false,
             securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
@@ -92,7 +93,8 @@ export class GateServer extends Construct {
                 requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('64Mi') },
                 limits: { memory: k8s.Quantity.fromString('256Mi') },
               },
-              // Flagger's webhook path answers only POST; probe the health endpoint.
+              // /healthz, not /readyz, for readiness too: when MLflow is down the gate must still
+              // answer Flagger (with the policy's onUnavailable), not vanish from the Service.
               readinessProbe: probe('/healthz', 2),
               livenessProbe: probe('/healthz', 10),
               securityContext: {
