@@ -35,9 +35,9 @@ beforeEach(() => {
 
 const BOT_FILE = 'fleet/team-support/support-bot.yaml';
 
-/** Edits a fleet file, re-synthesizes dist/ like `agent-canary synth`, commits. */
-function commitFleetChange(edit: (text: string) => string, message: string): void {
-  const file = join(repo, BOT_FILE);
+/** Edits a fleet (or policy) file, re-synthesizes dist/ like `agent-canary synth`, commits. */
+function commitFleetChange(edit: (text: string) => string, message: string, rel = BOT_FILE): void {
+  const file = join(repo, rel);
   writeFileSync(file, edit(readFileSync(file, 'utf8')));
   const manifests = synthesize(checkFleet(join(repo, 'fleet')).agents, { policies: loadPolicies(join(repo, 'policies')) });
   writeOutput(join(repo, 'dist'), manifests);
@@ -74,6 +74,29 @@ describe('validate --base', () => {
     commitFleetChange((t) => t.replace(/^(\s+enabled: )true$/m, '$1false'), 'stop canary');
     const report = await validate();
     expect(report.changes).toContainEqual(expect.objectContaining({ agent: 'team-support/support-bot', kind: 'canary-stopped' }));
+    expect(report.exitCode).toBe(0);
+  });
+
+  it('reports a promotion: the challenger becomes stable, the canary stops', async () => {
+    commitFleetChange(
+      (t) => t
+        .replace(/^(\s+)enabled: true$/m, '$1enabled: false')
+        .replace(/^  image: ghcr.io\/recif-platform\/corail:v0.3.1$/m, '  image: ghcr.io/recif-platform/corail:v0.4.0')
+        .replace(/^  modelId: gpt-4o-mini$/m, '  modelId: gpt-4.1-mini')
+        .replace(/^  version: "3"$/m, '  version: "4"'),
+      'promote support-bot',
+    );
+    const report = await validate();
+    const change = report.changes.find((c) => c.agent === 'team-support/support-bot');
+    expect(change).toMatchObject({ kind: 'promoted' });
+    expect(change!.summary).toContain('image ghcr.io/recif-platform/corail:v0.3.1 -> ghcr.io/recif-platform/corail:v0.4.0');
+  });
+
+  it('reports a changed Flagger plan of a progressive agent', async () => {
+    commitFleetChange((t) => t.replace(/^(\s+)- \{ weight: 50, hold: 10m \}$/m, '$1- { weight: 25, hold: 5m }\n$1- { weight: 50, hold: 10m }'), 'fast plan 10/25/50', 'policies/fast.yaml');
+    const report = await validate();
+    const change = report.changes.find((c) => c.agent === 'team-support/triage-agent' && c.kind === 'plan');
+    expect(change?.summary).toContain('stepWeights [10, 50] -> [10, 25, 50]');
     expect(report.exitCode).toBe(0);
   });
 

@@ -180,3 +180,23 @@ describe('checkWeightChange', () => {
     expect(v.nextStep).toBe(25);
   });
 });
+
+describe('rules on malformed objects', () => {
+  it('report schema findings and never crash', async () => {
+    const docs = [
+      { apiVersion: 'flagger.app/v1beta1', kind: 'Canary', metadata: { name: 'c1', namespace: 'n' }, spec: 'oops' },
+      { apiVersion: 'flagger.app/v1beta1', kind: 'Canary', metadata: { name: 'c2', namespace: 'n' }, spec: { targetRef: 5, analysis: { webhooks: 'x', metrics: [null, 3], stepWeights: 'a', interval: 7 } } },
+      { apiVersion: 'flagger.app/v1beta1', kind: 'Canary', metadata: { name: 'c3', namespace: 'n' }, spec: { analysis: { webhooks: [null, { metadata: null, type: 'rollback' }, { metadata: [1] }] } } },
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'c2', namespace: 'n', labels: 'x' }, spec: { template: { spec: { containers: 'x' } } } },
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'a-canary', namespace: 'n' }, spec: { template: { spec: { containers: [null, { image: 5 }] } } } },
+      { apiVersion: 'agents.recif.dev/v1', kind: 'Agent', metadata: { name: 'a', namespace: 'n' }, spec: { canary: [] } },
+      { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'a', namespace: 'n', labels: { app: 'a' } }, spec: { http: [{ route: 'x' }, null] } },
+      { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: 'app', namespace: 'argocd' }, spec: { ignoreDifferences: [null, 'x'] } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: null },
+    ];
+    const text = docs.map((d) => stringify(d)).join('---\n');
+    const report = await validatePaths(['-'], { stdin: text, policies, fleet, registry, live: writeLive(10) });
+    expect(report.findings.filter((f) => f.message.startsWith('rule failed'))).toEqual([]);
+    expect(report.exitCode).toBe(1);
+  });
+});
