@@ -8,8 +8,8 @@
  * - one weight change through `GitOps.setWeight` (lock, edit the fleet file keeping comments,
  *   re-synthesize that agent, validate its output, commit fleet file + output), each on a
  *   different agent (5 -> 10, the policy's next step);
- * - a bare `git add` + `git commit` of the same files (the same edit made by hand), spawned
- *   directly: the floor any Git-backed operation pays in this repository.
+ * - a bare `git add <files>` + `git commit` of the same files (the same edit made by hand),
+ *   spawned directly: the floor any Git-backed operation pays in this repository.
  * With --remote the repository is a clone of a bare remote over file:// and each change is
  * pushed too. Prints median and p95 of each series. Target: weight change median <= 300 ms.
  */
@@ -181,7 +181,7 @@ async function main(): Promise<void> {
       writeFileSync(vs, readFileSync(vs, 'utf8').replace('weight: 95', 'weight: 90').replace('weight: 5', 'weight: 10'));
       t = performance.now();
       git(repo.dir, 'add', '-A', '--', fleet, out);
-      git(repo.dir, 'commit', '-q', '-m', `bare commit ${id}`, '--', fleet, out);
+      git(repo.dir, 'commit', '-q', '-m', `bare commit ${id}`);
       if (values.remote) git(repo.dir, 'push', '-q', 'origin', 'HEAD:main');
       bare.push(performance.now() - t);
     }
