@@ -130,9 +130,12 @@ export async function runPipeline(paths: readonly string[], opts: ValidateOption
     results.push({ file: r.file, line: r.line, object: objectRef(r.object), status: st, findings: list });
   }
   for (const f of fileFindings) results.push({ file: f.file, line: f.line, status: 'error', findings: [f] });
+  // Findings about no single resource still get a result, so junit and the counts show them.
+  for (const f of setup) results.push({ file: f.file, line: f.line, status: 'error', findings: [f] });
+  for (const f of extra.findings ?? []) results.push({ file: f.file, line: f.line, object: f.object, status: f.severity === 'error' ? 'invalid' : 'valid', findings: [f] });
 
   const findings = [...setup, ...fileFindings, ...resources.flatMap((r) => perResource.get(r)!), ...(extra.findings ?? [])].sort(byLocation);
-  const report = buildReport(results, findings, extra.changes ?? [], inputs.length, opts.failOnWarn ?? false);
+  const report = buildReport(results, findings, extra.changes ?? [], inputs.length, opts.failOnWarn ?? false, resources.length);
   return { report, resources };
 }
 
@@ -160,11 +163,11 @@ function runRule(rule: Rule, ctx: Parameters<Rule['check']>[0], setup: Finding[]
   }
 }
 
-export function buildReport(results: ResourceResult[], findings: Finding[], changes: readonly TrafficChange[], files: number, failOnWarn: boolean): Report {
+export function buildReport(results: ResourceResult[], findings: Finding[], changes: readonly TrafficChange[], files: number, failOnWarn: boolean, resourceCount?: number): Report {
   const count = (s: ResourceResult['status']) => results.filter((r) => r.status === s).length;
   const errorFindings = findings.filter((f) => f.severity === 'error').length;
   const warningFindings = findings.filter((f) => f.severity === 'warning').length;
-  const resourcesSeen = results.filter((r) => r.object).length;
+  const resourcesSeen = resourceCount ?? results.filter((r) => r.object).length;
   const couldNot = count('error') > 0 || findings.some((f) => f.ruleId === 'schema-source' || f.ruleId === 'policy-source') || resourcesSeen === 0;
   const exitCode: Report['exitCode'] = couldNot ? 2 : errorFindings > 0 || (failOnWarn && warningFindings > 0) ? 1 : 0;
   return {

@@ -14,6 +14,7 @@ import { synthesize } from '../../src/synth/synthesize.js';
 import { writeOutput } from '../../src/synth/output.js';
 import { validatePullRequest } from '../../src/validate/pr/index.js';
 import { SchemaRegistry } from '../../src/validate/index.js';
+import { renderJunit } from '../../src/validate/report/junit.js';
 import { ROOT } from './_project.js';
 
 const registry = new SchemaRegistry();
@@ -111,6 +112,8 @@ describe('validate --base', () => {
     expect(drift!.message).toMatch(/hand-edited: line \d+ is "weight: 75", the fleet synthesizes "weight: 90"/);
     expect(report.findings.some((f) => f.ruleId === 'canary-weight-bounds')).toBe(true);
     expect(report.exitCode).toBe(1);
+    // Findings about no single resource still reach junit.
+    expect(renderJunit(report)).toMatch(/<failure message="\[dist-drift\] hand-edited/);
   });
 
   it('exits 2 for a base ref that does not exist', async () => {
