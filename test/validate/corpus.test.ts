@@ -84,3 +84,13 @@ describe('fixture corpus', () => {
     }
   });
 });
+
+describe('pathological input', () => {
+  it('reports a document nested far too deeply instead of crashing', async () => {
+    const depth = 20000;
+    const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep, namespace: demo}\ndata:\n' + Array.from({ length: depth }, (_, i) => `${' '.repeat(2 * (i + 1))}k:`).join('\n') + ' x\n';
+    const report = await validatePaths(['-'], { ...opts, stdin: text });
+    expect(report.exitCode).toBe(2);
+    expect(report.findings.map((f) => f.ruleId)).toEqual(['parse']);
+  });
+});

@@ -72,7 +72,9 @@ export function loadText(file: string, raw: string): LoadedText {
       if (whole || slice.inline) throw new Unsupported('marker line content');
       values = [parseFastDocument(lines, slice.first, slice.end)];
     } catch (err) {
-      if (!(err instanceof Unsupported)) throw err;
+      // Unsupported: outside the fast subset. RangeError: nesting deeper than the stack; the full
+      // parser gets the document either way and reports what it makes of it.
+      if (!(err instanceof Unsupported) && !(err instanceof RangeError)) throw err;
       const parsed = parseFull(file, whole ? text : docLines().join('\n'), whole ? 0 : lineOffset, findings);
       if (!parsed) continue;
       values = parsed.values;
@@ -141,7 +143,17 @@ function addObject(
 /** Full `yaml` parse of one document (or a whole file with directives); errors become findings. */
 function parseFull(file: string, text: string, lineOffset: number, findings: Finding[]): { values: unknown[]; startLine?: number } | undefined {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  } catch (err) {
+    findings.push({
+      ruleId: 'parse', severity: 'error', file, line: lineOffset + 1,
+      message: `YAML could not be read: ${firstLine(err instanceof Error ? err.message : String(err))}`,
+      fix: 'flatten the document: it nests deeper than any Kubernetes object needs',
+    });
+    return undefined;
+  }
   const list = Array.isArray(docs) ? docs : [];
   const errors = list.flatMap((d) => d.errors);
   if (errors.length) {
