@@ -11,8 +11,8 @@
  * A refusal at any step leaves the repository as it was. Repeating promote or rollback, or
  * setting the weight it already has, changes nothing and makes no commit.
  */
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, posix } from 'node:path';
 import { LocatedError } from '../errors.js';
 import type { AgentCanarySpec, FleetAgent } from '../fleet/types.js';
 import { formatAgentId, parseAgentId, type AgentRef } from './agent-id.js';
@@ -378,7 +378,11 @@ export class GitOps {
             });
           }
         }
-        await writeFile(join(root, rel), edited);
+        // Temp file + rename: a concurrent `status` (GET) never reads a half-written file.
+        const target = join(root, rel);
+        const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+        await writeFile(tmp, edited);
+        await rename(tmp, target);
         const manifests = this.safe(() => this.engine.synthesizeAgent(next, policies));
         await this.engine.writeAgentOutput(join(root, this.distDir), id, manifests);
         if (this.engine.validateAgent) {

@@ -234,6 +234,22 @@ export class GitRepo {
     await git.raw(['clean', '-f', '-d', ...pathspecArgs(paths)]);
   }
 
+  /**
+   * `rollback` on the way out of a failure: if the rollback itself fails, the error says both what
+   * failed and what state is left, instead of hiding the first failure behind the second.
+   */
+  private async safeRollback(git: SimpleGit, base: string | undefined, paths: readonly string[], branchRef: { ref: string; old: string | undefined } | undefined, cause: unknown): Promise<void> {
+    try {
+      await this.rollback(git, base, paths, branchRef);
+    } catch (err) {
+      throw new GitOpsError(
+        'git',
+        `${(cause as Error)?.message ?? String(cause)}; then restoring ${paths.join(', ')} to ${base?.slice(0, 12) ?? 'the unborn branch'} failed too: ${gitMessage(err)}. ` +
+          `Fix: check 'git status' in ${this.dir} and restore those paths by hand (git restore --source=${base ?? 'HEAD'} --staged --worktree -- ${paths.join(' ')}).`,
+      );
+    }
+  }
+
   /** Fetches `branch` from the remote; returns the remote head or undefined when it has none. */
   async fetch(branch: string, git: SimpleGit = this.git): Promise<string | undefined> {
     try {
@@ -340,7 +356,7 @@ export class GitRepo {
           await this.rollback(git, base, opts.paths);
         }
       } catch (err) {
-        await this.rollback(git, base, opts.paths, oldRef);
+        await this.safeRollback(git, base, opts.paths, oldRef, err);
         if (err instanceof GitOpsError) throw err;
         throw err instanceof GitError ? new GitOpsError('git', `commit failed in ${workdir}: ${gitMessage(err)}`) : err;
       }
@@ -351,7 +367,7 @@ export class GitRepo {
       try {
         outcome = await this.push(git, committed, branch);
       } catch (err) {
-        await this.rollback(git, base, opts.paths, oldRef);
+        await this.safeRollback(git, base, opts.paths, oldRef, err);
         throw err;
       }
       if (outcome === 'ok') return { result: change.result, commit: committed, branch, pushed: true, attempts: attempt };

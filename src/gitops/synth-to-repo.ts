@@ -10,7 +10,7 @@
  *   removed agents are deleted. Nothing changed: no commit.
  * - `--repo=` (empty) targets the embedded default repository, `.agent-canary/gitops`.
  */
-import { cp, mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocatedError } from '../errors.js';
@@ -19,7 +19,7 @@ import { loadPolicies } from '../policy/load.js';
 import { writeOutput } from '../synth/output.js';
 import { synthesize } from '../synth/synthesize.js';
 import { GitOpsError } from './errors.js';
-import type { Committed, GitRepo } from './repo.js';
+import { simpleGitFor, type Committed, type GitRepo } from './repo.js';
 import { isRepoUrl, resolveRepo, DEFAULT_REPO_DIR } from './workspace.js';
 
 export const USAGE = `usage: agent-canary synth --repo PATH|URL [options]
@@ -37,6 +37,7 @@ when it has a remote). --repo= (empty) uses the embedded default repository ${DE
   --revision REV    branch Argo CD syncs                            (default: --branch or the checked-out branch)
   --dist-path PATH  output folder inside the repository             (default: dist)
   --message TEXT    commit subject                                  (default: synth: N agents)
+  --force           overwrite fleet files whose canary state the repository changed since
   --json            print the result as JSON`;
 
 export interface SynthToRepoOptions {
@@ -52,6 +53,8 @@ export interface SynthToRepoOptions {
   readonly repoURL?: string;
   readonly targetRevision?: string;
   readonly message?: string;
+  /** Overwrite fleet files whose canary state the repository changed since (see `guardCanaryState`). @default false */
+  readonly force?: boolean;
 }
 
 export interface SynthToRepoResult {
@@ -74,6 +77,57 @@ async function mirror(from: string, to: string): Promise<void> {
   for (const e of await readdir(from)) {
     if (e === '.git') continue;
     await cp(join(from, e), join(to, e), { recursive: true });
+  }
+}
+
+async function listFiles(dir: string, rel = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(join(dir, rel), { withFileTypes: true }).catch(() => [])) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...(await listFiles(dir, r)));
+    else if (e.isFile()) out.push(r);
+  }
+  return out;
+}
+
+/** Whether `text` was once committed as `path` in the repository's history. */
+async function seenBefore(git: ReturnType<typeof simpleGitFor>, path: string, text: string): Promise<boolean> {
+  const { createHash } = await import('node:crypto');
+  const body = Buffer.from(text, 'utf8');
+  // Git's blob id: sha1("blob <size>\0<content>"); repositories in SHA-256 mode simply never match.
+  const oid = createHash('sha1').update(`blob ${body.length}\0`).update(body).digest('hex');
+  const hits = (await git.raw(['log', '--format=%h', `--find-object=${oid}`, '--', path]).catch(() => '')).trim();
+  return hits !== '';
+}
+
+/**
+ * Canary operations edit the repository's fleet files; a project whose fleet predates them would
+ * silently undo them (a running canary dropped, a promotion reverted). So a fleet file that
+ * differs between project and repository, whose last commit in the repository is a canary event,
+ * and whose project text is an older version of it (or is missing), stops the synthesis unless
+ * `force`.
+ */
+async function guardCanaryState(root: string, fleetDir: string): Promise<void> {
+  const git = simpleGitFor(root);
+  const repoFleet = join(root, 'fleet');
+  const files = new Set([...(await listFiles(fleetDir)), ...(await listFiles(repoFleet))]);
+  const clashes: string[] = [];
+  for (const f of [...files].sort()) {
+    const [a, b] = await Promise.all([readFile(join(fleetDir, f), 'utf8').catch(() => undefined), readFile(join(repoFleet, f), 'utf8').catch(() => undefined)]);
+    if (a === b || b === undefined) continue;
+    const log = (await git.raw(['log', '-1', '--format=%h %(trailers:key=Agent-Canary-Event,valueonly,separator=%x2C)', '--', `fleet/${f}`]).catch(() => '')).trim();
+    const [sha, event] = log.split(/\s+/, 2);
+    if (!event) continue;
+    // Stale only if the project's text is an older version of the repository's file (or the file
+    // is gone from the project); text the repository never had is a newer edit and wins.
+    if (a === undefined || (await seenBefore(git, `fleet/${f}`, a))) clashes.push(`fleet/${f} (${event} in ${sha})`);
+  }
+  if (clashes.length > 0) {
+    throw new GitOpsError(
+      'conflict',
+      `the repository's canary state would be overwritten by the project's older fleet files: ${clashes.join(', ')}. ` +
+        'Fix: bring those changes into the project first (git pull, or copy the files from the repository), or pass --force to overwrite them.',
+    );
   }
 }
 
@@ -114,6 +168,7 @@ export async function synthToRepo(repo: GitRepo, opts: SynthToRepoOptions = {}):
   }
   const count = agents.length;
   return repo.transact({ paths: ['fleet', 'policies', distPath], branch: opts.branch }, async (root) => {
+    if (!opts.force && !(await sameDir(fleetDir, join(root, 'fleet')))) await guardCanaryState(root, fleetDir);
     await mirror(fleetDir, join(root, 'fleet'));
     await mirror(policiesDir, join(root, 'policies'));
     const w = writeOutput(join(root, distPath), manifests);
@@ -145,6 +200,7 @@ export async function run(argv: string[]): Promise<number> {
         revision: { type: 'string' },
         'dist-path': { type: 'string' },
         message: { type: 'string' },
+        force: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -173,6 +229,7 @@ export async function run(argv: string[]): Promise<number> {
       repoURL: (values['repo-url'] as string | undefined) ?? (spec && isRepoUrl(spec) ? spec : undefined),
       targetRevision: values['revision'] as string | undefined,
       message: values['message'] as string | undefined,
+      force: values['force'] === true,
     });
     if (values['json']) {
       console.log(JSON.stringify({ repo: repo.dir, ...r.result, commit: r.commit ?? null, branch: r.branch, pushed: r.pushed }, null, 2));

@@ -3,7 +3,7 @@
  * served by `git daemon` on 127.0.0.1 (cloned, refreshed, pushed to), and the CLI end to end.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -40,6 +40,30 @@ describe('embedded default repository', () => {
     expect(readFileSync(join(project, '.agent-canary', '.gitignore'), 'utf8')).toMatch(/^\*$/m);
     const again = await resolveRepo(undefined, { projectDir: project, seed: () => Promise.reject(new Error('must not seed twice')) });
     expect(again.dir).toBe(repo.dir);
+  });
+});
+
+describe('synth --repo after canary operations', () => {
+  it('refuses to undo the repository canary state with an older project fleet, accepts a newer edit, and --force overwrites', async () => {
+    const repo = await resolveRepo(join(root, 'gitops'), { projectDir: project, createPath: true });
+    await synthToRepo(repo, { projectDir: project });
+    await gitopsFor(repo).start({ namespace: 'team-a', name: 'quiet' }, { modelId: 'gpt-4.1' });
+    const count = commitCount(repo.dir);
+    // The project still has the file from before the start: stale.
+    await expect(synthToRepo(repo, { projectDir: project })).rejects.toMatchObject({ kind: 'conflict', message: expect.stringMatching(/fleet\/team-a\/quiet\.yaml \(AgentCanaryStarted/) });
+    expect(commitCount(repo.dir)).toBe(count);
+    expect(git(repo.dir, 'status', '--porcelain')).toBe('');
+    // Take the repository's file into the project and edit it further: a newer edit, accepted.
+    const edited = readFileSync(join(repo.dir, 'fleet', 'team-a', 'quiet.yaml'), 'utf8').replace('modelId: gpt-4.1', 'modelId: gpt-4.1-nano');
+    writeFileSync(join(project, 'fleet', 'team-a', 'quiet.yaml'), edited);
+    const r = await synthToRepo(repo, { projectDir: project });
+    expect(r.commit).toBeDefined();
+    expect(parse(readFileSync(join(repo.dir, 'fleet', 'team-a', 'quiet.yaml'), 'utf8')).spec.canary.modelId).toBe('gpt-4.1-nano');
+    // --force overwrites a stale file on purpose.
+    await gitopsFor(repo).rollback({ namespace: 'team-a', name: 'quiet' });
+    const forced = await synthToRepo(repo, { projectDir: project, force: true });
+    expect(forced.commit).toBeDefined();
+    expect(parse(readFileSync(join(repo.dir, 'fleet', 'team-a', 'quiet.yaml'), 'utf8')).spec.canary.modelId).toBe('gpt-4.1-nano');
   });
 });
 
