@@ -210,8 +210,11 @@ function policyResolver(opts: ValidateOptions, setup: Finding[]): (agent: AgentV
         setup.push(located('policy-source', err, fa.file));
       }
     } else {
+      // Not in the fleet: an explicit annotation, else `default`, unless the caller listed the
+      // fleet agents itself (then an agent outside that list has an unknown policy: no guess).
       const named = agent.agent ? get(agent.agent.object, 'metadata', 'annotations', 'agent-canary.dev/policy') : undefined;
-      spec = policies.get(typeof named === 'string' ? named : 'default')?.spec;
+      if (typeof named === 'string') spec = policies.get(named)?.spec;
+      else if (!Array.isArray(opts.fleet)) spec = policies.get('default')?.spec;
     }
     cache.set(agent.id, spec);
     return spec;

@@ -67,7 +67,7 @@ export async function validatePullRequest(paths: readonly string[], opts: PullRe
     const inRoot = (name: string) => (existsSync(join(root, name)) ? join(root, name) : undefined);
     const { report } = await runPipeline(
       paths,
-      { ...opts, policies: opts.policies ?? inRoot('policies'), fleet: opts.fleet ?? inRoot('fleet') ?? [], baseWeights },
+      { ...opts, policies: opts.policies ?? inRoot('policies'), fleet: opts.fleet ?? join(root, 'fleet'), baseWeights },
       { findings: extra, changes },
     );
     return report;
