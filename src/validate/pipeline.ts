@@ -3,18 +3,16 @@
  * (ajv) -> rules (canary policies) -> report. Statuses per resource: valid, invalid (a finding of
  * severity error), error (could not be validated: unreadable, no kind, no schema) and skipped.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { LocatedError } from '../errors.js';
-import { checkFleet } from '../fleet/load.js';
 import type { FleetAgent } from '../fleet/types.js';
-import { loadPolicies, resolvePolicy } from '../policy/load.js';
-import type { Policy, PolicySpec } from '../policy/types.js';
+import type { Policy } from '../policy/types.js';
 import { collectInputs } from './load/read.js';
 import { loadText } from './load/documents.js';
 import { SchemaRegistry } from './schema/registry.js';
 import { schemaFindings } from './schema/findings.js';
-import { rules as allRules, type AgentView, type LiveCanary, type Rule } from './rules/index.js';
-import { createContext, get } from './rules/context.js';
+import { rules as allRules, type LiveCanary, type Rule } from './rules/index.js';
+import { createContext } from './rules/context.js';
+import { policyResolver } from './policy-resolver.js';
+import { loadLive } from './load/live.js';
 import { objectRef, type Finding, type Report, type Resource, type ResourceResult, type TrafficChange } from './types.js';
 
 export interface ValidateOptions {
@@ -177,76 +175,3 @@ export function buildReport(results: ResourceResult[], findings: Finding[], chan
 }
 
 const byLocation = (a: Finding, b: Finding) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line);
-
-/** Each agent's policy: from its fleet file (policy + overrides), an annotation, or `default`. */
-function policyResolver(opts: ValidateOptions, setup: Finding[]): (agent: AgentView) => PolicySpec | undefined {
-  let policies: ReadonlyMap<string, Policy> = new Map();
-  if (typeof opts.policies === 'string' || opts.policies === undefined) {
-    const dir = opts.policies ?? 'policies';
-    if (opts.policies !== undefined || existsSync(dir)) {
-      try {
-        policies = loadPolicies(dir);
-      } catch (err) {
-        setup.push(located('policy-source', err, dir));
-      }
-    }
-  } else policies = opts.policies;
-  let fleet: readonly FleetAgent[] = [];
-  if (Array.isArray(opts.fleet)) fleet = opts.fleet as readonly FleetAgent[];
-  else {
-    const root = (opts.fleet as string | undefined) ?? 'fleet';
-    if (existsSync(root)) fleet = checkFleet(root).agents;
-  }
-  const byId = new Map(fleet.map((a) => [a.id, a]));
-  const cache = new Map<string, PolicySpec | undefined>();
-  return (agent) => {
-    if (cache.has(agent.id)) return cache.get(agent.id);
-    let spec: PolicySpec | undefined;
-    const fa = byId.get(agent.id);
-    if (fa) {
-      try {
-        spec = resolvePolicy(policies, fa);
-      } catch (err) {
-        setup.push(located('policy-source', err, fa.file));
-      }
-    } else {
-      // Not in the fleet: an explicit annotation, else `default`, unless the caller listed the
-      // fleet agents itself (then an agent outside that list has an unknown policy: no guess).
-      const named = agent.agent ? get(agent.agent.object, 'metadata', 'annotations', 'agent-canary.dev/policy') : undefined;
-      if (typeof named === 'string') spec = policies.get(named)?.spec;
-      else if (!Array.isArray(opts.fleet)) spec = policies.get('default')?.spec;
-    }
-    cache.set(agent.id, spec);
-    return spec;
-  };
-}
-
-function located(ruleId: string, err: unknown, file: string): Finding {
-  if (err instanceof LocatedError) return { ruleId, severity: 'error', file: err.file, line: err.line, path: err.field, message: err.problem, fix: err.fix };
-  return { ruleId, severity: 'error', file, line: 0, message: err instanceof Error ? err.message : String(err), fix: 'fix the policy or fleet file' };
-}
-
-/** `--live FILE`: Canary objects (e.g. `kubectl get canaries -A -o yaml`) with their status. */
-function loadLive(file: string, setup: Finding[]): Map<string, LiveCanary> {
-  const out = new Map<string, LiveCanary>();
-  let text: string;
-  try {
-    text = readFileSyncUtf8(file);
-  } catch {
-    setup.push({ ruleId: 'schema-source', severity: 'error', file, line: 0, message: `live status file not found: ${file}`, fix: 'write it with: kubectl get canaries -A -o yaml > live.yaml' });
-    return out;
-  }
-  const loaded = loadText(file, text);
-  for (const f of loaded.findings) setup.push({ ...f, ruleId: 'schema-source' });
-  for (const r of loaded.resources) {
-    if (r.object.kind !== 'Canary') continue;
-    const w = get(r.object, 'status', 'canaryWeight');
-    const phase = get(r.object, 'status', 'phase');
-    const ns = String(get(r.object, 'metadata', 'namespace') ?? '');
-    const name = String(get(r.object, 'metadata', 'name') ?? '');
-    if (typeof w === 'number') out.set(`${ns}/${name}`, { canaryWeight: w, phase: typeof phase === 'string' ? phase : undefined });
-  }
-  return out;
-}
-
-const readFileSyncUtf8 = (f: string) => readFileSync(f, 'utf8');
