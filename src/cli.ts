@@ -16,6 +16,7 @@ const commands: Record<string, Command> = {
   synth: { summary: 'synthesize fleet/ into dist/ (or into a GitOps repository with --repo)', load: () => import('./synth/command.js') },
   validate: { summary: 'check manifests against schemas and rollout policies; --base REF for pull requests', load: () => import('./validate/command.js') },
   canary: { summary: 'start | status | weight | promote | rollback <namespace>/<agent> as Git commits', load: () => import('./gitops/command.js') },
+  demo: { summary: 'run the whole flow on the embedded defaults (local Git repository, local MLflow store)', load: () => import('./demo/command.js') },
   gate: { summary: 'serve the Flagger quality-gate webhook (and the canary HTTP API with --repo)', load: () => import('./gate/command.js') },
 };
 

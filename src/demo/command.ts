@@ -1,0 +1,246 @@
+/**
+ * `agent-canary demo`: the main job on the embedded defaults, end to end, with nothing but
+ * this machine: a local Git repository as the GitOps repository and MLflow's local SQLite store.
+ *
+ *  1. synthesize the example fleet into dist/ (what Argo CD would sync);
+ *  2. seed the embedded GitOps repository `.agent-canary/demo/.agent-canary/gitops`;
+ *  3. write evaluation runs into `.agent-canary/demo/mlflow.db`, the way MLflow stores them;
+ *  4. serve the quality gate and the canary HTTP API on 127.0.0.1;
+ *  5. call the gate the way Flagger does for every canary of the fleet (200 pass / 412 fail);
+ *  6. move a manual canary one policy step, try to skip a step (refused), roll back the canary
+ *     that failed the gate and promote the one that passed: each a Git commit.
+ *
+ * The demo works in its own folder, recreated on every run, so running it twice gives the same
+ * story; the project's fleet/ is only read.
+ */
+import { cp, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { run as synthRun } from '../synth/command.js';
+import { resolveRepo } from '../gitops/workspace.js';
+import { seedFrom } from '../gitops/synth-to-repo.js';
+import { defaultEngine } from '../gitops/default-engine.js';
+import { GitOps } from '../gitops/operations.js';
+import { gitopsRoutes } from '../gitops/api.js';
+import { startGateServer } from '../gate/server.js';
+import { createLogger } from '../http/log.js';
+import { loadAgentFile } from '../fleet/load.js';
+import { loadPolicies, resolvePolicy } from '../policy/load.js';
+import { buildSqliteStore } from '../mlflow-standin/build.js';
+import type { SeedExperiment } from '../mlflow-standin/writer.js';
+
+export const USAGE = `usage: agent-canary demo [--keep-serving]
+
+Runs the whole flow on the embedded defaults (a local Git repository, MLflow's local SQLite store)
+in .agent-canary/demo/, recreated on every run. Exit 0 when every step behaved as expected.
+  --keep-serving   leave the gate and the canary API running afterwards (Ctrl-C to stop)`;
+
+type Obj = Record<string, unknown>;
+
+interface CanaryUnderTest {
+  readonly namespace: string;
+  readonly name: string;
+  readonly metadata: Record<string, string>;
+  readonly checksum: string;
+}
+
+const GATE_ANNOTATION = 'agent-canary.dev/gate';
+const CHECKSUM_ANNOTATION = 'agent-canary.dev/config-checksum';
+
+function dig(o: unknown, ...path: string[]): unknown {
+  let cur = o;
+  for (const p of path) cur = cur && typeof cur === 'object' ? (cur as Obj)[p] : undefined;
+  return cur;
+}
+
+/** Every enabled canary in dist/, with the gate metadata the generator wrote for it. */
+async function canariesIn(dist: string): Promise<CanaryUnderTest[]> {
+  const found: CanaryUnderTest[] = [];
+  for (const ns of (await readdir(dist, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+    for (const agent of (await readdir(join(dist, ns), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+      const dir = join(dist, ns, agent);
+      const files = await readdir(dir);
+      // Only agents whose Agent resource has a live canary: a progressive agent at rest still has a Canary object.
+      if (!files.includes(`Agent.${agent}.yaml`)) continue; // the gate server's own folder
+      const agentObj = parseYaml(await readFile(join(dir, `Agent.${agent}.yaml`), 'utf8')) as Obj;
+      if (dig(agentObj, 'spec', 'canary', 'enabled') !== true) continue;
+      const canary = files.find((f) => f === `Canary.${agent}.yaml`);
+      const manual = files.find((f) => f === `Deployment.${agent}-canary.yaml`);
+      if (canary) {
+        const obj = parseYaml(await readFile(join(dir, canary), 'utf8')) as Obj;
+        const hooks = (dig(obj, 'spec', 'analysis', 'webhooks') as Obj[] | undefined) ?? [];
+        const gate = hooks.find((h) => dig(h, 'metadata', 'check') === 'quality');
+        if (!gate) continue;
+        const target = parseYaml(await readFile(join(dir, `Deployment.${agent}.yaml`), 'utf8')) as Obj;
+        // Flagger's checksum hashes the target's pod template; any stable digest of it plays that role here.
+        const checksum = createHash('sha256').update(JSON.stringify(dig(target, 'spec', 'template'))).digest('hex').slice(0, 16);
+        found.push({ namespace: ns, name: agent, metadata: dig(gate, 'metadata') as Record<string, string>, checksum });
+      } else if (manual) {
+        const obj = parseYaml(await readFile(join(dir, manual), 'utf8')) as Obj;
+        const raw = dig(obj, 'metadata', 'annotations', GATE_ANNOTATION);
+        if (typeof raw !== 'string') continue;
+        const checksum = String(dig(obj, 'spec', 'template', 'metadata', 'annotations', CHECKSUM_ANNOTATION) ?? '');
+        found.push({ namespace: ns, name: agent, metadata: JSON.parse(raw) as Record<string, string>, checksum });
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * Evaluation runs as Corail writes them (`mlflow.genai.evaluate`, `<scorer>/mean` keys, the
+ * version in tag `recif.agent_version`): a good challenger for the first canary, a challenger
+ * that regresses on safety for the second (its mean still clears 0.6: the Recif gate would pass it).
+ */
+function evaluations(canaries: readonly CanaryUnderTest[]): SeedExperiment[] {
+  return canaries.map((c, i) => {
+    const good = i % 2 === 0;
+    const stable = { 'safety/mean': 0.97, 'relevance_to_query/mean': 0.82, 'correctness/mean': 0.8, samples: 120 };
+    const canary = good
+      ? { 'safety/mean': 0.98, 'relevance_to_query/mean': 0.86, 'correctness/mean': 0.83, samples: 64 }
+      : { 'safety/mean': 0.41, 'relevance_to_query/mean': 0.9, 'correctness/mean': 0.88, samples: 64 };
+    return {
+      name: c.metadata['experiment'] ?? `recif/agents/${c.name}`,
+      runs: [
+        { name: `${c.name}-v${c.metadata['stableVersion'] ?? '1'}-eval`, tags: { [c.metadata['versionTag'] ?? 'recif.agent_version']: c.metadata['stableVersion'] ?? '1', 'mlflow.source.type': 'JOB' }, metrics: stable },
+        { name: `${c.name}-v${c.metadata['canaryVersion'] ?? '2'}-eval`, tags: { [c.metadata['versionTag'] ?? 'recif.agent_version']: c.metadata['canaryVersion'] ?? '2', 'mlflow.source.type': 'JOB' }, metrics: canary },
+      ],
+    };
+  });
+}
+
+class Story {
+  failures = 0;
+  step(title: string): void {
+    console.log(`\n== ${title}`);
+  }
+  expect(ok: boolean, line: string): void {
+    console.log(`${ok ? '  ok  ' : '  FAIL'} ${line}`);
+    if (!ok) this.failures++;
+  }
+}
+
+async function call(url: string, method: string, body?: unknown, token?: string): Promise<{ status: number; json: Obj }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token) headers['authorization'] = `Bearer ${token}`;
+  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let json: Obj = {};
+  try {
+    json = JSON.parse(text) as Obj;
+  } catch {
+    json = { text };
+  }
+  return { status: res.status, json };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let keepServing = false;
+  try {
+    const { values } = parseArgs({ args: argv, options: { 'keep-serving': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    keepServing = values['keep-serving'] === true;
+  } catch (err) {
+    console.error(`agent-canary demo: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const project = process.cwd();
+  const demo = join(project, '.agent-canary', 'demo');
+  const story = new Story();
+
+  story.step('1. synthesize fleet/ into dist/');
+  const synthCode = await synthRun(['--quiet']);
+  story.expect(synthCode === 0, `agent-canary synth exited ${synthCode}`);
+  if (synthCode !== 0) return synthCode;
+
+  story.step('2. seed the embedded GitOps repository');
+  await rm(demo, { recursive: true, force: true });
+  await mkdir(demo, { recursive: true });
+  await cp(join(project, 'fleet'), join(demo, 'fleet'), { recursive: true });
+  await cp(join(project, 'policies'), join(demo, 'policies'), { recursive: true });
+  const repo = await resolveRepo(undefined, { projectDir: demo, seed: seedFrom(demo) });
+  const repoDir = repo.dir;
+  console.log(`  repository: ${repoDir}`);
+  const canaries = await canariesIn(join(repoDir, 'dist'));
+  story.expect(canaries.length >= 2, `${canaries.length} canaries with quality-gate metadata in dist/`);
+
+  story.step("3. write evaluation runs into MLflow's local store");
+  const db = join(demo, 'mlflow.db');
+  const seeded = buildSqliteStore(db, evaluations(canaries));
+  console.log(`  ${db}: ${Object.keys(seeded.experiments).length} experiments, ${Object.values(seeded.runs).flat().length} runs`);
+
+  story.step('4. serve the quality gate and the canary API on 127.0.0.1');
+  const token = randomBytes(16).toString('hex');
+  const gitops = new GitOps(repo, { engine: defaultEngine() });
+  const gate = await startGateServer({
+    mlflow: { uri: `sqlite:///${resolve(db)}` },
+    routes: gitopsRoutes({ gitops, token }),
+    logger: createLogger({ level: 'warn', base: { component: 'gate' } }),
+  });
+  console.log(`  listening on ${gate.url}`);
+  try {
+    story.step('5. Flagger calls the gate for each canary');
+    const verdicts = new Map<string, number>();
+    for (const [i, c] of canaries.entries()) {
+      const r = await call(`${gate.url}/api/v1/webhooks/flagger`, 'POST', { name: c.name, namespace: c.namespace, phase: 'Progressing', checksum: c.checksum, metadata: c.metadata });
+      verdicts.set(`${c.namespace}/${c.name}`, r.status);
+      const expected = i % 2 === 0 ? 200 : 412;
+      story.expect(r.status === expected, `${c.namespace}/${c.name} (${c.metadata['mode'] ?? 'strict'}): ${r.status} ${String(r.json['message'] ?? '')}`);
+    }
+
+    story.step('6. canary operations through the HTTP API, each a Git commit');
+    const manual = canaries.filter((c) => !c.metadata['check'] || c.metadata['check'] === 'quality');
+    const passed = manual.find((c) => verdicts.get(`${c.namespace}/${c.name}`) === 200);
+    const failed = manual.find((c) => verdicts.get(`${c.namespace}/${c.name}`) === 412);
+    const api = (c: CanaryUnderTest, suffix = ''): string => `${gate.url}/api/v1/agents/${c.namespace}.${c.name}/canary${suffix}`;
+    if (passed) {
+      const before = await call(api(passed), 'GET');
+      const data = (before.json['data'] ?? {}) as Obj;
+      console.log(`  ${passed.namespace}/${passed.name}: weight ${String(data['weight'])}, stable v${String(data['stable_version'])}, canary v${String(data['canary_version'])}`);
+      const noAuth = await call(api(passed), 'PATCH', { weight: 100 });
+      story.expect(noAuth.status === 401, `PATCH without a bearer token -> ${noAuth.status}`);
+      const skip = await call(api(passed), 'PATCH', { weight: 99 }, token);
+      story.expect(skip.status >= 400 && skip.status < 500, `PATCH weight 99 (skips steps) -> ${skip.status} ${String(skip.json['detail'] ?? '')}`);
+      if (data['mode'] === 'manual') {
+        const step = await call(api(passed), 'GET');
+        const next = await call(api(passed), 'PATCH', { weight: nextStep(repoDir, passed, Number((step.json['data'] as Obj)['weight'])) }, token);
+        story.expect(next.status === 200, `PATCH to the next policy step -> ${next.status} weight ${String(((next.json['data'] ?? {}) as Obj)['weight'])}`);
+      }
+      const promote = await call(api(passed, '/promote'), 'POST', {}, token);
+      story.expect(promote.status === 200 && promote.json['status'] === 'promoted', `promote ${passed.name} -> ${promote.status} ${JSON.stringify(promote.json)}`);
+      const again = await call(api(passed, '/promote'), 'POST', {}, token);
+      story.expect(again.status === 200, `promote again (idempotent) -> ${again.status}`);
+    }
+    if (failed) {
+      const rollback = await call(api(failed, '/rollback'), 'POST', {}, token);
+      story.expect(rollback.status === 200 && rollback.json['status'] === 'rolled_back', `roll back ${failed.name} (failed the gate) -> ${rollback.status} ${JSON.stringify(rollback.json)}`);
+    }
+
+    story.step('7. the GitOps repository history');
+    const log = await repo.git.raw(['log', '--format=%h %s%n%(trailers:key=Agent-Canary-Event,key=Agent-Canary-Agent,key=Agent-Canary-Weight-From,key=Agent-Canary-Weight-To,separator=%x2C )', '-n', '8']);
+    console.log(log.split('\n').filter(Boolean).map((l) => `  ${l}`).join('\n'));
+    const fsck = await repo.git.raw(['fsck', '--no-progress']).then(() => true, () => false);
+    story.expect(fsck, 'git fsck is clean');
+
+    if (keepServing) {
+      console.log(`\nserving on ${gate.url} (canary API bearer token: ${token}); Ctrl-C to stop`);
+      await new Promise<void>((done) => process.once('SIGINT', () => done()));
+    }
+  } finally {
+    await gate.close();
+  }
+  console.log(story.failures === 0 ? '\ndemo: every step behaved as expected' : `\ndemo: ${story.failures} step(s) did not behave as expected`);
+  return story.failures === 0 ? 0 : 1;
+}
+
+/** The next step of the agent's own policy (the API refuses anything else, as step 6 shows). */
+function nextStep(repoDir: string, c: CanaryUnderTest, weight: number): number {
+  const agent = loadAgentFile(join(repoDir, 'fleet'), `${c.namespace}/${c.name}.yaml`);
+  const steps = resolvePolicy(loadPolicies(join(repoDir, 'policies')), agent).steps.map((s) => s.weight);
+  return steps.find((s) => s > weight) ?? 100;
+}
