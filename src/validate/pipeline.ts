@@ -86,7 +86,7 @@ export async function runPipeline(paths: readonly string[], opts: ValidateOption
   const skip = new Set(opts.skipKinds ?? []);
   const checked: Resource[] = [];
   for (const r of resources) {
-    const list: Finding[] = [];
+    const list: Finding[] = [...(r.notes ?? [])];
     perResource.set(r, list);
     const { apiVersion, kind } = r.object;
     if (typeof kind === 'string' && skip.has(kind)) {

@@ -46,6 +46,8 @@ export interface Resource {
   readonly basePath: string;
   /** Line of a JSON path inside this object (deepest existing node); `line` when not found. */
   locate(path: readonly (string | number)[]): number;
+  /** Warnings the loader found in this object's text (e.g. YAML 1.1 booleans). */
+  notes?: Finding[];
 }
 
 export interface ResourceResult {

@@ -6,9 +6,9 @@
  * numbers for findings are computed lazily: only a document that has a finding is re-parsed
  * with positions, so clean input pays nothing for them.
  */
-import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
-import { parseFastDocument, Unsupported } from './fast-yaml.js';
-import type { Finding, Resource } from '../types.js';
+import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, visit, type Node } from 'yaml';
+import { parseFastDocument, Unsupported, YAML11_BOOLEANS, type AmbiguousScalar } from './fast-yaml.js';
+import { objectRef, type Finding, type Resource } from '../types.js';
 
 export interface LoadedText {
   readonly resources: Resource[];
@@ -68,9 +68,10 @@ export function loadText(file: string, raw: string): LoadedText {
     const lineOffset = slice.inline ? slice.first - 1 : slice.first;
     let values: unknown[];
     let startLine = slice.first + 1;
+    let notes: AmbiguousScalar[] = [];
     try {
       if (whole || slice.inline) throw new Unsupported('marker line content');
-      values = [parseFastDocument(lines, slice.first, slice.end)];
+      values = [parseFastDocument(lines, slice.first, slice.end, notes)];
     } catch (err) {
       // Unsupported: outside the fast subset. RangeError: nesting deeper than the stack; the full
       // parser gets the document either way and reports what it makes of it.
@@ -78,6 +79,7 @@ export function loadText(file: string, raw: string): LoadedText {
       const parsed = parseFull(file, whole ? text : docLines().join('\n'), whole ? 0 : lineOffset, findings);
       if (!parsed) continue;
       values = parsed.values;
+      notes = parsed.notes;
       if (parsed.startLine) startLine = parsed.startLine;
     }
     if (!whole) {
@@ -91,6 +93,7 @@ export function loadText(file: string, raw: string): LoadedText {
       }
     }
     let locator: Locator | undefined;
+    const before = resources.length;
     values.forEach((value, vi) => {
       const locate = (path: readonly (string | number)[]): number => {
         locator ??= new Locator(whole ? text : docLines().join('\n'), whole ? 0 : lineOffset);
@@ -102,8 +105,32 @@ export function loadText(file: string, raw: string): LoadedText {
       }
       addObject(file, whole ? vi : index, whole ? locate([]) : startLine, value, locate, resources, findings);
     });
+    if (notes.length) attachNotes(file, notes, resources.slice(before));
   }
   return { resources, findings, emptyDocuments };
+}
+
+/**
+ * `value: on` is the string "on" in YAML 1.2 (what this loader reads) but the boolean true for
+ * the API server and kubectl (go-yaml, YAML 1.1): a manifest that validates here could be
+ * rejected there, or mean something else. Each such plain scalar becomes a warning on the object
+ * it belongs to (the last object starting at or before its line).
+ */
+function attachNotes(file: string, notes: readonly AmbiguousScalar[], docResources: Resource[]): void {
+  for (const n of notes) {
+    const line = n.lineIndex + 1;
+    let owner: Resource | undefined;
+    for (const r of docResources) if (r.line <= line) owner = r;
+    owner ??= docResources[0];
+    if (!owner) continue;
+    const word = n.value;
+    const asBool = ['y', 'yes', 'on'].includes(word.toLowerCase()) ? 'true' : 'false';
+    (owner.notes ??= []).push({
+      ruleId: 'yaml-1.1-boolean', severity: 'warning', file, line, object: objectRef(owner.object),
+      message: `plain ${word} is the string "${word}" in YAML 1.2 but the boolean ${asBool} for kubectl and the API server (YAML 1.1)`,
+      fix: `quote it ("${word}") if you mean the string, or write ${asBool}`,
+    });
+  }
 }
 
 function addObject(
@@ -141,7 +168,7 @@ function addObject(
 }
 
 /** Full `yaml` parse of one document (or a whole file with directives); errors become findings. */
-function parseFull(file: string, text: string, lineOffset: number, findings: Finding[]): { values: unknown[]; startLine?: number } | undefined {
+function parseFull(file: string, text: string, lineOffset: number, findings: Finding[]): { values: unknown[]; notes: AmbiguousScalar[]; startLine?: number } | undefined {
   const lineCounter = new LineCounter();
   let docs: ReturnType<typeof parseAllDocuments>;
   try {
@@ -170,7 +197,17 @@ function parseFull(file: string, text: string, lineOffset: number, findings: Fin
     return undefined;
   }
   try {
-    return { values: list.length ? list.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown) : [undefined] };
+    const values = list.length ? list.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown) : [undefined];
+    const notes: AmbiguousScalar[] = [];
+    for (const d of list) {
+      visit(d, {
+        Scalar(key, node) {
+          if (key === 'key' || node.type !== 'PLAIN' || typeof node.value !== 'string' || !YAML11_BOOLEANS.has(node.value) || !node.range) return;
+          notes.push({ lineIndex: lineCounter.linePos(node.range[0]).line - 1 + lineOffset, value: node.value });
+        },
+      });
+    }
+    return { values, notes };
   } catch (err) {
     findings.push({
       ruleId: 'parse', severity: 'error', file, line: lineOffset + 1,

@@ -18,10 +18,34 @@ const fail = (why: string): never => {
   throw new Unsupported(why);
 };
 
-/** Parses lines[start, end) as one YAML document. Returns `undefined` for an empty document. */
-export function parseFastDocument(lines: string[], start: number, end: number): unknown {
+/**
+ * Plain scalars that YAML 1.2 (this reader, the `yaml` package) reads as strings but YAML 1.1
+ * (go-yaml, which the Kubernetes API server and kubectl use) reads as booleans.
+ */
+export const YAML11_BOOLEANS: ReadonlySet<string> = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'n', 'N', 'no', 'No', 'NO', 'on', 'On', 'ON', 'off', 'Off', 'OFF']);
+
+/** A plain YAML 1.1 boolean word, by 0-based line index. */
+export interface AmbiguousScalar {
+  readonly lineIndex: number;
+  readonly value: string;
+}
+
+// Set while one document is parsed (synchronous, so never shared between documents).
+let ambiguous: AmbiguousScalar[] | undefined;
+let currentLine = 0;
+
+/**
+ * Parses lines[start, end) as one YAML document. Returns `undefined` for an empty document.
+ * Plain YAML 1.1 boolean words met on the way are appended to `notes`.
+ */
+export function parseFastDocument(lines: string[], start: number, end: number, notes?: AmbiguousScalar[]): unknown {
   const p = new BlockParser(lines, start, end);
-  return p.document();
+  ambiguous = notes;
+  try {
+    return p.document();
+  } finally {
+    ambiguous = undefined;
+  }
 }
 
 class BlockParser {
@@ -82,6 +106,7 @@ class BlockParser {
     if (isDash(rest)) return this.seq(indent);
     if (findKeyEnd(rest) >= 0) return this.map(indent);
     if (!top) fail('scalar where a block was expected');
+    currentLine = idx;
     const value = inlineValue(rest);
     this.i++;
     return value;
@@ -115,6 +140,7 @@ class BlockParser {
         continue;
       }
       if (item[0] === '|' || item[0] === '>') fail('block scalar in a sequence item');
+      currentLine = idx;
       out.push(inlineValue(item));
       this.i++;
       this.noContinuation(indent);
@@ -150,6 +176,7 @@ class BlockParser {
         out[key] = this.literal(indent, valueText);
         continue;
       }
+      currentLine = idx;
       out[key] = inlineValue(valueText);
       this.i++;
       this.noContinuation(indent);
@@ -261,6 +288,11 @@ function inlineValue(text: string): unknown {
   const hash = text.indexOf(' #');
   const plain = (hash >= 0 ? text.slice(0, hash) : text).trimEnd();
   if (plain.includes(': ') || plain.endsWith(':') || plain.includes('\t#')) fail('mapping in a plain scalar');
+  return resolveNoted(plain);
+}
+
+function resolveNoted(plain: string): unknown {
+  if (ambiguous && YAML11_BOOLEANS.has(plain)) ambiguous.push({ lineIndex: currentLine, value: plain });
   return resolvePlain(plain);
 }
 
@@ -406,7 +438,7 @@ function flowScalar(text: string, k: number, asKey: boolean): [unknown, number] 
     if (ch === '#' && text[e - 1] === ' ') fail('comment inside flow');
     e++;
   }
-  return [resolvePlain(text.slice(k, e).trim()), e];
+  return [asKey ? resolvePlain(text.slice(k, e).trim()) : resolveNoted(text.slice(k, e).trim()), e];
 }
 
 function skipSpaces(text: string, k: number): number {

@@ -6,6 +6,7 @@ const BUILTIN: Record<string, string> = {
   schema: 'The object matches the schema of its kind (unknown fields are errors).',
   parse: 'The file is valid YAML or JSON.',
   'duplicate-key': 'No mapping has the same key twice.',
+  'yaml-1.1-boolean': 'No plain yes/no/on/off/y/n scalars, which YAML 1.1 (kubectl, the API server) reads as booleans.',
   'not-an-object': 'Every document is a Kubernetes object.',
   'missing-kind': 'Every object has apiVersion and kind.',
   'missing-schema': 'A schema exists for every kind (or --skip-missing-schemas).',
