@@ -20,11 +20,14 @@ const SAME = {
   flow: 'm:\n  - {name: a, value: "1"}\n  - [1, 2]\n  - {url: "http://h:1/p"}',
   quotesWithHash: 'x: "a # not comment"\ny: \'b # no\'',
   topScalar: 'just text',
+  anchors: 'a: &x 1\nb: *x\nm: &m\n  k: v\n  l: [1, 2]\nn: *m\no: &o  # comment\n  p: 1\nq: *o',
   kubernetes: 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    app.kubernetes.io/name: web\n  annotations:\n    argocd.argoproj.io/sync-wave: "0"\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        image: ghcr.io/a/b:v1@sha256:abc\n        resources:\n          requests: { cpu: 100m, memory: 64Mi }',
 };
 
 const FALLBACK = {
-  anchors: 'a: &x 1\nb: *x',
+  anchorOnKey: '&k a: 1',
+  anchorInSequence: 'l:\n  - &x 1\n  - *x',
+  unknownAlias: 'a: *nope',
   folded: 'a: >\n  folded\n  text',
   duplicate: 'a: 1\na: 2',
   multiLinePlain: 'a: plain\n  continued',

@@ -68,6 +68,8 @@ class BlockParser {
 
   /** Indent of each line, computed once: -1 blank or comment, -2 not yet computed. */
   private readonly indents: Int32Array;
+  private anchors: Map<string, unknown> | undefined;
+  private aliasCount = 0;
   /** `- key: value` lines re-indented as `  key: value` (the caller's lines are never changed). */
   private rewritten: Map<number, string> | undefined;
 
@@ -160,28 +162,52 @@ class BlockParser {
       const key = parseKey(rest.slice(0, keyEnd));
       if (key === '__proto__' || key === '<<') fail('special key');
       if (Object.prototype.hasOwnProperty.call(out, key)) fail('duplicate key');
-      const valueText = rest.slice(keyEnd + 1).trimStart();
+      let valueText = rest.slice(keyEnd + 1).trimStart();
+      // `key: &name value` anchors the value; `key: *name` reuses it (as the same object, like
+      // the yaml package's toJS). Anchors elsewhere (keys, sequence items) leave the subset.
+      let anchor: string | undefined;
+      if (valueText[0] === '&') {
+        const m = /^&([^\s,[\]{}]+)(?:\s+|$)/.exec(valueText);
+        if (!m) fail('anchor');
+        anchor = m![1]!;
+        valueText = valueText.slice(m![0].length);
+      } else if (valueText[0] === '*') {
+        const m = /^\*([^\s,[\]{}]+)\s*(#.*)?$/.exec(valueText);
+        if (!m) fail('alias');
+        out[key] = this.alias(m![1]!);
+        this.i++;
+        this.noContinuation(indent);
+        continue;
+      }
+      let value: unknown;
       if (valueText === '' || valueText[0] === '#' || valueText === '\r') {
         this.i++;
         const next = this.nextContent();
         if (next >= 0) {
           const ni = this.indentOf(next);
-          if (ni > indent) out[key] = this.block(ni);
-          else if (ni === indent && isDash(this.lineAt(next).slice(indent))) out[key] = this.seq(indent);
-          else out[key] = null;
-        } else out[key] = null;
-        continue;
+          if (ni > indent) value = this.block(ni);
+          else if (ni === indent && isDash(this.lineAt(next).slice(indent))) value = this.seq(indent);
+          else value = null;
+        } else value = null;
+      } else if (valueText[0] === '|') {
+        value = this.literal(indent, valueText);
+      } else {
+        currentLine = idx;
+        value = inlineValue(valueText);
+        this.i++;
+        this.noContinuation(indent);
       }
-      if (valueText[0] === '|') {
-        out[key] = this.literal(indent, valueText);
-        continue;
-      }
-      currentLine = idx;
-      out[key] = inlineValue(valueText);
-      this.i++;
-      this.noContinuation(indent);
+      out[key] = value;
+      if (anchor !== undefined) (this.anchors ??= new Map()).set(anchor, value);
     }
     return out;
+  }
+
+  private alias(name: string): unknown {
+    // The yaml package refuses alias-heavy documents (resource exhaustion); let it decide.
+    if (++this.aliasCount > 100) fail('many aliases');
+    if (!this.anchors?.has(name)) fail('unknown alias');
+    return this.anchors!.get(name);
   }
 
   /** A more-indented line after a one-line value would be a multi-line scalar: not in the subset. */
