@@ -6,6 +6,7 @@
  *
  * Rows:
  *   full            agent-canary synth of the whole fleet into an empty dist/
+ *   by phase        the same steps again, timed one by one (fleet loading, synthesis, writing)
  *   one-agent       after editing one fleet file: load that file, synthesizeAgent, writeOutput(scope)
  *                   (what the GitOps operations do)
  *   full re-run     agent-canary synth again after that edit (rewrites only changed files)
@@ -46,7 +47,21 @@ async function child(kind: string, dir: string): Promise<void> {
   const { AgentRelease } = await import('../constructs/agent-release.js');
   const t0 = performance.now();
   let note = '';
-  if (kind === 'full') {
+  if (kind === 'phases') {
+    // The same steps as `agent-canary synth`, timed one by one.
+    const { checkFleet } = await import('../src/fleet/load.js');
+    const { synthesize } = await import('../src/synth/synthesize.js');
+    const t1 = performance.now();
+    const policies = loadPolicies(join(dir, 'policies'));
+    const fleet = checkFleet(join(dir, 'fleet'));
+    const t2 = performance.now();
+    const manifests = synthesize(fleet.agents, { policies });
+    const t3 = performance.now();
+    const r = writeOutput(join(dir, 'dist'), manifests);
+    const t4 = performance.now();
+    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    note = `load fleet+policies ${s(t2 - t1)}, synthesize ${s(t3 - t2)}, write ${s(t4 - t3)} (${summarize(r)})`;
+  } else if (kind === 'full') {
     const log = console.log;
     console.log = (s: string) => { note = s; };
     const code = await run(['--fleet', join(dir, 'fleet'), '--policies', join(dir, 'policies'), '--out', join(dir, 'dist'), '--quiet']);
@@ -152,6 +167,8 @@ async function main(): Promise<void> {
     console.log(`fleet: ${n} agents in ${dir}`);
 
     const full = runChild('full', dir);
+    rmSync(join(dir, 'dist'), { recursive: true, force: true });
+    const phases = runChild('phases', dir);
     const edited = join(dir, 'fleet', 'team-0', 'agent-0000.yaml');
     writeFileSync(edited, readFileSync(edited, 'utf8').replace('weight: 10', 'weight: 25'));
     const one = runChild('one', dir);
@@ -163,6 +180,7 @@ async function main(): Promise<void> {
     console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores`);
     console.log(`${''.padEnd(34)}${'process'.padStart(8)}${'modules'.padStart(8)}${'work'.padStart(8)}${'cpu'.padStart(8)} ${'peak RSS'.padStart(9)}`);
     console.log(row('agent-canary full', full));
+    console.log(row('  same, by phase', phases));
     console.log(row('agent-canary one-agent change', one));
     console.log(row('agent-canary full re-run', rerun));
     console.log(row('baseline cdk8s full', base));

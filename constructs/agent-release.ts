@@ -69,7 +69,7 @@ export class AgentRelease extends Construct {
         hosts: rollout.hosts,
         loadTest: rollout.loadTest,
         canaryVersion: stable.profile.version,
-        target: stable.deployment,
+        target: stable.flaggerTarget,
       });
     }
     this.apiObjects = this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);

@@ -60,13 +60,26 @@ export interface FlaggerCanaryProps {
   /** Route request timeout (LLM answers are slow). @default '300s' */
   readonly requestTimeout?: string;
   /**
-   * The target Deployment object, when it is synthesized beside the Canary. Validated at synthesis
+   * The target Deployment, when it is synthesized beside the Canary. Validated at synthesis
    * (`node.addValidation`): same name and namespace as `targetRef`, no `spec.replicas` (Flagger
    * scales the target; a replica count in Git makes every Argo CD sync scale it back up), and a
    * selector on `app: <slug>` (the label Flagger rewrites to `<slug>-primary`).
    * @default undefined (the target is managed elsewhere; not checked)
    */
-  readonly target?: ApiObject;
+  readonly target?: FlaggerTarget;
+}
+
+/**
+ * What the Canary needs to know about its target. The construct that creates the Deployment
+ * states it (StableWorkload does), so the check never renders the object: rendering inside a
+ * validation is paid again for every Chart when a plain cdk8s app synthesizes many Charts.
+ */
+export interface FlaggerTarget {
+  readonly apiObject: ApiObject;
+  /** `spec.replicas` as emitted; undefined when absent. */
+  readonly replicas?: number;
+  /** `spec.selector.matchLabels` as emitted. */
+  readonly selector: Readonly<Record<string, string>>;
 }
 
 export class FlaggerCanary extends Construct {
@@ -169,17 +182,17 @@ export class FlaggerCanary extends Construct {
 }
 
 /** Cross-object check between the Canary and its target Deployment (see `FlaggerCanaryProps.target`). */
-function validateTarget(target: ApiObject, namespace: string, slug: string): string[] {
-  const where = `FlaggerCanary ${namespace}/${slug}: target ${target.kind} ${target.metadata.namespace}/${target.name}`;
-  if (target.kind !== 'Deployment' || target.name !== names(slug).deployment || target.metadata.namespace !== namespace) {
+function validateTarget(target: FlaggerTarget, namespace: string, slug: string): string[] {
+  const o = target.apiObject;
+  const where = `FlaggerCanary ${namespace}/${slug}: target ${o.kind} ${o.metadata.namespace}/${o.name}`;
+  if (o.kind !== 'Deployment' || o.name !== names(slug).deployment || o.metadata.namespace !== namespace) {
     return [`${where} is not the Canary's targetRef (Deployment ${namespace}/${names(slug).deployment})`];
   }
-  const spec = (target.toJson() as { spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string> } } }).spec ?? {};
   const errors: string[] = [];
-  if (spec.replicas !== undefined) {
-    errors.push(`${where} sets spec.replicas ${spec.replicas}; a Flagger target must not (allowed: no replicas). Fix: drop replicas; Flagger scales the target and Argo CD ignores /spec/replicas.`);
+  if (target.replicas !== undefined) {
+    errors.push(`${where} sets spec.replicas ${target.replicas}; a Flagger target must not (allowed: no replicas). Fix: drop replicas; Flagger scales the target and Argo CD ignores /spec/replicas.`);
   }
-  const labels = spec.selector?.matchLabels ?? {};
+  const labels = target.selector;
   if (labels['app'] !== slug || Object.keys(labels).length !== 1) {
     errors.push(`${where} selects ${JSON.stringify(labels)}; Flagger needs exactly {"app":"${slug}"} (it rewrites that one label to ${slug}-primary and drops the others)`);
   }

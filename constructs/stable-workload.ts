@@ -21,6 +21,7 @@ import type { AgentResource, RolloutMode, Routing } from '../src/fleet/types.js'
 import { APP_LABEL, SyncWave, VERSION_LABEL, agentLabels, labelValue, names, syncWave, workloadLabels } from './_labels.js';
 import { AGENT_DEFAULTS, challengerProfile, configChecksum, runtimeEnv, stableProfile, type RuntimeProfile } from './_runtime-config.js';
 import { CONTROL_PORT, CONTROL_PORT_NAME, HTTP_PORT, HTTP_PORT_NAME, agentPodTemplate, type AgentResources } from './_pod.js';
+import type { FlaggerTarget } from './flagger-canary.js';
 
 /** Pod annotation holding the sha256 of the pod's ConfigMap data. */
 export const CONFIG_CHECKSUM_ANNOTATION = 'agent-canary.dev/config-checksum';
@@ -46,6 +47,8 @@ export class StableWorkload extends Construct {
   readonly service?: k8s.KubeService;
   /** What the pods run (the challenger profile in progressive mode with an enabled canary). */
   readonly profile: RuntimeProfile;
+  /** The Deployment as a Flagger target (progressive mode's cross-object check). */
+  readonly flaggerTarget: FlaggerTarget;
 
   constructor(scope: Construct, id: string, props: StableWorkloadProps) {
     super(scope, id);
@@ -72,11 +75,12 @@ export class StableWorkload extends Construct {
     const labels = workloadLabels(agent, track, this.profile.version, slug);
     const selector: Record<string, string> = mode === 'manual' ? { [APP_LABEL]: slug, [VERSION_LABEL]: 'stable' } : { [APP_LABEL]: slug };
 
+    // Progressive: no replicas, Flagger owns the target's scale (and Argo CD ignores it).
+    const replicas = mode === 'manual' ? spec.replicas ?? AGENT_DEFAULTS.replicas : undefined;
     this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
       metadata: { name: n.deployment, namespace, labels, annotations: syncWave(SyncWave.WORKLOAD) },
       spec: {
-        // Progressive: no replicas, Flagger owns the target's scale (and Argo CD ignores it).
-        ...(mode === 'manual' ? { replicas: spec.replicas ?? AGENT_DEFAULTS.replicas } : {}),
+        ...(replicas !== undefined ? { replicas } : {}),
         revisionHistoryLimit: 3,
         selector: { matchLabels: selector },
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) } },
@@ -93,6 +97,8 @@ export class StableWorkload extends Construct {
         }),
       },
     });
+
+    this.flaggerTarget = { apiObject: this.deployment, replicas, selector };
 
     if (mode === 'manual') {
       this.service = new k8s.KubeService(this, 'Service', {

@@ -49,7 +49,8 @@ describe('Flagger target validation (node.addValidation)', () => {
   function errorsFor(spec: Record<string, unknown>, name = 'support-bot'): string[] {
     const app = new App({ outdir: '.' });
     const chart = new Chart(app, 'c');
-    const target = new ApiObject(chart, 'Target', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'team-a' }, spec });
+    const apiObject = new ApiObject(chart, 'Target', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'team-a' }, spec });
+    const target = { apiObject, replicas: spec['replicas'] as number | undefined, selector: (spec['selector'] as { matchLabels: Record<string, string> }).matchLabels };
     const canary = new FlaggerCanary(chart, 'Flagger', { agent, policy: policySpec, target });
     return canary.node.validate();
   }
