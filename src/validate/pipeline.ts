@@ -99,7 +99,8 @@ export async function runPipeline(paths: readonly string[], opts: ValidateOption
       status.set(r, 'error');
       continue;
     }
-    const check = await registry.lookup(apiVersion, kind);
+    const peeked = registry.peek(apiVersion, kind);
+    const check = peeked === null ? await registry.lookup(apiVersion, kind) : peeked;
     if (!check) {
       if (opts.skipMissingSchemas) status.set(r, 'skipped');
       else {

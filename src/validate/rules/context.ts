@@ -61,6 +61,7 @@ export function createContext(
 ): RuleContext {
   const index = new Map<string, Resource[]>();
   const kinds = new Map<string, Resource[]>();
+  const byGroupKind = new Map<string, Resource[]>();
   for (const r of resources) {
     const kind = kindOf(r);
     const k = `${namespaceOf(r)}/${kind}/${nameOf(r)}`;
@@ -77,7 +78,11 @@ export function createContext(
     find: (ns, kind, name) => index.get(`${ns}/${kind}/${name}`) ?? [],
     ofKind: (kind, group) => {
       const list = kinds.get(kind) ?? [];
-      return group === undefined ? list : list.filter((r) => String(r.object.apiVersion ?? '').startsWith(`${group}/`));
+      if (group === undefined) return list;
+      const k = `${group}/${kind}`;
+      let hit = byGroupKind.get(k);
+      if (!hit) byGroupKind.set(k, (hit = list.filter((r) => String(r.object.apiVersion ?? '').startsWith(`${group}/`))));
+      return hit;
     },
     policyFor: opts.policyFor,
     live: opts.live ?? new Map(),
@@ -103,9 +108,15 @@ export function get(obj: unknown, ...path: (string | number)[]): unknown {
   return cur;
 }
 
-export const kindOf = (r: Resource) => String(r.object.kind ?? '');
-export const nameOf = (r: Resource) => String(get(r.object, 'metadata', 'name') ?? '');
-export const namespaceOf = (r: Resource) => String(get(r.object, 'metadata', 'namespace') ?? '');
+const metaField = (r: Resource, field: 'name' | 'namespace'): string => {
+  const md = r.object.metadata;
+  if (!md || typeof md !== 'object') return '';
+  const v = (md as Record<string, unknown>)[field];
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+};
+export const kindOf = (r: Resource): string => (typeof r.object.kind === 'string' ? r.object.kind : String(r.object.kind ?? ''));
+export const nameOf = (r: Resource): string => metaField(r, 'name');
+export const namespaceOf = (r: Resource): string => metaField(r, 'namespace');
 export const isFlaggerCanary = (r: Resource) => kindOf(r) === 'Canary' && String(r.object.apiVersion ?? '').startsWith('flagger.app/');
 export const isAgent = (r: Resource) => kindOf(r) === 'Agent' && String(r.object.apiVersion ?? '').startsWith('agents.recif.dev/');
 

@@ -88,15 +88,26 @@ export class SchemaRegistry {
     }
   }
 
+  private readonly resolved = new Map<string, SchemaCheck | undefined>();
+
   /** The check for one kind, or undefined when no source has a schema for it. */
   lookup(apiVersion: string, kind: string): Promise<SchemaCheck | undefined> {
     const k = `${apiVersion}|${kind}`;
     let hit = this.compiled.get(k);
     if (!hit) {
-      hit = this.resolve(apiVersion, kind);
+      hit = this.resolve(apiVersion, kind).then((check) => {
+        this.resolved.set(k, check);
+        return check;
+      });
       this.compiled.set(k, hit);
     }
     return hit;
+  }
+
+  /** The check if this kind was looked up before (no promise per object), else `null`. */
+  peek(apiVersion: string, kind: string): SchemaCheck | undefined | null {
+    const k = `${apiVersion}|${kind}`;
+    return this.resolved.has(k) ? this.resolved.get(k) : null;
   }
 
   private async resolve(apiVersion: string, kind: string): Promise<SchemaCheck | undefined> {
