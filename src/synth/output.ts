@@ -70,6 +70,12 @@ export function writeOutput(distDir: string, manifests: readonly Manifest[], opt
     wanted.set(m.path, m.content);
   }
 
+  // What this write owns on disk now (read once: probing each path would throw ENOENT per new file).
+  const existing: string[] = [];
+  if (scope) for (const id of scope) listYaml(distDir, id, existing);
+  else listYaml(distDir, '', existing);
+  const onDisk = new Set(existing);
+
   const written: string[] = [];
   const unchanged: string[] = [];
   const deleted: string[] = [];
@@ -77,7 +83,7 @@ export function writeOutput(distDir: string, manifests: readonly Manifest[], opt
 
   for (const [rel, content] of wanted) {
     const file = join(distDir, ...rel.split('/'));
-    if (readIfExists(file) === content) {
+    if (onDisk.has(rel) && readIfExists(file) === content) {
       unchanged.push(rel);
       continue;
     }
@@ -93,9 +99,6 @@ export function writeOutput(distDir: string, manifests: readonly Manifest[], opt
   }
 
   // Files this write owns but no longer produces.
-  const existing: string[] = [];
-  if (scope) for (const id of scope) listYaml(distDir, id, existing);
-  else listYaml(distDir, '', existing);
   const touchedDirs = new Set<string>();
   for (const rel of existing) {
     if (wanted.has(rel)) continue;
