@@ -37,6 +37,8 @@ const FALLBACK = {
   multiLineQuoted: 'a: "one\n  two"',
   nestedDash: '- - a',
   tabs: 'a:\n\tb: 1',
+  loneDash: 'a: -',
+  tabAfterColon: 'a:\tb',
 };
 
 describe('fast YAML reader', () => {

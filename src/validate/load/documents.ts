@@ -49,7 +49,9 @@ function splitDocuments(lines: string[]): DocSlice[] {
 }
 
 export function loadText(file: string, raw: string): LoadedText {
-  const text = raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw;
+  // A byte-order mark is not content (editors on Windows write one); CRLF is one line break.
+  const unmarked = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+  const text = unmarked.includes('\r') ? unmarked.replace(/\r\n?/g, '\n') : unmarked;
   const resources: Resource[] = [];
   const findings: Finding[] = [];
   let emptyDocuments = 0;

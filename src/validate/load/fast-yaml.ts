@@ -310,10 +310,10 @@ function inlineValue(text: string): unknown {
     expectEnd(text, end);
     return value;
   }
-  if (c === undefined || /[&*!|>%@`?]/.test(c) || (c === '-' && text[1] === ' ') || c === ',' || c === ']' || c === '}') fail('indicator');
+  if (c === undefined || /[&*!|>%@`?]/.test(c) || (c === '-' && (text[1] === ' ' || text.length === 1)) || c === ',' || c === ']' || c === '}') fail('indicator');
   const hash = text.indexOf(' #');
   const plain = (hash >= 0 ? text.slice(0, hash) : text).trimEnd();
-  if (plain.includes(': ') || plain.endsWith(':') || plain.includes('\t#')) fail('mapping in a plain scalar');
+  if (/:(\s|$)/.test(plain) || plain.includes('\t#')) fail('mapping in a plain scalar');
   return resolveNoted(plain);
 }
 
