@@ -25,7 +25,8 @@ export const USAGE = `usage: agent-canary synth [--fleet DIR] [--policies DIR] [
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.some((a) => a === '--repo' || a.startsWith('--repo='))) {
-    return (await import('../gitops/synth-to-repo.js' as string) as { run(argv: string[]): Promise<number> }).run(argv);
+    // Loaded only when asked for: the GitOps part brings simple-git and its own checks.
+    return (await import('../gitops/synth-to-repo.js')).run(argv);
   }
   let values: Record<string, string | boolean | undefined>;
   try {

@@ -88,3 +88,11 @@ describe('agent-canary synth', () => {
     expect(err.at(-1)).toMatch(/--fleet .*nowhere does not exist/);
   });
 });
+
+describe('agent-canary synth --repo', () => {
+  it('hands over to the GitOps writer (its usage errors come back as exit 2)', async () => {
+    const code = await run(['--repo']);
+    expect(code).toBe(2);
+    expect(err.join('\n')).not.toContain('usage: agent-canary synth [--fleet DIR]');
+  });
+});
