@@ -56,3 +56,41 @@ describe('fast YAML reader', () => {
     expect(fast('# only a comment\n\n')).toBeUndefined();
   });
 });
+
+describe('fast YAML reader on the project\'s own YAML', () => {
+  it('agrees with the yaml package on every document it accepts (dist, fleet, policies, CRDs)', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { parseAllDocuments } = await import('yaml');
+    const root = join(import.meta.dirname, '..', '..');
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (/\.ya?ml$/.test(e.name)) files.push(p);
+      }
+    };
+    for (const d of ['dist', 'fleet', 'policies', 'imports/crds']) walk(join(root, d));
+    let accepted = 0;
+    for (const f of files) {
+      const text = readFileSync(f, 'utf8');
+      const docs = text.split(/^---$/m);
+      for (const doc of docs) {
+        const lines = doc.split('\n');
+        let value: unknown;
+        try {
+          value = parseFastDocument(lines, 0, lines.length);
+        } catch (err) {
+          if (err instanceof Unsupported) continue;
+          throw err;
+        }
+        accepted++;
+        const full = parseAllDocuments(doc);
+        const expected = Array.isArray(full) && full[0] ? full[0].toJS() : undefined;
+        expect(JSON.stringify(value), `${f}`).toBe(JSON.stringify(expected ?? undefined));
+      }
+    }
+    expect(accepted).toBeGreaterThan(40);
+  });
+});
