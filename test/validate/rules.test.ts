@@ -96,6 +96,12 @@ const CASES: Record<string, Case> = {
     opts: { live: writeLive(25) },
     passOpts: { live: writeLive(10) },
   },
+  'live-skip-analysis': {
+    mutate: (o) => setPath(canaryOf(o), ['spec', 'skipAnalysis'], true),
+    path: 'spec.skipAnalysis',
+    opts: { live: writeLive(10) },
+    passOpts: { live: writeLive(10) },
+  },
   'one-rollout-mode': {
     mutate: (o) => {
       const d = structuredClone(o.get(`${TRIAGE}/Deployment.triage-agent.yaml`)!) as { metadata: { name: string } };

@@ -2,7 +2,7 @@
 import type { Rule } from './context.js';
 import { weightBounds, weightStep } from './weights.js';
 import { durationUnits, gateNotRollback, maxWeightOvershoot, qualityGatePresent, stepMode, thresholdSet, webhookMetadataStrings, webhookTimeouts } from './flagger-plan.js';
-import { liveMaxWeight, liveStepWeights } from './live.js';
+import { liveMaxWeight, liveSkipAnalysis, liveStepWeights } from './live.js';
 import { argoIgnoreDifferences, noFlaggerOwnedObjects, noReplicasOnTarget, oneRolloutMode } from './ownership.js';
 import { canaryImagePinned, canaryResources } from './images.js';
 
@@ -19,6 +19,7 @@ export const rules: readonly Rule[] = [
   gateNotRollback,
   liveMaxWeight,
   liveStepWeights,
+  liveSkipAnalysis,
   oneRolloutMode,
   noFlaggerOwnedObjects,
   noReplicasOnTarget,

@@ -48,3 +48,20 @@ export const liveStepWeights: Rule = {
     }
   },
 };
+
+export const liveSkipAnalysis: Rule = {
+  id: 'live-skip-analysis',
+  severity: 'error',
+  description: 'With --live: skipAnalysis is not switched on while a canary is in flight (Flagger promotes immediately).',
+  check(ctx) {
+    if (!ctx.live.size) return;
+    for (const r of ctx.ofKind('Canary', 'flagger.app')) {
+      const live = ctx.live.get(`${namespaceOf(r)}/${nameOf(r)}`);
+      if (!live || live.canaryWeight <= 0 || !IN_FLIGHT.has(live.phase)) continue;
+      if (get(r.object, 'spec', 'skipAnalysis') !== true) continue;
+      ctx.report(this, r, ['spec', 'skipAnalysis'],
+        `skipAnalysis: true while the canary is at ${live.canaryWeight}%: Flagger stops the analysis and promotes immediately, without the quality gate`,
+        'remove skipAnalysis; to promote early use agent-canary canary promote, which keeps the decision in Git history');
+    }
+  },
+};
