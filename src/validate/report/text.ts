@@ -12,7 +12,8 @@ export function renderText(report: Report, opts: { verbose?: boolean } = {}): st
     for (const r of report.results) if (r.status === 'valid' || r.status === 'skipped') lines.push(`${r.file}:${r.line}: ${formatObject(r.object)} is ${r.status}`);
   }
   if (report.changes.length) {
-    lines.push('', 'Live traffic changes:');
+    if (lines.length) lines.push('');
+    lines.push('Live traffic changes:');
     for (const c of report.changes) lines.push(`  ${c.agent}: ${c.summary}`);
   }
   const s = report.summary;
