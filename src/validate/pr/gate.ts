@@ -10,6 +10,8 @@ import type { Finding, Resource, TrafficChange } from '../types.js';
 import { get, groupAgents, kindOf, nameOf } from '../rules/context.js';
 
 export const GATE_PATH = '/api/v1/webhooks/flagger';
+// Written by the generator (constructs/_gate-metadata.ts, constructs/stable-workload.ts); copied
+// here so the validator does not load cdk8s to read two names.
 const GATE_ANNOTATION = 'agent-canary.dev/gate';
 const CHECKSUM_ANNOTATION = 'agent-canary.dev/config-checksum';
 
