@@ -92,7 +92,7 @@ export function trafficChanges(base: ReadonlyMap<string, AgentState>, head: Read
     if (b.plan && h.plan && !same(b.plan, h.plan)) out.push({ agent: id, kind: 'plan', summary: `plan changed: ${fieldDiff(b.plan, h.plan).join('; ')}`, from: b.plan, to: h.plan });
     if (hOn && bOn && !same(b.challenger, h.challenger)) out.push({ agent: id, kind: 'challenger', summary: `challenger config changed: ${fieldDiff(b.challenger, h.challenger).join('; ')}`, from: b.challenger, to: h.challenger });
     if (!same(b.stable, h.stable) && !out.some((c) => c.agent === id && c.kind === 'promoted')) {
-      out.push({ agent: id, kind: 'stable', summary: `stable config changed without a canary (all traffic at once): ${fieldDiff(b.stable, h.stable).join('; ')}`, from: b.stable, to: h.stable });
+      out.push({ agent: id, kind: 'stable', summary: `stable config changed ${h.mode === 'manual' ? 'without a canary (all traffic at once)' : '(Flagger analyses it as a new revision)'}: ${fieldDiff(b.stable, h.stable).join('; ')}`, from: b.stable, to: h.stable });
     }
   }
   return out;
