@@ -81,6 +81,18 @@ const CASES: Record<string, Case> = {
     mutate: (o) => setPath(webhooks(o)[hookIndex(o, 'step-hold', 'confirm-promotion')], ['type'], 'rollback'),
     path: 'spec.analysis.webhooks[2].type',
   },
+  'flagger-metric-template-ref': {
+    mutate: (o) => {
+      const c = o.get('team-research/summarizer/Canary.summarizer.yaml') as { spec: { analysis: { metrics: { templateRef?: { name: string } }[] } } };
+      const i = c.spec.analysis.metrics.findIndex((m) => m.templateRef);
+      c.spec.analysis.metrics[i]!.templateRef!.name = 'summarizer-typo';
+    },
+    path: 'spec.analysis.metrics[0].templateRef.name',
+  },
+  'flagger-provider': {
+    mutate: (o) => setPath(o.get('team-research/summarizer/Canary.summarizer.yaml'), ['spec', 'service', 'gatewayRefs'], undefined),
+    path: 'spec.service.gatewayRefs',
+  },
   'live-max-weight': {
     mutate: (o) => {
       setPath(canaryOf(o), ['spec', 'analysis', 'stepWeights'], undefined);

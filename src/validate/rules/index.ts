@@ -2,6 +2,7 @@
 import type { Rule } from './context.js';
 import { weightBounds, weightStep } from './weights.js';
 import { durationUnits, gateNotRollback, maxWeightOvershoot, qualityGatePresent, stepMode, thresholdSet, webhookMetadataStrings, webhookTimeouts } from './flagger-plan.js';
+import { metricTemplateRef, providerFits } from './flagger-refs.js';
 import { liveMaxWeight, liveSkipAnalysis, liveStepWeights } from './live.js';
 import { argoIgnoreDifferences, noFlaggerOwnedObjects, noReplicasOnTarget, oneRolloutMode } from './ownership.js';
 import { canaryImagePinned, canaryResources } from './images.js';
@@ -17,6 +18,8 @@ export const rules: readonly Rule[] = [
   webhookTimeouts,
   qualityGatePresent,
   gateNotRollback,
+  metricTemplateRef,
+  providerFits,
   liveMaxWeight,
   liveStepWeights,
   liveSkipAnalysis,
