@@ -93,8 +93,14 @@ export function writeOutput(distDir: string, manifests: readonly Manifest[], opt
       madeDirs.add(dir);
     }
     const tmp = `${file}.${process.pid}.${tmpCounter++}.tmp`;
-    writeFileSync(tmp, content);
-    renameSync(tmp, file);
+    try {
+      writeFileSync(tmp, content);
+      renameSync(tmp, file);
+    } catch (e) {
+      // Never leave a half-written temp file behind (the target file is untouched).
+      try { unlinkSync(tmp); } catch { /* not created */ }
+      throw e;
+    }
     written.push(rel);
   }
 
