@@ -8,6 +8,7 @@
  */
 import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, visit, type Node } from 'yaml';
 import { parseFastDocument, Unsupported, YAML11_BOOLEANS, type AmbiguousScalar } from './fast-yaml.js';
+import { looksLikeJson, parseJsonStrict } from './json.js';
 import { objectRef, type Finding, type Resource } from '../types.js';
 
 export interface LoadedText {
@@ -58,6 +59,22 @@ export function loadText(file: string, raw: string): LoadedText {
   if (text.includes('\0')) {
     findings.push({ ruleId: 'parse', severity: 'error', file, line: 1, message: 'not a text file (contains NUL bytes)', fix: 'pass only YAML or JSON manifests' });
     return { resources, findings, emptyDocuments };
+  }
+  if (looksLikeJson(text)) {
+    try {
+      const value = parseJsonStrict(text);
+      const startLine = text.slice(0, text.search(/\S/)).split('\n').length;
+      let locator: Locator | undefined;
+      const locate = (path: readonly (string | number)[]): number => {
+        locator ??= new Locator(text, 0);
+        return locator.line(0, path, startLine);
+      };
+      addObject(file, 0, startLine, value, locate, resources, findings);
+      return { resources, findings, emptyDocuments };
+    } catch (err) {
+      if (!(err instanceof Unsupported)) throw err;
+      // not strict JSON (or a duplicate key): the YAML path reports it with its line
+    }
   }
   const lines = text.split('\n');
   // Directives (%YAML, %TAG) apply across documents: let the full parser read such files whole.
