@@ -38,6 +38,9 @@ export function qualityGateMetadata(agent: AgentResource, policy: PolicySpec, ca
     stableVersion: agent.spec.version ?? '',
     onUnavailable: g.onUnavailable,
     cacheTtl: g.cacheTtl,
+    // The hook's own timeout (the same string as the webhook's `timeout` field): Flagger does not
+    // send it, and the gate must answer inside it rather than inside its 8s default.
+    timeout: g.timeout,
   };
   // The token exists only when the policy sets one: an empty token would read as "auth disabled".
   const token = g.token;

@@ -45,6 +45,21 @@ describe('MLflow faults', () => {
     }
   });
 
+  it('slow MLflow with metadata timeout 2s (the generator writes the hook timeout): answered under 2 s with onUnavailable', async () => {
+    f = await fixture(goodData());
+    f.standin.faults.delayMs = 5000;
+    const approve = await post(f.gate.url, payload({ timeout: '2s', onUnavailable: 'approve' }));
+    expect(approve.status).toBe(200);
+    expect(approve.body.outcome).toBe('unavailable');
+    expect(approve.ms).toBeLessThan(2000);
+    // Above the 1 s it would take under a 1 s budget: the gate used the 2 s it was given, not less.
+    expect(approve.ms).toBeGreaterThan(1000);
+    const reject = await post(f.gate.url, payload({ timeout: '2s', onUnavailable: 'reject', cacheTtl: '0s' }));
+    expect(reject.status).toBe(412);
+    expect(reject.body.outcome).toBe('unavailable');
+    expect(reject.ms).toBeLessThan(2000);
+  });
+
   it('hang past the timeout: answered inside the hook timeout, strict rejects, Recif approves', async () => {
     f = await fixture(goodData());
     f.standin.faults.hang = 100;

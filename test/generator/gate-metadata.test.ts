@@ -27,6 +27,7 @@ describe('quality-gate webhook', () => {
       stableVersion: '3',
       onUnavailable: 'reject',
       cacheTtl: '60s',
+      timeout: '8s',
     });
   });
 
@@ -40,6 +41,22 @@ describe('quality-gate webhook', () => {
     const md = objs.get('Canary/support-bot').spec.analysis.webhooks.find((w: { name: string }) => w.name === 'quality-gate').metadata;
     expect(md).toMatchObject({ mode: 'recif', passThreshold: '0.75', metrics: '', onUnavailable: 'approve', experiment: 'evals/team-a/support-bot', token: 's3cret' });
     expect(quality.metadata).not.toHaveProperty('token');
+  });
+
+  it('carries the policy timeout, equal to the hook timeout (the gate answers inside it)', () => {
+    const spec = { ...policySpec, analysis: { interval: '30s', threshold: 2 }, gate: { ...policySpec.gate, timeout: '5s' } };
+    for (const mode of ['progressive', 'manual'] as const) {
+      const objs = byKindName(synthesizeAgent(fleetAgent({ rollout: { mode } }), { policies: policies(spec) }));
+      if (mode === 'progressive') {
+        const hooks = objs.get('Canary/support-bot').spec.analysis.webhooks as { name: string; timeout: string; metadata: Record<string, string> }[];
+        const q = hooks.find((w) => w.name === 'quality-gate')!;
+        expect(q.timeout).toBe('5s');
+        expect(q.metadata.timeout).toBe(q.timeout);
+      } else {
+        const md = JSON.parse(objs.get('Deployment/support-bot-canary').metadata.annotations['agent-canary.dev/gate'] as string) as Record<string, string>;
+        expect(md.timeout).toBe('5s');
+      }
+    }
   });
 });
 
