@@ -12,7 +12,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LocatedError, parseSingleMapping, schemaErrors, type Location, type ProblemDetails, type YamlSource } from '../errors.js';
 import { fleetRules } from './rules.js';
 import { fleetFileSchema } from './schema.js';
-import { rememberSource } from './source.js';
+import { LazyYamlSource, rememberSource } from './source.js';
+import { parseFastDocument, Unsupported } from '../validate/load/fast-yaml.js';
 import { toAgentResource, toRolloutSettings } from './normalize.js';
 import type { FleetAgent, FleetWarningInfo } from './types.js';
 
@@ -44,7 +45,7 @@ export function checkFleetFile(relFile: string, text: string): FleetFileCheck {
   const file = relFile.split('\\').join('/');
   let parsed: { source: YamlSource; data: Record<string, unknown> };
   try {
-    parsed = parseSingleMapping(file, text, FleetError, 'Agent resource');
+    parsed = parseFast(file, text) ?? parseSingleMapping(file, text, FleetError, 'Agent resource');
   } catch (err) {
     if (err instanceof FleetError) return { file, errors: [err], warnings: [] };
     throw err;
@@ -85,6 +86,35 @@ export function checkFleetFile(relFile: string, text: string): FleetFileCheck {
   };
   rememberSource(fleetAgent, source);
   return { file, agent: fleetAgent, errors, warnings };
+}
+
+/**
+ * Text that the fast reader may take: one document, no marker or directive lines, no byte-order
+ * mark, CR, tab or NUL, and nothing that looks like an anchor or alias (the `yaml` package counts
+ * alias expansions its own way). Anything else goes straight to the `yaml` package.
+ */
+const FAST_UNSAFE = /^(?:---|\.\.\.|%)|[\r\t\0\ufeff]|(?:^|[\s[{,])[&*]\S/m;
+
+/**
+ * The fast path of fleet loading: the validator's subset reader (which resolves what it accepts
+ * exactly as the `yaml` package does, and throws `Unsupported` otherwise) plus a source that is
+ * parsed with positions only when an error or warning needs a line. Returns undefined when the
+ * file must go through `parseSingleMapping` (outside the subset, empty, not a mapping, duplicate
+ * keys): that path produces every parse error, with its line, exactly as before.
+ */
+function parseFast(file: string, text: string): { source: YamlSource; data: Record<string, unknown> } | undefined {
+  if (FAST_UNSAFE.test(text)) return undefined;
+  let data: unknown;
+  try {
+    const lines = text.split('\n');
+    data = parseFastDocument(lines, 0, lines.length);
+  } catch (err) {
+    if (err instanceof Unsupported || err instanceof RangeError) return undefined;
+    throw err;
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
+  const source = new LazyYamlSource(file, () => parseSingleMapping(file, text, FleetError, 'Agent resource').source);
+  return { source, data: data as Record<string, unknown> };
 }
 
 /** Parses and validates one fleet file; throws the first `FleetError` (in file order). */

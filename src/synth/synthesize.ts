@@ -15,6 +15,7 @@ import type { Policy } from '../policy/types.js';
 import { resolvePolicy } from '../policy/load.js';
 import { emitYaml } from './yaml.js';
 import { FastResolver } from './resolver.js';
+import { withFastToJson } from './fast-json.js';
 
 export interface Manifest {
   /** Relative to the dist directory, `/`-separated. */
@@ -65,6 +66,10 @@ export function agentDir(agentId: string): string {
 }
 
 function render(dir: string, objects: readonly ApiObject[], out: Manifest[]): void {
+  withFastToJson(() => renderEach(dir, objects, out));
+}
+
+function renderEach(dir: string, objects: readonly ApiObject[], out: Manifest[]): void {
   for (const o of objects) {
     const object = o.toJson() as Record<string, unknown>;
     out.push({ path: manifestPath(dir, object), object, content: emitYaml(object) });
