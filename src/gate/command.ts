@@ -35,6 +35,8 @@ options (flag > environment > default):
   --on-unavailable approve|reject (default reject)
   --version-tag TAG         (default recif.agent_version)   --experiment TEMPLATE (default recif/agents/{name})
   --cache-ttl DURATION      (default 60s)        --timeout DURATION (default 8s)
+  --state-file PATH         AGENT_CANARY_GATE_STATE: keeps step-hold state across restarts
+                            (default: memory only; a restart then holds in-flight revisions by the lost-state rule)
   --log-level debug|info|warn|error (default info)
   -h, --help
 
@@ -98,7 +100,7 @@ export async function run(argv: string[]): Promise<number> {
         mode: { type: 'string' }, 'pass-threshold': { type: 'string' }, metrics: { type: 'string' },
         'max-regression': { type: 'string' }, 'min-samples': { type: 'string' }, 'on-unavailable': { type: 'string' },
         'version-tag': { type: 'string' }, experiment: { type: 'string' }, 'cache-ttl': { type: 'string' }, timeout: { type: 'string' },
-        'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'state-file': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (err) {
@@ -142,6 +144,7 @@ export async function run(argv: string[]): Promise<number> {
       defaults,
       routes,
       logger,
+      stateFile: envOr(s('state-file'), 'AGENT_CANARY_GATE_STATE'),
       mlflow: {
         uri: envOr(s('mlflow'), 'MLFLOW_TRACKING_URI'),
         username: envOr(s('mlflow-username'), 'MLFLOW_TRACKING_USERNAME'),
@@ -155,6 +158,7 @@ export async function run(argv: string[]): Promise<number> {
       mlflow: { source: gate.source.kind, location: gate.source.location },
       webhookAuth: token !== undefined ? 'metadata.token' : 'none',
       gitopsApi: repo !== undefined,
+      stateFile: gate.holds.stateFile ?? null,
       defaults: { ...DEFAULTS, ...defaults },
     });
     // Not fatal: MLflow may come up later, and /readyz reports it meanwhile.

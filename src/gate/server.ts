@@ -11,7 +11,7 @@ import type { MlflowSource } from './mlflow/types.js';
 import { createSource, type SourceConfig } from './mlflow/source.js';
 import { QualityEngine, type EngineOptions } from './engine.js';
 import { GateMetrics } from './prometheus.js';
-import { StepHolds } from './step-hold.js';
+import { StepHolds, type StepHoldsOptions } from './step-hold.js';
 import { webhookRoute } from './webhook.js';
 import { opsRoutes } from './ops.js';
 import { DEFAULTS, type GateDefaults } from './settings.js';
@@ -33,6 +33,10 @@ export interface GateServerOptions {
   readonly engine?: Omit<EngineOptions, 'source' | 'metrics' | 'logger'>;
   /** Clock for step holds. @default Date.now */
   readonly now?: () => number;
+  /** File keeping step-hold state across restarts (atomic writes). @default none (memory only) */
+  readonly stateFile?: string;
+  /** Step-hold tuning (pruning age, tick window). */
+  readonly stepHolds?: Omit<StepHoldsOptions, 'now' | 'stateFile' | 'logger'>;
 }
 
 export interface GateServer {
@@ -40,6 +44,7 @@ export interface GateServer {
   readonly engine: QualityEngine;
   readonly metrics: GateMetrics;
   readonly source: MlflowSource;
+  readonly holds: StepHolds;
 }
 
 export function createGateServer(opts: GateServerOptions = {}): GateServer {
@@ -47,7 +52,7 @@ export function createGateServer(opts: GateServerOptions = {}): GateServer {
   const metrics = new GateMetrics();
   const source = opts.source ?? createSource(opts.mlflow);
   const engine = new QualityEngine({ ...opts.engine, source, metrics, logger, now: opts.engine?.now ?? opts.now });
-  const holds = new StepHolds(opts.now);
+  const holds = new StepHolds({ ...opts.stepHolds, now: opts.now, stateFile: opts.stateFile, logger });
   const routes: Route[] = [
     webhookRoute({ engine, holds, logger, token: opts.token, defaults: { ...DEFAULTS, ...opts.defaults } }),
     ...opsRoutes(engine),
@@ -63,7 +68,7 @@ export function createGateServer(opts: GateServerOptions = {}): GateServer {
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 30_000;
-  return { server, engine, metrics, source };
+  return { server, engine, metrics, source, holds };
 }
 
 export interface StartedGate extends GateServer {

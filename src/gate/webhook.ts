@@ -16,7 +16,7 @@ import type { Logger } from '../http/log.js';
 import { parsePayload, type FlaggerPayload } from './payload.js';
 import { DEFAULTS, FieldError, resolveSettings, type GateDefaults, type QualitySettings } from './settings.js';
 import type { Verdict } from './verdict.js';
-import { parseStepPlan, StepHolds } from './step-hold.js';
+import { parseStepPlan, StateWriteError, StepHolds, type HoldAnswer } from './step-hold.js';
 import { tokensEqual } from './token.js';
 import type { QualityEngine } from './engine.js';
 
@@ -30,6 +30,11 @@ export interface WebhookOptions {
   readonly token?: string;
   /** @default DEFAULTS (the policy defaults of GateSettings) */
   readonly defaults?: GateDefaults;
+}
+
+/** Step holds and quality calls of one revision share this key. */
+function holdKey(p: FlaggerPayload): string {
+  return `${p.namespace}/${p.name}/${p.checksum ?? ''}`;
 }
 
 function fieldError(err: unknown): never {
@@ -93,9 +98,17 @@ export function webhookRoute(opts: WebhookOptions): Route {
         decisions.inc({ check, mode: 'none', result: 'bad_request' });
         fieldError(err);
       }
-      const answer = opts.holds.check(`${payload.namespace}/${payload.name}/${payload.checksum ?? ''}`, plan);
+      let answer: HoldAnswer;
+      try {
+        answer = opts.holds.check(holdKey(payload), plan);
+      } catch (err) {
+        if (!(err instanceof StateWriteError)) throw err;
+        decisions.inc({ check, mode: 'none', result: 'state_error' });
+        // Not 412: this is the gate's fault, not the canary's. Flagger halts and asks again next tick.
+        throw new HttpError(503, err.message, { stateFile: err.file });
+      }
       decisions.inc({ check, mode: 'none', result: answer.passed ? 'released' : 'hold' });
-      log.info('step hold', { requestId, ...ids, passed: answer.passed, approvals: answer.approvals, waitMs: answer.waitMs });
+      log.info('step hold', { requestId, ...ids, passed: answer.passed, approvals: answer.approvals, waitMs: answer.waitMs, ...(answer.uncertain ? { uncertain: true } : {}) });
       sendJson(res, answer.passed ? 200 : 412, {
         status: answer.passed ? 'ok' : 'failed',
         message: answer.message,
@@ -106,6 +119,7 @@ export function webhookRoute(opts: WebhookOptions): Route {
         approvals: answer.approvals,
         nextWeight: answer.nextWeight,
         waitSeconds: Math.ceil(answer.waitMs / 1000),
+        ...(answer.uncertain ? { uncertain: true } : {}),
       });
       return;
     }
@@ -113,6 +127,9 @@ export function webhookRoute(opts: WebhookOptions): Route {
       decisions.inc({ check: 'unknown', mode: 'none', result: 'bad_request' });
       throw new HttpError(400, `metadata.check: invalid value ${JSON.stringify(check)} (allowed: quality | step-hold). Fix: use "quality" for score checks or "step-hold" for step durations.`, { field: 'metadata.check', allowed: 'quality | step-hold' });
     }
+    // A revision's quality call before any step-hold call means it already has traffic (the
+    // lost-state rule of step holds needs to know).
+    opts.holds.noteQuality(holdKey(payload));
     let settings = settingsOf.get(payload);
     if (!settings) try {
       settings = resolveSettings(meta, payload, defaults);
