@@ -4,6 +4,11 @@
  * other workload should be able to probe or flood it). The Service listens on port 80 so the
  * policy's default gateUrl `http://agent-canary-gate.agent-canary-system/api/v1/webhooks/flagger`
  * needs no port. MLflow credentials come from an optional Secret (`MLFLOW_TRACKING_*` keys).
+ *
+ * Step holds keep state (approval counts per revision) in a file on a volume, passed with
+ * `--state-file`: an emptyDir survives container restarts, not rescheduling (set `stateClaim` to a
+ * PersistentVolumeClaim for that). One replica with the Recreate strategy: the state has one
+ * writer, and two gates answering the same canary would each count only part of its approvals.
  */
 import { ConstructInputError } from './_errors.js';
 import { Construct } from 'constructs';
@@ -17,7 +22,11 @@ export interface GateServerProps {
   readonly name?: string;
   /** Gate image; pinned on purpose. @default 'ghcr.io/agent-canary/agent-canary:0.1.0' */
   readonly image?: string;
-  /** Container arguments (the image's entrypoint is the `agent-canary` CLI). @default ['gate', '--host', '0.0.0.0', '--port', '8080'] */
+  /**
+   * Container arguments (the image's entrypoint is the `agent-canary` CLI). Custom arguments should
+   * keep `--state-file /var/lib/agent-canary-gate/step-holds.json` (GATE_STATE_FILE).
+   * @default ['gate', '--host', '0.0.0.0', '--port', '8080', '--state-file', GATE_STATE_FILE]
+   */
   readonly args?: readonly string[];
   /** Port the server listens on in the container. @default 8080 */
   readonly containerPort?: number;
@@ -29,11 +38,26 @@ export interface GateServerProps {
   readonly mlflowTrackingUri?: string;
   /** Secret with MLFLOW_TRACKING_USERNAME/PASSWORD/TOKEN; optional. @default 'agent-canary-gate-mlflow' */
   readonly mlflowSecret?: string;
-  /** @default 2 (the verdict cache is per replica; two keep webhooks answered during a rollout) */
+  /**
+   * 1, or 0 to stop the gate. More replicas would split a canary's step-hold approvals between
+   * processes that do not share state, so each could approve a step early.
+   * @default 1
+   */
   readonly replicas?: number;
+  /**
+   * PersistentVolumeClaim (ReadWriteOnce is enough: one replica, Recreate) holding the step-hold
+   * state; it then survives rescheduling. The claim itself is not created here.
+   * @default none: an emptyDir (survives container restarts; a new Pod starts with the lost-state rule)
+   */
+  readonly stateClaim?: string;
 }
 
+/** Where the state volume is mounted and the file the gate keeps there. */
+export const GATE_STATE_DIR = '/var/lib/agent-canary-gate';
+export const GATE_STATE_FILE = `${GATE_STATE_DIR}/step-holds.json`;
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 export class GateServer extends Construct {
   readonly deployment: k8s.KubeDeployment;
@@ -51,7 +75,13 @@ export class GateServer extends Construct {
       if (!DNS_LABEL.test(v) || v.length > 63) throw new ConstructInputError(`GateServer: props.${prop} '${v}' is not a DNS-1123 label (lowercase letters, digits, '-')`);
     }
     const port = props.containerPort ?? 8080;
-    const replicas = props.replicas ?? 2;
+    const replicas = props.replicas ?? 1;
+    if (replicas !== 0 && replicas !== 1) {
+      throw new ConstructInputError(`GateServer: props.replicas ${replicas} is not allowed (allowed: 0, 1). Step-hold state lives in one process; two replicas would each count part of a canary's approvals and could approve a step before its hold. Fix: leave replicas unset (1).`);
+    }
+    if (props.stateClaim !== undefined && (!DNS_SUBDOMAIN.test(props.stateClaim) || props.stateClaim.length > 253)) {
+      throw new ConstructInputError(`GateServer: props.stateClaim '${props.stateClaim}' is not a valid PersistentVolumeClaim name (lowercase letters, digits, '-', '.'). Fix: use the claim's metadata.name.`);
+    }
     const labels = {
       app: name,
       'app.kubernetes.io/name': name,
@@ -74,6 +104,8 @@ export class GateServer extends Construct {
       spec: {
         replicas,
         revisionHistoryLimit: 3,
+        // Never two gates at once (a rolling update would overlap them): one writer of the state.
+        strategy: { type: 'Recreate' },
         selector: { matchLabels: selector },
         template: {
           // The gate serves Prometheus metrics on its own port (/metrics).
@@ -85,7 +117,7 @@ export class GateServer extends Construct {
               name: 'gate',
               image: props.image ?? 'ghcr.io/agent-canary/agent-canary:0.1.0',
               imagePullPolicy: 'IfNotPresent',
-              args: [...(props.args ?? ['gate', '--host', '0.0.0.0', '--port', String(port)])],
+              args: [...(props.args ?? ['gate', '--host', '0.0.0.0', '--port', String(port), '--state-file', GATE_STATE_FILE])],
               ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
               env: [{ name: 'MLFLOW_TRACKING_URI', value: props.mlflowTrackingUri ?? 'http://mlflow.mlflow-system.svc.cluster.local:5000' }],
               envFrom: [{ secretRef: { name: props.mlflowSecret ?? 'agent-canary-gate-mlflow', optional: true } }],
@@ -105,9 +137,14 @@ export class GateServer extends Construct {
                 capabilities: { drop: ['ALL'] },
                 seccompProfile: { type: 'RuntimeDefault' },
               },
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'state', mountPath: GATE_STATE_DIR }],
             }],
-            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } }],
+            volumes: [
+              { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
+              props.stateClaim !== undefined
+                ? { name: 'state', persistentVolumeClaim: { claimName: props.stateClaim } }
+                : { name: 'state', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
+            ],
           },
         },
       },
