@@ -1,7 +1,7 @@
 /** `agent-canary gate` as a user runs it: flags, environment, a real process and a signal. */
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, loadGitopsRoutes } from '../../src/gate/command.js';
 import { startStandin } from '../../src/mlflow-standin/server.js';
@@ -43,7 +43,7 @@ describe('agent-canary gate', () => {
     const standin = await startStandin({ store: 'sqlite', path: join(tmp.dir, 'mlflow.db'), auth: { token: 'mlflow-bearer-77' } });
     seed(standin.writer, goodData());
     const child = spawn(process.execPath, [join(root, 'bin', 'agent-canary.mjs'), 'gate', '--port', '0', '--token', 'gate-tok-55'], {
-      env: { ...process.env, MLFLOW_TRACKING_URI: standin.url, MLFLOW_TRACKING_TOKEN: 'mlflow-bearer-77' },
+      env: { ...process.env, MLFLOW_TRACKING_URI: standin.url, MLFLOW_TRACKING_TOKEN: 'mlflow-bearer-77', AGENT_CANARY_GATE_STATE: join(tmp.dir, 'state', 'holds.json') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let logs = '';
@@ -60,6 +60,11 @@ describe('agent-canary gate', () => {
       const a = await post(url, payload({ token: 'gate-tok-55' }));
       expect(a.status).toBe(200);
       expect(a.body.message).toMatch(/^Quality gate passed/);
+      // AGENT_CANARY_GATE_STATE: step-hold state is written to that file.
+      const h = await post(url, payload({ token: 'gate-tok-55', check: 'step-hold', stepWeights: '5,10', stepHolds: '0s,1m,1m' }));
+      expect(h.status).toBe(412); // in flight (its quality call came first): held by the lost-state rule
+      const state = JSON.parse(readFileSync(join(tmp.dir, 'state', 'holds.json'), 'utf8')) as { holds: Record<string, unknown> };
+      expect(Object.keys(state.holds)).toEqual(['team-support/support-bot/c4']);
       child.kill('SIGTERM');
       const code = await new Promise<number | null>((r) => child.on('exit', r));
       expect(code).toBe(0);
