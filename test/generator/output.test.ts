@@ -29,6 +29,20 @@ describe('writeOutput', () => {
     for (const m of manifests) expect(readFileSync(join(dist, m.path), 'utf8')).toBe(m.content);
   });
 
+  it('writes a new agent folder as a whole and removes staging folders a killed run left behind', () => {
+    writeOutput(dist, synthesize([alpha], opts));
+    // What a run killed between writing and renaming leaves: a hidden staging folder with YAML in it.
+    const stale = join(dist, 'team-b', '.beta.12345.0.synth-staging');
+    mkdirSync(stale, { recursive: true });
+    writeFileSync(join(stale, 'Deployment.beta.yaml'), 'kind: Deployment\n');
+    const manifests = synthesize([alpha, beta], opts);
+    const r = writeOutput(dist, manifests);
+    expect(r.written.filter((p) => p.startsWith('team-b/beta/')).length).toBeGreaterThan(5);
+    expect(existsSync(stale)).toBe(false);
+    expect(allFiles(dist).sort()).toEqual(manifests.map((m) => m.path));
+    for (const m of manifests) expect(readFileSync(join(dist, m.path), 'utf8')).toBe(m.content);
+  });
+
   it('does not rewrite unchanged files (their mtime stays)', () => {
     writeOutput(dist, synthesize([alpha, beta], opts));
     const old = new Date('2020-01-01T00:00:00Z');
