@@ -6,9 +6,12 @@
  * modes) -> JSON schema (ajv, `schema.ts`) -> rules over the whole file (`rules.ts`) -> the Agent
  * resource rebuilt in a fixed key order, without the `rollout` key.
  */
-import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
-import { join, posix } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, type Dirent } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { LocatedError, parseSingleMapping, schemaErrors, type Location, type ProblemDetails, type YamlSource } from '../errors.js';
 import { fleetRules } from './rules.js';
 import { fleetFileSchema } from './schema.js';
@@ -32,11 +35,53 @@ export interface FleetFileCheck {
   readonly warnings: readonly FleetWarning[];
 }
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-ajv.addKeyword({ keyword: 'x-allowed', schemaType: 'string' });
-ajv.addKeyword({ keyword: 'x-fix', schemaType: 'string' });
-ajv.addKeyword({ keyword: 'x-problem', schemaType: 'string' });
-const validateFile = ajv.compile(fleetFileSchema);
+const AJV_OPTIONS = { allErrors: true, verbose: true, strict: true, allowUnionTypes: true } as const;
+
+/** Where compiled schema code is kept between runs (beside the other tools' caches). */
+const DEFAULT_SCHEMA_CACHE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'node_modules', '.cache', 'agent-canary');
+const requireHere = createRequire(import.meta.url);
+
+function compileFleetSchema(source: boolean): { ajv: Ajv; validate: ValidateFunction } {
+  const ajv = new Ajv({ ...AJV_OPTIONS, code: { source } });
+  ajv.addKeyword({ keyword: 'x-allowed', schemaType: 'string' });
+  ajv.addKeyword({ keyword: 'x-fix', schemaType: 'string' });
+  ajv.addKeyword({ keyword: 'x-problem', schemaType: 'string' });
+  return { ajv, validate: ajv.compile(fleetFileSchema) };
+}
+
+/**
+ * The fleet file validator. Compiling the schema costs ajv about 0.12 s of every CLI run, so the
+ * generated code (ajv's standalone output, the same function ajv would build) is kept in
+ * `node_modules/.cache/agent-canary/fleet-schema-<hash>.cjs`, keyed by the schema, the options and
+ * the ajv version; a missing, unreadable or broken cache file means compiling as before.
+ */
+export function loadFleetValidator(cacheDir: string = DEFAULT_SCHEMA_CACHE): ValidateFunction {
+  const ajvVersion = (requireHere('ajv/package.json') as { version: string }).version;
+  const key = createHash('sha256').update(JSON.stringify([ajvVersion, AJV_OPTIONS, fleetFileSchema])).digest('hex').slice(0, 16);
+  const file = join(cacheDir, `fleet-schema-${key}.cjs`);
+  try {
+    const mod: { exports: unknown } = { exports: {} };
+    new Function('require', 'module', 'exports', readFileSync(file, 'utf8'))(requireHere, mod, mod.exports);
+    const validate = (mod.exports as { default?: unknown }).default ?? mod.exports;
+    if (typeof validate === 'function') return validate as ValidateFunction;
+  } catch {
+    // no cache yet, or an unusable one: compile
+  }
+  const { ajv, validate } = compileFleetSchema(true);
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    // Loaded only on a cache miss.
+    const standaloneCode = requireHere('ajv/dist/standalone') as (ajv: Ajv, fn: ValidateFunction) => string;
+    writeFileSync(tmp, standaloneCode(ajv, validate));
+    renameSync(tmp, file);
+  } catch {
+    // read-only install: compile on every run
+  }
+  return validate;
+}
+
+const validateFile = loadFleetValidator();
 
 const FLEET_EXT = /\.ya?ml$/;
 

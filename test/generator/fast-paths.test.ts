@@ -3,12 +3,14 @@
  * YAML reader load to the same agents and the same located errors as files read by the `yaml`
  * package, and the fast base renderer gives the same JSON as cdk8s' own `ApiObject.toJson()`.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ValidateFunction } from 'ajv';
 import { ApiObject, App, Chart, JsonPatch, Lazy } from 'cdk8s';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { k8s } from '../../constructs/_k8s.js';
-import { checkFleetFile, type FleetError } from '../../src/fleet/load.js';
+import { checkFleetFile, loadFleetValidator, type FleetError } from '../../src/fleet/load.js';
 import { sourceOf } from '../../src/fleet/source.js';
 import { withFastToJson } from '../../src/synth/fast-json.js';
 import { FastResolver } from '../../src/synth/resolver.js';
@@ -126,5 +128,40 @@ describe('withFastToJson: the same JSON as ApiObject.toJson()', () => {
     expect(ApiObject.prototype.toJson).toBe(original);
     withFastToJson(() => withFastToJson(() => expect(ApiObject.prototype.toJson).not.toBe(original)));
     expect(ApiObject.prototype.toJson).toBe(original);
+  });
+});
+
+describe('loadFleetValidator: compiled schema code kept between runs', () => {
+  const dirs: string[] = [];
+  afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+  const samples: unknown[] = [
+    { apiVersion: 'agents.recif.dev/v1', kind: 'Agent', metadata: { name: 'a', namespace: 'b' }, spec: { name: 'A', image: 'i', canary: { weight: 150 } } },
+    { apiVersion: 'v1', kind: 'Agent', metadata: {}, spec: { replicas: 'two' }, rollout: { mode: 'both' } },
+    'not an object',
+  ];
+  const outcome = (v: ValidateFunction) => samples.map((d) => ({ ok: v(d), errors: v.errors ?? null }));
+
+  it('a second load uses the cached code and validates exactly like the compiled schema, errors included', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-canary-schema-'));
+    dirs.push(dir);
+    const compiled = loadFleetValidator(dir);
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^fleet-schema-[0-9a-f]{16}\.cjs$/);
+    const cached = loadFleetValidator(dir);
+    expect(cached).not.toBe(compiled);
+    expect(outcome(cached)).toEqual(outcome(compiled));
+    expect(outcome(compiled)[0]!.ok).toBe(false);
+  });
+
+  it('a broken cache file means compiling again (and repairing the file)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-canary-schema-'));
+    dirs.push(dir);
+    const reference = outcome(loadFleetValidator(dir));
+    const file = join(dir, readdirSync(dir)[0]!);
+    writeFileSync(file, 'module.exports = {{ not javascript');
+    expect(outcome(loadFleetValidator(dir))).toEqual(reference);
+    expect(readFileSync(file, 'utf8')).toMatch(/^"use strict";/);
+    expect(outcome(loadFleetValidator(dir))).toEqual(reference);
   });
 });
