@@ -28,15 +28,21 @@ interface DocSlice {
   readonly inline: string;
 }
 
-/** Splits lines into documents at `---` and `...` marker lines (column 0, as YAML requires). */
-function splitDocuments(lines: string[]): DocSlice[] {
+/**
+ * Splits lines into documents at `---` and `...` marker lines (column 0, as YAML requires);
+ * `undefined` when a line starts with `%` (a directive: the file is read whole).
+ */
+function splitDocuments(lines: string[]): DocSlice[] | undefined {
   const docs: DocSlice[] = [];
   let first = 0;
   let inline = '';
   let open = true;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    if (line.charCodeAt(0) !== 45 && line.charCodeAt(0) !== 46) continue;
+    const c = line.charCodeAt(0);
+    // Directives (%YAML, %TAG) apply across documents: the caller reads such files whole.
+    if (c === 37) return undefined;
+    if (c !== 45 && c !== 46) continue;
     const start = line.startsWith('---') ? '---' : line.startsWith('...') ? '...' : '';
     if (!start || (line.length > 3 && line[3] !== ' ' && line[3] !== '\t')) continue;
     if (open) docs.push({ first, end: i, inline });
@@ -77,13 +83,12 @@ export function loadText(file: string, raw: string): LoadedText {
     }
   }
   const lines = text.split('\n');
-  // Directives (%YAML, %TAG) apply across documents: let the full parser read such files whole.
-  const whole = /^%/m.test(text);
-  const slices: DocSlice[] = whole ? [{ first: 0, end: lines.length, inline: '' }] : splitDocuments(lines);
+  const split = splitDocuments(lines);
+  const whole = split === undefined;
+  const slices: DocSlice[] = split ?? [{ first: 0, end: lines.length, inline: '' }];
   let docIndex = 0;
   for (const slice of slices) {
     const index = docIndex++;
-    const docLines = () => (slice.inline ? [slice.inline] : []).concat(lines.slice(slice.first, slice.end));
     const lineOffset = slice.inline ? slice.first - 1 : slice.first;
     let values: unknown[];
     let startLine = slice.first + 1;
@@ -95,7 +100,7 @@ export function loadText(file: string, raw: string): LoadedText {
       // Unsupported: outside the fast subset. RangeError: nesting deeper than the stack; the full
       // parser gets the document either way and reports what it makes of it.
       if (!(err instanceof Unsupported) && !(err instanceof RangeError)) throw err;
-      const parsed = parseFull(file, whole ? text : docLines().join('\n'), whole ? 0 : lineOffset, findings);
+      const parsed = parseFull(file, whole ? text : sliceText(lines, slice), whole ? 0 : lineOffset, findings);
       if (!parsed) continue;
       values = parsed.values;
       notes = parsed.notes;
@@ -111,19 +116,18 @@ export function loadText(file: string, raw: string): LoadedText {
         }
       }
     }
-    let locator: Locator | undefined;
+    // One position source per document, shared by its objects and parsed only when asked.
+    const positions = new DocPositions(whole ? text : undefined, lines, slice, whole ? 0 : lineOffset, startLine);
     const before = resources.length;
-    values.forEach((value, vi) => {
-      const locate = (path: readonly (string | number)[]): number => {
-        locator ??= new Locator(whole ? text : docLines().join('\n'), whole ? 0 : lineOffset);
-        return locator.line(vi, path, startLine);
-      };
+    for (let vi = 0; vi < values.length; vi++) {
+      const value = values[vi];
       if (value === undefined || value === null) {
         emptyDocuments++;
-        return;
+        continue;
       }
+      const locate = locateIn(positions, vi);
       addObject(file, whole ? vi : index, whole ? locate([]) : startLine, value, locate, resources, findings);
-    });
+    }
     if (notes.length) attachNotes(file, notes, resources.slice(before));
   }
   return { resources, findings, emptyDocuments };
@@ -238,6 +242,37 @@ function parseFull(file: string, text: string, lineOffset: number, findings: Fin
 }
 
 const firstLine = (s: string) => s.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+
+/** A document's text, from its lines (and the content of its `---` line). */
+function sliceText(lines: readonly string[], slice: DocSlice): string {
+  const body = lines.slice(slice.first, slice.end).join('\n');
+  return slice.inline ? `${slice.inline}\n${body}` : body;
+}
+
+/**
+ * Where a document's fields sit: built for every document, but the text is only re-parsed with
+ * positions the first time a finding asks (clean input never pays for it).
+ */
+class DocPositions {
+  private locator: Locator | undefined;
+  constructor(
+    private readonly wholeText: string | undefined,
+    private readonly lines: readonly string[],
+    private readonly slice: DocSlice,
+    private readonly lineOffset: number,
+    private readonly startLine: number,
+  ) {}
+
+  line(docNo: number, path: readonly (string | number)[]): number {
+    this.locator ??= new Locator(this.wholeText ?? sliceText(this.lines, this.slice), this.lineOffset);
+    return this.locator.line(docNo, path, this.startLine);
+  }
+}
+
+// A returned arrow, not a named one: no per-object function naming under tsx, one small closure.
+function locateIn(positions: DocPositions, docNo: number): (path: readonly (string | number)[]) => number {
+  return (path) => positions.line(docNo, path);
+}
 
 /** Maps a JSON path to a line by re-parsing one document with positions (only when needed). */
 class Locator {

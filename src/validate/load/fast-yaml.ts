@@ -70,11 +70,18 @@ class BlockParser {
   private readonly indents: Int32Array;
   private anchors: Map<string, unknown> | undefined;
   private aliasCount = 0;
-  /** `- key: value` lines re-indented as `  key: value` (the caller's lines are never changed). */
-  private rewritten: Map<number, string> | undefined;
+  /**
+   * `- key: value` lines re-indented as `  key: value`, by index from `start` (the caller's lines
+   * are never changed). An array, not a Map: this is read for every line.
+   */
+  private rewritten: (string | undefined)[] | undefined;
 
   private lineAt(idx: number): string {
-    return (this.rewritten?.get(idx) ?? this.lines[idx])!;
+    if (this.rewritten !== undefined) {
+      const r = this.rewritten[idx - this.start];
+      if (r !== undefined) return r;
+    }
+    return this.lines[idx]!;
   }
 
   /** Index of the next line with content (skipping blanks and comments), or -1. Moves `i` there. */
@@ -136,7 +143,7 @@ class BlockParser {
       if (findKeyEnd(item) >= 0 && item[0] !== '{' && item[0] !== '[') {
         // `- key: value`: a mapping whose first entry shares the dash's line. Re-indent the line
         // so the mapping parser sees the entry at its real column.
-        (this.rewritten ??= new Map()).set(idx, ' '.repeat(indent + k) + item);
+        (this.rewritten ??= new Array<string | undefined>(this.end - this.start))[idx - this.start] = ' '.repeat(indent + k) + item;
         this.indents[idx - this.start] = indent + k;
         out.push(this.map(indent + k));
         continue;
@@ -285,6 +292,11 @@ function findKeyEnd(rest: string): number {
   }
 }
 
+/** Characters that cannot start a plain key in the subset: & * ! | > % @ ` ? { } [ ] , */
+const KEY_INDICATORS: ReadonlySet<number> = new Set([...'&*!|>%@`?{}[],'].map((c) => c.charCodeAt(0)));
+/** Characters that cannot start a plain value in the subset: & * ! | > % @ ` ? */
+const VALUE_INDICATORS: ReadonlySet<number> = new Set([...'&*!|>%@`?'].map((c) => c.charCodeAt(0)));
+
 function parseKey(text: string): string {
   const t = text.trimEnd();
   if (t[0] === '"' || t[0] === "'") {
@@ -292,7 +304,7 @@ function parseKey(text: string): string {
     if (end !== t.length) fail('text after quoted key');
     return value;
   }
-  if (t === '' || /^[&*!|>%@`?{}[\],]/.test(t) || t.includes(' #')) fail('key needs the full parser');
+  if (t === '' || KEY_INDICATORS.has(t.charCodeAt(0)) || t.includes(' #')) fail('key needs the full parser');
   return t;
 }
 
@@ -310,10 +322,10 @@ function inlineValue(text: string): unknown {
     expectEnd(text, end);
     return value;
   }
-  if (c === undefined || /[&*!|>%@`?]/.test(c) || (c === '-' && (text[1] === ' ' || text.length === 1)) || c === ',' || c === ']' || c === '}') fail('indicator');
+  if (c === undefined || VALUE_INDICATORS.has(text.charCodeAt(0)) || (c === '-' && (text[1] === ' ' || text.length === 1)) || c === ',' || c === ']' || c === '}') fail('indicator');
   const hash = text.indexOf(' #');
   const plain = (hash >= 0 ? text.slice(0, hash) : text).trimEnd();
-  if (/:(\s|$)/.test(plain) || plain.includes('\t#')) fail('mapping in a plain scalar');
+  if ((plain.includes(':') && /:(\s|$)/.test(plain)) || plain.includes('\t#')) fail('mapping in a plain scalar');
   return resolveNoted(plain);
 }
 

@@ -9,14 +9,12 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { loadText } from '../load/documents.js';
 import { crdEntries, type CrdEntry } from './crd-to-json-schema.js';
 import { coreValidator } from './core.js';
+import { SchemaCompiler, DEFAULT_SCHEMA_CACHE } from './compiled-cache.js';
 import { hasCoreFields, unknownFields, type UnknownField } from './unknown-fields.js';
-
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
 
 /** The project's own CRDs (Agent, Flagger, Argo CD, Istio, Gateway API). */
 export const BUILTIN_CRD_DIR = fileURLToPath(new URL('../../../imports/crds/', import.meta.url));
@@ -34,22 +32,22 @@ export interface RegistryOptions {
   readonly schemaDirs?: readonly string[];
   /** Also load imports/crds. @default true */
   readonly builtinCrds?: boolean;
+  /**
+   * Where compiled schema code is kept between runs (see compiled-cache.ts); `false` compiles in
+   * memory on every run. @default node_modules/.cache/agent-canary
+   */
+  readonly cacheDir?: string | false;
 }
 
 export class SchemaRegistry {
-  private readonly ajv: Ajv;
+  private readonly compiler: SchemaCompiler;
   private crdMap: Map<string, CrdEntry> | undefined;
   private readonly compiled = new Map<string, Promise<SchemaCheck | undefined>>();
   /** Problems with the schema sources themselves (unreadable CRD, bad JSON schema). */
   readonly problems: { file: string; message: string }[] = [];
 
   constructor(private readonly opts: RegistryOptions = {}) {
-    this.ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, verbose: true, logger: false, validateSchema: false });
-    addFormats(this.ajv);
-    // Kubernetes OpenAPI formats ajv-formats does not know; the type check covers them.
-    for (const f of ['int32', 'int64', 'float', 'double', 'byte', 'int-or-string', 'quantity', 'url', 'binary', 'password']) {
-      this.ajv.addFormat(f, true);
-    }
+    this.compiler = new SchemaCompiler(opts.cacheDir ?? DEFAULT_SCHEMA_CACHE);
     // Paths are checked now (a wrong --crd is a usage error); files are read on first lookup.
     for (const p of opts.crds ?? []) if (!existsSync(p)) this.problems.push({ file: p, message: `CRD path not found: ${p}` });
   }
@@ -118,7 +116,7 @@ export class SchemaRegistry {
       for (const file of candidates) {
         if (!existsSync(file)) continue;
         try {
-          const fn = this.ajv.compile(JSON.parse(readFileSync(file, 'utf8')) as object);
+          const fn = this.compiler.compile(JSON.parse(readFileSync(file, 'utf8')) as object);
           return fromAjv(fn, file);
         } catch (err) {
           this.problems.push({ file, message: `cannot use schema: ${err instanceof Error ? err.message : String(err)}` });
@@ -127,7 +125,7 @@ export class SchemaRegistry {
       }
     }
     const crd = this.crds.get(key(group, version, kind));
-    if (crd) return fromAjv(this.ajv.compile(crd.schema), crd.source);
+    if (crd) return fromAjv(this.compiler.compile(crd.schema), crd.source);
     const core = await coreValidator(apiVersion, kind);
     if (core) {
       const strict = hasCoreFields(apiVersion, kind);
