@@ -70,17 +70,7 @@ class BlockParser {
   private readonly indents: Int32Array;
   private anchors: Map<string, unknown> | undefined;
   private aliasCount = 0;
-  /**
-   * `- key: value` lines re-indented as `  key: value`, by index from `start` (the caller's lines
-   * are never changed). An array, not a Map: this is read for every line.
-   */
-  private rewritten: (string | undefined)[] | undefined;
-
   private lineAt(idx: number): string {
-    if (this.rewritten !== undefined) {
-      const r = this.rewritten[idx - this.start];
-      if (r !== undefined) return r;
-    }
     return this.lines[idx]!;
   }
 
@@ -141,9 +131,9 @@ class BlockParser {
       }
       if (isDash(item)) fail('nested sequence on one line');
       if (findKeyEnd(item) >= 0 && item[0] !== '{' && item[0] !== '[') {
-        // `- key: value`: a mapping whose first entry shares the dash's line. Re-indent the line
-        // so the mapping parser sees the entry at its real column.
-        (this.rewritten ??= new Array<string | undefined>(this.end - this.start))[idx - this.start] = ' '.repeat(indent + k) + item;
+        // `- key: value`: a mapping whose first entry shares the dash's line. The line's indent
+        // becomes the entry's column; every reader takes the line from its indent on, so the
+        // dash before it is never seen (no re-indented copy of the line is made).
         this.indents[idx - this.start] = indent + k;
         out.push(this.map(indent + k));
         continue;
@@ -162,14 +152,15 @@ class BlockParser {
     for (;;) {
       const idx = this.nextContent();
       if (idx < 0 || this.indentOf(idx) !== indent) break;
-      const rest = this.lineAt(idx).slice(indent);
-      if (isDash(rest)) break;
-      const keyEnd = findKeyEnd(rest);
+      // Offsets into the line, not slices of it: this runs for every mapping entry.
+      const line = this.lineAt(idx);
+      if (isDashAt(line, indent)) break;
+      const keyEnd = findKeyEndAt(line, indent);
       if (keyEnd < 0) fail('not a mapping entry');
-      const key = parseKey(rest.slice(0, keyEnd));
+      const key = parseKey(line.slice(indent, keyEnd));
       if (key === '__proto__' || key === '<<') fail('special key');
       if (Object.prototype.hasOwnProperty.call(out, key)) fail('duplicate key');
-      let valueText = rest.slice(keyEnd + 1).trimStart();
+      let valueText = afterSpaces(line, keyEnd + 1);
       // `key: &name value` anchors the value; `key: *name` reuses it (as the same object, like
       // the yaml package's toJS). Anchors elsewhere (keys, sequence items) leave the subset.
       let anchor: string | undefined;
@@ -193,7 +184,7 @@ class BlockParser {
         if (next >= 0) {
           const ni = this.indentOf(next);
           if (ni > indent) value = this.block(ni);
-          else if (ni === indent && isDash(this.lineAt(next).slice(indent))) value = this.seq(indent);
+          else if (ni === indent && isDashAt(this.lineAt(next), indent)) value = this.seq(indent);
           else value = null;
         } else value = null;
       } else if (valueText[0] === '|') {
@@ -266,28 +257,48 @@ class BlockParser {
 }
 
 function isDash(rest: string): boolean {
-  return rest.charCodeAt(0) === 45 && (rest.length === 1 || rest.charCodeAt(1) === 32 || rest === '-\r');
+  return isDashAt(rest, 0);
+}
+
+/** `isDash(line.slice(at))` without the slice. */
+function isDashAt(line: string, at: number): boolean {
+  return line.charCodeAt(at) === 45 && (line.length === at + 1 || line.charCodeAt(at + 1) === 32 || (line.length === at + 2 && line.charCodeAt(at + 1) === 13));
+}
+
+/** `line.slice(from).trimStart()`, without a copy in the common case (spaces, then plain text). */
+function afterSpaces(line: string, from: number): string {
+  let k = from;
+  while (line.charCodeAt(k) === 32) k++;
+  const c = line.charCodeAt(k);
+  // Anything but printable ASCII (tabs, CR, Unicode spaces) gets trimStart's exact meaning.
+  if (k < line.length && !(c > 32 && c < 127)) return line.slice(k).trimStart();
+  return line.slice(k);
 }
 
 /** Index of the `:` that ends a mapping key on this line, or -1. */
 function findKeyEnd(rest: string): number {
-  const c = rest[0];
+  return findKeyEndAt(rest, 0);
+}
+
+/** `findKeyEnd(line.slice(at))`, as an index into `line`. */
+function findKeyEndAt(line: string, at: number): number {
+  const c = line[at];
   if (c === '"' || c === "'") {
-    const close = c === '"' ? endOfDouble(rest, 0) : endOfSingle(rest, 0);
+    const close = c === '"' ? endOfDouble(line, at) : endOfSingle(line, at);
     if (close < 0) return -1;
     const k = close + 1;
-    if (rest[k] === ':' && (k + 1 === rest.length || rest[k + 1] === ' ' || rest[k + 1] === '\r')) return k;
+    if (line[k] === ':' && (k + 1 === line.length || line[k + 1] === ' ' || line[k + 1] === '\r')) return k;
     return -1;
   }
   if (c === '[' || c === '{' || c === '#') return -1;
-  let from = 0;
+  let from = at;
   let hash = -2;
   for (;;) {
-    const k = rest.indexOf(':', from);
+    const k = line.indexOf(':', from);
     if (k < 0) return -1;
-    if (hash === -2) hash = rest.indexOf(' #');
+    if (hash === -2) hash = line.indexOf(' #', at);
     if (hash >= 0 && hash < k) return -1;
-    if (k + 1 === rest.length || rest[k + 1] === ' ' || rest[k + 1] === '\r') return k;
+    if (k + 1 === line.length || line[k + 1] === ' ' || line[k + 1] === '\r') return k;
     from = k + 1;
   }
 }
