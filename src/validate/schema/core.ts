@@ -7,13 +7,14 @@
  * `additionalProperties: false`); `unknown-fields.ts` adds that check from the same package's
  * type definitions.
  */
-import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv';
+import { requireBundled } from './module-bundle.js';
+import { DEFAULT_SCHEMA_CACHE } from './compiled-cache.js';
 
-// The package's CommonJS build, loaded with require: under an ESM loader hook (tsx, which the
-// CLI runs with) every ESM module of the chain costs a round trip to the hook thread, and one
-// kind pulls in a hundred or more modules (400 ms vs 115 ms for a Deployment here).
-const require = createRequire(import.meta.url);
+// The package's CommonJS build, not its ESM one: under an ESM loader hook (tsx, which the CLI
+// runs with) every ESM module of the chain costs a round trip to the hook thread, and one kind
+// pulls in a hundred or more modules (400 ms vs 115 ms for a Deployment here). The CommonJS graph
+// is loaded from a one-file bundle with a code cache after the first run (module-bundle.ts).
 
 export type CoreValidator = (obj: unknown) => ErrorObject[] | null;
 
@@ -34,22 +35,26 @@ interface ModelClass {
   readonly prototype: { validate(this: unknown): void };
 }
 
-export function coreValidator(apiVersion: string, kind: string): Promise<CoreValidator | undefined> {
+/**
+ * The validator of a core kind, or undefined when kubernetes-models has none.
+ * @param cacheDir where module bundles are kept; `false` loads with plain `require`.
+ */
+export function coreValidator(apiVersion: string, kind: string, cacheDir: string | false = DEFAULT_SCHEMA_CACHE): Promise<CoreValidator | undefined> {
   const key = `${apiVersion}/${kind}`;
   let hit = cache.get(key);
   if (!hit) {
-    hit = load(apiVersion, kind);
+    hit = load(apiVersion, kind, cacheDir);
     cache.set(key, hit);
   }
   return hit;
 }
 
-async function load(apiVersion: string, kind: string): Promise<CoreValidator | undefined> {
+async function load(apiVersion: string, kind: string, cacheDir: string | false): Promise<CoreValidator | undefined> {
   const spec = coreModule(apiVersion, kind);
   if (!spec) return undefined;
   let mod: Record<string, unknown>;
   try {
-    mod = require(spec) as Record<string, unknown>;
+    mod = requireBundled(spec, cacheDir);
   } catch {
     return undefined;
   }

@@ -126,7 +126,7 @@ export class SchemaRegistry {
     }
     const crd = this.crds.get(key(group, version, kind));
     if (crd) return fromAjv(this.compiler.compile(crd.schema), crd.source);
-    const core = await coreValidator(apiVersion, kind);
+    const core = await coreValidator(apiVersion, kind, this.opts.cacheDir ?? DEFAULT_SCHEMA_CACHE);
     if (core) {
       const strict = hasCoreFields(apiVersion, kind);
       return {
