@@ -48,13 +48,20 @@ export function parseFastDocument(lines: string[], start: number, end: number, n
   }
 }
 
+let indentScratch = new Int32Array(4096);
+
 class BlockParser {
   private i: number;
   private readonly start: number;
   constructor(private readonly lines: string[], start: number, private readonly end: number) {
     this.i = start;
     this.start = start;
-    this.indents = new Int32Array(end - start).fill(-2);
+    // One scratch buffer for every document: parsing is synchronous and one document at a time,
+    // and a typed array per document (off-heap storage) is garbage the collector pays for.
+    const n = end - start;
+    if (indentScratch.length < n) indentScratch = new Int32Array(Math.max(n, indentScratch.length * 2));
+    indentScratch.fill(-2, 0, n);
+    this.indents = indentScratch;
   }
 
   document(): unknown {
