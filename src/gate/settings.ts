@@ -7,6 +7,7 @@
  * allowed and the fix.
  */
 import type { GateMetric, GateMode, OnUnavailable } from '../policy/types.js';
+import { DEFAULT_POLICY_SPEC } from '../policy/defaults.js';
 import { parseDuration } from './duration.js';
 
 /** Flagger gives up on a webhook after 10 s unless the hook sets `timeout`. */
@@ -39,19 +40,29 @@ export interface GateDefaults {
   readonly timeoutMs: number;
 }
 
+/** Policy durations are validated at load time; a bad literal in the defaults is a programming error. */
+function defaultMs(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === null) throw new Error(`policy default duration '${text}' does not parse`);
+  return ms;
+}
+
+// One source of truth: the policy's gate defaults, so the server and the generator never disagree.
+const POLICY_GATE = DEFAULT_POLICY_SPEC.gate;
+
 export const DEFAULTS: GateDefaults = {
-  mode: 'strict',
-  passThreshold: 0.6,
-  metrics: [],
-  maxRegression: 0.05,
-  minSamples: 20,
-  onUnavailable: 'reject',
-  versionTag: 'recif.agent_version',
+  mode: POLICY_GATE.mode,
+  passThreshold: POLICY_GATE.passThreshold,
+  metrics: POLICY_GATE.metrics,
+  maxRegression: POLICY_GATE.maxRegression,
+  minSamples: POLICY_GATE.minSamples,
+  onUnavailable: POLICY_GATE.onUnavailable,
+  versionTag: POLICY_GATE.versionTag,
   checksumTag: 'checksum',
   samplesKey: 'samples',
-  experiment: 'recif/agents/{name}',
-  cacheTtlMs: 60_000,
-  timeoutMs: 8_000,
+  experiment: POLICY_GATE.experiment,
+  cacheTtlMs: defaultMs(POLICY_GATE.cacheTtl),
+  timeoutMs: defaultMs(POLICY_GATE.timeout),
 };
 
 export interface QualitySettings extends Omit<GateDefaults, 'experiment'> {
