@@ -15,6 +15,22 @@ export const HTTP_PORT_NAME = 'http';
 export const CONTROL_PORT_NAME = 'http-control';
 
 /** Pod resources; strings are Kubernetes quantities. */
+/**
+ * The container securityContext every pod we emit runs with (Pod Security "restricted"): no root,
+ * no writable root filesystem, no privilege escalation, no capabilities, the runtime's seccomp profile.
+ * A function, not a shared object: each container gets its own copy to render.
+ */
+export function restrictedContainerSecurityContext(): k8s.SecurityContext {
+  return {
+    runAsNonRoot: true,
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
 export interface AgentResources {
   /** @default '100m' */
   readonly cpuRequest?: string;
@@ -74,14 +90,7 @@ export function agentPodTemplate(opts: PodTemplateOptions): k8s.PodTemplateSpec 
     resources: { requests, limits },
     readinessProbe: probe(opts, 5, 10, 3),
     livenessProbe: probe(opts, 30, 20, 3),
-    securityContext: {
-      runAsNonRoot: true,
-      readOnlyRootFilesystem: true,
-      allowPrivilegeEscalation: false,
-      privileged: false,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
+    securityContext: restrictedContainerSecurityContext(),
     volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
   };
 

@@ -13,6 +13,7 @@
 import { ConstructInputError } from './_errors.js';
 import { Construct } from 'constructs';
 import { k8s } from './_k8s.js';
+import { restrictedContainerSecurityContext } from './_pod.js';
 import { MANAGED_BY, SyncWave, syncWave } from './_labels.js';
 
 export interface GateServerProps {
@@ -129,14 +130,7 @@ export class GateServer extends Construct {
               // answer Flagger (with the policy's onUnavailable), not vanish from the Service.
               readinessProbe: probe('/healthz', 2),
               livenessProbe: probe('/healthz', 10),
-              securityContext: {
-                runAsNonRoot: true,
-                readOnlyRootFilesystem: true,
-                allowPrivilegeEscalation: false,
-                privileged: false,
-                capabilities: { drop: ['ALL'] },
-                seccompProfile: { type: 'RuntimeDefault' },
-              },
+              securityContext: restrictedContainerSecurityContext(),
               volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'state', mountPath: GATE_STATE_DIR }],
             }],
             volumes: [
