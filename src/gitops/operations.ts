@@ -26,19 +26,12 @@ import type { GitRepo } from './repo.js';
 export const CHALLENGER_FIELDS = ['image', 'modelType', 'modelId', 'systemPrompt', 'skills', 'tools'] as const;
 export type ChallengerField = (typeof CHALLENGER_FIELDS)[number];
 
-/** The challenger configuration a start accepts (the `config` object of the API, the CLI flags). */
-export interface CanaryConfig {
-  readonly image?: string;
-  readonly modelType?: string;
-  readonly modelId?: string;
-  readonly systemPrompt?: string;
-  readonly skills?: readonly string[];
-  readonly tools?: readonly string[];
-  /** Challenger version. @default the stable version + 1 */
-  readonly version?: string;
-  /** Initial weight. @default the policy's first step */
-  readonly weight?: number;
-}
+/**
+ * The challenger configuration a start accepts (the `config` object of the API, the CLI flags):
+ * the fleet's `AgentCanarySpec` fields, all optional. `version` defaults to the stable version + 1,
+ * `weight` to the policy's first step.
+ */
+export type CanaryConfig = Partial<Pick<AgentCanarySpec, ChallengerField | 'version' | 'weight'>>;
 
 /** The Recif status shape (`data` of the API responses), plus the agent id and rollout mode. */
 export interface CanaryStatus {
