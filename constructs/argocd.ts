@@ -12,6 +12,7 @@ import { ConstructInputError } from './_errors.js';
 import { Construct } from 'constructs';
 import { AppProject, Application } from '../imports/argocd-argoproj.io.js';
 import { MANAGED_BY } from './_labels.js';
+import { DNS1123_LABEL_RE as DNS_LABEL } from '../src/k8s-names.js';
 
 export interface ArgoCdProps {
   /** Namespace folders of dist/ (agent namespaces and the gate's), one Application each. */
@@ -32,7 +33,6 @@ export interface ArgoCdProps {
 
 export const DEFAULT_REPO_URL = 'https://github.com/example/agent-canary.git';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export class ArgoCdApps extends Construct {
   readonly project: AppProject;

@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { k8s } from './_k8s.js';
 import { restrictedContainerSecurityContext } from './_pod.js';
 import { MANAGED_BY, SyncWave, syncWave } from './_labels.js';
+import { DNS1123_LABEL_RE as DNS_LABEL } from '../src/k8s-names.js';
 
 export interface GateServerProps {
   /** @default 'agent-canary-system' */
@@ -57,7 +58,6 @@ export interface GateServerProps {
 export const GATE_STATE_DIR = '/var/lib/agent-canary-gate';
 export const GATE_STATE_FILE = `${GATE_STATE_DIR}/step-holds.json`;
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 export class GateServer extends Construct {

@@ -9,12 +9,11 @@
  * are annotations the error formatter reads.
  */
 import { policySpecSchema } from '../policy/schema.js';
+import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from '../k8s-names.js';
 
-/** DNS-1123 label: lowercase alphanumerics and '-', starting and ending alphanumeric, at most 63 characters. */
-export const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+export { DNS1123_LABEL, DNS1123_SUBDOMAIN };
 
-/** DNS-1123 subdomain (Gateway and Service names), and hostnames that may start with a `*.` wildcard. */
-export const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+/** Hostnames may start with a `*.` wildcard. */
 const HOSTNAME = '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 /** Kubernetes label values: at most 63 characters, alphanumeric at both ends, '-', '_', '.' inside. */
 const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';

@@ -3,6 +3,7 @@
  * `metadata` (string map, omitted when empty). A bad field is a FieldError naming it.
  */
 import { FieldError } from './settings.js';
+import { DNS1123_LABEL_RE as LABEL, DNS1123_SUBDOMAIN_RE as SUBDOMAIN } from '../k8s-names.js';
 
 export interface FlaggerPayload {
   readonly name: string;
@@ -12,8 +13,6 @@ export interface FlaggerPayload {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 function field(name: string, problem: string, got: unknown, allowed: string, fix: string): FieldError {
   return new FieldError(name, `${name}: ${problem} (got ${JSON.stringify(got) ?? 'nothing'}; allowed: ${allowed}). Fix: ${fix}`, allowed);

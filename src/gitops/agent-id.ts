@@ -8,8 +8,8 @@
  * never name a file outside `fleet/`. The check runs before any path is built.
  */
 import { GitOpsError } from './errors.js';
+import { DNS1123_LABEL_RE as DNS1123_LABEL } from '../k8s-names.js';
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export interface AgentRef {
   readonly namespace: string;

@@ -7,6 +7,7 @@
  * per-agent `rollout.overrides` of a fleet file. Cross-field rules (increasing steps, timeout
  * below interval, abort bounds looser than the gates) live in `rules.ts`.
  */
+import { DNS1123_LABEL } from '../k8s-names.js';
 
 /** Flagger durations: seconds or minutes only (Flagger rejects `1h`). */
 export const DURATION = '^[0-9]+(s|m)$';
@@ -112,7 +113,7 @@ export const policyFileSchema = {
       properties: {
         name: {
           type: 'string',
-          pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+          pattern: DNS1123_LABEL,
           maxLength: 63,
           'x-problem': 'is not a DNS-1123 label',
           'x-allowed': "a DNS-1123 label (lowercase letters, digits and '-'), equal to the file name",
