@@ -23,7 +23,7 @@ const commands: Record<string, Command> = {
 export function usage(): string {
   const lines = ['usage: agent-canary <command> [options]', '', 'commands:'];
   for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
-  lines.push('', "run 'agent-canary <command> --help' for the options of one command");
+  lines.push('', "run 'agent-canary <command> --help' for the options of one command; --version prints the version");
   return lines.join('\n');
 }
 
@@ -32,6 +32,11 @@ export async function main(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    // Read from package.json, so the installed package reports what npm installed.
+    console.log((await import('./package-root.js')).packageVersion());
+    return 0;
   }
   const command = commands[name];
   if (!command) {
