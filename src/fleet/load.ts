@@ -12,11 +12,14 @@ import { createRequire } from 'node:module';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { LocatedError, parseSingleMapping, schemaErrors, type Location, type ProblemDetails, type YamlSource } from '../errors.js';
+import { LocatedError, type Location, type ProblemDetails } from '../errors/located.js';
+import { parseSingleMapping } from '../yaml/single-document.js';
+import { schemaErrors } from '../yaml/schema-errors.js';
+import type { YamlSource } from '../yaml/source.js';
 import { fleetRules } from './rules.js';
 import { fleetFileSchema } from './schema.js';
-import { LazyYamlSource, rememberSource } from './source.js';
-import { parseFastDocument, Unsupported } from '../validate/load/fast-yaml.js';
+import { LazyYamlSource, rememberSource } from '../yaml/origin.js';
+import { parseFastDocument, Unsupported } from '../yaml/fast-yaml.js';
 import { toAgentResource, toRolloutSettings } from './normalize.js';
 import type { FleetAgent, FleetWarningInfo } from './types.js';
 
