@@ -8,7 +8,7 @@ export { loadFleet, checkFleet, loadAgentFile, parseFleetFile, FleetError, Fleet
 export type * from './fleet/types.js';
 export { loadPolicies, resolvePolicy, PolicyError } from './policy/load.js';
 export type * from './policy/types.js';
-export { LocatedError } from './errors.js';
+export { LocatedError } from './errors/located.js';
 // synthesis
 export { synthesize, synthesizeAgent, SynthesisError, type Manifest, type SynthOptions } from './synth/synthesize.js';
 export { writeOutput, type WriteOptions, type WriteResult } from './synth/output.js';
@@ -27,5 +27,5 @@ export { synthToRepo, seedFrom } from './gitops/synth-to-repo.js';
 export { GitOpsError } from './gitops/errors.js';
 export { gitopsRoutes, type GitOpsApiOptions } from './gitops/api.js';
 // where the package keeps its caches
-export { cacheDir } from './cache-dir.js';
-export { packageVersion } from './package-root.js';
+export { cacheDir } from './package/cache-dir.js';
+export { packageVersion } from './package/root.js';

@@ -11,12 +11,15 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSy
 import { createRequire } from 'node:module';
 import { join, posix } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { DEFAULT_CACHE_DIR } from '../cache-dir.js';
-import { LocatedError, parseSingleMapping, schemaErrors, type Location, type ProblemDetails, type YamlSource } from '../errors.js';
+import { DEFAULT_CACHE_DIR } from '../package/cache-dir.js';
+import { LocatedError, type Location, type ProblemDetails } from '../errors/located.js';
+import { parseSingleMapping } from '../yaml/single-document.js';
+import { schemaErrors } from '../yaml/schema-errors.js';
+import type { YamlSource } from '../yaml/source.js';
 import { fleetRules } from './rules.js';
 import { fleetFileSchema } from './schema.js';
-import { LazyYamlSource, rememberSource } from './source.js';
-import { parseFastDocument, Unsupported } from '../validate/load/fast-yaml.js';
+import { LazyYamlSource, rememberSource } from '../yaml/origin.js';
+import { parseFastDocument, Unsupported } from '../yaml/fast-yaml.js';
 import { toAgentResource, toRolloutSettings } from './normalize.js';
 import type { FleetAgent, FleetWarningInfo } from './types.js';
 

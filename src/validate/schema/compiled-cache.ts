@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Ajv, _, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { DEFAULT_CACHE_DIR } from '../../cache-dir.js';
+import { DEFAULT_CACHE_DIR } from '../../package/cache-dir.js';
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
 const requireHere = createRequire(import.meta.url);

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { packagePath } from '../../package-root.js';
+import { packagePath } from '../../package/root.js';
 import { loadText } from '../load/documents.js';
 import { crdEntries, type CrdEntry } from './crd-to-json-schema.js';
 import { coreValidator } from './core.js';

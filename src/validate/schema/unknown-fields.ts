@@ -4,7 +4,7 @@
  * ("strict decoding error"); a typo such as `replica:` would otherwise pass silently.
  */
 import { readFileSync } from 'node:fs';
-import { packagePath } from '../../package-root.js';
+import { packagePath } from '../../package/root.js';
 
 type Desc = 0 | string | ['a' | 'm', Desc] | { p: Record<string, Desc> };
 
