@@ -216,7 +216,7 @@ function actorOf(req: IncomingMessage): string {
 async function openGitOps(spec: string, projectDir: string | undefined): Promise<GitOps> {
   const [{ resolveRepo }, { defaultEngine }, { GitOps: Ops }] = await Promise.all([import('./workspace.js'), import('./default-engine.js'), import('./operations.js')]);
   const repo = await resolveRepo(spec, { projectDir });
-  return new Ops(repo, { engine: defaultEngine() });
+  return new Ops(repo, { engine: defaultEngine({ repoDir: repo.dir }) });
 }
 
 export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {

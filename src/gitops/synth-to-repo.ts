@@ -18,6 +18,7 @@ import { loadFleet } from '../fleet/load.js';
 import { loadPolicies } from '../policy/load.js';
 import { writeOutput } from '../synth/output.js';
 import { synthesize } from '../synth/synthesize.js';
+import { loadClusterConfig } from '../config/load.js';
 import { GitOpsError } from './errors.js';
 import { simpleGitFor, type Committed, type GitRepo } from './repo.js';
 import { isRepoUrl, resolveRepo, DEFAULT_REPO_DIR } from './workspace.js';
@@ -161,7 +162,7 @@ export async function synthToRepo(repo: GitRepo, opts: SynthToRepoOptions = {}):
   const repoURL = opts.repoURL ?? (await originUrl(repo));
   let manifests;
   try {
-    manifests = synthesize(agents, { policies, repoURL, targetRevision: revision, distPath });
+    manifests = synthesize(agents, { policies, cluster: loadClusterConfig(projectDir), repoURL, targetRevision: revision, distPath });
   } catch (err) {
     if (err instanceof Error && (err.name === 'ConstructInputError' || err.name === 'SynthesisError')) throw new GitOpsError('bad-request', err.message);
     throw err;
