@@ -6,6 +6,7 @@
  * dispatches, so parts never edit each other's code to add flags.
  */
 import { pathToFileURL } from 'node:url';
+import { AgentCanaryError } from './errors/error.js';
 
 interface Command {
   readonly summary: string;
@@ -51,7 +52,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     (code) => { process.exitCode = code; },
     (err: unknown) => {
       console.error(`agent-canary: ${err instanceof Error ? err.message : String(err)}`);
-      process.exitCode = 2;
+      // A known error exits with its kind's code (src/errors/kinds.ts); anything else is 2.
+      process.exitCode = err instanceof AgentCanaryError ? err.exitCode : 2;
     },
   );
 }

@@ -13,6 +13,7 @@
 import { cp, mkdir, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { AgentCanaryError } from '../errors/error.js';
 import { LocatedError } from '../errors/located.js';
 import { loadFleet } from '../fleet/load.js';
 import { loadPolicies } from '../policy/load.js';
@@ -163,7 +164,8 @@ export async function synthToRepo(repo: GitRepo, opts: SynthToRepoOptions = {}):
   try {
     manifests = synthesize(agents, { policies, repoURL, targetRevision: revision, distPath });
   } catch (err) {
-    if (err instanceof Error && (err.name === 'ConstructInputError' || err.name === 'SynthesisError')) throw new GitOpsError('bad-request', err.message);
+    // The generator's input errors (ConstructInputError, SynthesisError): the fleet is bad input.
+    if (err instanceof AgentCanaryError && err.kind === 'bad-request') throw new GitOpsError('bad-request', err.message);
     throw err;
   }
   const count = agents.length;
