@@ -6,6 +6,7 @@
  * dispatches, so parts never edit each other's code to add flags.
  */
 import { pathToFileURL } from 'node:url';
+import { redactCredentials } from './redact.js';
 
 interface Command {
   readonly summary: string;
@@ -46,7 +47,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main(process.argv.slice(2)).then(
     (code) => { process.exitCode = code; },
     (err: unknown) => {
-      console.error(`agent-canary: ${err instanceof Error ? err.message : String(err)}`);
+      // A git failure's message may hold a repository URL: never print its credentials.
+      console.error(`agent-canary: ${redactCredentials(err instanceof Error ? err.message : String(err))}`);
       process.exitCode = 2;
     },
   );

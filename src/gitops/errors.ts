@@ -3,6 +3,7 @@
  * status (the API answers it as problem+json) and to a CLI exit code (1 refused, 2 bad input), so
  * callers never parse messages.
  */
+import { redactCredentials } from '../redact.js';
 
 export type GitOpsErrorKind =
   /** The request is malformed: bad id, unknown field, wrong type. HTTP 400, exit 2. */
@@ -47,7 +48,8 @@ export class GitOpsError extends Error {
   readonly details: GitOpsErrorDetails;
 
   constructor(kind: GitOpsErrorKind, message: string, details: GitOpsErrorDetails = {}) {
-    super(message);
+    // Messages carry repository URLs and git's own output: never a credential (redact.ts).
+    super(redactCredentials(message));
     this.kind = kind;
     this.details = details;
   }
