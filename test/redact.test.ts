@@ -2,7 +2,7 @@
  * Credentials never reach Git or a message: the one redaction helper, on URLs and on text.
  */
 import { describe, expect, it } from 'vitest';
-import { redactCredentials } from '../src/redact.js';
+import { redactCredentials } from '../src/redact/credentials.js';
 
 describe('redactCredentials', () => {
   it.each([

@@ -3,7 +3,7 @@
  * status (the API answers it as problem+json) and to a CLI exit code (1 refused, 2 bad input), so
  * callers never parse messages.
  */
-import { redactCredentials } from '../redact.js';
+import { redactCredentials } from '../redact/credentials.js';
 
 export type GitOpsErrorKind =
   /** The request is malformed: bad id, unknown field, wrong type. HTTP 400, exit 2. */

@@ -9,7 +9,7 @@
  * (lock.ts), so one stuck remote delays only the operations on its own repository.
  */
 import { GitPluginError, simpleGit } from 'simple-git';
-import { redactCredentials } from '../redact.js';
+import { redactCredentials } from '../redact/credentials.js';
 import { GitOpsError } from './errors.js';
 
 /** Default timeout of a network git command, overridable with `AGENT_CANARY_GIT_TIMEOUT_MS`. */

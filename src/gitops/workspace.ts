@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { redactCredentials } from '../redact.js';
+import { redactCredentials } from '../redact/credentials.js';
 import { GitOpsError } from './errors.js';
 import { networkGit } from './network.js';
 import { GitRepo, type GitRepoOptions } from './repo.js';
