@@ -10,7 +10,7 @@
  */
 
 /** Basic helpers every part may use: they import no other part. */
-const BASICS = ['^src/errors/', '^src/yaml/', '^src/http/', '^src/names/', '^imports/'];
+const BASICS = ['^src/errors/', '^src/yaml/', '^src/http/', '^src/names/', '^src/package/', '^src/redact/', '^imports/'];
 const COMMANDS = '^src/[^/]+/command\\.ts$';
 const SERVERS = ['^src/gate/(server|ops|webhook)', '^src/gitops/api\\.ts$'];
 
@@ -24,7 +24,8 @@ export const LAYERS = [
   { name: 'evaluation', path: ['^src/gate/'], pathNot: [COMMANDS, ...SERVERS] },
   { name: 'gitops', path: ['^src/gitops/'], pathNot: [COMMANDS, ...SERVERS] },
   { name: 'servers', path: SERVERS },
-  { name: 'cli', path: [COMMANDS, '^src/cli\\.ts$', '^src/demo/', '^main\\.ts$'] },
+  // src/index.ts, the package's library API, names every part like the CLI does.
+  { name: 'cli', path: [COMMANDS, '^src/cli\\.ts$', '^src/index\\.ts$', '^src/demo/', '^main\\.ts$'] },
 ];
 
 const upward = LAYERS.slice(0, -1).map((layer, i) => ({

@@ -7,6 +7,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { AgentCanaryError } from './errors/error.js';
+import { redactCredentials } from './redact/credentials.js';
 
 interface Command {
   readonly summary: string;
@@ -28,7 +29,7 @@ const commands: Record<string, Command> = {
 export function usage(): string {
   const lines = ['usage: agent-canary <command> [options]', '', 'commands:'];
   for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
-  lines.push('', "run 'agent-canary <command> --help' for the options of one command");
+  lines.push('', "run 'agent-canary <command> --help' for the options of one command; --version prints the version");
   return lines.join('\n');
 }
 
@@ -37,6 +38,11 @@ export async function main(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    // Read from package.json, so the installed package reports what npm installed.
+    console.log((await import('./package/root.js')).packageVersion());
+    return 0;
   }
   const command = commands[name];
   if (!command) {
@@ -51,7 +57,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main(process.argv.slice(2)).then(
     (code) => { process.exitCode = code; },
     (err: unknown) => {
-      console.error(`agent-canary: ${err instanceof Error ? err.message : String(err)}`);
+      // A git failure's message may hold a repository URL: never print its credentials.
+      console.error(`agent-canary: ${redactCredentials(err instanceof Error ? err.message : String(err))}`);
       // A known error exits with its kind's code (src/errors/kinds.ts); anything else is 2.
       process.exitCode = err instanceof AgentCanaryError ? err.exitCode : 2;
     },

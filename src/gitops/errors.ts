@@ -5,6 +5,7 @@
  */
 import { AgentCanaryError } from '../errors/error.js';
 import type { ErrorKind } from '../errors/kinds.js';
+import { redactCredentials } from '../redact/credentials.js';
 
 /**
  * The kinds the operations use, each explained in the one table (src/errors/kinds.ts):
@@ -32,7 +33,8 @@ export class GitOpsError extends AgentCanaryError {
   readonly details: GitOpsErrorDetails;
 
   constructor(kind: GitOpsErrorKind, message: string, details: GitOpsErrorDetails = {}) {
-    super(kind, message);
+    // Messages carry repository URLs and git's own output: never a credential (redact.ts).
+    super(kind, redactCredentials(message));
     this.details = details;
   }
 }
