@@ -8,9 +8,9 @@ import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { checkFleet } from '../fleet/load.js';
 import { loadPolicies } from '../policy/load.js';
+import { AgentCanaryError } from '../errors/error.js';
 import { LocatedError } from '../errors/located.js';
-import { ConstructInputError } from '../../constructs/_errors.js';
-import { SynthesisError, synthesize } from './synthesize.js';
+import { synthesize } from './synthesize.js';
 import { summarize, writeOutput } from './output.js';
 import { loadClusterConfig } from '../config/load.js';
 import { CONFIG_FILE, isPlaceholderRepoUrl } from '../config/defaults.js';
@@ -96,13 +96,15 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof LocatedError) {
+      // The message starts with the file and line already.
       console.error(e.message);
-      return 2;
+      return e.exitCode;
     }
-    if (e instanceof ConstructInputError || e instanceof SynthesisError) {
-      // Construct errors name the agent, the prop and the allowed values: bad input, not a crash.
+    if (e instanceof AgentCanaryError) {
+      // Construct and synthesis errors name the agent, the prop and the allowed values: bad
+      // input, not a crash.
       console.error(`agent-canary synth: ${e.message}`);
-      return 2;
+      return e.exitCode;
     }
     throw e;
   }

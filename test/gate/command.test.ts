@@ -9,8 +9,6 @@ import { seed } from '../../src/mlflow-standin/writer.js';
 import { CLI_ARGS } from '../cli-entry.js';
 import { goodData, payload, post, tempDir } from './helpers.js';
 
-const root = join(import.meta.dirname, '..', '..');
-
 describe('agent-canary gate', () => {
   it('prints usage with --help and refuses bad flags with exit code 2', async () => {
     expect(await run(['--help'])).toBe(0);
