@@ -21,6 +21,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Route } from '../http/router.js';
 import { GitOpsError, type GitOpsErrorKind } from './errors.js';
 import { CHALLENGER_FIELDS, type CanaryConfig, type GitOps, type OperationOutcome } from './operations.js';
+import { reopening } from './reopen.js';
 
 export interface GitOpsApiOptions {
   /** The operations on the configured repository. Neither this nor `repo`: every route answers 503. */
@@ -28,7 +29,7 @@ export interface GitOpsApiOptions {
   /**
    * The repository as the user named it (`--repo PATH|URL`), opened in the background when the
    * routes are created (a URL is cloned) and used from the first request on; if it cannot be
-   * opened, the routes answer 503 saying why.
+   * opened, the routes answer 503 saying why, and a later request tries again (reopen.ts).
    */
   readonly repo?: string;
   /** Project directory for managed clones (`.agent-canary/clones`). @default process.cwd() */
@@ -41,6 +42,8 @@ export interface GitOpsApiOptions {
   readonly bodyLimit?: number;
   /** Where unexpected errors are reported. @default console.error */
   readonly onError?: (err: unknown) => void;
+  /** After the repository failed to open, try again on a request at most this often. @default 2_000 ms */
+  readonly reopenAfterMs?: number;
 }
 
 const PROBLEM_BASE = 'https://agent-canary.dev/problems/';
@@ -227,14 +230,15 @@ export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
   type Body = (ctx: { req: IncomingMessage; res: ServerResponse; gitops: GitOps; id: string; body: Record<string, unknown> }) => Promise<void>;
 
   const spec = opts.repo === undefined || opts.repo === '' ? undefined : opts.repo;
-  const opened: Promise<GitOps> | undefined =
+  // Opened at start-up, and again on a later request if that failed (reopen.ts).
+  const opened: (() => Promise<GitOps>) | undefined =
     opts.gitops !== undefined
-      ? Promise.resolve(opts.gitops)
+      ? () => Promise.resolve(opts.gitops!)
       : spec !== undefined
-        ? openGitOps(spec, opts.projectDir)
+        ? reopening(() => openGitOps(spec, opts.projectDir), { retryAfterMs: opts.reopenAfterMs })
         : undefined;
   // Report a repository that cannot be opened at start-up, not only on the first request.
-  opened?.catch((err: unknown) => onError(err));
+  opened?.().catch((err: unknown) => onError(err));
 
   const handle =
     (mutating: boolean, fn: Body) =>
@@ -244,7 +248,7 @@ export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
         if (!opened) {
           throw new GitOpsError('unavailable', 'No GitOps repository is configured, so canaries cannot be read or changed. Fix: start the server with --repo PATH|URL (AGENT_CANARY_REPO).');
         }
-        const gitops = await opened.catch((err: unknown) => {
+        const gitops = await opened().catch((err: unknown) => {
           throw new GitOpsError('unavailable', `The GitOps repository '${spec}' cannot be opened: ${(err as Error).message}`);
         });
         const body = mutating ? await readJson(req, limit) : {};
