@@ -13,9 +13,20 @@ export function experimentName(template: string, agent: AgentResource): string {
   return template.replaceAll('{name}', agent.metadata.name).replaceAll('{namespace}', agent.metadata.namespace);
 }
 
-/** `key>=n` / `key<=n`, comma separated; empty means "every metric against passThreshold". */
+/**
+ * `key>=n` / `key<=n` (`*` = no absolute bar), with `@b%` (relative) or `@b` (absolute) for a
+ * per-metric regression bound; comma separated; empty means "every mean metric".
+ */
 export function metricsExpression(gate: GateSettings): string {
-  return gate.metrics.map((m) => `${m.key}${(m.direction ?? 'higher') === 'lower' ? '<=' : '>='}${m.threshold}`).join(',');
+  return gate.metrics
+    .map((m) => {
+      const op = (m.direction ?? 'higher') === 'lower' ? '<=' : '>=';
+      const bound = m.maxRegression === undefined
+        ? ''
+        : (m.regression ?? gate.regression) === 'relative' ? `@${Number((m.maxRegression * 100).toPrecision(12))}%` : `@${m.maxRegression}`;
+      return `${m.key}${op}${m.threshold ?? '*'}${bound}`;
+    })
+    .join(',');
 }
 
 /**
@@ -32,8 +43,12 @@ export function qualityGateMetadata(agent: AgentResource, policy: PolicySpec, ca
     passThreshold: String(g.passThreshold),
     metrics: metricsExpression(g),
     maxRegression: String(g.maxRegression),
+    regression: g.regression,
+    alpha: String(g.alpha),
     minSamples: String(g.minSamples),
     versionTag: g.versionTag,
+    // The LoggedModel name of a version ({version} is filled by the gate for canary and stable).
+    modelName: g.modelName.replaceAll('{name}', agent.metadata.name).replaceAll('{namespace}', agent.metadata.namespace),
     canaryVersion: canaryVersion ?? '',
     stableVersion: agent.spec.version ?? '',
     onUnavailable: g.onUnavailable,

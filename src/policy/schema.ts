@@ -44,11 +44,13 @@ export const policyStepSchema = {
 export const gateMetricSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['key', 'threshold'],
+  required: ['key'],
   properties: {
-    key: { type: 'string', minLength: 1, 'x-allowed': 'an MLflow metric key, e.g. safety/mean' },
+    key: { type: 'string', minLength: 1, pattern: '^[^<>=@,*]+$', 'x-allowed': 'an MLflow metric key, e.g. safety/mean (no < > = @ , *)' },
     direction: { type: 'string', enum: ['higher', 'lower'] },
     threshold: { type: 'number' },
+    maxRegression: { type: 'number', minimum: 0, 'x-allowed': 'a number >= 0' },
+    regression: { type: 'string', enum: ['relative', 'absolute'] },
   },
 } as const;
 
@@ -59,7 +61,10 @@ export const gateSchema = {
     mode: { type: 'string', enum: ['strict', 'recif'] },
     passThreshold: { type: 'number' },
     metrics: { type: 'array', items: gateMetricSchema },
-    maxRegression: { type: 'number', minimum: 0, 'x-allowed': 'a number >= 0 (score points)' },
+    maxRegression: { type: 'number', minimum: 0, 'x-allowed': 'a number >= 0 (a fraction of stable with regression: relative)' },
+    regression: { type: 'string', enum: ['relative', 'absolute'] },
+    alpha: { type: 'number', exclusiveMinimum: 0, maximum: 0.5, 'x-allowed': 'a significance level in (0, 0.5], e.g. 0.05' },
+    modelName: { type: 'string', minLength: 1, 'x-allowed': 'a LoggedModel name; {name}, {namespace} and {version} are replaced' },
     minSamples: { type: 'integer', minimum: 0 },
     onUnavailable: { type: 'string', enum: ['approve', 'reject'] },
     versionTag: { type: 'string', minLength: 1 },

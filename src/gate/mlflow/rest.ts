@@ -15,8 +15,9 @@ import https from 'node:https';
 import {
   MlflowApiError, MlflowUnavailableError,
   type CallOptions, type Experiment, type MlflowSource, type SearchRunsRequest, type SearchRunsResponse,
+  type SearchLoggedModelsRequest, type SearchLoggedModelsResponse, type SearchTracesRequest, type SearchTracesResponse,
 } from './types.js';
-import { parseLenientJson, toExperiment, toRun } from './wire.js';
+import { parseLenientJson, toExperiment, toLoggedModel, toRun, toTraceInfo } from './wire.js';
 
 export interface RestSourceOptions {
   /** Tracking server base URI, e.g. `https://mlflow.example.com` or `http://mlflow:5000/prefix`. */
@@ -24,6 +25,8 @@ export interface RestSourceOptions {
   readonly username?: string;
   readonly password?: string;
   readonly token?: string;
+  /** MLflow 3 workspace (`MLFLOW_WORKSPACE`), sent as `X-MLFLOW-WORKSPACE` on every call. */
+  readonly workspace?: string;
   /** Longest a single HTTP attempt may take. @default 3000 */
   readonly callTimeoutMs?: number;
   /** Retries after the first attempt (5xx except 501, 429, connection errors). @default 3 */
@@ -109,6 +112,39 @@ export class RestSource implements MlflowSource {
     });
   }
 
+  async searchLoggedModels(req: SearchLoggedModelsRequest, opts: CallOptions = {}): Promise<SearchLoggedModelsResponse> {
+    const payload: Record<string, unknown> = { experiment_ids: req.experiment_ids };
+    if (req.filter) payload.filter = req.filter;
+    if (req.max_results !== undefined) payload.max_results = req.max_results;
+    if (req.page_token) payload.page_token = req.page_token;
+    const body = await this.call('logged-models/search', 'POST', 'logged-models/search', JSON.stringify(payload), opts);
+    return this.decode(body, 'logged-models/search', (o) => {
+      const models = o.models === undefined ? [] : o.models;
+      if (!Array.isArray(models)) throw new TypeError('models is not a list');
+      const out = models.map((m, i) => toLoggedModel(m, `models[${i}]`));
+      const next = typeof o.next_page_token === 'string' && o.next_page_token ? o.next_page_token : undefined;
+      return next ? { models: out, next_page_token: next } : { models: out };
+    });
+  }
+
+  async searchTraces(req: SearchTracesRequest, opts: CallOptions = {}): Promise<SearchTracesResponse> {
+    // Traces live under REST API 3.0; the location names the experiment.
+    const payload: Record<string, unknown> = {
+      locations: req.experiment_ids.map((id) => ({ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: id } })),
+    };
+    if (req.filter) payload.filter = req.filter;
+    if (req.max_results !== undefined) payload.max_results = req.max_results;
+    if (req.page_token) payload.page_token = req.page_token;
+    const body = await this.call('traces/search', 'POST', '/api/3.0/mlflow/traces/search', JSON.stringify(payload), opts);
+    return this.decode(body, 'traces/search', (o) => {
+      const traces = o.traces === undefined ? [] : o.traces;
+      if (!Array.isArray(traces)) throw new TypeError('traces is not a list');
+      const out = traces.map((t, i) => toTraceInfo(t, `traces[${i}]`));
+      const next = typeof o.next_page_token === 'string' && o.next_page_token ? o.next_page_token : undefined;
+      return next ? { traces: out, next_page_token: next } : { traces: out };
+    });
+  }
+
   async ping(opts: CallOptions = {}): Promise<void> {
     const body = await this.call('experiments/search', 'GET', 'experiments/search?max_results=1', undefined, opts);
     this.decode(body, 'experiments/search', () => undefined);
@@ -179,10 +215,13 @@ export class RestSource implements MlflowSource {
   }
 
   private attempt(method: string, path: string, body: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<RawResponse> {
-    const url = new URL(`${this.base.origin}${this.base.pathname.replace(/\/+$/, '')}/api/2.0/mlflow/${path}`);
+    // `path` is relative to /api/2.0/mlflow/ unless it names its own API version (/api/3.0/...).
+    const sub = path.startsWith('/api/') ? path : `/api/2.0/mlflow/${path}`;
+    const url = new URL(`${this.base.origin}${this.base.pathname.replace(/\/+$/, '')}${sub}`);
     const mod = url.protocol === 'https:' ? https : http;
     const headers: Record<string, string | number> = { Accept: 'application/json' };
     if (this.auth) headers.Authorization = this.auth;
+    if (this.opts.workspace) headers['X-MLFLOW-WORKSPACE'] = this.opts.workspace;
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = Buffer.byteLength(body);
