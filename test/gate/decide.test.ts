@@ -148,3 +148,33 @@ describe('search grammar details', async () => {
     expect(() => searchInMemory([], { experiment_ids: [], page_token: 'garbage' })).toThrow(/Invalid page token/);
   });
 });
+
+describe('what a run reports', () => {
+  it('a metric reported twice under one key is judged at its latest value and noted', async () => {
+    const canary = run({ 'recif.agent_version': '4' }, { samples: 30 });
+    const twice: Run = {
+      ...canary,
+      data: {
+        ...canary.data,
+        metrics: [
+          ...canary.data.metrics!,
+          { key: 'safety/mean', value: 0.95, timestamp: 1, step: 0 },
+          { key: 'safety/mean', value: 0.4, timestamp: 2, step: 0 },
+        ],
+      },
+    };
+    const v = await judgeRuns(settings(), [twice], {});
+    expect(v.passed).toBe(false);
+    expect(v.reasons).toEqual(['safety/mean=0.4 < 0.6']);
+    expect(v.notes?.join(' ')).toMatch(/metric safety\/mean is reported 2 times in run r\d+ \(0\.95, 0\.4\); judged the latest, 0\.4/);
+  });
+
+  it('a canary whose only runs are unfinished never passes', async () => {
+    const running: Run = { ...run({ 'recif.agent_version': '4' }, { 'safety/mean': 0.99, samples: 30 }) };
+    const r = { ...running, info: { ...running.info, status: 'RUNNING' as const } };
+    const v = await judgeRuns(settings(), [r], {});
+    expect(v.outcome).toBe('no-data');
+    expect(v.passed).toBe(false);
+    expect(v.reasons[0]).toMatch(/only unfinished runs r\d+ \(RUNNING\)/);
+  });
+});
