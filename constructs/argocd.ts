@@ -12,7 +12,7 @@ import { ConstructInputError } from './_errors.js';
 import { Construct } from 'constructs';
 import { AppProject, Application } from '../imports/argocd-argoproj.io.js';
 import { MANAGED_BY } from './_labels.js';
-import { DNS1123_LABEL_RE as DNS_LABEL } from '../src/k8s-names.js';
+import { DNS1123_LABEL_RE as DNS_LABEL } from '../src/names/k8s-names.js';
 
 export interface ArgoCdProps {
   /** Namespace folders of dist/ (agent namespaces and the gate's), one Application each. */

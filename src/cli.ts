@@ -9,11 +9,15 @@ import { pathToFileURL } from 'node:url';
 
 interface Command {
   readonly summary: string;
-  readonly load: () => Promise<{ run(argv: string[]): Promise<number> }>;
+  readonly load: (argv: readonly string[]) => Promise<{ run(argv: string[]): Promise<number> }>;
 }
 
+/** `synth --repo` writes into a GitOps repository: the GitOps part's command, loaded only then. */
+const wantsRepo = (argv: readonly string[]): boolean =>
+  argv.some((a) => a === '--repo' || a.startsWith('--repo='));
+
 const commands: Record<string, Command> = {
-  synth: { summary: 'synthesize fleet/ into dist/ (or into a GitOps repository with --repo)', load: () => import('./synth/command.js') },
+  synth: { summary: 'synthesize fleet/ into dist/ (or into a GitOps repository with --repo)', load: (argv) => (wantsRepo(argv) ? import('./gitops/synth-to-repo.js') : import('./synth/command.js')) },
   validate: { summary: 'check manifests against schemas and rollout policies; --base REF for pull requests', load: () => import('./validate/command.js') },
   canary: { summary: 'start | status | weight | promote | rollback <namespace>/<agent> as Git commits', load: () => import('./gitops/command.js') },
   demo: { summary: 'run the whole flow on the embedded defaults (local Git repository, local MLflow store)', load: () => import('./demo/command.js') },
@@ -23,7 +27,7 @@ const commands: Record<string, Command> = {
 export function usage(): string {
   const lines = ['usage: agent-canary <command> [options]', '', 'commands:'];
   for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
-  lines.push('', "run 'agent-canary <command> --help' for the options of one command");
+  lines.push('', "run 'agent-canary <command> --help' for the options of one command; --version prints the version");
   return lines.join('\n');
 }
 
@@ -33,12 +37,17 @@ export async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return name ? 0 : 2;
   }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    // Read from package.json, so the installed package reports what npm installed.
+    console.log((await import('./package/root.js')).packageVersion());
+    return 0;
+  }
   const command = commands[name];
   if (!command) {
     console.error(`agent-canary: unknown command '${name}'; allowed: ${Object.keys(commands).join(', ')}\n\n${usage()}`);
     return 2;
   }
-  const mod = await command.load();
+  const mod = await command.load(rest);
   return mod.run(rest);
 }
 

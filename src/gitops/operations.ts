@@ -13,7 +13,7 @@
  */
 import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
-import { LocatedError } from '../errors.js';
+import { LocatedError } from '../errors/located.js';
 import type { AgentCanarySpec, FleetAgent } from '../fleet/types.js';
 import { formatAgentId, parseAgentId, type AgentRef } from './agent-id.js';
 import type { Engine } from './engine.js';

@@ -13,7 +13,7 @@
 import { cp, mkdir, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocatedError } from '../errors.js';
+import { LocatedError } from '../errors/located.js';
 import { loadFleet } from '../fleet/load.js';
 import { loadPolicies } from '../policy/load.js';
 import { writeOutput } from '../synth/output.js';

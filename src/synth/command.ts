@@ -1,13 +1,14 @@
 /**
- * `agent-canary synth`: fleet/ + policies/ -> dist/ (or, with --repo, into a GitOps repository,
- * handled by src/gitops/synth-to-repo.ts). Prints one summary line; exit 0 ok, 2 bad input or usage.
+ * `agent-canary synth`: fleet/ + policies/ -> dist/. Prints one summary line; exit 0 ok, 2 bad
+ * input or usage. `synth --repo` (into a GitOps repository) is src/gitops/synth-to-repo.ts; the
+ * CLI (src/cli.ts) picks it, so synthesis never imports the GitOps layer above it.
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { checkFleet } from '../fleet/load.js';
 import { loadPolicies } from '../policy/load.js';
-import { LocatedError } from '../errors.js';
+import { LocatedError } from '../errors/located.js';
 import { ConstructInputError } from '../../constructs/_errors.js';
 import { SynthesisError, synthesize } from './synthesize.js';
 import { summarize, writeOutput } from './output.js';
@@ -24,10 +25,6 @@ export const USAGE = `usage: agent-canary synth [--fleet DIR] [--policies DIR] [
   --quiet           no warnings, only the summary line`;
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.some((a) => a === '--repo' || a.startsWith('--repo='))) {
-    // Loaded only when asked for: the GitOps part brings simple-git and its own checks.
-    return (await import('../gitops/synth-to-repo.js')).run(argv);
-  }
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({

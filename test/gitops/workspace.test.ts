@@ -4,18 +4,18 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseTrailers } from '../../src/gitops/events.js';
 import { seedFrom, synthToRepo } from '../../src/gitops/synth-to-repo.js';
 import { CLONES_DIR, DEFAULT_REPO_DIR, resolveRepo } from '../../src/gitops/workspace.js';
+import { CLI_ARGS } from '../cli-entry.js';
 import { gitopsFor, writeProject } from './fixtures.js';
 import { commitCount, git, removeDir, startGitDaemon, tempDir } from './git-helpers.js';
 
 const run = promisify(execFile);
-const BIN = resolve(__dirname, '..', '..', 'bin', 'agent-canary.mjs');
 
 let root: string;
 let project: string;
@@ -100,7 +100,7 @@ describe('repository by URL over git daemon', () => {
 
 describe('CLI', () => {
   it('canary weight commits in the embedded default (exit 0) and a refused step exits 1 with no commit', async () => {
-    const cli = (...args: string[]) => run(process.execPath, [BIN, ...args], { cwd: project, env: { ...process.env, USER: 'tester' } });
+    const cli = (...args: string[]) => run(process.execPath, [...CLI_ARGS, ...args], { cwd: project, env: { ...process.env, USER: 'tester' } });
     const ok = await cli('canary', 'weight', 'team-a/bot', '10', '--no-validate');
     expect(ok.stdout).toMatch(/team-a\/bot: canary weight 5% -> 10%: commit [0-9a-f]{12} on main/);
     const repoDir = join(project, DEFAULT_REPO_DIR);
