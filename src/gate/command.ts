@@ -6,6 +6,7 @@
  * credentials: Basic auth when a username and a password are set, otherwise a Bearer token when
  * one is set (the MLflow Python client's rule).
  */
+import { MlflowEnvError, readMlflowEnv } from './mlflow/env.js';
 import { parseArgs } from 'node:util';
 import { createLogger, type LogLevel } from '../http/log.js';
 import type { Route } from '../http/router.js';
@@ -27,6 +28,9 @@ options (flag > environment > default):
   --mlflow-username USER    MLFLOW_TRACKING_USERNAME  \\ Basic auth when both are set
   --mlflow-password PASS    MLFLOW_TRACKING_PASSWORD  /
   --mlflow-token TOKEN      MLFLOW_TRACKING_TOKEN     Bearer auth otherwise
+  environment only: MLFLOW_WORKSPACE, MLFLOW_TRACKING_INSECURE_TLS, MLFLOW_TRACKING_SERVER_CERT_PATH,
+    MLFLOW_TRACKING_CLIENT_CERT_PATH (PEM with certificate and key), MLFLOW_HTTP_REQUEST_TIMEOUT,
+    MLFLOW_HTTP_REQUEST_MAX_RETRIES; other MLFLOW_* settings are reported as unsupported at start
   --token TOKEN             AGENT_CANARY_GATE_TOKEN: shared token required in metadata.token
   --repo PATH|URL           AGENT_CANARY_REPO: also serve the canary HTTP API for this GitOps repository
   --api-token TOKEN         AGENT_CANARY_API_TOKEN: bearer token of the canary HTTP API (with --repo)
@@ -124,6 +128,8 @@ export async function run(argv: string[]): Promise<number> {
         timeoutMs: dur('timeout', s('timeout')),
       }).filter(([, v]) => v !== undefined),
     );
+    // MLflow's own client settings (workspace, TLS, timeouts); a bad value is exit 2 naming it.
+    const mlflowEnv = readMlflowEnv(process.env);
     const token = envOr(s('token'), 'AGENT_CANARY_GATE_TOKEN');
     const repo = envOr(s('repo'), 'AGENT_CANARY_REPO');
     // The API's bearer token is not the webhook token: people call the API, Flagger the webhook.
@@ -143,8 +149,16 @@ export async function run(argv: string[]): Promise<number> {
         username: envOr(s('mlflow-username'), 'MLFLOW_TRACKING_USERNAME'),
         password: envOr(s('mlflow-password'), 'MLFLOW_TRACKING_PASSWORD'),
         token: envOr(s('mlflow-token'), 'MLFLOW_TRACKING_TOKEN'),
+        workspace: mlflowEnv.workspace,
+        tls: mlflowEnv.tls,
+        callTimeoutMs: mlflowEnv.callTimeoutMs,
+        retries: mlflowEnv.retries,
       },
     });
+    for (const warning of mlflowEnv.warnings) logger.warn(`MLflow setting: ${warning}`);
+    if (mlflowEnv.workspace !== undefined && gate.source.kind === 'file') {
+      logger.warn(`MLflow setting: MLFLOW_WORKSPACE=${mlflowEnv.workspace} is ignored: MLflow's file store (mlruns/) has no workspaces`);
+    }
     logger.info('gate listening', {
       url: gate.url,
       webhook: `${gate.url}${WEBHOOK_PATH}`,
@@ -173,7 +187,7 @@ export async function run(argv: string[]): Promise<number> {
     await gate.close();
     return 0;
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof MlflowEnvError) {
       console.error(`agent-canary gate: ${err.message}`);
       return 2;
     }

@@ -71,8 +71,9 @@ function fmt(n: number | null | undefined): string {
   return n === null || n === undefined ? 'missing' : Number.isFinite(n) ? String(Math.round(n * 10000) / 10000) : String(n);
 }
 
+/** The normal approximation is good to about 1e-7: smaller p-values are printed as a bound. */
 function pfmt(p: number): string {
-  return p < 0.0001 ? p.toExponential(1) : String(Math.round(p * 10000) / 10000);
+  return p < 1e-7 ? '<1e-7' : p < 0.0001 ? p.toExponential(1) : String(Math.round(p * 10000) / 10000);
 }
 
 function found(e: Evaluation | null | undefined): FoundEvaluation | undefined {

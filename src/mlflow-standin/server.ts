@@ -9,6 +9,7 @@
  * Every request is counted per endpoint so tests can assert how many queries the gate made.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { MlflowApiError, type LocalStore, type RunStatus, type ViewType } from '../gate/mlflow/types.js';
 import { SqliteStore } from '../gate/mlflow/sqlite-store.js';
@@ -30,6 +31,8 @@ export interface StandinOptions {
   readonly port?: number;
   /** Require HTTP Basic (MLflow's basic-auth app) or a Bearer token. */
   readonly auth?: { readonly username: string; readonly password: string } | { readonly token: string };
+  /** Serve HTTPS with this certificate; `ca` set = require a client certificate signed by it. */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca?: string };
 }
 
 /** Faults applied to the next API requests; counters decrement as they are used. */
@@ -257,7 +260,7 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
     res.end(text);
   };
 
-  const server = http.createServer((req, res) => {
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://standin');
     const m = /^\/(?:ajax-)?api\/(?:2\.0\/mlflow\/(.+)|3\.0\/mlflow\/(.+))$/.exec(url.pathname);
     const chunks: Buffer[] = [];
@@ -321,12 +324,15 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
         }
       })();
     });
-  });
+  };
+  const server = opts.tls
+    ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, requestCert: Boolean(opts.tls.ca), rejectUnauthorized: Boolean(opts.tls.ca) }, listener)
+    : http.createServer(listener);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
   const addr = server.address() as AddressInfo;
   return {
-    url: `http://${addr.address}:${addr.port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${addr.address}:${addr.port}`,
     faults,
     requests,
     count: (endpoint) => (endpoint ? requests.get(endpoint) ?? 0 : [...requests.values()].reduce((a, b) => a + b, 0)),

@@ -18,6 +18,7 @@ import {
   type SearchLoggedModelsRequest, type SearchLoggedModelsResponse, type SearchTracesRequest, type SearchTracesResponse,
 } from './types.js';
 import { parseLenientJson, toExperiment, toLoggedModel, toRun, toTraceInfo } from './wire.js';
+import type { TlsSettings } from './env.js';
 
 export interface RestSourceOptions {
   /** Tracking server base URI, e.g. `https://mlflow.example.com` or `http://mlflow:5000/prefix`. */
@@ -27,6 +28,8 @@ export interface RestSourceOptions {
   readonly token?: string;
   /** MLflow 3 workspace (`MLFLOW_WORKSPACE`), sent as `X-MLFLOW-WORKSPACE` on every call. */
   readonly workspace?: string;
+  /** TLS for https:// (`MLFLOW_TRACKING_INSECURE_TLS`, `_SERVER_CERT_PATH`, `_CLIENT_CERT_PATH`). */
+  readonly tls?: TlsSettings;
   /** Longest a single HTTP attempt may take. @default 3000 */
   readonly callTimeoutMs?: number;
   /** Retries after the first attempt (5xx except 501, 429, connection errors). @default 3 */
@@ -77,8 +80,11 @@ export class RestSource implements MlflowSource {
     const password = opts.password ?? passInUri;
     if (username && password) this.auth = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     else if (opts.token) this.auth = `Bearer ${opts.token}`;
-    const AgentClass = url.protocol === 'https:' ? https.Agent : http.Agent;
-    this.agent = new AgentClass({ keepAlive: true, maxSockets: 16, keepAliveMsecs: 10_000 });
+    const pool = { keepAlive: true, maxSockets: 16, keepAliveMsecs: 10_000 };
+    const tls = opts.tls;
+    this.agent = url.protocol === 'https:'
+      ? new https.Agent({ ...pool, rejectUnauthorized: tls?.verify ?? true, ca: tls?.ca, cert: tls?.cert, key: tls?.key })
+      : new http.Agent(pool);
     this.callTimeoutMs = opts.callTimeoutMs ?? 3000;
     this.retries = opts.retries ?? 3;
     this.backoffMs = opts.backoffMs ?? 50;
