@@ -64,6 +64,13 @@ interface Want {
   readonly checksum?: string;
 }
 
+/** Runs of one version, newest first, with how each was found. */
+interface Candidates {
+  readonly finished: readonly { readonly run: Run; readonly via: string; readonly model?: LoggedModel }[];
+  readonly unfinished: readonly Run[];
+  readonly lookedFor: string;
+}
+
 const RUN_PAGE = 50;
 const MODEL_PAGE = 20;
 
@@ -188,17 +195,26 @@ export class EvaluationFinder {
     // When canary and stable share a version string only the checksum tells them apart.
     const canaryVersion = s.canaryVersion !== undefined && s.canaryVersion !== s.stableVersion ? s.canaryVersion : undefined;
     const [canary, stable] = await Promise.all([
-      this.side(experimentId, s, { version: canaryVersion, checksum }),
-      s.stableVersion !== undefined ? this.side(experimentId, s, { version: s.stableVersion }) : Promise.resolve(undefined),
+      this.candidates(experimentId, s, { version: canaryVersion, checksum }),
+      s.stableVersion !== undefined ? this.candidates(experimentId, s, { version: s.stableVersion }) : Promise.resolve(undefined),
     ]);
-    if (!stable) return { canary };
+    const canaryPick = canary.finished[0];
     // A run of the canary revision is never stable's baseline.
-    const canaryIds = new Set([canary.evaluation?.run.info.run_id, ...canary.unfinished.map((r) => r.info.run_id)]);
-    if (stable.evaluation && canaryIds.has(stable.evaluation.run.info.run_id)) return { canary, stable: { ...stable, evaluation: null } };
-    return { canary, stable };
+    const canaryIds = new Set([...canary.finished, ...canary.unfinished.map((run) => ({ run }))].map((c) => c.run.info.run_id));
+    const stablePick = stable?.finished.find((c) => !canaryIds.has(c.run.info.run_id));
+    const [ce, se] = await Promise.all([
+      canaryPick ? this.evaluation(experimentId, s, canaryPick.run, canaryPick.model, canaryPick.via) : Promise.resolve(null),
+      stablePick ? this.evaluation(experimentId, s, stablePick.run, stablePick.model, stablePick.via) : Promise.resolve(null),
+    ]);
+    const side = (c: Candidates, evaluation: Evaluation | null, exclude?: Set<string>): Side => ({
+      evaluation,
+      unfinished: c.unfinished.filter((r) => !exclude?.has(r.info.run_id)),
+      lookedFor: c.lookedFor,
+    });
+    return stable ? { canary: side(canary, ce), stable: side(stable, se, canaryIds) } : { canary: side(canary, ce) };
   }
 
-  private async side(experimentId: string, s: QualitySettings, want: Want): Promise<Side> {
+  private async candidates(experimentId: string, s: QualitySettings, want: Want): Promise<Candidates> {
     const looked: string[] = [];
     const runQueries: Promise<Run[]>[] = [];
     const runLabels: string[] = [];
@@ -241,10 +257,7 @@ export class EvaluationFinder {
       .sort((a, b) => (b.run.info.start_time ?? 0) - (a.run.info.start_time ?? 0));
     const finished = all.filter((r) => r.run.info.status === 'FINISHED');
     const unfinished = all.filter((r) => r.run.info.status !== 'FINISHED').map((r) => r.run);
-    const lookedFor = looked.join(' or ');
-    const pick = finished[0];
-    if (!pick) return { evaluation: null, unfinished, lookedFor };
-    return { evaluation: await this.evaluation(experimentId, s, pick.run, pick.model, pick.via), unfinished, lookedFor };
+    return { finished, unfinished, lookedFor: looked.join(' or ') };
   }
 
   private async evaluation(experimentId: string, s: QualitySettings, run: Run, model: LoggedModel | undefined, via: string): Promise<Evaluation> {
