@@ -17,7 +17,11 @@ export const DEFAULT_POLICY_SPEC: PolicySpec = deepFreeze({
     { weight: 50, hold: '20m' },
   ],
   analysis: { interval: '1m', threshold: 3 },
-  metrics: { successRate: { min: 99 }, latencyP99: { max: 500 } },
+  metrics: {
+    successRate: { min: 99 },
+    latencyP99: { max: 500 },
+    vsPrimary: { errorRate: { factor: 2, floor: 1 }, latencyP99: { factor: 1.5, marginMs: 50 } },
+  },
   abort: { successRate: { min: 95 }, errorRate: { max: 5 }, latencyP99: { max: 2000 } },
   gate: {
     mode: 'strict',

@@ -91,7 +91,30 @@ export const policySpecSchema = {
     metrics: {
       type: 'object',
       additionalProperties: false,
-      properties: { successRate: min(percent), latencyP99: max(millis) },
+      properties: {
+        successRate: min(percent),
+        latencyP99: max(millis),
+        vsPrimary: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            errorRate: {
+              type: 'object', additionalProperties: false, required: ['factor'],
+              properties: {
+                factor: { type: 'number', minimum: 1, 'x-allowed': 'a factor >= 1 (canary 5xx % <= factor x primary)' },
+                floor: { type: 'number', minimum: 0, maximum: 100, 'x-allowed': 'a percentage 0..100' },
+              },
+            },
+            latencyP99: {
+              type: 'object', additionalProperties: false, required: ['factor'],
+              properties: {
+                factor: { type: 'number', minimum: 1, 'x-allowed': 'a factor >= 1 (canary p99 <= factor x primary + marginMs)' },
+                marginMs: { type: 'number', minimum: 0, 'x-allowed': 'milliseconds >= 0' },
+              },
+            },
+          },
+        },
+      },
     },
     abort: {
       type: 'object',

@@ -97,6 +97,17 @@ export interface PolicySpec {
     readonly successRate: Bound;
     /** p99 latency in milliseconds. */
     readonly latencyP99: Bound;
+    /**
+     * The canary judged against the primary (stable) on the same traffic window: 5xx percent at
+     * most `factor` x the primary's (never below `floor` percent), p99 latency at most `factor` x
+     * the primary's plus `marginMs`. Each is a Flagger MetricTemplate whose value must be <= 0.
+     */
+    readonly vsPrimary?: {
+      /** @default { factor: 2, floor: 1 } */
+      readonly errorRate?: { readonly factor: number; readonly floor?: number };
+      /** @default { factor: 1.5, marginMs: 50 } */
+      readonly latencyP99?: { readonly factor: number; readonly marginMs?: number };
+    };
   };
   /** Abort bounds: a canary beyond these is rolled back. */
   readonly abort: {
