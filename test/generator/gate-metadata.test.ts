@@ -103,3 +103,18 @@ describe('manual mode gate annotation', () => {
     for (const v of Object.values(md)) expect(typeof v).toBe('string');
   });
 });
+
+describe('canaryVersion is always written', () => {
+  it('falls back to the agent version, then to the canary image tag', () => {
+    const md = (o: Parameters<typeof fleetAgent>[0]) => {
+      const objs = byKindName(synthesizeAgent(fleetAgent(o), { policies: policies() }));
+      return JSON.parse(objs.get('Deployment/support-bot-canary').metadata.annotations['agent-canary.dev/gate'] as string) as Record<string, string>;
+    };
+    expect(md({}).canaryVersion).toBe('4');
+    const noVersions = fleetAgent({});
+    const spec = { ...noVersions.agent.spec, version: undefined, canary: { ...noVersions.agent.spec.canary!, version: undefined, image: 'ghcr.io/recif-platform/corail:v0.5.1' } };
+    const objs = byKindName(synthesizeAgent({ ...noVersions, agent: { ...noVersions.agent, spec } }, { policies: policies() }));
+    const gate = JSON.parse(objs.get('Deployment/support-bot-canary').metadata.annotations['agent-canary.dev/gate'] as string) as Record<string, string>;
+    expect(gate.canaryVersion).toBe('v0.5.1');
+  });
+});
