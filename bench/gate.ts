@@ -111,7 +111,7 @@ function statisticalVerdictMs(): { stats: number; aggregate: number; runs: numbe
     via: 'bench', run: { info: { run_id: id, run_uuid: id, experiment_id: '1', status: 'FINISHED', lifecycle_stage: 'active' }, data: {} },
     metrics: new Map([['safety/mean', mean(values)]]), samples: { n, from: 'assessments' }, rows: new Map([['safety', values]]), notes: [],
   });
-  const s = resolveSettings({ canaryVersion: '4', stableVersion: '3' }, { name: 'bot', namespace: 'ns' });
+  const s = resolveSettings({ canaryVersion: '4', stableVersion: '3', passThreshold: '0' }, { name: 'bot', namespace: 'ns' });
   const withRows: Evidence = { canary: { evaluation: run('c', canaryRows), unfinished: [], lookedFor: '' }, stable: { evaluation: run('s', stableRows), unfinished: [], lookedFor: '' } };
   const noRows: Evidence = {
     canary: { evaluation: { ...withRows.canary.evaluation!, rows: new Map() }, unfinished: [], lookedFor: '' },
