@@ -26,7 +26,9 @@ options (flag > environment > default):
   --mlflow-username USER    MLFLOW_TRACKING_USERNAME  \\ Basic auth when both are set
   --mlflow-password PASS    MLFLOW_TRACKING_PASSWORD  /
   --mlflow-token TOKEN      MLFLOW_TRACKING_TOKEN     Bearer auth otherwise
-  --token TOKEN             AGENT_CANARY_GATE_TOKEN: shared token required in metadata.token
+  (environment)             AGENT_CANARY_GATE_SECRET: secret of the per-agent webhook tokens
+                            (metadata.token = HMAC-SHA256(secret, "namespace/name"), written by synth)
+  --token TOKEN             AGENT_CANARY_GATE_TOKEN: shared token accepted for every agent (older scheme)
   --repo PATH|URL           AGENT_CANARY_REPO: also serve the canary HTTP API for this GitOps repository
   --api-token TOKEN         AGENT_CANARY_API_TOKEN: bearer token of the canary HTTP API (with --repo)
   --mode strict|recif       default decision mode when metadata.mode is absent (default strict)
@@ -115,6 +117,8 @@ export async function run(argv: string[]): Promise<number> {
       }).filter(([, v]) => v !== undefined),
     );
     const token = envOr(s('token'), 'AGENT_CANARY_GATE_TOKEN');
+    // Environment only: a flag would show the secret in the process list.
+    const secret = envOr(undefined, 'AGENT_CANARY_GATE_SECRET');
     const repo = envOr(s('repo'), 'AGENT_CANARY_REPO');
     // The API's bearer token is not the webhook token: people call the API, Flagger the webhook.
     const apiToken = envOr(s('api-token'), 'AGENT_CANARY_API_TOKEN');
@@ -124,6 +128,7 @@ export async function run(argv: string[]): Promise<number> {
       host: s('host') ?? '127.0.0.1',
       port,
       token,
+      secret,
       defaults,
       routes,
       logger,
@@ -139,7 +144,7 @@ export async function run(argv: string[]): Promise<number> {
       url: gate.url,
       webhook: `${gate.url}${WEBHOOK_PATH}`,
       mlflow: { source: gate.source.kind, location: gate.source.location },
-      webhookAuth: token !== undefined ? 'metadata.token' : 'none',
+      webhookAuth: [secret !== undefined ? 'per-agent' : '', token !== undefined ? 'shared' : ''].filter(Boolean).join('+') || 'none',
       gitopsApi: repo !== undefined,
       stateFile: gate.holds.stateFile ?? null,
       defaults: { ...DEFAULTS, ...defaults },

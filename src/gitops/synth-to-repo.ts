@@ -21,6 +21,7 @@ import { synthesize } from '../synth/synthesize.js';
 import { GitOpsError } from './errors.js';
 import { simpleGitFor, type Committed, type GitRepo } from './repo.js';
 import { isRepoUrl, resolveRepo, DEFAULT_REPO_DIR } from './workspace.js';
+import { gateSecretFromEnv } from '../synth/gate-token.js';
 
 export const USAGE = `usage: agent-canary synth --repo PATH|URL [options]
 
@@ -161,7 +162,7 @@ export async function synthToRepo(repo: GitRepo, opts: SynthToRepoOptions = {}):
   const repoURL = opts.repoURL ?? (await originUrl(repo));
   let manifests;
   try {
-    manifests = synthesize(agents, { policies, repoURL, targetRevision: revision, distPath });
+    manifests = synthesize(agents, { policies, repoURL, targetRevision: revision, distPath, gateSecret: gateSecretFromEnv() });
   } catch (err) {
     if (err instanceof Error && (err.name === 'ConstructInputError' || err.name === 'SynthesisError')) throw new GitOpsError('bad-request', err.message);
     throw err;

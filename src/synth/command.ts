@@ -11,6 +11,7 @@ import { LocatedError } from '../errors.js';
 import { ConstructInputError } from '../../constructs/_errors.js';
 import { SynthesisError, synthesize } from './synthesize.js';
 import { summarize, writeOutput } from './output.js';
+import { gateSecretFromEnv, gateTokenNote } from './gate-token.js';
 
 export const USAGE = `usage: agent-canary synth [--fleet DIR] [--policies DIR] [--out DIR] [--repo-url URL] [--revision REV] [--dist-path PATH]
        agent-canary synth --repo PATH|URL ...   (write into a GitOps repository; see 'agent-canary synth --repo --help')
@@ -72,8 +73,12 @@ export async function run(argv: string[]): Promise<number> {
       return 2;
     }
     if (!values['quiet']) for (const w of fleet.warnings) console.error(`warning: ${w.message}`);
+    const gateSecret = gateSecretFromEnv();
+    const note = gateTokenNote(gateSecret, policies);
+    if (note && !values['quiet']) console.error(`note: ${note}`);
     const manifests = synthesize(fleet.agents, {
       policies,
+      gateSecret,
       repoURL: values['repo-url'] as string | undefined,
       targetRevision: values['revision'] as string | undefined,
       distPath: values['dist-path'] as string | undefined,

@@ -14,6 +14,7 @@ import type { FleetAgent } from '../fleet/types.js';
 import type { Policy } from '../policy/types.js';
 import { resolvePolicy } from '../policy/load.js';
 import { emitYaml } from './yaml.js';
+import { withAgentToken } from './gate-token.js';
 import { FastResolver } from './resolver.js';
 import { withFastToJson } from './fast-json.js';
 
@@ -41,6 +42,11 @@ export interface SynthOptions {
   readonly workload?: Pick<AgentReleaseProps, 'resources' | 'probePath'>;
   /** Agents per cdk8s Chart. @default 100 */
   readonly agentsPerChart?: number;
+  /**
+   * The gate's secret: each agent's hook metadata gets its derived token (gate-token.ts).
+   * @default none: no token is written
+   */
+  readonly gateSecret?: string;
 }
 
 /** The fleet as a whole cannot be synthesized (duplicate agents, failed construct validations). */
@@ -109,7 +115,7 @@ function addAgents(app: App, agents: readonly FleetAgent[], opts: SynthOptions):
     let chart: Chart | undefined;
     list.forEach((a, i) => {
       if (i % perChart === 0) chart = new Chart(app, `${ns}-${i / perChart}`, { disableResourceNameHashes: true });
-      const policy = resolvePolicy(opts.policies, a);
+      const policy = withAgentToken(resolvePolicy(opts.policies, a), a, opts.gateSecret);
       releases.push([a, new AgentRelease(chart!, a.agent.metadata.name, { fleetAgent: a, policy, ...opts.workload })]);
     });
   }

@@ -14,6 +14,7 @@ import { createSource } from '../../src/gate/mlflow/source.js';
 import { RestSource } from '../../src/gate/mlflow/rest.js';
 import { parseMetricList } from '../../src/gate/settings.js';
 import { silentLogger } from '../../src/http/log.js';
+import { agentToken } from '../../src/http/auth.js';
 
 async function listen(handler: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer(handler);
@@ -196,5 +197,28 @@ describe('connections that never finish', () => {
     } finally {
       await gate.close();
     }
+  });
+});
+
+describe('per-agent webhook tokens', () => {
+  const SECRET = 'gate-secret-42';
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await fixture(goodData(), { secret: SECRET, token: 'legacy-shared' });
+  });
+  afterAll(() => f.close());
+
+  it("accepts an agent's derived token only for that agent's namespace/name, and the shared token for any", async () => {
+    const own = agentToken(SECRET, 'team-support', 'support-bot');
+    expect(own).toMatch(/^[0-9a-f]{64}$/);
+    expect((await post(f.gate.url, payload({ token: own }))).status).toBe(200);
+    // The same token, read from Git by someone who wants to call for another agent.
+    const other = await post(f.gate.url, payload({ token: own }, { name: 'billing-bot' }));
+    expect(other.status).toBe(401);
+    expect(other.body.detail).toMatch(/not valid for team-support\/billing-bot/);
+    expect((await post(f.gate.url, payload({ token: own }, { namespace: 'team-other' }))).status).toBe(401);
+    expect((await post(f.gate.url, payload({ token: SECRET }))).status).toBe(401);
+    expect((await post(f.gate.url, payload())).status).toBe(401);
+    expect((await post(f.gate.url, payload({ token: 'legacy-shared' }, { name: 'billing-bot' }))).status).not.toBe(401);
   });
 });
