@@ -9,7 +9,7 @@
 import type { GateMetric, GateMode, OnUnavailable } from '../policy/types.js';
 import { DEFAULT_POLICY_SPEC } from '../policy/defaults.js';
 import { parseDuration } from './duration.js';
-import { DNS1123_LABEL_RE } from '../k8s-names.js';
+import { DNS1123_LABEL_RE } from '../names/k8s-names.js';
 
 /** Flagger gives up on a webhook after 10 s unless the hook sets `timeout`. */
 export const FLAGGER_DEFAULT_TIMEOUT_MS = 10_000;

@@ -10,6 +10,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { AgentRelease, type AgentReleaseProps } from '../../constructs/agent-release.js';
 import { ArgoCdApps, type ArgoCdProps } from '../../constructs/argocd.js';
 import { GateServer, type GateServerProps } from '../../constructs/gate-server.js';
+import { AgentCanaryError } from '../errors/error.js';
 import type { FleetAgent } from '../fleet/types.js';
 import type { Policy } from '../policy/types.js';
 import { resolvePolicy } from '../policy/load.js';
@@ -50,10 +51,9 @@ export interface SynthOptions {
 }
 
 /** The fleet as a whole cannot be synthesized (duplicate agents, failed construct validations). */
-export class SynthesisError extends Error {
+export class SynthesisError extends AgentCanaryError {
   constructor(message: string) {
-    super(message);
-    this.name = 'SynthesisError';
+    super('bad-request', message);
   }
 }
 

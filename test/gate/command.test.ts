@@ -10,9 +10,8 @@ import { silentLogger } from '../../src/http/log.js';
 import { createSource } from '../../src/gate/mlflow/source.js';
 import { startStandin } from '../../src/mlflow-standin/server.js';
 import { seed } from '../../src/mlflow-standin/writer.js';
+import { CLI_ARGS } from '../cli-entry.js';
 import { goodData, payload, post, tempDir } from './helpers.js';
-
-const root = join(import.meta.dirname, '..', '..');
 
 describe('agent-canary gate', () => {
   it('prints usage with --help and refuses bad flags with exit code 2', async () => {
@@ -42,7 +41,7 @@ describe('agent-canary gate', () => {
     const tmp = tempDir();
     const standin = await startStandin({ store: 'sqlite', path: join(tmp.dir, 'mlflow.db'), auth: { token: 'mlflow-bearer-77' } });
     seed(standin.writer, goodData());
-    const child = spawn(process.execPath, [join(root, 'bin', 'agent-canary.mjs'), 'gate', '--port', '0', '--token', 'gate-tok-55'], {
+    const child = spawn(process.execPath, [...CLI_ARGS, 'gate', '--port', '0', '--token', 'gate-tok-55'], {
       env: { ...process.env, MLFLOW_TRACKING_URI: standin.url, MLFLOW_TRACKING_TOKEN: 'mlflow-bearer-77', AGENT_CANARY_GATE_STATE: join(tmp.dir, 'state', 'holds.json') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
