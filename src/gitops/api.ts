@@ -84,7 +84,7 @@ function repositoryOpener(spec: string, opts: GitOpsApiOptions): () => Promise<G
       // Loaded only when a repository is served: the engine pulls in the generator (cdk8s),
       // which a gate without --repo never needs at start-up.
       const [repo, { defaultEngine }] = await Promise.all([resolveRepo(s, { projectDir: opts.projectDir }), import('./default-engine.js')]);
-      return new GitOps(repo, { engine: defaultEngine() });
+      return new GitOps(repo, { engine: defaultEngine({ repoDir: repo.dir }) });
     });
   const onError = opts.onError ?? ((err: unknown) => console.error('agent-canary gitops api:', err));
   const now = opts.now ?? Date.now;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseFleetFile } from '../fleet/load.js';
 import { loadPolicies, resolvePolicy } from '../policy/load.js';
 import { writeOutput } from '../synth/output.js';
+import { loadClusterConfig } from '../config/load.js';
 import { synthesizeAgent } from '../synth/synthesize.js';
 import { gateSecretFromEnv } from '../synth/gate-token.js';
 import type { SchemaRegistry } from '../validate/index.js';
@@ -21,6 +22,12 @@ export interface DefaultEngineOptions {
   readonly validate?: boolean;
   /** The gate's secret for per-agent webhook tokens. @default AGENT_CANARY_GATE_SECRET */
   readonly gateSecret?: string;
+  /**
+   * The repository's work tree: its `agent-canary.yaml` (read at each synthesis, so a pulled change
+   * counts) gives the cluster settings an agent's objects depend on (Istio gateways, Prometheus,
+   * the load tester), the same as a full `synth` there. @default the defaults (no file)
+   */
+  readonly repoDir?: string;
 }
 
 export function defaultEngine(opts: DefaultEngineOptions = {}): Engine {
@@ -30,7 +37,8 @@ export function defaultEngine(opts: DefaultEngineOptions = {}): Engine {
     parseFleetFile,
     loadPolicies,
     resolvePolicy: (policies, agent) => resolvePolicy(policies, agent),
-    synthesizeAgent: (agent, policies) => synthesizeAgent(agent, { policies, gateSecret }),
+    synthesizeAgent: (agent, policies) =>
+      synthesizeAgent(agent, { policies, gateSecret, ...(opts.repoDir !== undefined ? { cluster: loadClusterConfig(opts.repoDir) } : {}) }),
     writeAgentOutput: (distDir, agentId, manifests) => {
       writeOutput(distDir, manifests as Parameters<typeof writeOutput>[1], { scope: [agentId] });
     },

@@ -9,6 +9,7 @@ import { checkFleet } from '../../fleet/load.js';
 import { loadPolicies } from '../../policy/load.js';
 import { synthesize } from '../../synth/synthesize.js';
 import { gateSecretFromEnv } from '../../synth/gate-token.js';
+import { loadClusterConfig } from '../../config/load.js';
 import type { Finding } from '../types.js';
 
 export interface DriftOptions {
@@ -61,6 +62,8 @@ export function distDrift(opts: DriftOptions): Finding[] {
   const argo = argoSettings(distDir);
   const manifests = synthesize(fleet.agents, {
     policies: loadPolicies(policiesDir),
+    // The cluster settings the head's own synth used (agent-canary.yaml beside fleet/).
+    cluster: loadClusterConfig(opts.root),
     repoURL: opts.repoURL ?? argo.repoURL,
     targetRevision: opts.targetRevision ?? argo.targetRevision,
     distPath: argo.distPath,
