@@ -10,14 +10,14 @@
  */
 
 /** Basic helpers every part may use: they import no other part. */
-const BASICS = ['^src/errors/', '^src/yaml/', '^src/http/', '^src/names/', '^src/package/', '^imports/'];
+const BASICS = ['^src/errors/', '^src/yaml/', '^src/http/', '^src/names/', '^src/package/', '^src/redact/', '^imports/'];
 const COMMANDS = '^src/[^/]+/command\\.ts$';
 const SERVERS = ['^src/gate/(server|ops|webhook)', '^src/gitops/api\\.ts$'];
 
 /** From the bottom up. `path` and `pathNot` are regular expressions on paths from the project root. */
 export const LAYERS = [
   { name: 'basics', path: BASICS },
-  { name: 'model', path: ['^src/fleet/', '^src/policy/'] },
+  { name: 'model', path: ['^src/fleet/', '^src/policy/', '^src/config/'] },
   { name: 'constructs', path: ['^constructs/'] },
   { name: 'synthesis', path: ['^src/synth/'], pathNot: [COMMANDS] },
   { name: 'validation', path: ['^src/validate/'], pathNot: [COMMANDS] },

@@ -67,6 +67,22 @@ describe('synth --repo after canary operations', () => {
   });
 });
 
+describe('synth --repo after a plain fleet edit', () => {
+  it('publishes the revert of an edit it published before (no canary state involved)', async () => {
+    const repo = await resolveRepo(join(root, 'gitops'), { projectDir: project, createPath: true });
+    await synthToRepo(repo, { projectDir: project });
+    const file = join(project, 'fleet', 'team-a', 'quiet.yaml');
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, original.replace('modelId: gpt-4o-mini', 'modelId: gpt-4.1'));
+    expect((await synthToRepo(repo, { projectDir: project })).commit).toBeDefined();
+    // The project goes back to its earlier text: a new edit, published without --force.
+    writeFileSync(file, original);
+    const reverted = await synthToRepo(repo, { projectDir: project });
+    expect(reverted.commit).toBeDefined();
+    expect(readFileSync(join(repo.dir, 'fleet', 'team-a', 'quiet.yaml'), 'utf8')).toBe(original);
+  });
+});
+
 describe('repository by URL over git daemon', () => {
   it('clones into .agent-canary/clones, pushes each operation, and refreshes from the remote', async () => {
     const served = join(root, 'served');
