@@ -5,7 +5,21 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'imports/', 'schemas/', '**/*.d.ts', '.agent-canary/'] },
+  {
+    // Generated or build output (lib/ is `npm run build`), and what .gitignore keeps out of Git.
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'lib/',
+      'imports/',
+      'schemas/',
+      '**/*.d.ts',
+      '.agent-canary/',
+      'coverage/',
+      '.tmp/',
+      'bench/.out/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

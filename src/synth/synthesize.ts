@@ -15,7 +15,6 @@ import type { FleetAgent } from '../fleet/types.js';
 import type { Policy } from '../policy/types.js';
 import { resolvePolicy } from '../policy/load.js';
 import { emitYaml } from './yaml.js';
-import { FastResolver } from './resolver.js';
 import { withFastToJson } from './fast-json.js';
 
 export interface Manifest {
@@ -153,7 +152,7 @@ export function synthesize(agents: readonly FleetAgent[], opts: SynthOptions): M
 
 /** The App every synthesis uses; nothing is written by cdk8s itself (see output.ts). */
 function newApp(): App {
-  return new App({ outdir: '.', resolvers: [new FastResolver()] });
+  return new App({ outdir: '.' });
 }
 
 function apiObjectsOf(c: Construct): ApiObject[] {
