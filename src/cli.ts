@@ -6,6 +6,7 @@
  * dispatches, so parts never edit each other's code to add flags.
  */
 import { pathToFileURL } from 'node:url';
+import { AgentCanaryError } from './errors/error.js';
 import { redactCredentials } from './redact/credentials.js';
 
 interface Command {
@@ -58,7 +59,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     (err: unknown) => {
       // A git failure's message may hold a repository URL: never print its credentials.
       console.error(`agent-canary: ${redactCredentials(err instanceof Error ? err.message : String(err))}`);
-      process.exitCode = 2;
+      // A known error exits with its kind's code (src/errors/kinds.ts); anything else is 2.
+      process.exitCode = err instanceof AgentCanaryError ? err.exitCode : 2;
     },
   );
 }

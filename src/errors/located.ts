@@ -6,6 +6,8 @@
  * `<file>:<line>: <field>: <problem> (got <value>; allowed: <allowed>). Fix: <fix>`.
  */
 
+import { AgentCanaryError } from './error.js';
+
 /** The parts of a located error; `field` is a path like `spec.canary.weight` or `rollout.gatewayRefs[0].name`. */
 export interface Location {
   /** Path of the file, as the user should see it (relative to the fleet or policy root). */
@@ -44,8 +46,8 @@ export function formatProblem(loc: Location, d: ProblemDetails): string {
   return `${loc.file}:${loc.line}: ${d.field || '(document)'}: ${d.problem} ${paren}. Fix: ${d.fix}`;
 }
 
-/** Base of FleetError and PolicyError: an error with a place in a file. */
-export class LocatedError extends Error {
+/** Base of FleetError and PolicyError: an error with a place in a file (bad input, exit 2). */
+export class LocatedError extends AgentCanaryError {
   readonly file: string;
   readonly line: number;
   readonly column: number;
@@ -57,8 +59,7 @@ export class LocatedError extends Error {
   readonly problem: string;
 
   constructor(loc: Location, d: ProblemDetails) {
-    super(formatProblem(loc, d));
-    this.name = new.target.name;
+    super('bad-request', formatProblem(loc, d));
     this.file = loc.file;
     this.line = loc.line;
     this.column = loc.column;

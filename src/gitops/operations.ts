@@ -16,6 +16,7 @@
  */
 import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { AgentCanaryError } from '../errors/error.js';
 import { LocatedError } from '../errors/located.js';
 import type { AgentCanarySpec, FleetAgent } from '../fleet/types.js';
 import { formatAgentId, parseAgentId, type AgentRef } from './agent-id.js';
@@ -155,8 +156,9 @@ function sameValue(a: unknown, b: unknown): boolean {
 function refused(err: unknown): never {
   if (err instanceof GitOpsError) throw err;
   if (err instanceof LocatedError) throw new GitOpsError('refused', err.message, { field: err.field, value: err.value, allowed: err.allowed });
-  // The generator's input errors name the agent, the prop and the allowed values.
-  if (err instanceof Error && (err.name === 'ConstructInputError' || err.name === 'SynthesisError')) throw new GitOpsError('refused', err.message);
+  // The generator's input errors (ConstructInputError, SynthesisError) name the agent, the prop
+  // and the allowed values: the edit produced input the generator refuses.
+  if (err instanceof AgentCanaryError && err.kind === 'bad-request') throw new GitOpsError('refused', err.message);
   throw err;
 }
 

@@ -13,15 +13,18 @@
 import { cp, mkdir, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { AgentCanaryError } from '../errors/error.js';
 import { LocatedError } from '../errors/located.js';
 import { loadFleet } from '../fleet/load.js';
 import { loadPolicies } from '../policy/load.js';
 import { writeOutput } from '../synth/output.js';
 import { synthesize } from '../synth/synthesize.js';
+import { loadClusterConfig } from '../config/load.js';
 import { GitOpsError } from './errors.js';
 import { CANARY_EVENTS } from './events.js';
 import { simpleGitFor, type Committed, type GitRepo } from './repo.js';
 import { isRepoUrl, resolveRepo, DEFAULT_REPO_DIR } from './workspace.js';
+import { gateSecretFromEnv } from '../synth/gate-token.js';
 
 export const USAGE = `usage: agent-canary synth --repo PATH|URL [options]
 
@@ -166,9 +169,10 @@ export async function synthToRepo(repo: GitRepo, opts: SynthToRepoOptions = {}):
   const repoURL = opts.repoURL ?? (await originUrl(repo));
   let manifests;
   try {
-    manifests = synthesize(agents, { policies, repoURL, targetRevision: revision, distPath });
+    manifests = synthesize(agents, { policies, cluster: loadClusterConfig(projectDir), repoURL, targetRevision: revision, distPath, gateSecret: gateSecretFromEnv() });
   } catch (err) {
-    if (err instanceof Error && (err.name === 'ConstructInputError' || err.name === 'SynthesisError')) throw new GitOpsError('bad-request', err.message);
+    // The generator's input errors (ConstructInputError, SynthesisError): the fleet is bad input.
+    if (err instanceof AgentCanaryError && err.kind === 'bad-request') throw new GitOpsError('bad-request', err.message);
     throw err;
   }
   const count = agents.length;
