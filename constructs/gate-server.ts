@@ -54,6 +54,12 @@ export interface GateServerProps {
   /** Secret with MLFLOW_TRACKING_USERNAME/PASSWORD/TOKEN; optional. @default 'agent-canary-gate-mlflow' */
   readonly mlflowSecret?: string;
   /**
+   * Secret whose key `secret` is the gate's webhook secret (AGENT_CANARY_GATE_SECRET, the value
+   * `synth` derived the Canaries' tokens from); optional, so a fleet generated without it runs.
+   * @default 'agent-canary-gate-webhook'
+   */
+  readonly webhookSecret?: string;
+  /**
    * 1, or 0 to stop the gate. More replicas would split a canary's step-hold approvals between
    * processes that do not share state, so each could approve a step early.
    * @default 1
@@ -140,7 +146,11 @@ export class GateServer extends Construct {
               imagePullPolicy: 'IfNotPresent',
               args: [...(props.args ?? ['gate', '--host', '0.0.0.0', '--port', String(port), '--state-file', GATE_STATE_FILE])],
               ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
-              env: [{ name: 'MLFLOW_TRACKING_URI', value: props.mlflowTrackingUri ?? 'http://mlflow.mlflow-system.svc.cluster.local:5000' }],
+              env: [
+                { name: 'MLFLOW_TRACKING_URI', value: props.mlflowTrackingUri ?? 'http://mlflow.mlflow-system.svc.cluster.local:5000' },
+                // From a Secret, never a literal: the manifests live in Git.
+                { name: 'AGENT_CANARY_GATE_SECRET', valueFrom: { secretKeyRef: { name: props.webhookSecret ?? 'agent-canary-gate-webhook', key: 'secret', optional: true } } },
+              ],
               envFrom: [
                 { secretRef: { name: props.mlflowSecret ?? 'agent-canary-gate-mlflow', optional: true } },
                 // Not optional: a gate told to serve the API must not start without its repository.

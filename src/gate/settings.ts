@@ -6,9 +6,11 @@
  * A bad value is a 400 that names the field (`metadata.passThreshold`), the value, what is
  * allowed and the fix.
  */
-import type { GateMetric, GateMode, OnUnavailable } from '../policy/types.js';
+import type { GateMetric, GateMode, OnUnavailable, RegressionKind } from '../policy/types.js';
+import { defaultDirection } from '../policy/metric-direction.js';
 import { DEFAULT_POLICY_SPEC } from '../policy/defaults.js';
 import { parseDuration } from './duration.js';
+import { DNS1123_LABEL_RE } from '../names/k8s-names.js';
 
 /** Flagger gives up on a webhook after 10 s unless the hook sets `timeout`. */
 export const FLAGGER_DEFAULT_TIMEOUT_MS = 10_000;
@@ -22,6 +24,12 @@ export interface GateDefaults {
   readonly metrics: readonly GateMetric[];
   /** @default 0.05 */
   readonly maxRegression: number;
+  /** @default 'relative' */
+  readonly regression: RegressionKind;
+  /** Significance level of the per-row test. @default 0.05 */
+  readonly alpha: number;
+  /** LoggedModel name pattern; `{name}`, `{namespace}`, `{version}`. @default '{name}-v{version}' */
+  readonly modelName: string;
   /** @default 20 */
   readonly minSamples: number;
   /** @default 'reject' */
@@ -55,6 +63,9 @@ export const DEFAULTS: GateDefaults = {
   passThreshold: POLICY_GATE.passThreshold,
   metrics: POLICY_GATE.metrics,
   maxRegression: POLICY_GATE.maxRegression,
+  regression: POLICY_GATE.regression,
+  alpha: POLICY_GATE.alpha,
+  modelName: POLICY_GATE.modelName,
   minSamples: POLICY_GATE.minSamples,
   onUnavailable: POLICY_GATE.onUnavailable,
   versionTag: POLICY_GATE.versionTag,
@@ -65,7 +76,9 @@ export const DEFAULTS: GateDefaults = {
   timeoutMs: defaultMs(POLICY_GATE.timeout),
 };
 
-export interface QualitySettings extends Omit<GateDefaults, 'experiment'> {
+export interface QualitySettings extends Omit<GateDefaults, 'experiment' | 'modelName'> {
+  /** LoggedModel name pattern with `{name}`/`{namespace}` replaced; `{version}` is left. */
+  readonly modelName: string;
   /** Agent slug (`metadata.agent`, else the Canary name). */
   readonly agent: string;
   /** The experiment name, template resolved. */
@@ -120,6 +133,12 @@ function duration(meta: Meta, key: string, fallback: number): number {
   return ms;
 }
 
+function alpha(meta: Meta, fallback: number): number {
+  const a = num(meta, 'alpha', fallback, 0);
+  if (a <= 0 || a > 0.5) throw bad('alpha', meta.alpha ?? '', 'a significance level in (0, 0.5]', 'write e.g. "0.05".');
+  return a;
+}
+
 const TAG_VALUE = /^[\w.:+@/-]{1,250}$/;
 
 function tagValue(meta: Meta, key: string): string | undefined {
@@ -129,20 +148,52 @@ function tagValue(meta: Meta, key: string): string | undefined {
   return raw;
 }
 
-/** `safety/mean>=0.8,latency/mean<=2000` -> GateMetric[]. */
+/** Longest experiment template and resolved experiment name (MLflow's own limit is 500 characters). */
+export const MAX_EXPERIMENT_LENGTH = 500;
+/** Longest verdict cache lifetime a hook may ask for: a verdict older than this is read again. */
+export const MAX_CACHE_TTL_MS = 10 * 60_000;
+/** Most metrics one hook may list. */
+export const MAX_METRICS = 50;
+
+// After the key and its operator: a threshold or * (none), then an optional regression bound,
+// @5% (relative to stable) or @0.02 (absolute, in the metric's unit). The item is split at the
+// operator first, so no pattern can backtrack over a long key.
+const METRIC_TAIL = /^(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\*)(?:@(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(%)?)?$/;
+const METRIC_KEY = /^[^<>=@,*]+$/;
+
+/** `safety/mean>=0.8,latency/mean<=*@10%,toxicity/mean<=0.1@0.02` -> GateMetric[]. */
 export function parseMetricList(raw: string, field = 'metadata.metrics'): GateMetric[] {
   if (!raw.trim()) return [];
-  return raw.split(',').map((item, i) => {
-    const m = /^\s*([^<>=\s][^<>=]*?)\s*(>=|<=)\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*$/.exec(item);
+  // Bounded input: metadata values are short; a huge list is a mistake, not a policy.
+  if (raw.length > 4096) throw new FieldError(field, `${field}: ${raw.length} characters (at most 4096). Fix: list fewer metrics.`, 'at most 4096 characters');
+  const items = raw.split(',');
+  if (items.length > MAX_METRICS) {
+    throw new FieldError(field, `${field}: ${items.length} metrics listed (allowed: at most ${MAX_METRICS}). Fix: list the metrics that decide the canary.`, `at most ${MAX_METRICS} items`);
+  }
+  return items.map((item, i) => {
+    const at = item.search(/[<>]=/);
+    const key = at > 0 ? item.slice(0, at).trim() : '';
+    const m = key && METRIC_KEY.test(key) ? METRIC_TAIL.exec(item.slice(at + 2).replace(/\s+/g, '')) : null;
     if (!m) {
       throw new FieldError(
         field,
-        `${field}: item ${i + 1} ${JSON.stringify(item.trim())} is not 'key>=number' or 'key<=number'. Fix: write e.g. "safety/mean>=0.8,latency/mean<=2000".`,
-        'key>=n | key<=n, comma-separated',
+        `${field}: item ${i + 1} ${JSON.stringify(item.trim().slice(0, 80))} is not 'key>=n', 'key<=n' or 'key<=*', optionally followed by '@bound' or '@bound%'. Fix: write e.g. "safety/mean>=0.8,latency/mean<=*@10%".`,
+        'key>=n | key<=n | key<=* [@n | @n%], comma-separated',
       );
     }
-    return { key: m[1]!, direction: m[2] === '>=' ? 'higher' : 'lower', threshold: Number(m[3]) };
+    const out: { -readonly [K in keyof GateMetric]: GateMetric[K] } = { key, direction: item[at] === '>' ? 'higher' : 'lower' };
+    if (m[1] !== '*') out.threshold = Number(m[1]);
+    if (m[2] !== undefined) {
+      out.maxRegression = m[3] ? Number(m[2]) / 100 : Number(m[2]);
+      out.regression = m[3] ? 'relative' : 'absolute';
+    }
+    return out;
   });
+}
+
+/** The direction of a metric: as configured, else by its name (toxicity, latency, ... are lower-is-better). */
+export function directionOf(m: { key: string; direction?: 'higher' | 'lower' }): 'higher' | 'lower' {
+  return m.direction ?? defaultDirection(m.key);
 }
 
 /** The time the gate allows itself: the hook timeout (max Flagger's 10 s) minus a margin for the network and Flagger. */
@@ -153,7 +204,22 @@ export function budgetFor(timeoutMs: number): number {
 
 export function resolveSettings(meta: Meta, names: { name: string; namespace: string }, defaults: GateDefaults = DEFAULTS): QualitySettings {
   const agent = meta.agent && meta.agent.trim() ? meta.agent.trim() : names.name;
+  // The agent slug names an experiment and a label: a DNS-1123 label, like the fleet's names.
+  if (meta.agent !== undefined && meta.agent.trim() !== '' && (agent.length > 63 || !DNS1123_LABEL_RE.test(agent))) {
+    throw bad('agent', agent.slice(0, 100), 'a DNS-1123 label (lowercase letters, digits, -; at most 63)', "use the agent's slug as the fleet names it.");
+  }
   const template = meta.experiment && meta.experiment.trim() ? meta.experiment.trim() : defaults.experiment;
+  if (template.length > MAX_EXPERIMENT_LENGTH) {
+    throw bad('experiment', `${template.slice(0, 100)}...`, `a template of at most ${MAX_EXPERIMENT_LENGTH} characters`, 'use e.g. "recif/agents/{name}".');
+  }
+  const experiment = template.replace(/\{name\}/g, agent).replace(/\{namespace\}/g, names.namespace);
+  if (experiment.length > MAX_EXPERIMENT_LENGTH) {
+    throw bad('experiment', `${template.slice(0, 100)}`, `a template whose result has at most ${MAX_EXPERIMENT_LENGTH} characters`, 'use {name} and {namespace} once each.');
+  }
+  const cacheTtlMs = duration(meta, 'cacheTtl', defaults.cacheTtlMs);
+  if (cacheTtlMs > MAX_CACHE_TTL_MS) {
+    throw bad('cacheTtl', meta.cacheTtl ?? '', `a duration up to ${MAX_CACHE_TTL_MS / 60_000}m`, 'use e.g. "60s"; a verdict is read again from MLflow after at most 10m.');
+  }
   const timeoutMs = duration(meta, 'timeout', defaults.timeoutMs);
   if (timeoutMs <= 0) throw bad('timeout', meta.timeout ?? '', 'a positive duration', 'set the hook timeout, e.g. "8s".');
   const versionTag = meta.versionTag?.trim() || defaults.versionTag;
@@ -163,11 +229,14 @@ export function resolveSettings(meta: Meta, names: { name: string; namespace: st
   }
   const resolved: Omit<QualitySettings, 'fingerprint'> = {
     agent,
-    experiment: template.replace(/\{name\}/g, agent).replace(/\{namespace\}/g, names.namespace),
+    experiment,
     mode: oneOf(meta, 'mode', ['strict', 'recif'] as const, defaults.mode),
     passThreshold: num(meta, 'passThreshold', defaults.passThreshold, -Infinity),
     metrics: meta.metrics === undefined ? defaults.metrics : parseMetricList(meta.metrics),
     maxRegression: num(meta, 'maxRegression', defaults.maxRegression, 0),
+    regression: oneOf(meta, 'regression', ['relative', 'absolute'] as const, defaults.regression),
+    alpha: alpha(meta, defaults.alpha),
+    modelName: (meta.modelName?.trim() || defaults.modelName).replace(/\{name\}/g, agent).replace(/\{namespace\}/g, names.namespace),
     minSamples: num(meta, 'minSamples', defaults.minSamples, 0, true),
     onUnavailable: oneOf(meta, 'onUnavailable', ['approve', 'reject'] as const, defaults.onUnavailable),
     versionTag,
@@ -175,14 +244,22 @@ export function resolveSettings(meta: Meta, names: { name: string; namespace: st
     samplesKey: meta.samplesKey?.trim() || defaults.samplesKey,
     canaryVersion: tagValue(meta, 'canaryVersion'),
     stableVersion: tagValue(meta, 'stableVersion'),
-    cacheTtlMs: duration(meta, 'cacheTtl', defaults.cacheTtlMs),
+    cacheTtlMs,
     timeoutMs,
     budgetMs: budgetFor(timeoutMs),
   };
   return { ...resolved, fingerprint: fingerprint(resolved) };
 }
 
-/** A stable string of everything that changes a verdict (part of the cache key). */
+/**
+ * A stable string of everything that changes a verdict or how long it is kept (part of the cache
+ * key): a caller whose metadata differs from Flagger's gets its own entry and can neither steer
+ * nor pin the verdict Flagger's calls get (`onUnavailable` decides a verdict, `cacheTtl` how long
+ * a cached one is reused).
+ */
 export function fingerprint(s: Omit<QualitySettings, 'fingerprint'>): string {
-  return JSON.stringify([s.mode, s.experiment, s.passThreshold, s.metrics, s.maxRegression, s.minSamples, s.versionTag, s.checksumTag, s.samplesKey, s.canaryVersion, s.stableVersion]);
+  return JSON.stringify([
+    s.mode, s.experiment, s.passThreshold, s.metrics, s.maxRegression, s.regression, s.alpha, s.modelName, s.minSamples,
+    s.versionTag, s.checksumTag, s.samplesKey, s.canaryVersion, s.stableVersion, s.onUnavailable, s.cacheTtlMs,
+  ]);
 }

@@ -12,6 +12,7 @@ import { AgentCanaryError } from '../errors/error.js';
 import { LocatedError } from '../errors/located.js';
 import { synthesize } from './synthesize.js';
 import { summarize, writeOutput } from './output.js';
+import { gateSecretFromEnv, gateTokenNote } from './gate-token.js';
 import { loadClusterConfig } from '../config/load.js';
 import { CONFIG_FILE, isPlaceholderRepoUrl } from '../config/defaults.js';
 import type { ClusterConfig } from '../config/types.js';
@@ -82,11 +83,15 @@ export async function run(argv: string[]): Promise<number> {
       return 2;
     }
     if (!values['quiet']) for (const w of fleet.warnings) console.error(`warning: ${w.message}`);
+    const gateSecret = gateSecretFromEnv();
+    const note = gateTokenNote(gateSecret, policies);
+    if (note && !values['quiet']) console.error(`note: ${note}`);
     const repoURL = (values['repo-url'] as string | undefined) ?? cluster.repository.url;
     if (!values['quiet'] && isPlaceholderRepoUrl(repoURL)) console.error(`warning: ${placeholderWarning(repoURL, cluster)}`);
     const manifests = synthesize(fleet.agents, {
       policies,
       cluster,
+      gateSecret,
       repoURL: values['repo-url'] as string | undefined,
       targetRevision: values['revision'] as string | undefined,
       distPath: values['dist-path'] as string | undefined,

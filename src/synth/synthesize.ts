@@ -18,7 +18,7 @@ import { DEFAULT_PROMETHEUS } from '../policy/defaults.js';
 import { DEFAULT_CLUSTER_CONFIG } from '../config/defaults.js';
 import type { ClusterConfig } from '../config/types.js';
 import { emitYaml } from './yaml.js';
-import { FastResolver } from './resolver.js';
+import { withAgentToken } from './gate-token.js';
 import { withFastToJson } from './fast-json.js';
 
 export interface Manifest {
@@ -51,6 +51,11 @@ export interface SynthOptions {
   readonly workload?: Pick<AgentReleaseProps, 'resources' | 'probePath'>;
   /** Agents per cdk8s Chart. @default 100 */
   readonly agentsPerChart?: number;
+  /**
+   * The gate's secret: each agent's hook metadata gets its derived token (gate-token.ts).
+   * @default none: no token is written
+   */
+  readonly gateSecret?: string;
 }
 
 /** The fleet as a whole cannot be synthesized (duplicate agents, failed construct validations). */
@@ -119,7 +124,7 @@ function addAgents(app: App, agents: readonly FleetAgent[], opts: SynthOptions):
     let chart: Chart | undefined;
     list.forEach((a, i) => {
       if (i % perChart === 0) chart = new Chart(app, `${ns}-${i / perChart}`, { disableResourceNameHashes: true });
-      const policy = withClusterPrometheus(resolvePolicy(opts.policies, a), cluster);
+      const policy = withAgentToken(withClusterPrometheus(resolvePolicy(opts.policies, a), cluster), a, opts.gateSecret);
       releases.push([a, new AgentRelease(chart!, a.agent.metadata.name, {
         fleetAgent: a,
         policy,
@@ -198,7 +203,7 @@ function withClusterPrometheus(policy: PolicySpec, c: ClusterConfig): PolicySpec
 
 /** The App every synthesis uses; nothing is written by cdk8s itself (see output.ts). */
 function newApp(): App {
-  return new App({ outdir: '.', resolvers: [new FastResolver()] });
+  return new App({ outdir: '.' });
 }
 
 function apiObjectsOf(c: Construct): ApiObject[] {
