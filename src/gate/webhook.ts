@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Route } from '../http/router.js';
-import { sendJson } from '../http/respond.js';
+import { sendJson, sendText } from '../http/respond.js';
 import { getRequestId } from '../http/handler.js';
 import type { Logger } from '../http/log.js';
 import { DEFAULTS, type GateDefaults } from './settings.js';
@@ -18,7 +18,7 @@ import type { QualityEngine } from './engine.js';
 import { payloadReader } from './webhook/parse.js';
 import { checkToken, unauthorized, type WebhookAuth } from './webhook/authorize.js';
 import { CHECKS, checkOf, isEvent, labelOf, quality, settingsResolver, stepHold, type DeciderOptions } from './webhook/decide.js';
-import { renderQuality, renderStepHold } from './webhook/render.js';
+import { qualityTextRenderer, renderStepHold } from './webhook/render.js';
 
 export const WEBHOOK_PATH = '/api/v1/webhooks/flagger';
 
@@ -41,6 +41,7 @@ export function webhookRoute(opts: WebhookOptions): Route {
   const auth: WebhookAuth = { secret: opts.secret, token: opts.token };
   const readPayload = payloadReader();
   const settingsOf = settingsResolver(decider.defaults);
+  const renderQualityText = qualityTextRenderer();
   const log = opts.logger;
 
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -95,8 +96,8 @@ export function webhookRoute(opts: WebhookOptions): Route {
       if (cache === 'hit') log.debug('quality decision', fields);
       else log.info('quality decision', { ...fields, reasons: verdict.reasons });
     }
-    const out = renderQuality(payload, decision);
-    sendJson(res, out.status, out.body);
+    const out = renderQualityText(payload, decision);
+    sendText(res, out.status, out.text, 'application/json; charset=utf-8');
   };
   return { method: 'POST', path: WEBHOOK_PATH, handler };
 }

@@ -1,8 +1,9 @@
 /**
  * The `node:http` server every listener of the project runs in, with the limits that keep one
  * client from holding the process: timeouts for headers, for a whole request (an unfinished
- * body is cut off) and for idle keep-alive connections, a bounded header size, a cap on
- * requests per connection, and a 400 for requests Node cannot parse. The listener (handler.ts)
+ * body is cut off) and for idle keep-alive connections, a bounded header size, and a 400 for
+ * requests Node cannot parse. (No cap on requests per connection: Node answers 503 past it to
+ * clients that keep sending, and a connection's requests are bounded by the timeouts anyway.) The listener (handler.ts)
  * answers everything else, so no input reaches the process's uncaught-exception path.
  */
 import http from 'node:http';
@@ -24,8 +25,6 @@ export interface ServerLimits {
   readonly socketTimeoutMs?: number;
   /** @default 16384 (Node's default) */
   readonly maxHeaderSize?: number;
-  /** Requests served on one connection before it is closed. @default 1000 */
-  readonly maxRequestsPerSocket?: number;
 }
 
 export function createHttpServer(listener: RequestListener, logger: Logger, limits: ServerLimits = {}): http.Server {
@@ -45,7 +44,6 @@ export function createHttpServer(listener: RequestListener, logger: Logger, limi
   server.headersTimeout = headersTimeout;
   server.requestTimeout = requestTimeout;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs ?? 65_000;
-  server.maxRequestsPerSocket = limits.maxRequestsPerSocket ?? 1000;
   server.timeout = limits.socketTimeoutMs ?? 120_000;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     // A parse error or timeout: answer 400/408 when the socket can still take it, then close.
