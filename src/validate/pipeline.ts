@@ -9,6 +9,7 @@ import { collectInputs } from './load/read.js';
 import { loadText } from './load/documents.js';
 import { SchemaRegistry } from './schema/registry.js';
 import { schemaFindings } from './schema/findings.js';
+import { removedApi } from './schema/removed-apis.js';
 import { rules as allRules, type LiveCanary, type Rule } from './rules/index.js';
 import { createContext } from './rules/context.js';
 import { policyResolver } from './policy-resolver.js';
@@ -53,7 +54,9 @@ export interface Extra {
 export async function runPipeline(paths: readonly string[], opts: ValidateOptions = {}, extra: Extra = {}): Promise<{ report: Report; resources: Resource[] }> {
   const setup: Finding[] = [];
   const registry = opts.registry ?? new SchemaRegistry({ crds: opts.crds, schemaDirs: opts.schemaDirs });
-  for (const p of registry.problems) setup.push({ ruleId: 'schema-source', severity: 'error', file: p.file, line: 0, message: p.message, fix: 'pass CRD YAML files (--crd) or a kubeconform schema directory (--schemas)' });
+  // CRDs named on the command line are read now, so a broken one is reported (exit 2) even when
+  // no object needs it; built-in CRDs and schema files are read on first use.
+  if (opts.crds?.length) registry.loadCrds();
 
   const { inputs, findings: inputFindings } = await collectInputs(paths, { maxFileBytes: opts.maxFileBytes, stdin: opts.stdin });
   const results: ResourceResult[] = [];
@@ -99,6 +102,17 @@ export async function runPipeline(paths: readonly string[], opts: ValidateOption
       status.set(r, 'error');
       continue;
     }
+    const removed = removedApi(apiVersion, kind);
+    if (removed) {
+      // The cluster answers "no matches for kind" whatever the schema says: invalid, not checked.
+      list.push({
+        ruleId: 'removed-api', severity: 'error', file: r.file, line: r.locate(['apiVersion']), object: objectRef(r.object),
+        path: r.basePath ? `${r.basePath}.apiVersion` : 'apiVersion',
+        message: `${kind} ${apiVersion} is no longer served (removed in Kubernetes ${removed.removedIn})${removed.replacement ? `; served as ${removed.replacement}` : ''}`,
+        fix: removed.replacement ? `use apiVersion: ${removed.replacement} (and the fields that version requires)` : removed.note ?? 'remove the object',
+      });
+      continue;
+    }
     const peeked = registry.peek(apiVersion, kind);
     const check = peeked === null ? await registry.lookup(apiVersion, kind) : peeked;
     if (!check) {
@@ -113,6 +127,9 @@ export async function runPipeline(paths: readonly string[], opts: ValidateOption
     if (errors.length || unknown.length) list.push(...schemaFindings(r, check.source, errors, unknown));
     checked.push(r);
   }
+
+  // Problems with schema sources, including those met while looking kinds up.
+  for (const p of registry.problems) setup.push({ ruleId: 'schema-source', severity: 'error', file: p.file, line: 0, message: p.message, fix: 'pass readable CRD YAML files (--crd) or a kubeconform schema directory (--schemas)' });
 
   // Rules stage.
   if (opts.rules !== false && checked.length) {
