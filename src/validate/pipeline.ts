@@ -5,7 +5,7 @@
  */
 import type { FleetAgent } from '../fleet/types.js';
 import type { Policy } from '../policy/types.js';
-import { collectInputs } from './load/read.js';
+import { collectInputs, InputError } from './load/read.js';
 import { loadText } from './load/documents.js';
 import { SchemaRegistry } from './schema/registry.js';
 import { schemaFindings } from './schema/findings.js';
@@ -67,7 +67,8 @@ export async function runPipeline(paths: readonly string[], opts: ValidateOption
     try {
       text = await input.read();
     } catch (err) {
-      fileFindings.push({ ruleId: 'input', severity: 'error', file: input.file, line: 0, message: `cannot read: ${err instanceof Error ? err.message : String(err)}`, fix: 'check the path and its permissions' });
+      const fix = err instanceof InputError ? err.fix : 'check the path and its permissions';
+      fileFindings.push({ ruleId: 'input', severity: 'error', file: input.file, line: 0, message: `cannot read: ${err instanceof Error ? err.message : String(err)}`, fix });
       continue;
     }
     const loaded = loadText(input.file, text);
@@ -145,7 +146,8 @@ export async function runPipeline(paths: readonly string[], opts: ValidateOption
     const st = status.get(r) ?? (list.some((f) => f.severity === 'error' || (opts.failOnWarn && f.severity === 'warning')) ? 'invalid' : 'valid');
     results.push({ file: r.file, line: r.line, object: objectRef(r.object), status: st, findings: list });
   }
-  for (const f of fileFindings) results.push({ file: f.file, line: f.line, status: 'error', findings: [f] });
+  // A warning about a file (a hidden directory not entered) does not make it an error.
+  for (const f of fileFindings) results.push({ file: f.file, line: f.line, status: f.severity === 'error' ? 'error' : 'skipped', findings: [f] });
   // Findings about no single resource still get a result, so junit and the counts show them.
   for (const f of setup) results.push({ file: f.file, line: f.line, status: 'error', findings: [f] });
   for (const f of extra.findings ?? []) results.push({ file: f.file, line: f.line, object: f.object, status: f.severity === 'error' ? 'invalid' : 'valid', findings: [f] });
