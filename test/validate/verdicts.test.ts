@@ -103,3 +103,44 @@ describe('null fields of core kinds', () => {
     expect(report.findings).toMatchObject([{ ruleId: 'schema', path: 'data.b' }]);
   });
 });
+
+describe('built-in CRDs as upstream serves them', () => {
+  const vs = (apiVersion: string) => `apiVersion: ${apiVersion}
+kind: VirtualService
+metadata: { name: web, namespace: demo }
+spec:
+  hosts: [web]
+  http:
+    - route:
+        - destination: { host: web, subset: stable }
+          weight: 100
+`;
+  for (const v of ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3']) {
+    it(`Istio VirtualService at ${v}`, async () => {
+      const report = await validate(vs(v));
+      expect(report.findings).toEqual([]);
+    });
+  }
+
+  it('DestinationRule at v1beta1', async () => {
+    const report = await validate('apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata: { name: web, namespace: demo }\nspec:\n  host: web\n');
+    expect(report.findings).toEqual([]);
+  });
+
+  it('AppProject with sourceIntegrity and named clusterResourceWhitelist entries', async () => {
+    const report = await validate(`apiVersion: argoproj.io/v1alpha1
+kind: AppProject
+metadata: { name: p, namespace: argocd }
+spec:
+  sourceRepos: ['*']
+  clusterResourceWhitelist:
+    - { group: '', kind: Namespace, name: 'team-*' }
+  sourceIntegrity:
+    git:
+      policies:
+        - gpg: { keys: [ABCDEF0123456789], mode: strict }
+          repos: [{ url: 'https://git.example.com/*' }]
+`);
+    expect(report.findings).toEqual([]);
+  });
+});
