@@ -29,6 +29,10 @@ export interface AgentReleaseProps {
   readonly resources?: AgentResources;
   /** @default undefined (TCP probes) */
   readonly probePath?: string;
+  /** Istio gateways the agent's routes bind to (the cluster configuration's). @default [] (the mesh) */
+  readonly istioGateways?: readonly string[];
+  /** flagger-loadtester address (progressive mode with loadTest). @default FlaggerCanary's */
+  readonly loadTesterUrl?: string;
 }
 
 export class AgentRelease extends Construct {
@@ -58,7 +62,7 @@ export class AgentRelease extends Construct {
       if (rollout.routing === 'gateway-api') {
         new GatewayRoute(this, 'Route', { agent, gatewayRefs: rollout.gatewayRefs ?? [], hosts: rollout.hosts });
       } else {
-        new IstioRoute(this, 'Route', { agent, hosts: rollout.hosts });
+        new IstioRoute(this, 'Route', { agent, hosts: rollout.hosts, gateways: props.istioGateways });
       }
     } else {
       new FlaggerCanary(this, 'Flagger', {
@@ -68,6 +72,8 @@ export class AgentRelease extends Construct {
         gatewayRefs: rollout.gatewayRefs,
         hosts: rollout.hosts,
         loadTest: rollout.loadTest,
+        ...(props.loadTesterUrl !== undefined ? { loadTesterUrl: props.loadTesterUrl } : {}),
+        istioGateways: props.istioGateways,
         canaryVersion: stable.profile.version,
         target: stable.flaggerTarget,
       });

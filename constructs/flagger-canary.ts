@@ -45,6 +45,8 @@ export interface FlaggerCanaryProps {
   readonly routing?: Routing;
   /** Gateway API parents; required when routing is 'gateway-api'. */
   readonly gatewayRefs?: readonly GatewayRef[];
+  /** Istio gateways of the generated VirtualService (routing istio). @default [] (Flagger's default, the mesh) */
+  readonly istioGateways?: readonly string[];
   /** Extra hostnames for the generated VirtualService/HTTPRoute. @default [] */
   readonly hosts?: readonly string[];
   /** Version the target Deployment runs (RECIF_AGENT_VERSION), sent as `canaryVersion`. @default agent.spec.version */
@@ -161,6 +163,7 @@ export class FlaggerCanary extends Construct {
           portDiscovery: true,
           timeout: props.requestTimeout ?? '300s',
           ...(props.hosts?.length ? { hosts: [...props.hosts] } : {}),
+          ...(routing === 'istio' && props.istioGateways?.length ? { gateways: [...props.istioGateways] } : {}),
           ...(routing === 'gateway-api'
             ? { gatewayRefs: props.gatewayRefs!.map((g) => ({ name: g.name, ...(g.namespace ? { namespace: g.namespace } : {}), ...(g.sectionName ? { sectionName: g.sectionName } : {}) })) }
             : {}),
