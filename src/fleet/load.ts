@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, type Dirent } from 'node:fs';
-import { outsideReason, OutsideError, readFileInside } from '../fs-inside.js';
+import { outsideReason, OutsideError, readFileInside } from '../fs/inside.js';
 import { createRequire } from 'node:module';
 import { join, posix } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';

@@ -7,7 +7,7 @@
  * reported at the override's line in the fleet file, any other at the policy file's line.
  */
 import { readdirSync } from 'node:fs';
-import { OutsideError, readFileInside } from '../fs-inside.js';
+import { OutsideError, readFileInside } from '../fs/inside.js';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { Document, LineCounter } from 'yaml';

@@ -40,6 +40,7 @@ export interface AmbiguousScalar {
  * every other Unicode space or separator that JavaScript's `trim` and `\s` would treat as
  * white space but YAML 1.2 treats as content, the byte-order mark and non-characters.
  */
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
 const SUSPECT = /[\0-\x1f\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\ufffe\uffff]/;
 
 /** Longest implicit key YAML allows (`yaml` refuses longer ones). */

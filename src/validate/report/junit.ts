@@ -9,6 +9,7 @@ import { formatObject, type Report } from '../types.js';
  * and CR, lone surrogates, U+FFFE and U+FFFF. They are written as `\uXXXX` text instead, so the
  * document stays well-formed and the message still shows what was there.
  */
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
 const XML_ILLEGAL = /[\0-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const visible = (s: string) => s.replace(XML_ILLEGAL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 

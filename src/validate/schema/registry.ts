@@ -70,7 +70,7 @@ export class SchemaRegistry {
 
   private addCrdPath(path: string, display?: string): void {
     let files: string[];
-    let isDir = false;
+    let isDir: boolean;
     try {
       isDir = statSync(path).isDirectory();
       files = isDir
