@@ -10,7 +10,7 @@
  */
 
 /** Basic helpers every part may use: they import no other part. */
-const BASICS = ['^src/errors/', '^src/yaml/', '^src/http/', '^src/names/', '^src/package/', '^src/redact/', '^imports/'];
+const BASICS = ['^src/errors/', '^src/fs/', '^src/yaml/', '^src/http/', '^src/names/', '^src/package/', '^src/redact/', '^imports/'];
 const COMMANDS = '^src/[^/]+/command\\.ts$';
 const SERVERS = ['^src/gate/(server|ops|webhook)', '^src/gitops/api\\.ts$'];
 

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, type Dirent } from 'node:fs';
+import { outsideReason, OutsideError, readFileInside } from '../fs/inside.js';
 import { createRequire } from 'node:module';
 import { join, posix } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
@@ -209,6 +210,14 @@ function scanFleet(root: string): { files: string[]; errors: FleetError[] } {
   for (const ns of entries) {
     if (ns.name.startsWith('.')) continue;
     const nsPath = join(root, ns.name);
+    if (ns.isSymbolicLink()) {
+      // A namespace folder may be a link, but only to a folder inside the fleet root.
+      const why = outsideReason(root, nsPath, 'dir');
+      if (why && !(why === 'not a folder' && !FLEET_EXT.test(ns.name))) {
+        errors.push(notFollowed(ns.name, why));
+        continue;
+      }
+    }
     if (!isDirectory(ns, nsPath)) {
       if (FLEET_EXT.test(ns.name)) errors.push(misplaced(ns.name));
       continue;
@@ -217,8 +226,16 @@ function scanFleet(root: string): { files: string[]; errors: FleetError[] } {
     for (const child of children) {
       if (child.name.startsWith('.')) continue;
       const rel = posix.join(ns.name, child.name);
-      if (isDirectory(child, join(nsPath, child.name))) {
-        if (containsYaml(join(nsPath, child.name))) errors.push(misplaced(`${rel}/`));
+      const childPath = join(nsPath, child.name);
+      if (child.isSymbolicLink()) {
+        const why = outsideReason(root, childPath, FLEET_EXT.test(child.name) ? 'file' : 'dir');
+        if (why && (FLEET_EXT.test(child.name) || why !== 'not a folder')) {
+          errors.push(notFollowed(rel, why));
+          continue;
+        }
+      }
+      if (isDirectory(child, childPath)) {
+        if (containsYaml(childPath)) errors.push(misplaced(`${rel}/`));
         continue;
       }
       if (FLEET_EXT.test(child.name)) files.push(rel);
@@ -262,13 +279,13 @@ export function loadFleet(root: string): FleetAgent[] {
 
 function readFleetText(root: string, relFile: string): string {
   try {
-    return readFileSync(join(root, relFile), 'utf8');
+    return readFileInside(root, relFile);
   } catch (err) {
     throw new FleetError(
       { file: relFile, line: 0, column: 0 },
       {
         field: '',
-        problem: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        problem: err instanceof OutsideError ? `not read: ${err.message}` : `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
         value: relFile,
         allowed: 'a readable <namespace>/<agent>.yaml below the fleet root',
         fix: 'check the path and the file permissions',
@@ -286,8 +303,29 @@ function isDirectory(entry: Dirent, path: string): boolean {
   return entry.isDirectory() || (entry.isSymbolicLink() && statSync(path).isDirectory());
 }
 
-function containsYaml(dir: string): boolean {
-  return readdirSync(dir, { recursive: true }).some((n) => FLEET_EXT.test(String(n)));
+/** Whether a misplaced folder holds YAML; links are not followed and the search is bounded. */
+function containsYaml(dir: string, depth = 0): boolean {
+  if (depth > 8) return false;
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  return entries.some((e) => (e.isFile() && FLEET_EXT.test(e.name)) || (e.isDirectory() && containsYaml(join(dir, e.name), depth + 1)));
+}
+
+function notFollowed(rel: string, why: string): FleetError {
+  return new FleetError(
+    { file: rel, line: 0, column: 0 },
+    {
+      field: '',
+      problem: `not read: ${why}`,
+      value: rel,
+      allowed: 'folders and regular files inside the fleet root (links only to places inside it)',
+      fix: 'replace the link with the files themselves, or point it inside the fleet root',
+    },
+  );
 }
 
 function misplaced(rel: string): FleetError {

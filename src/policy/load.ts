@@ -6,7 +6,8 @@
  * `rollout.overrides` over its policy and runs the same checks; a problem caused by an override is
  * reported at the override's line in the fleet file, any other at the policy file's line.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { OutsideError, readFileInside } from '../fs/inside.js';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { Document, LineCounter } from 'yaml';
@@ -85,7 +86,23 @@ export function loadPolicies(dir: string): Map<string, Policy> {
   const fileOf = new Map<string, string>();
   for (const n of names) {
     const file = displayPath(join(dir, n));
-    const policy = parsePolicyFile(file, readFileSync(join(dir, n), 'utf8'));
+    let text: string;
+    try {
+      // Only regular files inside the policies folder: a link to /proc/self/environ is refused.
+      text = readFileInside(dir, n);
+    } catch (err) {
+      throw new PolicyError(
+        { file, line: 0, column: 0 },
+        {
+          field: '',
+          problem: err instanceof OutsideError ? `not read: ${err.message}` : `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+          value: n,
+          allowed: 'regular <name>.yaml files inside the policies folder',
+          fix: 'replace the link with the file itself',
+        },
+      );
+    }
+    const policy = parsePolicyFile(file, text);
     const name = policy.metadata.name;
     const other = fileOf.get(name);
     if (other) {

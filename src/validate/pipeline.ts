@@ -5,10 +5,11 @@
  */
 import type { FleetAgent } from '../fleet/types.js';
 import type { Policy } from '../policy/types.js';
-import { collectInputs } from './load/read.js';
+import { collectInputs, InputError } from './load/read.js';
 import { loadText } from './load/documents.js';
 import { SchemaRegistry } from './schema/registry.js';
 import { schemaFindings } from './schema/findings.js';
+import { removedApi } from './schema/removed-apis.js';
 import { rules as allRules, type LiveCanary, type Rule } from './rules/index.js';
 import { createContext } from './rules/context.js';
 import { policyResolver } from './policy-resolver.js';
@@ -53,7 +54,9 @@ export interface Extra {
 export async function runPipeline(paths: readonly string[], opts: ValidateOptions = {}, extra: Extra = {}): Promise<{ report: Report; resources: Resource[] }> {
   const setup: Finding[] = [];
   const registry = opts.registry ?? new SchemaRegistry({ crds: opts.crds, schemaDirs: opts.schemaDirs });
-  for (const p of registry.problems) setup.push({ ruleId: 'schema-source', severity: 'error', file: p.file, line: 0, message: p.message, fix: 'pass CRD YAML files (--crd) or a kubeconform schema directory (--schemas)' });
+  // CRDs named on the command line are read now, so a broken one is reported (exit 2) even when
+  // no object needs it; built-in CRDs and schema files are read on first use.
+  if (opts.crds?.length) registry.loadCrds();
 
   const { inputs, findings: inputFindings } = await collectInputs(paths, { maxFileBytes: opts.maxFileBytes, stdin: opts.stdin });
   const results: ResourceResult[] = [];
@@ -64,7 +67,8 @@ export async function runPipeline(paths: readonly string[], opts: ValidateOption
     try {
       text = await input.read();
     } catch (err) {
-      fileFindings.push({ ruleId: 'input', severity: 'error', file: input.file, line: 0, message: `cannot read: ${err instanceof Error ? err.message : String(err)}`, fix: 'check the path and its permissions' });
+      const fix = err instanceof InputError ? err.fix : 'check the path and its permissions';
+      fileFindings.push({ ruleId: 'input', severity: 'error', file: input.file, line: 0, message: `cannot read: ${err instanceof Error ? err.message : String(err)}`, fix });
       continue;
     }
     const loaded = loadText(input.file, text);
@@ -99,6 +103,17 @@ export async function runPipeline(paths: readonly string[], opts: ValidateOption
       status.set(r, 'error');
       continue;
     }
+    const removed = removedApi(apiVersion, kind);
+    if (removed) {
+      // The cluster answers "no matches for kind" whatever the schema says: invalid, not checked.
+      list.push({
+        ruleId: 'removed-api', severity: 'error', file: r.file, line: r.locate(['apiVersion']), object: objectRef(r.object),
+        path: r.basePath ? `${r.basePath}.apiVersion` : 'apiVersion',
+        message: `${kind} ${apiVersion} is no longer served (removed in Kubernetes ${removed.removedIn})${removed.replacement ? `; served as ${removed.replacement}` : ''}`,
+        fix: removed.replacement ? `use apiVersion: ${removed.replacement} (and the fields that version requires)` : removed.note ?? 'remove the object',
+      });
+      continue;
+    }
     const peeked = registry.peek(apiVersion, kind);
     const check = peeked === null ? await registry.lookup(apiVersion, kind) : peeked;
     if (!check) {
@@ -114,6 +129,9 @@ export async function runPipeline(paths: readonly string[], opts: ValidateOption
     checked.push(r);
   }
 
+  // Problems with schema sources, including those met while looking kinds up.
+  for (const p of registry.problems) setup.push({ ruleId: 'schema-source', severity: 'error', file: p.file, line: 0, message: p.message, fix: 'pass readable CRD YAML files (--crd) or a kubeconform schema directory (--schemas)' });
+
   // Rules stage.
   if (opts.rules !== false && checked.length) {
     const policyFor = policyResolver(opts, setup);
@@ -128,7 +146,8 @@ export async function runPipeline(paths: readonly string[], opts: ValidateOption
     const st = status.get(r) ?? (list.some((f) => f.severity === 'error' || (opts.failOnWarn && f.severity === 'warning')) ? 'invalid' : 'valid');
     results.push({ file: r.file, line: r.line, object: objectRef(r.object), status: st, findings: list });
   }
-  for (const f of fileFindings) results.push({ file: f.file, line: f.line, status: 'error', findings: [f] });
+  // A warning about a file (a hidden directory not entered) does not make it an error.
+  for (const f of fileFindings) results.push({ file: f.file, line: f.line, status: f.severity === 'error' ? 'error' : 'skipped', findings: [f] });
   // Findings about no single resource still get a result, so junit and the counts show them.
   for (const f of setup) results.push({ file: f.file, line: f.line, status: 'error', findings: [f] });
   for (const f of extra.findings ?? []) results.push({ file: f.file, line: f.line, object: f.object, status: f.severity === 'error' ? 'invalid' : 'valid', findings: [f] });

@@ -3,12 +3,16 @@
  *
  * Why: the `yaml` package parses about 3,500 documents/s on this machine and is the validator's
  * cost (ajv validates 300k objects/s). Generated manifests use a small, regular subset: block
- * mappings and sequences, plain or quoted one-line scalars, `|` block scalars, one-line flow
- * collections. This reader handles exactly that subset and throws `Unsupported` on anything else
- * (anchors, aliases, tags, folded or multi-line scalars, merge keys, duplicate keys, tabs, ...);
- * the caller then parses the document with the `yaml` package, which gives the authoritative
- * result and error messages. So the fast path can be incomplete but never different: whatever it
- * accepts, it resolves the way `yaml` (YAML 1.2 core schema) does.
+ * mappings and sequences, plain or quoted one-line scalars, `|`/`|-` block scalars, one-line flow
+ * collections. This reader handles exactly that subset and throws `Unsupported` whenever it is
+ * not certain (anchors, aliases, tags, folded, kept or multi-line scalars, keys that could resolve
+ * to something other than a string, tabs, control and Unicode space characters, plain scalars
+ * holding `:` or `#` inside flow collections, ...); the caller then parses the document with the
+ * `yaml` package, which gives the authoritative result and error messages. So the fast path can
+ * be incomplete but never different: whatever it accepts, it resolves the way `yaml` (YAML 1.2
+ * core schema) does. The accepted subset is listed in docs/validate.md.
+ *
+ * All state lives in one `FastReader` per call: nothing is shared between calls.
  */
 
 /** Thrown when the document leaves the fast subset; the caller falls back to the `yaml` package. */
@@ -30,53 +34,62 @@ export interface AmbiguousScalar {
   readonly value: string;
 }
 
-// Set while one document is parsed (synchronous, so never shared between documents).
-let ambiguous: AmbiguousScalar[] | undefined;
-let currentLine = 0;
+/**
+ * Characters the subset leaves to the `yaml` package: tabs, CR and every other control
+ * character, DEL and the C1 controls (NEL is a line break in YAML 1.1), the no-break space and
+ * every other Unicode space or separator that JavaScript's `trim` and `\s` would treat as
+ * white space but YAML 1.2 treats as content, the byte-order mark and non-characters.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
+const SUSPECT = /[\0-\x1f\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\ufffe\uffff]/;
+
+/** Longest implicit key YAML allows (`yaml` refuses longer ones). */
+const MAX_KEY = 1024;
 
 /**
  * Parses lines[start, end) as one YAML document. Returns `undefined` for an empty document.
  * Plain YAML 1.1 boolean words met on the way are appended to `notes`.
  */
-export function parseFastDocument(lines: string[], start: number, end: number, notes?: AmbiguousScalar[]): unknown {
-  const p = new BlockParser(lines, start, end);
-  ambiguous = notes;
-  try {
-    return p.document();
-  } finally {
-    ambiguous = undefined;
+export function parseFastDocument(lines: readonly string[], start: number, end: number, notes?: AmbiguousScalar[]): unknown {
+  for (let k = start; k < end; k++) {
+    const line = lines[k]!;
+    if (SUSPECT.test(line)) fail('character outside the subset');
+    // Document markers and directives belong to the caller's split (`---` inside one document
+    // would end it); a line that only looks like one (`---x`) is left to the `yaml` package too.
+    const c = line.charCodeAt(0);
+    if (c === 37 || ((c === 45 || c === 46) && (line.startsWith('---') || line.startsWith('...')))) fail('marker line');
   }
+  return new FastReader(lines, start, end, notes).document();
 }
 
-let indentScratch = new Int32Array(4096);
-
-class BlockParser {
+class FastReader {
   private i: number;
-  private readonly start: number;
-  constructor(private readonly lines: string[], start: number, private readonly end: number) {
+  /** The line whose indent was last computed, and that indent (-1 blank or comment). */
+  private cachedLine = -1;
+  private cachedIndent = -1;
+  /** A `- key: value` line: its mapping starts after the dash, at this column. */
+  private dashLine = -1;
+  private dashIndent = -1;
+  /** Line of the scalar being resolved, for notes. */
+  private currentLine = 0;
+
+  constructor(
+    private readonly lines: readonly string[],
+    start: number,
+    private readonly end: number,
+    private readonly notes: AmbiguousScalar[] | undefined,
+  ) {
     this.i = start;
-    this.start = start;
-    // One scratch buffer for every document: parsing is synchronous and one document at a time,
-    // and a typed array per document (off-heap storage) is garbage the collector pays for.
-    const n = end - start;
-    if (indentScratch.length < n) indentScratch = new Int32Array(Math.max(n, indentScratch.length * 2));
-    indentScratch.fill(-2, 0, n);
-    this.indents = indentScratch;
   }
 
   document(): unknown {
     const first = this.nextContent();
     if (first < 0) return undefined;
-    const indent = this.indentOf(first);
-    const value = this.block(indent, true);
+    const value = this.block(this.indentOf(first), true);
     if (this.nextContent() >= 0) fail('content after the top-level node');
     return value;
   }
 
-  /** Indent of each line, computed once: -1 blank or comment, -2 not yet computed. */
-  private readonly indents: Int32Array;
-  private anchors: Map<string, unknown> | undefined;
-  private aliasCount = 0;
   private lineAt(idx: number): string {
     return this.lines[idx]!;
   }
@@ -90,30 +103,27 @@ class BlockParser {
     return -1;
   }
 
+  /** Indent of a line: -1 for a blank or comment line. */
   private indentOf(idx: number): number {
-    const cached = this.indents[idx - this.start]!;
-    if (cached !== -2) return cached;
+    if (idx === this.dashLine) return this.dashIndent;
+    if (idx === this.cachedLine) return this.cachedIndent;
     const line = this.lineAt(idx);
     let k = 0;
     while (k < line.length && line.charCodeAt(k) === 32) k++;
-    let indent = -1;
-    if (k < line.length) {
-      const c = line.charCodeAt(k);
-      if (c === 9) fail('tab in indentation');
-      if (c !== 35 /* # */ && !(c === 13 && k === line.length - 1)) indent = k;
-    }
-    this.indents[idx - this.start] = indent;
+    const indent = k < line.length && line.charCodeAt(k) !== 35 /* # */ ? k : -1;
+    this.cachedLine = idx;
+    this.cachedIndent = indent;
     return indent;
   }
 
   private block(indent: number, top = false): unknown {
     const idx = this.i;
-    const rest = this.lineAt(idx).slice(indent);
-    if (isDash(rest)) return this.seq(indent);
-    if (findKeyEnd(rest) >= 0) return this.map(indent);
+    const line = this.lineAt(idx);
+    if (isDashAt(line, indent)) return this.seq(indent);
+    if (findKeyEndAt(line, indent) >= 0) return this.map(indent);
     if (!top) fail('scalar where a block was expected');
-    currentLine = idx;
-    const value = inlineValue(rest);
+    this.currentLine = idx;
+    const value = this.inlineValue(line.slice(indent));
     this.i++;
     return value;
   }
@@ -124,30 +134,30 @@ class BlockParser {
       const idx = this.nextContent();
       if (idx < 0 || this.indentOf(idx) !== indent) break;
       const line = this.lineAt(idx);
-      const rest = line.slice(indent);
-      if (!isDash(rest)) break;
-      let k = 1;
-      while (k < rest.length && rest.charCodeAt(k) === 32) k++;
-      const item = rest.slice(k);
-      if (item === '' || item.startsWith('#') || item === '\r') {
+      if (!isDashAt(line, indent)) break;
+      let k = indent + 1;
+      while (k < line.length && line.charCodeAt(k) === 32) k++;
+      if (k === line.length || line.charCodeAt(k) === 35 /* # */) {
         this.i++;
         const next = this.nextContent();
         if (next >= 0 && this.indentOf(next) > indent) out.push(this.block(this.indentOf(next)));
         else out.push(null);
         continue;
       }
-      if (isDash(item)) fail('nested sequence on one line');
-      if (findKeyEnd(item) >= 0 && item[0] !== '{' && item[0] !== '[') {
-        // `- key: value`: a mapping whose first entry shares the dash's line. The line's indent
+      if (isDashAt(line, k)) fail('nested sequence on one line');
+      const c = line[k];
+      if (c !== '{' && c !== '[' && findKeyEndAt(line, k) >= 0) {
+        // `- key: value`: a mapping whose first entry shares the dash's line. That line's indent
         // becomes the entry's column; every reader takes the line from its indent on, so the
         // dash before it is never seen (no re-indented copy of the line is made).
-        this.indents[idx - this.start] = indent + k;
-        out.push(this.map(indent + k));
+        this.dashLine = idx;
+        this.dashIndent = k;
+        out.push(this.map(k));
         continue;
       }
-      if (item[0] === '|' || item[0] === '>') fail('block scalar in a sequence item');
-      currentLine = idx;
-      out.push(inlineValue(item));
+      if (c === '|' || c === '>') fail('block scalar in a sequence item');
+      this.currentLine = idx;
+      out.push(this.inlineValue(line.slice(k)));
       this.i++;
       this.noContinuation(indent);
     }
@@ -164,28 +174,13 @@ class BlockParser {
       if (isDashAt(line, indent)) break;
       const keyEnd = findKeyEndAt(line, indent);
       if (keyEnd < 0) fail('not a mapping entry');
-      const key = parseKey(line.slice(indent, keyEnd));
-      if (key === '__proto__' || key === '<<') fail('special key');
+      if (keyEnd - indent > MAX_KEY) fail('key too long');
+      const key = parseKey(line, indent, keyEnd);
       if (Object.prototype.hasOwnProperty.call(out, key)) fail('duplicate key');
-      let valueText = afterSpaces(line, keyEnd + 1);
-      // `key: &name value` anchors the value; `key: *name` reuses it (as the same object, like
-      // the yaml package's toJS). Anchors elsewhere (keys, sequence items) leave the subset.
-      let anchor: string | undefined;
-      if (valueText[0] === '&') {
-        const m = /^&([^\s,[\]{}]+)(?:\s+|$)/.exec(valueText);
-        if (!m) fail('anchor');
-        anchor = m![1]!;
-        valueText = valueText.slice(m![0].length);
-      } else if (valueText[0] === '*') {
-        const m = /^\*([^\s,[\]{}]+)\s*(#.*)?$/.exec(valueText);
-        if (!m) fail('alias');
-        out[key] = this.alias(m![1]!);
-        this.i++;
-        this.noContinuation(indent);
-        continue;
-      }
+      let v = keyEnd + 1;
+      while (v < line.length && line.charCodeAt(v) === 32) v++;
       let value: unknown;
-      if (valueText === '' || valueText[0] === '#' || valueText === '\r') {
+      if (v === line.length || line.charCodeAt(v) === 35 /* # */) {
         this.i++;
         const next = this.nextContent();
         if (next >= 0) {
@@ -194,25 +189,17 @@ class BlockParser {
           else if (ni === indent && isDashAt(this.lineAt(next), indent)) value = this.seq(indent);
           else value = null;
         } else value = null;
-      } else if (valueText[0] === '|') {
-        value = this.literal(indent, valueText);
+      } else if (line.charCodeAt(v) === 124 /* | */) {
+        value = this.literal(indent, line.slice(v));
       } else {
-        currentLine = idx;
-        value = inlineValue(valueText);
+        this.currentLine = idx;
+        value = this.inlineValue(line.slice(v));
         this.i++;
         this.noContinuation(indent);
       }
       out[key] = value;
-      if (anchor !== undefined) (this.anchors ??= new Map()).set(anchor, value);
     }
     return out;
-  }
-
-  private alias(name: string): unknown {
-    // The yaml package refuses alias-heavy documents (resource exhaustion); let it decide.
-    if (++this.aliasCount > 100) fail('many aliases');
-    if (!this.anchors?.has(name)) fail('unknown alias');
-    return this.anchors!.get(name);
   }
 
   /** A more-indented line after a one-line value would be a multi-line scalar: not in the subset. */
@@ -221,29 +208,30 @@ class BlockParser {
     if (next >= 0 && this.indentOf(next) > indent) fail('multi-line scalar');
   }
 
-  /** `|`, `|-`, `|+` literal block scalars. */
+  /**
+   * `|` and `|-` literal block scalars with an implicit indentation (`|+`, indentation
+   * indicators and folded `>` scalars go to the `yaml` package).
+   */
   private literal(parentIndent: number, header: string): string {
-    const m = /^\|([+-]?)\s*(#.*)?\r?$/.exec(header);
-    if (!m) fail('block scalar header');
-    const chomp = m![1];
+    const strip = header.charCodeAt(1) === 45; /* - */
+    let h = strip ? 2 : 1;
+    while (h < header.length && header.charCodeAt(h) === 32) h++;
+    if (h < header.length && !(header.charCodeAt(h) === 35 && header.charCodeAt(h - 1) === 32)) fail('block scalar header');
     this.i++;
     const body: string[] = [];
     let contentIndent = -1;
     while (this.i < this.end) {
-      const raw = this.lineAt(this.i);
-      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      const line = this.lineAt(this.i);
       let k = 0;
       while (k < line.length && line.charCodeAt(k) === 32) k++;
       if (k === line.length) {
-        if (contentIndent >= 0 && k > contentIndent) body.push(line.slice(contentIndent));
-        else if (contentIndent < 0 && k > 0) fail('leading blank line with spaces in block scalar');
-        else body.push('');
+        if (contentIndent < 0 && k > 0) fail('leading blank line with spaces in block scalar');
+        body.push(contentIndent >= 0 && k > contentIndent ? line.slice(contentIndent) : '');
         this.i++;
         continue;
       }
       if (contentIndent < 0) {
         if (k <= parentIndent) break;
-        if (line.charCodeAt(k) === 9) fail('tab in block scalar indentation');
         contentIndent = k;
       }
       if (k < contentIndent) {
@@ -253,48 +241,113 @@ class BlockParser {
       body.push(line.slice(contentIndent));
       this.i++;
     }
-    // Trailing blank lines were consumed; chomping decides what they mean.
+    // Trailing blank lines were consumed; chomping drops them (clip keeps one line break).
     let last = body.length;
     while (last > 0 && body[last - 1] === '') last--;
     const text = body.slice(0, last).join('\n');
-    if (chomp === '-') return text;
-    if (chomp === '+') return last === 0 ? body.map(() => '\n').join('') : `${text}\n${body.slice(last).map(() => '\n').join('')}`;
+    if (strip) return text;
     return last === 0 ? '' : `${text}\n`;
+  }
+
+  /** A one-line value: quoted scalar, flow collection or plain scalar, with an optional comment. */
+  private inlineValue(text: string): unknown {
+    const c = text[0];
+    if (c === '"' || c === "'") {
+      const [value, end] = quoted(text, 0);
+      expectEnd(text, end);
+      return value;
+    }
+    if (c === '[' || c === '{') {
+      const [value, end] = this.flow(text, 0);
+      expectEnd(text, end);
+      return value;
+    }
+    if (c === undefined || VALUE_INDICATORS.has(text.charCodeAt(0)) || (c === '-' && (text[1] === ' ' || text.length === 1))) fail('indicator');
+    const hash = text.indexOf(' #');
+    const plain = trimSpacesEnd(hash >= 0 ? text.slice(0, hash) : text);
+    if (plain.includes(': ') || plain.endsWith(':')) fail('mapping in a plain scalar');
+    return this.resolveNoted(plain);
+  }
+
+  private resolveNoted(plain: string): unknown {
+    if (this.notes && YAML11_BOOLEANS.has(plain)) this.notes.push({ lineIndex: this.currentLine, value: plain });
+    return resolvePlain(plain);
+  }
+
+  /** A one-line flow collection (`[a, b]`, `{ k: v }`), nesting allowed. */
+  private flow(text: string, start: number): [unknown, number] {
+    const open = text[start];
+    const close = open === '[' ? ']' : '}';
+    const isMap = open === '{';
+    const out: unknown[] | Record<string, unknown> = isMap ? {} : [];
+    let k = skipSpaces(text, start + 1);
+    if (text[k] === close) return [out, k + 1];
+    for (;;) {
+      let key: string | undefined;
+      if (isMap) {
+        let kEnd: number;
+        if (text[k] === '"' || text[k] === "'") [key, kEnd] = quoted(text, k);
+        else {
+          kEnd = k;
+          while (kEnd < text.length && isKeyChar(text.charCodeAt(kEnd))) kEnd++;
+          key = plainKey(text.slice(k, kEnd));
+        }
+        k = skipSpaces(text, kEnd);
+        // `{a: b}` only: `{a:b}` is the key "a:b", `{a}` a key without value.
+        if (text[k] !== ':' || text[k + 1] !== ' ') fail('flow mapping entry');
+        k = skipSpaces(text, k + 1);
+        if (key === '__proto__' || Object.prototype.hasOwnProperty.call(out, key)) fail('flow key');
+      }
+      let value: unknown;
+      if (text[k] === '[' || text[k] === '{') [value, k] = this.flow(text, k);
+      else [value, k] = this.flowScalar(text, k);
+      if (isMap) (out as Record<string, unknown>)[key!] = value;
+      else (out as unknown[]).push(value);
+      k = skipSpaces(text, k);
+      if (text[k] === ',') {
+        k = skipSpaces(text, k + 1);
+        if (text[k] === close) return [out, k + 1];
+        continue;
+      }
+      if (text[k] === close) return [out, k + 1];
+      fail('flow collection not closed on its line');
+    }
+  }
+
+  /**
+   * A quoted or plain scalar inside a flow collection. Plain ones holding `:` or `#` (which may
+   * start a pair or a comment there) or starting with an indicator are left to the `yaml` package.
+   */
+  private flowScalar(text: string, k: number): [unknown, number] {
+    const c = text[k];
+    if (c === '"' || c === "'") return quoted(text, k);
+    if (c === undefined || FLOW_START.test(c) || (c === '-' && (text[k + 1] === ' ' || text[k + 1] === undefined))) fail('flow indicator');
+    let e = k;
+    while (e < text.length) {
+      const ch = text.charCodeAt(e);
+      if (ch === 44 || ch === 93 || ch === 125) break; // , ] }
+      if (ch === 58 || ch === 35 || ch === 91 || ch === 123) fail('flow plain scalar'); // : # [ {
+      e++;
+    }
+    const plain = trimSpacesEnd(text.slice(k, e));
+    if (plain === '-') fail('flow indicator');
+    return [this.resolveNoted(plain), e];
   }
 }
 
-function isDash(rest: string): boolean {
-  return isDashAt(rest, 0);
-}
-
-/** `isDash(line.slice(at))` without the slice. */
+/** `- ` (or a lone `-`) at column `at`. */
 function isDashAt(line: string, at: number): boolean {
-  return line.charCodeAt(at) === 45 && (line.length === at + 1 || line.charCodeAt(at + 1) === 32 || (line.length === at + 2 && line.charCodeAt(at + 1) === 13));
+  return line.charCodeAt(at) === 45 && (line.length === at + 1 || line.charCodeAt(at + 1) === 32);
 }
 
-/** `line.slice(from).trimStart()`, without a copy in the common case (spaces, then plain text). */
-function afterSpaces(line: string, from: number): string {
-  let k = from;
-  while (line.charCodeAt(k) === 32) k++;
-  const c = line.charCodeAt(k);
-  // Anything but printable ASCII (tabs, CR, Unicode spaces) gets trimStart's exact meaning.
-  if (k < line.length && !(c > 32 && c < 127)) return line.slice(k).trimStart();
-  return line.slice(k);
-}
-
-/** Index of the `:` that ends a mapping key on this line, or -1. */
-function findKeyEnd(rest: string): number {
-  return findKeyEndAt(rest, 0);
-}
-
-/** `findKeyEnd(line.slice(at))`, as an index into `line`. */
+/** Index of the `:` that ends a mapping key starting at `at`, or -1. */
 function findKeyEndAt(line: string, at: number): number {
   const c = line[at];
   if (c === '"' || c === "'") {
     const close = c === '"' ? endOfDouble(line, at) : endOfSingle(line, at);
     if (close < 0) return -1;
     const k = close + 1;
-    if (line[k] === ':' && (k + 1 === line.length || line[k + 1] === ' ' || line[k + 1] === '\r')) return k;
+    if (line[k] === ':' && (k + 1 === line.length || line[k + 1] === ' ')) return k;
     return -1;
   }
   if (c === '[' || c === '{' || c === '#') return -1;
@@ -305,57 +358,64 @@ function findKeyEndAt(line: string, at: number): number {
     if (k < 0) return -1;
     if (hash === -2) hash = line.indexOf(' #', at);
     if (hash >= 0 && hash < k) return -1;
-    if (k + 1 === line.length || line[k + 1] === ' ' || line[k + 1] === '\r') return k;
+    if (k + 1 === line.length || line[k + 1] === ' ') return k;
     from = k + 1;
   }
 }
 
-/** Characters that cannot start a plain key in the subset: & * ! | > % @ ` ? { } [ ] , */
-const KEY_INDICATORS: ReadonlySet<number> = new Set([...'&*!|>%@`?{}[],'].map((c) => c.charCodeAt(0)));
-/** Characters that cannot start a plain value in the subset: & * ! | > % @ ` ? */
-const VALUE_INDICATORS: ReadonlySet<number> = new Set([...'&*!|>%@`?'].map((c) => c.charCodeAt(0)));
-
-function parseKey(text: string): string {
-  const t = text.trimEnd();
-  if (t[0] === '"' || t[0] === "'") {
-    const [value, end] = quoted(t, 0);
-    if (end !== t.length) fail('text after quoted key');
-    return value;
-  }
-  if (t === '' || KEY_INDICATORS.has(t.charCodeAt(0)) || t.includes(' #')) fail('key needs the full parser');
-  return t;
+/** Letters, digits and `-._/`: the characters of Kubernetes keys (labels, annotations, fields). */
+function isKeyChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95 || c === 47;
 }
 
-/** A one-line value: quoted scalar, flow collection or plain scalar, with an optional comment. */
-function inlineValue(text: string): unknown {
-  if (text.endsWith('\r')) text = text.slice(0, -1);
-  const c = text[0];
+/**
+ * A plain key the subset reads as itself: Kubernetes key characters only, starting with a letter,
+ * `_` or `/`, and not a word that resolves to null or a boolean. Keys starting with a digit or
+ * a sign (`1`, `01`, `0x1`, `.5` all resolve to numbers, and the `yaml` package compares them
+ * as such for duplicates) and keys with other characters go to the `yaml` package.
+ */
+function plainKey(text: string): string {
+  const c = text.charCodeAt(0);
+  if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 47)) fail('key needs the full parser');
+  if (typeof resolvePlain(text) !== 'string' || text === '__proto__') fail('key that is not a string');
+  return text;
+}
+
+/** The key of the entry at `line[indent, keyEnd)`. */
+function parseKey(line: string, indent: number, keyEnd: number): string {
+  const c = line[indent];
   if (c === '"' || c === "'") {
-    const [value, end] = quoted(text, 0);
-    expectEnd(text, end);
+    const [value, end] = quoted(line, indent);
+    if (end !== keyEnd) fail('text after quoted key');
+    if (value === '__proto__' || value === '<<') fail('special key');
     return value;
   }
-  if (c === '[' || c === '{') {
-    const [value, end] = flow(text, 0);
-    expectEnd(text, end);
-    return value;
-  }
-  if (c === undefined || VALUE_INDICATORS.has(text.charCodeAt(0)) || (c === '-' && (text[1] === ' ' || text.length === 1)) || c === ',' || c === ']' || c === '}') fail('indicator');
-  const hash = text.indexOf(' #');
-  const plain = (hash >= 0 ? text.slice(0, hash) : text).trimEnd();
-  if ((plain.includes(':') && /:(\s|$)/.test(plain)) || plain.includes('\t#')) fail('mapping in a plain scalar');
-  return resolveNoted(plain);
+  let e = keyEnd;
+  while (e > indent && line.charCodeAt(e - 1) === 32) e--;
+  for (let k = indent; k < e; k++) if (!isKeyChar(line.charCodeAt(k))) fail('key needs the full parser');
+  return plainKey(line.slice(indent, e));
 }
 
-function resolveNoted(plain: string): unknown {
-  if (ambiguous && YAML11_BOOLEANS.has(plain)) ambiguous.push({ lineIndex: currentLine, value: plain });
-  return resolvePlain(plain);
-}
+/** Characters that cannot start a plain value in the subset: & * ! | > % @ ` ? : , ] } */
+const VALUE_INDICATORS: ReadonlySet<number> = new Set([...'&*!|>%@`?:,]}'].map((c) => c.charCodeAt(0)));
+/** Characters that cannot start a plain scalar inside a flow collection. */
+const FLOW_START = /[&*!|>%@`?:#,[\]{}]/;
 
 function expectEnd(text: string, end: number): void {
   let k = end;
-  while (k < text.length && (text[k] === ' ' || text[k] === '\t')) k++;
+  while (k < text.length && text.charCodeAt(k) === 32) k++;
   if (k < text.length && !(text[k] === '#' && k > end)) fail('text after a value');
+}
+
+function trimSpacesEnd(s: string): string {
+  let e = s.length;
+  while (e > 0 && s.charCodeAt(e - 1) === 32) e--;
+  return e === s.length ? s : s.slice(0, e);
+}
+
+function skipSpaces(text: string, k: number): number {
+  while (text.charCodeAt(k) === 32) k++;
+  return k;
 }
 
 /** YAML 1.2 core schema resolution of a plain scalar, as the `yaml` package does it. */
@@ -377,14 +437,17 @@ export function resolvePlain(s: string): unknown {
       return false;
   }
   const c = s.charCodeAt(0);
-  // Only strings that start like a number can resolve to one.
+  // Only strings that start like a number can resolve to one. Same tests, same order and same
+  // conversions (parseInt, parseFloat) as the `yaml` package's core schema.
   if ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46) {
-    if (/^[-+]?[0-9]+$/.test(s)) return Number(s);
     if (/^0o[0-7]+$/.test(s)) return parseInt(s.slice(2), 8);
+    if (/^[-+]?[0-9]+$/.test(s)) return parseInt(s, 10);
     if (/^0x[0-9a-fA-F]+$/.test(s)) return parseInt(s.slice(2), 16);
-    if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/.test(s)) return parseFloat(s);
-    if (/^[-+]?\.(?:inf|Inf|INF)$/.test(s)) return s[0] === '-' ? -Infinity : Infinity;
-    if (/^\.(?:nan|NaN|NAN)$/.test(s)) return NaN;
+    if (/^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(s)) {
+      return s.endsWith('N') || s.endsWith('n') ? NaN : s[0] === '-' ? -Infinity : Infinity;
+    }
+    if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/.test(s)) return parseFloat(s);
+    if (/^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(s)) return parseFloat(s);
   }
   return s;
 }
@@ -411,8 +474,8 @@ function endOfDouble(text: string, start: number): number {
   return -1;
 }
 
-const ESCAPES: Record<string, string> = {
-  '0': '\0', a: '\x07', b: '\b', t: '\t', '\t': '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b',
+const ESCAPES: Readonly<Record<string, string>> = {
+  '0': '\0', a: '\x07', b: '\b', t: '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b',
   ' ': ' ', '"': '"', '/': '/', '\\': '\\', N: '\x85', _: '\xa0', L: '\u2028', P: '\u2029',
 };
 
@@ -435,69 +498,17 @@ function quoted(text: string, start: number): [string, number] {
       continue;
     }
     const e = body[++k]!;
-    if (e in ESCAPES) out += ESCAPES[e];
+    if (Object.prototype.hasOwnProperty.call(ESCAPES, e)) out += ESCAPES[e];
     else if (e === 'x' || e === 'u' || e === 'U') {
       const n = e === 'x' ? 2 : e === 'u' ? 4 : 8;
       const hex = body.slice(k + 1, k + 1 + n);
-      if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== n) fail('bad escape');
-      out += String.fromCodePoint(parseInt(hex, 16));
+      if (hex.length !== n || !/^[0-9a-fA-F]+$/.test(hex)) fail('bad escape');
+      const code = parseInt(hex, 16);
+      // Surrogate halves and code points past U+10FFFF: let the `yaml` package decide.
+      if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) fail('escape outside Unicode scalars');
+      out += String.fromCodePoint(code);
       k += n;
     } else fail('unknown escape');
   }
   return [out, end + 1];
-}
-
-/** A one-line flow collection (`[a, b]`, `{ k: v }`), nesting allowed. */
-function flow(text: string, start: number): [unknown, number] {
-  const open = text[start];
-  const close = open === '[' ? ']' : '}';
-  const isMap = open === '{';
-  const out: unknown[] | Record<string, unknown> = isMap ? {} : [];
-  let k = skipSpaces(text, start + 1);
-  if (text[k] === close) return [out, k + 1];
-  for (;;) {
-    let key: string | undefined;
-    if (isMap) {
-      const [kv, kEnd] = flowScalar(text, k, true);
-      if (typeof kv !== 'string' && typeof kv !== 'number' && typeof kv !== 'boolean') fail('flow key');
-      key = String(kv);
-      k = skipSpaces(text, kEnd);
-      if (text[k] !== ':') fail('flow mapping entry without value');
-      k = skipSpaces(text, k + 1);
-      if (key === '__proto__' || key === '<<' || Object.prototype.hasOwnProperty.call(out, key)) fail('flow key');
-    }
-    let value: unknown;
-    if (text[k] === '[' || text[k] === '{') [value, k] = flow(text, k);
-    else [value, k] = flowScalar(text, k, false);
-    if (isMap) (out as Record<string, unknown>)[key!] = value;
-    else (out as unknown[]).push(value);
-    k = skipSpaces(text, k);
-    if (text[k] === ',') {
-      k = skipSpaces(text, k + 1);
-      if (text[k] === close) return [out, k + 1];
-      continue;
-    }
-    if (text[k] === close) return [out, k + 1];
-    fail('flow collection not closed on its line');
-  }
-}
-
-function flowScalar(text: string, k: number, asKey: boolean): [unknown, number] {
-  const c = text[k];
-  if (c === '"' || c === "'") return quoted(text, k);
-  if (c === undefined || /[&*!|>%@`?#[\]{},]/.test(c)) fail('flow indicator');
-  let e = k;
-  while (e < text.length) {
-    const ch = text[e];
-    if (ch === ',' || ch === ']' || ch === '}' || ch === '[' || ch === '{') break;
-    if (ch === ':' && (asKey || text[e + 1] === ' ' || text[e + 1] === ',' || text[e + 1] === undefined)) break;
-    if (ch === '#' && text[e - 1] === ' ') fail('comment inside flow');
-    e++;
-  }
-  return [asKey ? resolvePlain(text.slice(k, e).trim()) : resolveNoted(text.slice(k, e).trim()), e];
-}
-
-function skipSpaces(text: string, k: number): number {
-  while (text[k] === ' ') k++;
-  return k;
 }

@@ -7,6 +7,8 @@ import { run } from '../../src/validate/command.js';
 import { renderMarkdown, MAX_COMMENT_BYTES } from '../../src/validate/report/markdown.js';
 import { renderGithub } from '../../src/validate/report/github.js';
 import { buildReport } from '../../src/validate/pipeline.js';
+import { renderJunit } from '../../src/validate/report/junit.js';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Finding } from '../../src/validate/types.js';
 
 const corpus = join(import.meta.dirname, '..', 'fixtures', 'validate', 'corpus');
@@ -70,6 +72,26 @@ describe('CLI', () => {
     expect(out.match(/<failure /g)).toHaveLength(1);
     expect(out.match(/<error /g)).toHaveLength(1);
     expect(out).toContain('testcase name="ConfigMap demo/bad"');
+  });
+
+  it('-o junit parses with a real XML parser, also with XML-illegal characters in names and messages', async () => {
+    await run(['-o', 'junit', join(corpus, 'list-kind.yaml'), join(corpus, 'syntax-error.yaml'), '--fleet', join(tmp, 'none')]);
+    expect(XMLValidator.validate(out)).toBe(true);
+    const nasty = 'bell\x07 esc\x1b nul\0 lone\ud800 "quoted" <tag> & tab\tline\nbreak';
+    const finding: Finding = { ruleId: 'schema', severity: 'error', file: `dir/${nasty}.yaml`, line: 3, message: nasty, fix: nasty, path: 'data.k' };
+    const report = buildReport([{ file: finding.file, line: 3, object: { apiVersion: 'v1', kind: 'ConfigMap', name: nasty, namespace: 'demo' }, status: 'invalid', findings: [finding] }], [finding], [], 1, false);
+    const xml = renderJunit(report);
+    // fast-xml-parser checks the structure; it lets control characters through, so XML 1.0's
+    // Char production (what a strict parser such as Jenkins' rejects) is checked on its own.
+    expect(XMLValidator.validate(xml)).toBe(true);
+    expect(xml).not.toMatch(/[^\t\n\r\x20-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', processEntities: true, htmlEntities: true }).parse(xml) as {
+      testsuites: { testsuite: { name: string; testcase: { name: string; failure: { message: string; '#text': string } } } };
+    };
+    const failure = doc.testsuites.testsuite.testcase.failure;
+    expect(failure.message).toBe('[schema] bell\\u0007 esc\\u001b nul\\u0000 lone\\ud800 "quoted" <tag> & tab\tline\nbreak');
+    expect(failure['#text']).toContain('<tag> & tab');
+    expect(doc.testsuites.testsuite.name).toBe('dir/bell\\u0007 esc\\u001b nul\\u0000 lone\\ud800 "quoted" <tag> & tab\tline\nbreak.yaml');
   });
 
   it('-o sarif: SARIF 2.1.0 with rule metadata and locations', async () => {

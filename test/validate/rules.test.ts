@@ -175,6 +175,18 @@ describe('rules', () => {
     });
   }
 
+  it('flagger-webhook-timeout leaves hooks outside the analysis iterations alone', async () => {
+    const objects = distObjects();
+    for (const type of ['pre-rollout', 'confirm-rollout', 'post-rollout']) {
+      webhooks(objects).push({ name: `${type}-check`, type, url: 'http://checks.demo/', timeout: '5m' });
+    }
+    const report = await run(objects);
+    expect(report.findings.filter((f) => f.ruleId === 'flagger-webhook-timeout')).toEqual([]);
+    webhooks(objects).push({ name: 'slow', type: 'confirm-traffic-increase', url: 'http://checks.demo/', timeout: '5m' });
+    const slow = await run(objects);
+    expect(slow.findings.filter((f) => f.ruleId === 'flagger-webhook-timeout').map((f) => f.path)).toEqual([`spec.analysis.webhooks[${webhooks(objects).length - 1}].timeout`]);
+  });
+
   it('warnings fail only with failOnWarn', async () => {
     const objects = distObjects();
     CASES['flagger-max-weight-overshoot']!.mutate(objects);

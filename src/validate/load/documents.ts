@@ -9,6 +9,7 @@
 import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, visit, type Node } from 'yaml';
 import { parseFastDocument, Unsupported, YAML11_BOOLEANS, type AmbiguousScalar } from '../../yaml/fast-yaml.js';
 import { looksLikeJson, parseJsonStrict } from './json.js';
+import { indentQuotedContinuations } from './quoted-continuation.js';
 import { objectRef, type Finding, type Resource } from '../types.js';
 
 export interface LoadedText {
@@ -24,35 +25,104 @@ interface DocSlice {
   readonly first: number;
   /** Exclusive end line index. */
   readonly end: number;
-  /** Text after `--- ` on the marker line (e.g. `--- {a: 1}`), which must go to the full parser. */
-  readonly inline: string;
 }
 
 /**
- * Splits lines into documents at `---` and `...` marker lines (column 0, as YAML requires);
- * `undefined` when a line starts with `%` (a directive: the file is read whole).
+ * Splits lines into documents at `---` marker lines (column 0, as YAML requires); `undefined`
+ * when the file is to be read whole by the `yaml` package: a line starting with `%` (directives
+ * apply across documents), a `...` document-end line (what follows it is another document, with
+ * rules of its own) or content on a `---` line (`--- |`, `--- a: 1`, which YAML refuses).
  */
-function splitDocuments(lines: string[]): DocSlice[] | undefined {
+function splitDocuments(lines: readonly string[]): DocSlice[] | undefined {
   const docs: DocSlice[] = [];
   let first = 0;
-  let inline = '';
-  let open = true;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     const c = line.charCodeAt(0);
-    // Directives (%YAML, %TAG) apply across documents: the caller reads such files whole.
     if (c === 37) return undefined;
     if (c !== 45 && c !== 46) continue;
     const start = line.startsWith('---') ? '---' : line.startsWith('...') ? '...' : '';
     if (!start || (line.length > 3 && line[3] !== ' ' && line[3] !== '\t')) continue;
-    if (open) docs.push({ first, end: i, inline });
-    inline = start === '---' ? line.slice(4).trim() : '';
-    if (inline.startsWith('#')) inline = '';
+    if (start === '...') return undefined;
+    const after = line.slice(4).trim();
+    if (after && !after.startsWith('#')) return undefined;
+    docs.push({ first, end: i });
     first = i + 1;
-    open = start === '---';
   }
-  if (open) docs.push({ first, end: lines.length, inline });
+  docs.push({ first, end: lines.length });
   return docs;
+}
+
+/** One document as read: its values (several when a whole file went to the `yaml` package). */
+interface ReadDocument {
+  readonly index: number;
+  readonly values: unknown[];
+  readonly notes: AmbiguousScalar[];
+  /** Read only after indenting quoted continuation lines (see quoted-continuation.ts). */
+  readonly reindented: boolean;
+  readonly startLine: number;
+  readonly positions: DocPositions;
+}
+
+/**
+ * Reads every document of a text: the fast subset reader where it is certain, the `yaml`
+ * package for the rest (and for the whole file when it cannot be split safely). Problems that
+ * stop a document from being read are appended to `findings`.
+ */
+function readDocuments(file: string, text: string, findings: Finding[]): { docs: ReadDocument[]; whole: boolean } {
+  const lines = text.split('\n');
+  const split = splitDocuments(lines);
+  const whole = split === undefined;
+  const slices: DocSlice[] = split ?? [{ first: 0, end: lines.length }];
+  const docs: ReadDocument[] = [];
+  let docIndex = 0;
+  for (const slice of slices) {
+    const index = docIndex++;
+    const lineOffset = slice.first;
+    let values: unknown[];
+    let startLine = slice.first + 1;
+    let notes: AmbiguousScalar[] = [];
+    let reindented = false;
+    try {
+      if (whole) throw new Unsupported('read whole');
+      values = [parseFastDocument(lines, slice.first, slice.end, notes)];
+    } catch (err) {
+      // Unsupported: outside the fast subset. RangeError: nesting deeper than the stack; the full
+      // parser gets the document either way and reports what it makes of it.
+      if (!(err instanceof Unsupported) && !(err instanceof RangeError)) throw err;
+      const parsed = parseFull(file, whole ? text : sliceText(lines, slice), lineOffset, findings);
+      if (!parsed) continue;
+      values = parsed.values;
+      notes = parsed.notes;
+      reindented = parsed.reindented;
+    }
+    if (!whole) {
+      // The object starts at its first content line, not at the `---`.
+      for (let i = slice.first; i < slice.end; i++) {
+        const l = lines[i]!.trim();
+        if (l && !l.startsWith('#')) {
+          startLine = i + 1;
+          break;
+        }
+      }
+    }
+    // One position source per document, shared by its objects and parsed only when asked.
+    const positions = new DocPositions(whole ? text : undefined, lines, slice, lineOffset, startLine);
+    docs.push({ index, values, notes, reindented, startLine, positions });
+  }
+  return { docs, whole };
+}
+
+/**
+ * The values of every document of a YAML text as this loader reads them (empty documents left
+ * out), and the findings that stopped a document from being read. For the tests that hold the
+ * loader to the `yaml` package.
+ */
+export function readYamlValues(text: string): { values: unknown[]; findings: Finding[]; reindented: boolean } {
+  const findings: Finding[] = [];
+  const { docs } = readDocuments('<text>', text, findings);
+  const values = docs.flatMap((d) => d.values).filter((v) => v !== undefined && v !== null);
+  return { values, findings, reindented: docs.some((d) => d.reindented) };
 }
 
 export function loadText(file: string, raw: string): LoadedText {
@@ -82,53 +152,20 @@ export function loadText(file: string, raw: string): LoadedText {
       // not strict JSON (or a duplicate key): the YAML path reports it with its line
     }
   }
-  const lines = text.split('\n');
-  const split = splitDocuments(lines);
-  const whole = split === undefined;
-  const slices: DocSlice[] = split ?? [{ first: 0, end: lines.length, inline: '' }];
-  let docIndex = 0;
-  for (const slice of slices) {
-    const index = docIndex++;
-    const lineOffset = slice.inline ? slice.first - 1 : slice.first;
-    let values: unknown[];
-    let startLine = slice.first + 1;
-    let notes: AmbiguousScalar[] = [];
-    try {
-      if (whole || slice.inline) throw new Unsupported('marker line content');
-      values = [parseFastDocument(lines, slice.first, slice.end, notes)];
-    } catch (err) {
-      // Unsupported: outside the fast subset. RangeError: nesting deeper than the stack; the full
-      // parser gets the document either way and reports what it makes of it.
-      if (!(err instanceof Unsupported) && !(err instanceof RangeError)) throw err;
-      const parsed = parseFull(file, whole ? text : sliceText(lines, slice), whole ? 0 : lineOffset, findings);
-      if (!parsed) continue;
-      values = parsed.values;
-      notes = parsed.notes;
-      if (parsed.startLine) startLine = parsed.startLine;
-    }
-    if (!whole) {
-      // The object starts at its first content line, not at the `---`.
-      for (let i = slice.first; i < slice.end; i++) {
-        const l = lines[i]!.trim();
-        if (l && !l.startsWith('#')) {
-          startLine = i + 1;
-          break;
-        }
-      }
-    }
-    // One position source per document, shared by its objects and parsed only when asked.
-    const positions = new DocPositions(whole ? text : undefined, lines, slice, whole ? 0 : lineOffset, startLine);
+  const { docs, whole } = readDocuments(file, text, findings);
+  for (const doc of docs) {
     const before = resources.length;
-    for (let vi = 0; vi < values.length; vi++) {
-      const value = values[vi];
+    for (let vi = 0; vi < doc.values.length; vi++) {
+      const value = doc.values[vi];
       if (value === undefined || value === null) {
         emptyDocuments++;
         continue;
       }
-      const locate = locateIn(positions, vi);
-      addObject(file, whole ? vi : index, whole ? locate([]) : startLine, value, locate, resources, findings);
+      const locate = locateIn(doc.positions, vi);
+      addObject(file, whole ? vi : doc.index, whole ? locate([]) : doc.startLine, value, locate, resources, findings);
     }
-    if (notes.length) attachNotes(file, notes, resources.slice(before));
+    if (doc.notes.length) attachNotes(file, doc.notes, resources.slice(before));
+    if (doc.reindented) noteReindented(file, resources.slice(before));
   }
   return { resources, findings, emptyDocuments };
 }
@@ -152,6 +189,17 @@ function attachNotes(file: string, notes: readonly AmbiguousScalar[], docResourc
       ruleId: 'yaml-1.1-boolean', severity: 'warning', file, line, object: objectRef(owner.object),
       message: `plain ${word} is the string "${word}" in YAML 1.2 but the boolean ${asBool} for kubectl and the API server (YAML 1.1)`,
       fix: `quote it ("${word}") if you mean the string, or write ${asBool}`,
+    });
+  }
+}
+
+/** A warning on each object read only the way kubectl reads quoted continuation lines. */
+function noteReindented(file: string, docResources: Resource[]): void {
+  for (const r of docResources) {
+    (r.notes ??= []).push({
+      ruleId: 'yaml-indentation', severity: 'warning', file, line: r.line, object: objectRef(r.object),
+      message: 'a quoted value continues on a line indented no more than its key: kubectl reads it, YAML 1.2 tools (editors, linters, this validator without help) refuse it',
+      fix: 'indent the continuation lines of the quoted value past its key',
     });
   }
 }
@@ -190,12 +238,17 @@ function addObject(
   resources.push({ file, docIndex, line, object, basePath: '', locate });
 }
 
-/** Full `yaml` parse of one document (or a whole file with directives); errors become findings. */
-function parseFull(file: string, text: string, lineOffset: number, findings: Finding[]): { values: unknown[]; notes: AmbiguousScalar[]; startLine?: number } | undefined {
-  const lineCounter = new LineCounter();
+/** The `yaml` package's reading, with the options this loader holds every document to. */
+function parseWithYaml(text: string, lineCounter: LineCounter): ReturnType<typeof parseAllDocuments> {
+  return parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, logLevel: 'error' });
+}
+
+/** Full `yaml` parse of one document (or a whole file); errors become findings. */
+function parseFull(file: string, text: string, lineOffset: number, findings: Finding[]): { values: unknown[]; notes: AmbiguousScalar[]; reindented: boolean } | undefined {
+  let lineCounter = new LineCounter();
   let docs: ReturnType<typeof parseAllDocuments>;
   try {
-    docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+    docs = parseWithYaml(text, lineCounter);
   } catch (err) {
     findings.push({
       ruleId: 'parse', severity: 'error', file, line: lineOffset + 1,
@@ -204,8 +257,24 @@ function parseFull(file: string, text: string, lineOffset: number, findings: Fin
     });
     return undefined;
   }
-  const list = Array.isArray(docs) ? docs : [];
-  const errors = list.flatMap((d) => d.errors);
+  let list = Array.isArray(docs) ? docs : [];
+  let errors = list.flatMap((d) => d.errors);
+  let reindented = false;
+  if (errors.length) {
+    // Quoted scalars continued at their key's indentation: kubectl reads them (see
+    // quoted-continuation.ts); taken only when the `yaml` package then finds no error at all.
+    const fixed = indentQuotedContinuations(text);
+    if (fixed !== undefined) {
+      const retryCounter = new LineCounter();
+      const retry = parseWithYaml(fixed, retryCounter);
+      if (Array.isArray(retry) && retry.every((d) => d.errors.length === 0)) {
+        list = retry;
+        lineCounter = retryCounter;
+        errors = [];
+        reindented = true;
+      }
+    }
+  }
   if (errors.length) {
     for (const e of errors) {
       const pos = lineCounter.linePos(e.pos[0]);
@@ -219,18 +288,9 @@ function parseFull(file: string, text: string, lineOffset: number, findings: Fin
     }
     return undefined;
   }
+  let values: unknown[];
   try {
-    const values = list.length ? list.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown) : [undefined];
-    const notes: AmbiguousScalar[] = [];
-    for (const d of list) {
-      visit(d, {
-        Scalar(key, node) {
-          if (key === 'key' || node.type !== 'PLAIN' || typeof node.value !== 'string' || !YAML11_BOOLEANS.has(node.value) || !node.range) return;
-          notes.push({ lineIndex: lineCounter.linePos(node.range[0]).line - 1 + lineOffset, value: node.value });
-        },
-      });
-    }
-    return { values, notes };
+    values = list.length ? list.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown) : [undefined];
   } catch (err) {
     findings.push({
       ruleId: 'parse', severity: 'error', file, line: lineOffset + 1,
@@ -239,14 +299,46 @@ function parseFull(file: string, text: string, lineOffset: number, findings: Fin
     });
     return undefined;
   }
+  const done = new Set<object>();
+  if (text.includes('*') && values.some((v) => containsItself(v, new Set(), done))) {
+    // An alias inside the node it names (`a: &x [*x]`) makes a value that contains itself: no
+    // Kubernetes object can be that, and walking it would never end.
+    findings.push({
+      ruleId: 'parse', severity: 'error', file, line: lineOffset + 1,
+      message: 'YAML alias refers to a node that contains it (a value that contains itself)',
+      fix: 'write the value out instead of the alias',
+    });
+    return undefined;
+  }
+  const notes: AmbiguousScalar[] = [];
+  for (const d of list) {
+    visit(d, {
+      Scalar(key, node) {
+        if (key === 'key' || node.type !== 'PLAIN' || typeof node.value !== 'string' || !YAML11_BOOLEANS.has(node.value) || !node.range) return;
+        notes.push({ lineIndex: lineCounter.linePos(node.range[0]).line - 1 + lineOffset, value: node.value });
+      },
+    });
+  }
+  return { values, notes, reindented };
+}
+
+/** Whether a value reaches itself (aliases are shared objects after `toJS`). */
+function containsItself(value: unknown, path: Set<object>, done: Set<object>): boolean {
+  if (!value || typeof value !== 'object' || done.has(value)) return false;
+  if (path.has(value)) return true;
+  path.add(value);
+  const children = Array.isArray(value) ? value : Object.values(value);
+  for (const c of children) if (containsItself(c, path, done)) return true;
+  path.delete(value);
+  done.add(value);
+  return false;
 }
 
 const firstLine = (s: string) => s.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 
-/** A document's text, from its lines (and the content of its `---` line). */
+/** A document's text, from its lines. */
 function sliceText(lines: readonly string[], slice: DocSlice): string {
-  const body = lines.slice(slice.first, slice.end).join('\n');
-  return slice.inline ? `${slice.inline}\n${body}` : body;
+  return lines.slice(slice.first, slice.end).join('\n');
 }
 
 /**

@@ -116,10 +116,13 @@ export const webhookMetadataStrings: Rule = {
   },
 };
 
+/** Flagger webhook types that do not run inside an analysis iteration. */
+const OUTSIDE_ITERATIONS: ReadonlySet<string> = new Set(['pre-rollout', 'post-rollout', 'confirm-rollout', 'event']);
+
 export const webhookTimeouts: Rule = {
   id: 'flagger-webhook-timeout',
   severity: 'error',
-  description: 'Each webhook timeout, and the sum of rollout-hook timeouts, is shorter than analysis.interval.',
+  description: 'Each timeout of a webhook that runs in the analysis iterations, and the sum of rollout-hook timeouts, is shorter than analysis.interval.',
   check(ctx) {
     eachCanary(ctx, (r, a) => {
       const interval = flaggerSeconds(a.interval ?? '60s');
@@ -128,8 +131,11 @@ export const webhookTimeouts: Rule = {
       webhooksOf(a).forEach((w, i) => {
         const t = w.timeout === undefined ? 10 : flaggerSeconds(w.timeout);
         if (t === undefined) return;
-        if ((w.type ?? 'rollout') === 'rollout') total += t;
-        if (t >= interval) {
+        const type = String(w.type ?? 'rollout');
+        if (type === 'rollout') total += t;
+        // Hooks that run outside the analysis iterations (before the rollout starts, after it
+        // ends, or as notifications) do not delay a check: their timeout may exceed the interval.
+        if (t >= interval && !OUTSIDE_ITERATIONS.has(type)) {
           ctx.report(this, r, ['spec', 'analysis', 'webhooks', i, 'timeout'],
             `webhook "${String(w.name)}" timeout ${t}s is not shorter than the ${interval}s interval: a slow hook delays every check`,
             `set the timeout below ${interval}s (the gate answers within gate.timeout, default 8s)`);

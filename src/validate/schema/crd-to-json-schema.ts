@@ -34,9 +34,24 @@ export const OBJECT_META_SCHEMA: Json = {
   },
 };
 
+/**
+ * `format: duration` as the API server checks it (kube-openapi's strfmt): a Go duration
+ * (`time.ParseDuration`: `5m`, `1h30m`, `1.5s`, `-2h`, `0`) or its own `<n><unit>` sequence
+ * (`3d`, `1w`, `10 min`). Not ISO 8601, which ajv-formats' `duration` checks (`PT5M`). strfmt also
+ * takes any text holding one such sequence and upper-case units; those are refused here.
+ */
+export const K8S_DURATION_PATTERN =
+  '^(?:[-+]?(?:0|(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)' +
+  '|(?:[0-9]+ *(?:ns|nano|us|\u00b5s|micro|ms|milli|s|sec|m|min|h|hr|hour|d|day|w|wk|week) *)+)$';
+
 export function convertSchema(s: Json, strict = true): Json {
   const out: Json = {};
   for (const k of COPY) if (s[k] !== undefined) out[k] = s[k];
+  if (out.format === 'duration') {
+    delete out.format;
+    if (out.pattern === undefined) out.pattern = K8S_DURATION_PATTERN;
+    else out.allOf = [{ pattern: K8S_DURATION_PATTERN }];
+  }
   // exclusiveMinimum in OpenAPI v3.0 is a boolean modifier; draft-07 wants a number.
   if (typeof s.exclusiveMinimum === 'boolean') {
     delete out.exclusiveMinimum;
@@ -75,7 +90,7 @@ export function convertSchema(s: Json, strict = true): Json {
   if (s.items && typeof s.items === 'object') out.items = convertSchema(s.items as Json, strict);
   for (const k of ['oneOf', 'anyOf', 'allOf'] as const) {
     // Structural schemas may only use these to add constraints (required, ...), not fields.
-    if (Array.isArray(s[k])) out[k] = (s[k] as Json[]).map((b) => convertSchema(b, false));
+    if (Array.isArray(s[k])) out[k] = [...((out[k] as Json[] | undefined) ?? []), ...(s[k] as Json[]).map((b) => convertSchema(b, false))];
   }
   if (s.not && typeof s.not === 'object') out.not = convertSchema(s.not as Json, false);
   if (s.nullable === true) {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { packagePath } from '../../package/root.js';
 import { loadText } from '../load/documents.js';
+import { hasNullField, withoutNullFields } from './null-fields.js';
 import { crdEntries, type CrdEntry } from './crd-to-json-schema.js';
 import { coreValidator } from './core.js';
 import { SchemaCompiler, DEFAULT_SCHEMA_CACHE } from './compiled-cache.js';
@@ -52,6 +53,11 @@ export class SchemaRegistry {
     for (const p of opts.crds ?? []) if (!existsSync(p)) this.problems.push({ file: p, message: `CRD path not found: ${p}` });
   }
 
+  /** Reads the CRD files now (they are otherwise read on the first lookup of a custom kind). */
+  loadCrds(): void {
+    void this.crds;
+  }
+
   /** CRDs by group/version/kind, read on first use with the fast YAML reader. */
   private get crds(): Map<string, CrdEntry> {
     if (!this.crdMap) {
@@ -64,26 +70,37 @@ export class SchemaRegistry {
 
   private addCrdPath(path: string, display?: string): void {
     let files: string[];
+    let isDir: boolean;
     try {
-      files = statSync(path).isDirectory()
+      isDir = statSync(path).isDirectory();
+      files = isDir
         ? readdirSync(path).filter((n) => /\.(ya?ml|json)$/.test(n)).sort().map((n) => join(path, n))
         : [path];
     } catch {
       this.problems.push({ file: path, message: `CRD path not found: ${path}` });
       return;
     }
+    let found = 0;
     for (const file of files) {
       const shown = display ? display + file.slice(path.length).replace(/^\//, '') : file;
       try {
         const loaded = loadText(shown, readFileSync(file, 'utf8'));
         if (loaded.findings[0]) throw new Error(`line ${loaded.findings[0].line}: ${loaded.findings[0].message}`);
+        let inFile = 0;
         for (const r of loaded.resources) {
-          for (const e of crdEntries(r.object, shown)) this.crdMap!.set(key(e.group, e.version, e.kind), e);
+          for (const e of crdEntries(r.object, shown)) {
+            this.crdMap!.set(key(e.group, e.version, e.kind), e);
+            inFile++;
+          }
         }
+        // A file named on its own must hold a CRD; a directory may hold other files too.
+        if (!inFile && !isDir) throw new Error('no CustomResourceDefinition (apiextensions.k8s.io) with a served version in it');
+        found += inFile;
       } catch (err) {
         this.problems.push({ file: shown, message: `cannot read CRD: ${err instanceof Error ? err.message : String(err)}` });
       }
     }
+    if (!found && isDir) this.problems.push({ file: path, message: `no CustomResourceDefinition in ${files.length ? `the ${files.length} YAML/JSON files of ` : ''}${path}` });
   }
 
   private readonly resolved = new Map<string, SchemaCheck | undefined>();
@@ -131,7 +148,12 @@ export class SchemaRegistry {
       const strict = hasCoreFields(apiVersion, kind);
       return {
         source: 'kubernetes-models',
-        validate: (obj) => ({ errors: core(obj) ?? [], unknown: strict ? unknownFields(apiVersion, kind, obj) : [] }),
+        validate: (obj) => {
+          let errors = core(obj) ?? [];
+          // Only when something failed: null fields are what the API server takes as zero values.
+          if (errors.length && hasNullField(obj)) errors = core(withoutNullFields(obj)) ?? [];
+          return { errors, unknown: strict ? unknownFields(apiVersion, kind, obj) : [] };
+        },
       };
     }
     return undefined;
