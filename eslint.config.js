@@ -46,7 +46,7 @@ export default tseslint.config(
   {
     // Plain JavaScript entry points run on Node.
     files: ['**/*.mjs', '**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', fetch: 'readonly' } },
   },
   {
     // Tests read deep into parsed manifests and API answers whose shape they then assert.

@@ -191,14 +191,14 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
       if (res.next_page_token) out.next_page_token = res.next_page_token;
       return out;
     },
-    'runs/get': (q, _b, store) => ({ run: runToWire(runOrThrow(need(q.get('run_id') ?? q.get('run_uuid'), 'run_id'))) }),
-    'metrics/get-history': (q, _b, store) => {
+    'runs/get': (q, _b, _store) => ({ run: runToWire(runOrThrow(need(q.get('run_id') ?? q.get('run_uuid'), 'run_id'))) }),
+    'metrics/get-history': (q, _b, _store) => {
       const runId = need(q.get('run_id') ?? q.get('run_uuid'), 'run_id');
       runOrThrow(runId);
       const history = store.getMetricHistory(runId, need(q.get('metric_key'), 'metric_key'));
       return history.length ? { metrics: history.map((m) => ({ ...m, value: doubleToWire(m.value) })) } : {};
     },
-    'runs/create': (_q, body, store, workspace) => {
+    'runs/create': (_q, body, _store, _workspace) => {
       const tags = tagsOf(body.tags);
       const runId = writer.createRun(need(body.experiment_id, 'experiment_id'), {
         runName: body.run_name as string | undefined,
@@ -208,7 +208,7 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
       });
       return { run: runToWire(runOrThrow(runId)) };
     },
-    'runs/log-metric': (_q, body, store, workspace) => {
+    'runs/log-metric': (_q, body, _store, _workspace) => {
       const runId = need(body.run_id ?? body.run_uuid, 'run_id');
       let value: number;
       try {
@@ -219,11 +219,11 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
       writer.logMetric(runId, need(body.key, 'key'), value, Number(need(body.timestamp, 'timestamp')), Number(body.step ?? 0));
       return {};
     },
-    'runs/log-parameter': (_q, body, store, workspace) => {
+    'runs/log-parameter': (_q, body, _store, _workspace) => {
       writer.logParam(need(body.run_id ?? body.run_uuid, 'run_id'), need(body.key, 'key'), String(body.value ?? ''));
       return {};
     },
-    'runs/log-batch': (_q, body, store, workspace) => {
+    'runs/log-batch': (_q, body, _store, _workspace) => {
       const runId = need(body.run_id, 'run_id');
       runOrThrow(runId);
       for (const p of (body.params as { key: string; value: string }[] | undefined) ?? []) writer.logParam(runId, need(p.key, 'params.key'), String(p.value ?? ''));
@@ -233,11 +233,11 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
       }
       return {};
     },
-    'runs/set-tag': (_q, body, store, workspace) => {
+    'runs/set-tag': (_q, body, _store, _workspace) => {
       writer.setTag(need(body.run_id ?? body.run_uuid, 'run_id'), need(body.key, 'key'), String(body.value ?? ''));
       return {};
     },
-    'runs/update': (_q, body, store, workspace) => {
+    'runs/update': (_q, body, _store, _workspace) => {
       const runId = need(body.run_id ?? body.run_uuid, 'run_id');
       const status = body.status as string | undefined;
       if (status !== undefined && !STATUSES.has(status)) throw new MlflowApiError(400, 'INVALID_PARAMETER_VALUE', `Invalid value '${status}' for parameter 'status'; allowed: ${[...STATUSES].join(', ')}`);
