@@ -51,14 +51,21 @@ export class AgentRelease extends Construct {
       resources: props.resources,
       probePath: props.probePath,
     });
+    const traffic = { strategy: rollout.strategy, cohorts: rollout.cohorts, sessionAffinity: rollout.sessionAffinity };
     if (mode === 'manual') {
-      if (agent.spec.canary?.enabled) {
-        new CanaryWorkload(this, 'Canary', { agent, policy, resources: props.resources, probePath: props.probePath });
-      }
+      const canary = agent.spec.canary?.enabled
+        ? new CanaryWorkload(this, 'Canary', { agent, policy, resources: props.resources, probePath: props.probePath })
+        : undefined;
       if (rollout.routing === 'gateway-api') {
-        new GatewayRoute(this, 'Route', { agent, gatewayRefs: rollout.gatewayRefs ?? [], hosts: rollout.hosts });
+        new GatewayRoute(this, 'Route', { agent, gatewayRefs: rollout.gatewayRefs ?? [], hosts: rollout.hosts, ...traffic });
       } else {
-        new IstioRoute(this, 'Route', { agent, hosts: rollout.hosts });
+        new IstioRoute(this, 'Route', {
+          agent,
+          hosts: rollout.hosts,
+          gateways: rollout.gateways,
+          ...traffic,
+          revisions: { stable: stable.checksum, canary: canary?.checksum },
+        });
       }
     } else {
       new FlaggerCanary(this, 'Flagger', {
@@ -68,6 +75,9 @@ export class AgentRelease extends Construct {
         gatewayRefs: rollout.gatewayRefs,
         hosts: rollout.hosts,
         loadTest: rollout.loadTest,
+        gateways: rollout.gateways,
+        iterations: rollout.iterations,
+        ...traffic,
         canaryVersion: stable.profile.version,
         target: stable.flaggerTarget,
       });

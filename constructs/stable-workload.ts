@@ -47,6 +47,8 @@ export class StableWorkload extends Construct {
   readonly service?: k8s.KubeService;
   /** What the pods run (the challenger profile in progressive mode with an enabled canary). */
   readonly profile: RuntimeProfile;
+  /** sha256 of the ConfigMap data: this track's revision id (e.g. the session pin cookie's value). */
+  readonly checksum: string;
   /** The Deployment as a Flagger target (progressive mode's cross-object check). */
   readonly flaggerTarget: FlaggerTarget;
 
@@ -65,6 +67,7 @@ export class StableWorkload extends Construct {
 
     this.profile = mode === 'progressive' && canary ? challengerProfile(spec, canary) : stableProfile(spec);
     const data = runtimeEnv(slug, spec, this.profile);
+    this.checksum = configChecksum(data);
 
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: { name: n.config, namespace, labels: agentLabels(agent), annotations: syncWave(SyncWave.CONFIG) },
@@ -88,7 +91,7 @@ export class StableWorkload extends Construct {
           containerName: slug,
           image: this.profile.image,
           labels,
-          annotations: { [CONFIG_CHECKSUM_ANNOTATION]: configChecksum(data) },
+          annotations: { [CONFIG_CHECKSUM_ANNOTATION]: this.checksum },
           configMapName: n.config,
           envSecrets: spec.envSecrets ?? [],
           resources: props.resources,
