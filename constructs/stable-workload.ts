@@ -38,6 +38,8 @@ export interface StableWorkloadProps {
   readonly probePath?: string;
   /** Pod UID/GID. @default 10001 */
   readonly runAsUser?: number;
+  /** Manual mode: an HPA owns the replica count, so the Deployment carries none. @default false */
+  readonly autoscaled?: boolean;
 }
 
 export class StableWorkload extends Construct {
@@ -79,7 +81,8 @@ export class StableWorkload extends Construct {
     const selector: Record<string, string> = mode === 'manual' ? { [APP_LABEL]: slug, [VERSION_LABEL]: 'stable' } : { [APP_LABEL]: slug };
 
     // Progressive: no replicas, Flagger owns the target's scale (and Argo CD ignores it).
-    const replicas = mode === 'manual' ? spec.replicas ?? AGENT_DEFAULTS.replicas : undefined;
+    // Manual with an HPA: no replicas either (the HPA owns them; Argo CD ignores the field).
+    const replicas = mode === 'manual' && !props.autoscaled ? spec.replicas ?? AGENT_DEFAULTS.replicas : undefined;
     this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
       metadata: { name: n.deployment, namespace, labels, annotations: syncWave(SyncWave.WORKLOAD) },
       spec: {

@@ -135,8 +135,14 @@ export function synthesize(agents: readonly FleetAgent[], opts: SynthOptions): M
   const platform = new Chart(app, 'platform', { disableResourceNameHashes: true });
   const gate = new GateServer(platform, 'Gate', opts.gate);
   const namespaces = [...new Set([...agents.map((a) => a.agent.metadata.namespace), gate.namespace])];
+  const controllerScaled = new Map<string, string[]>();
+  for (const [a, r] of releases) {
+    const ns = a.agent.metadata.namespace;
+    controllerScaled.set(ns, [...(controllerScaled.get(ns) ?? []), ...r.controllerScaled]);
+  }
   const argo = new ArgoCdApps(platform, 'ArgoCd', {
     namespaces,
+    controllerScaled,
     repoURL: opts.repoURL,
     targetRevision: opts.targetRevision,
     distPath: opts.distPath,
