@@ -72,7 +72,7 @@ describe('writeOutput', () => {
   it('deletes the canary objects when a canary ends (promotion or rollback)', () => {
     writeOutput(dist, synthesize([alpha], opts));
     const r = writeOutput(dist, synthesize([fleetAgent({ name: 'alpha', canary: null })], opts));
-    expect(r.deleted).toEqual(['team-a/alpha/ConfigMap.alpha-canary-config.yaml', 'team-a/alpha/Deployment.alpha-canary.yaml', 'team-a/alpha/Service.alpha-canary.yaml']);
+    expect(r.deleted).toEqual(['team-a/alpha/ConfigMap.alpha-canary-config.yaml', 'team-a/alpha/Deployment.alpha-canary.yaml', 'team-a/alpha/PodDisruptionBudget.alpha-canary.yaml', 'team-a/alpha/Service.alpha-canary.yaml']);
   });
 
   it('with a scope, touches only those agents and leaves the rest of dist/ alone', () => {
@@ -83,7 +83,7 @@ describe('writeOutput', () => {
     const changed = fleetAgent({ name: 'alpha', canary: null });
     const r = writeOutput(dist, synthesizeAgent(changed, opts), { scope: [changed.id] });
     expect(r.deleted.every((p) => p.startsWith('team-a/alpha/'))).toBe(true);
-    expect(r.deleted.length).toBe(3);
+    expect(r.deleted.length).toBe(4); // the canary's ConfigMap, Deployment, PDB, Service
     expect(readFileSync(join(dist, 'team-b/beta/Deployment.beta.yaml'), 'utf8')).toBe(before);
     expect(existsSync(join(dist, 'hand', 'Extra.yaml'))).toBe(true);
     // A scoped agent with no manifests (removed from the fleet) loses its folder.
