@@ -62,7 +62,8 @@ export class MetricTemplates extends Construct {
   }
 }
 
-function queries(p: MetricTemplatesProps): Record<MetricCheck, string> {
+/** The PromQL of each check (Go templates over `{{ target }}`, `{{ namespace }}`, `{{ interval }}`); the dashboards reuse it. */
+export function queries(p: Pick<MetricTemplatesProps, 'source' | 'statusLabel' | 'podLabel' | 'namespaceLabel'>): Record<MetricCheck, string> {
   if (p.source === 'istio') {
     const sel = 'reporter="destination",destination_workload_namespace="{{ namespace }}",destination_workload="{{ target }}"';
     const total = `sum(rate(istio_requests_total{${sel}}[{{ interval }}]))`;

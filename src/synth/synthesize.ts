@@ -10,6 +10,8 @@ import { Construct, type IConstruct } from 'constructs';
 import { AgentRelease, type AgentReleaseProps } from '../../constructs/agent-release.js';
 import { ArgoCdApps, type ArgoCdProps } from '../../constructs/argocd.js';
 import { GateServer, type GateServerProps } from '../../constructs/gate-server.js';
+import { ArgoCdHealthChecks } from '../../constructs/argocd-health.js';
+import { NamespaceDashboard, type DashboardAgent } from '../../constructs/grafana-dashboard.js';
 import type { FleetAgent } from '../fleet/types.js';
 import type { Policy } from '../policy/types.js';
 import { resolvePolicy } from '../policy/load.js';
@@ -148,12 +150,21 @@ export function synthesize(agents: readonly FleetAgent[], opts: SynthOptions): M
     distPath: opts.distPath,
     ...opts.argocd,
   });
+  const health = new ArgoCdHealthChecks(platform, 'ArgoCdHealth', { argocdNamespace: opts.argocd?.argocdNamespace });
+  // One dashboard per agent namespace, beside the agents' folders (dist/<namespace>/ConfigMap...).
+  const byNs = new Map<string, DashboardAgent[]>();
+  for (const a of agents) {
+    const ns = a.agent.metadata.namespace;
+    byNs.set(ns, [...(byNs.get(ns) ?? []), { name: a.agent.metadata.name, source: a.rollout.routing === 'gateway-api' ? 'app' : 'istio' }]);
+  }
+  const dashboards = [...byNs].map(([ns, list]) => [ns, new NamespaceDashboard(platform, `Dashboard-${ns}`, { namespace: ns, agents: list })] as const);
   validateTree(app);
 
   const out: Manifest[] = [];
   for (const [a, r] of releases) render(agentDir(a.id), r.apiObjects, out);
   render(`${gate.namespace}/${gate.name}`, apiObjectsOf(gate), out);
-  render(ARGOCD_DIR, apiObjectsOf(argo), out);
+  render(ARGOCD_DIR, [...apiObjectsOf(argo), ...apiObjectsOf(health)], out);
+  for (const [ns, d] of dashboards) render(ns, apiObjectsOf(d), out);
   return out.sort(byPath);
 }
 
