@@ -16,8 +16,8 @@ const synth = (weight: number, rollout: Partial<RolloutSettings>) =>
 
 /** A deterministic sequence in [0, 1), so weighted picks vary without Math.random. */
 function seq(): () => number {
-  let x = 0.123456;
-  return () => (x = (x * 9301 + 49297) % 233280 / 233280);
+  let x = 7;
+  return () => (x = (x * 9301 + 49297) % 233280) / 233280;
 }
 
 describe('session affinity, manual Istio, header', () => {
