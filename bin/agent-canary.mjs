@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// The installed `agent-canary` command: runs the TypeScript CLI through tsx's loader so that a
-// clone works without a build step.
-import { register } from 'tsx/esm/api';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+// The installed `agent-canary` command: runs the compiled CLI (lib/, built by `npm run build` and
+// shipped in the package). In a clone without a build, `npx tsx src/cli.ts` runs the sources.
+import { main } from '../lib/src/cli.js';
 
-register();
-const here = dirname(fileURLToPath(import.meta.url));
-const { main } = await import(join(here, '..', 'src', 'cli.ts'));
-process.exitCode = await main(process.argv.slice(2));
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  console.error(`agent-canary: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 2;
+}

@@ -12,12 +12,16 @@ import { ConstructInputError } from './_errors.js';
 import { Construct } from 'constructs';
 import { AppProject, Application } from '../imports/argocd-argoproj.io.js';
 import { MANAGED_BY } from './_labels.js';
-import { DNS1123_LABEL_RE as DNS_LABEL } from '../src/k8s-names.js';
+import { DNS1123_LABEL_RE as DNS_LABEL } from '../src/names/k8s-names.js';
+import { redactCredentials } from '../src/redact/credentials.js';
 
 export interface ArgoCdProps {
   /** Namespace folders of dist/ (agent namespaces and the gate's), one Application each. */
   readonly namespaces: readonly string[];
-  /** Git repository Argo CD reads. @default 'https://github.com/example/agent-canary.git' */
+  /**
+   * Git repository Argo CD reads; credentials in it are stripped (`redactCredentials`).
+   * @default 'https://github.com/example/agent-canary.git'
+   */
   readonly repoURL?: string;
   /** Branch, tag or commit. @default 'main' */
   readonly targetRevision?: string;
@@ -46,7 +50,8 @@ export class ArgoCdApps extends Construct {
 
   constructor(scope: Construct, id: string, props: ArgoCdProps) {
     super(scope, id);
-    const repoURL = props.repoURL ?? DEFAULT_REPO_URL;
+    // Written into Git: never a credential (Argo CD takes those from its repository secrets).
+    const repoURL = redactCredentials(props.repoURL ?? DEFAULT_REPO_URL);
     const targetRevision = props.targetRevision ?? 'main';
     const distPath = (props.distPath ?? 'dist').replace(/^\.?\/+|\/+$/g, '');
     const argocdNs = props.argocdNamespace ?? 'argocd';

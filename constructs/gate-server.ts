@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import { k8s } from './_k8s.js';
 import { restrictedContainerSecurityContext } from './_pod.js';
 import { MANAGED_BY, SyncWave, syncWave } from './_labels.js';
-import { DNS1123_LABEL_RE as DNS_LABEL } from '../src/k8s-names.js';
+import { DNS1123_LABEL_RE as DNS_LABEL } from '../src/names/k8s-names.js';
 
 export interface GateServerProps {
   /** @default 'agent-canary-system' */

@@ -129,7 +129,7 @@ async function call(url: string, method: string, body?: unknown, token?: string)
   if (token) headers['authorization'] = `Bearer ${token}`;
   const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
-  let json: Obj = {};
+  let json: Obj;
   try {
     json = JSON.parse(text) as Obj;
   } catch {
@@ -139,7 +139,7 @@ async function call(url: string, method: string, body?: unknown, token?: string)
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let keepServing = false;
+  let keepServing: boolean;
   try {
     const { values } = parseArgs({ args: argv, options: { 'keep-serving': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
     if (values.help) {

@@ -9,14 +9,17 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, type Dirent } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, posix } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, posix } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { LocatedError, parseSingleMapping, schemaErrors, type Location, type ProblemDetails, type YamlSource } from '../errors.js';
+import { DEFAULT_CACHE_DIR } from '../package/cache-dir.js';
+import { LocatedError, type Location, type ProblemDetails } from '../errors/located.js';
+import { parseSingleMapping } from '../yaml/single-document.js';
+import { schemaErrors } from '../yaml/schema-errors.js';
+import type { YamlSource } from '../yaml/source.js';
 import { fleetRules } from './rules.js';
 import { fleetFileSchema } from './schema.js';
-import { LazyYamlSource, rememberSource } from './source.js';
-import { parseFastDocument, Unsupported } from '../validate/load/fast-yaml.js';
+import { LazyYamlSource, rememberSource } from '../yaml/origin.js';
+import { parseFastDocument, Unsupported } from '../yaml/fast-yaml.js';
 import { toAgentResource, toRolloutSettings } from './normalize.js';
 import type { FleetAgent, FleetWarningInfo } from './types.js';
 
@@ -37,8 +40,8 @@ export interface FleetFileCheck {
 
 const AJV_OPTIONS = { allErrors: true, verbose: true, strict: true, allowUnionTypes: true } as const;
 
-/** Where compiled schema code is kept between runs (beside the other tools' caches). */
-const DEFAULT_SCHEMA_CACHE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'node_modules', '.cache', 'agent-canary');
+/** Where compiled schema code is kept between runs (the user's cache directory). */
+const DEFAULT_SCHEMA_CACHE = DEFAULT_CACHE_DIR;
 const requireHere = createRequire(import.meta.url);
 
 function compileFleetSchema(source: boolean): { ajv: Ajv; validate: ValidateFunction } {
@@ -52,7 +55,7 @@ function compileFleetSchema(source: boolean): { ajv: Ajv; validate: ValidateFunc
 /**
  * The fleet file validator. Compiling the schema costs ajv about 0.12 s of every CLI run, so the
  * generated code (ajv's standalone output, the same function ajv would build) is kept in
- * `node_modules/.cache/agent-canary/fleet-schema-<hash>.cjs`, keyed by the schema, the options and
+ * `fleet-schema-<hash>.cjs` in the user's cache directory (src/cache-dir.ts), keyed by the schema, the options and
  * the ajv version; a missing, unreadable or broken cache file means compiling as before.
  */
 export function loadFleetValidator(cacheDir: string = DEFAULT_SCHEMA_CACHE): ValidateFunction {

@@ -3,7 +3,8 @@
  * small function that reports through `ctx.error` (the file is refused) or `ctx.warn` (reported,
  * not fatal), like the changesets config rules.
  */
-import type { ProblemDetails, YamlSource } from '../errors.js';
+import type { ProblemDetails } from '../errors/located.js';
+import type { YamlSource } from '../yaml/source.js';
 import { AGENT_SPEC_DEFAULTS } from './normalize.js';
 import { trafficRules } from './traffic-rules.js';
 

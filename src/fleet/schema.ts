@@ -9,7 +9,7 @@
  * are annotations the error formatter reads.
  */
 import { policySpecSchema } from '../policy/schema.js';
-import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from '../k8s-names.js';
+import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from '../names/k8s-names.js';
 
 export { DNS1123_LABEL, DNS1123_SUBDOMAIN };
 

@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger, type LogLevel } from '../http/log.js';
 import type { Route } from '../http/router.js';
+import type { GitOpsApiOptions } from '../gitops/api.js';
 import { parseDuration } from './duration.js';
 import { DEFAULTS, parseMetricList, type GateDefaults } from './settings.js';
 import { startGateServer } from './server.js';
@@ -70,21 +71,13 @@ function choice<T extends string>(name: string, v: string | undefined, allowed: 
   return v as T;
 }
 
-/** Loads the GitOps part's routes. The contract between the parts is this one function name. */
-export async function loadGitopsRoutes(opts: { repo?: string; token?: string; logger: unknown; onError?: (err: unknown) => void }): Promise<Route[]> {
-  const spec = '../gitops/api.js';
-  let mod: { gitopsRoutes?: unknown };
-  try {
-    mod = (await import(spec)) as { gitopsRoutes?: unknown };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test((err as Error).message)) {
-      throw new UsageError(`--repo needs the GitOps HTTP API (src/gitops/api.ts exporting gitopsRoutes), which is not in this build. Fix: run without --repo, or update agent-canary.`);
-    }
-    throw err;
-  }
-  if (typeof mod.gitopsRoutes !== 'function') throw new UsageError('src/gitops/api.ts does not export a function gitopsRoutes({ repo, token, logger }).');
-  return (await (mod.gitopsRoutes as (o: typeof opts) => Route[] | Promise<Route[]>)(opts)) ?? [];
+/**
+ * The canary HTTP API's routes, mounted on the gate server with --repo. Loaded on first use so a
+ * gate without --repo never pays for the GitOps part (simple-git, the validator).
+ */
+export async function loadGitopsRoutes(opts: GitOpsApiOptions): Promise<Route[]> {
+  const { gitopsRoutes } = await import('../gitops/api.js');
+  return gitopsRoutes(opts);
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -136,7 +129,7 @@ export async function run(argv: string[]): Promise<number> {
     // The API's bearer token is not the webhook token: people call the API, Flagger the webhook.
     const apiToken = envOr(s('api-token'), 'AGENT_CANARY_API_TOKEN');
     // Mounted without --repo too: the canary routes then answer 503 (no repository), not 404.
-    const routes = await loadGitopsRoutes({ repo, token: apiToken, logger, onError: (err) => logger.error('gitops api error', { error: err }) });
+    const routes = await loadGitopsRoutes({ repo, token: apiToken, onError: (err) => logger.error('gitops api error', { error: err }) });
     const gate = await startGateServer({
       host: s('host') ?? '127.0.0.1',
       port,

@@ -3,7 +3,7 @@
  * `metadata` (string map, omitted when empty). A bad field is a FieldError naming it.
  */
 import { FieldError } from './settings.js';
-import { DNS1123_LABEL_RE as LABEL, DNS1123_SUBDOMAIN_RE as SUBDOMAIN } from '../k8s-names.js';
+import { DNS1123_LABEL_RE as LABEL, DNS1123_SUBDOMAIN_RE as SUBDOMAIN } from '../names/k8s-names.js';
 
 export interface FlaggerPayload {
   readonly name: string;

@@ -8,7 +8,7 @@
  * never name a file outside `fleet/`. The check runs before any path is built.
  */
 import { GitOpsError } from './errors.js';
-import { DNS1123_LABEL_RE as DNS1123_LABEL } from '../k8s-names.js';
+import { DNS1123_LABEL_RE as DNS1123_LABEL } from '../names/k8s-names.js';
 
 
 export interface AgentRef {

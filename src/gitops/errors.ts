@@ -1,34 +1,21 @@
 /**
  * The one error type of the GitOps operations. Each error carries a `kind` that maps to an HTTP
- * status (the API answers it as problem+json) and to a CLI exit code (1 refused, 2 bad input), so
- * callers never parse messages.
+ * status (the API answers it as problem+json) and to a CLI exit code (1 refused, 2 bad input)
+ * through the table in src/errors/kinds.ts, so callers never parse messages.
  */
+import { AgentCanaryError } from '../errors/error.js';
+import type { ErrorKind } from '../errors/kinds.js';
+import { redactCredentials } from '../redact/credentials.js';
 
-export type GitOpsErrorKind =
-  /** The request is malformed: bad id, unknown field, wrong type. HTTP 400, exit 2. */
-  | 'bad-request'
-  /** The agent is not in the fleet. HTTP 404, exit 2. */
-  | 'not-found'
-  /** The id names an agent in several namespaces. HTTP 409, exit 2. */
-  | 'ambiguous'
-  /** The state does not allow it (no canary, progressive mode, dirty paths, diverged branch). HTTP 409, exit 1. */
-  | 'conflict'
-  /** A policy or the validator said no (weight step, schema). HTTP 422, exit 1. */
-  | 'refused'
-  /** No Git repository is configured. HTTP 503, exit 2. */
-  | 'unavailable'
-  /** Git failed (commit, push after all retries, lock timeout). HTTP 500/502, exit 2. */
-  | 'git';
-
-const STATUS: Record<GitOpsErrorKind, number> = {
-  'bad-request': 400,
-  'not-found': 404,
-  ambiguous: 409,
-  conflict: 409,
-  refused: 422,
-  unavailable: 503,
-  git: 500,
-};
+/**
+ * The kinds the operations use, each explained in the one table (src/errors/kinds.ts):
+ * bad-request 400/exit 2, not-found 404/2, ambiguous 409/2, conflict 409/1, refused 422/1,
+ * unavailable 503/2, git 500/2.
+ */
+export type GitOpsErrorKind = Extract<
+  ErrorKind,
+  'bad-request' | 'not-found' | 'ambiguous' | 'conflict' | 'refused' | 'unavailable' | 'git'
+>;
 
 export interface GitOpsErrorDetails {
   /** JSON path of the offending field, e.g. `config.weight`. */
@@ -41,24 +28,14 @@ export interface GitOpsErrorDetails {
   readonly violations?: readonly string[];
 }
 
-export class GitOpsError extends Error {
-  override readonly name = 'GitOpsError';
-  readonly kind: GitOpsErrorKind;
+export class GitOpsError extends AgentCanaryError {
+  declare readonly kind: GitOpsErrorKind;
   readonly details: GitOpsErrorDetails;
 
   constructor(kind: GitOpsErrorKind, message: string, details: GitOpsErrorDetails = {}) {
-    super(message);
-    this.kind = kind;
+    // Messages carry repository URLs and git's own output: never a credential (redact.ts).
+    super(kind, redactCredentials(message));
     this.details = details;
-  }
-
-  get status(): number {
-    return STATUS[this.kind];
-  }
-
-  /** CLI exit code: 1 when a policy or the state refused, 2 for bad input or an environment failure. */
-  get exitCode(): number {
-    return this.kind === 'refused' || this.kind === 'conflict' ? 1 : 2;
   }
 }
 

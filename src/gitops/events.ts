@@ -14,7 +14,9 @@
  * `git log --format='%(trailers:key=Agent-Canary-Event,valueonly)'` lists the events.
  */
 
-export type CanaryEvent = 'AgentCanaryStarted' | 'AgentCanaryWeightChanged' | 'AgentCanaryPromoted' | 'AgentCanaryRolledBack';
+/** The events of the canary operations (`synth --repo` commits carry `Synthesized` instead). */
+export const CANARY_EVENTS = ['AgentCanaryStarted', 'AgentCanaryWeightChanged', 'AgentCanaryPromoted', 'AgentCanaryRolledBack'] as const;
+export type CanaryEvent = (typeof CANARY_EVENTS)[number];
 
 export interface EventFacts {
   readonly event: CanaryEvent;

@@ -1,26 +1,30 @@
 /**
  * The canary lifecycle as Git commits: start, weight, promote, rollback (and status, which only
- * reads). Each mutating operation, inside one repository transaction (`GitRepo.transact`):
- * 1. reads `fleet/<namespace>/<name>.yaml` and edits it in place, comments and layout kept;
- * 2. re-parses the edited file with the fleet schema and rules, resolves the agent's policy and
- *    checks the weight move against the policy's steps;
- * 3. re-synthesizes only that agent into `dist/<namespace>/<name>/` (objects that are no longer
- *    produced, like the canary's after promote or rollback, are deleted);
- * 4. validates the result, then commits the fleet file and the output together with a message
- *    whose trailers name the event, the agent and the weights (`events.ts`), and pushes.
+ * reads). Each mutating operation runs these named steps (`mutate`) inside one repository
+ * transaction (`GitRepo.transact`, which first checks the agent's paths are clean):
+ * 1. plan: reads `fleet/<namespace>/<name>.yaml`, resolves the agent's policy and decides the
+ *    edit and its event (or that there is nothing to do);
+ * 2. edit: edits the file in place, comments and layout kept, re-parses it with the fleet schema
+ *    and rules and checks the weight move against the policy's steps;
+ * 3. synthesize: re-synthesizes only that agent into `dist/<namespace>/<name>/` (objects that are
+ *    no longer produced, like the canary's after promote or rollback, are deleted);
+ * 4. validate: validates that output;
+ * 5. commit: the message whose trailers name the event, the agent and the weights (`events.ts`);
+ *    the transaction commits the fleet file and the output together and pushes.
  * A refusal at any step leaves the repository as it was. Repeating promote or rollback, or
  * setting the weight it already has, changes nothing and makes no commit.
  */
 import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, posix } from 'node:path';
-import { LocatedError } from '../errors.js';
+import { join, posix } from 'node:path';
+import { AgentCanaryError } from '../errors/error.js';
+import { LocatedError } from '../errors/located.js';
 import type { AgentCanarySpec, FleetAgent } from '../fleet/types.js';
 import { formatAgentId, parseAgentId, type AgentRef } from './agent-id.js';
 import type { Engine } from './engine.js';
 import { GitOpsError } from './errors.js';
 import { commitMessage, type CanaryEvent, type EventFacts } from './events.js';
 import { FleetFileEditor } from './fleet-edit.js';
-import type { GitRepo } from './repo.js';
+import type { Committed, GitRepo } from './repo.js';
 
 /** Fields of the challenger that override the stable spec (Recif `CanarySpec` minus enabled/weight/version). */
 export const CHALLENGER_FIELDS = ['image', 'modelType', 'modelId', 'systemPrompt', 'skills', 'tools'] as const;
@@ -94,6 +98,23 @@ type Plan =
       readonly body?: readonly string[];
     };
 
+type EditPlan = Extract<Plan, { kind: 'edit' }>;
+
+/** Decides an operation's plan from the agent as read and its policy's first step. */
+type Decide = (agent: FleetAgent, firstStep: number) => Plan;
+
+/** The policies as the engine loads them. */
+type Policies = ReturnType<Engine['loadPolicies']>;
+
+/** The plan step's reading: the file, the agent in it, the policies and the decision. */
+interface Planned {
+  readonly relInFleet: string;
+  readonly text: string;
+  readonly agent: FleetAgent;
+  readonly policies: Policies;
+  readonly plan: Plan;
+}
+
 interface MutationResult {
   readonly plan: Plan;
   readonly agent: FleetAgent;
@@ -135,8 +156,9 @@ function sameValue(a: unknown, b: unknown): boolean {
 function refused(err: unknown): never {
   if (err instanceof GitOpsError) throw err;
   if (err instanceof LocatedError) throw new GitOpsError('refused', err.message, { field: err.field, value: err.value, allowed: err.allowed });
-  // The generator's input errors name the agent, the prop and the allowed values.
-  if (err instanceof Error && (err.name === 'ConstructInputError' || err.name === 'SynthesisError')) throw new GitOpsError('refused', err.message);
+  // The generator's input errors (ConstructInputError, SynthesisError) name the agent, the prop
+  // and the allowed values: the edit produced input the generator refuses.
+  if (err instanceof AgentCanaryError && err.kind === 'bad-request') throw new GitOpsError('refused', err.message);
   throw err;
 }
 
@@ -341,78 +363,118 @@ export class GitOps {
     });
   }
 
-  private mutate(ref: AgentRef, opts: OperationOptions, decide: (agent: FleetAgent, firstStep: number) => Plan): Promise<OperationOutcome> {
+  /**
+   * One mutating operation, as the steps of docs/gitops.md, inside one repository transaction
+   * (which checks the paths are clean first, commits what the steps return and pushes):
+   * plan (read the agent and its policy, decide) -> edit (the fleet file, re-checked) ->
+   * synthesize (that agent only) -> validate (its output) -> commit (the message).
+   */
+  private async mutate(ref: AgentRef, opts: OperationOptions, decide: Decide): Promise<OperationOutcome> {
     const id = formatAgentId(ref);
+    const rel = (await this.fleetFile(this.repo.dir, ref)) ?? posix.join(this.fleetDir, ref.namespace, `${ref.name}.yaml`);
     const outputDir = posix.join(this.distDir, ref.namespace, ref.name);
-    return (async () => {
-      const rel = (await this.fleetFile(this.repo.dir, ref)) ?? posix.join(this.fleetDir, ref.namespace, `${ref.name}.yaml`);
-      const committed = await this.repo.transact<MutationResult>({ paths: [rel, outputDir], branch: opts.branch }, async (root) => {
-        const { relInFleet, text, agent } = await this.readAgent(root, ref);
-        const policies = this.safe(() => this.engine.loadPolicies(join(root, this.policiesDir)));
-        const spec = this.safe(() => this.engine.resolvePolicy(policies, agent));
-        const plan = decide(agent, spec.steps[0]?.weight ?? 5);
-        if (plan.kind === 'noop') {
-          return { result: { plan, agent, weights: [statusOf(agent).weight, statusOf(agent).weight] } };
-        }
-        const editor = new FleetFileEditor(rel, text);
-        plan.edit(editor);
-        const edited = editor.toString();
-        const next = this.safe(() => this.engine.parseFleetFile(relInFleet, edited));
-        const nextSpec = this.safe(() => this.engine.resolvePolicy(policies, next));
-        if (plan.checkSteps) {
-          const problems = this.engine.checkWeightChange(nextSpec, plan.weightFrom, plan.weightTo);
-          if (problems.length > 0) {
-            const steps = nextSpec.steps.map((s) => s.weight).join(', ');
-            throw new GitOpsError('refused', `${id}: weight ${plan.weightFrom}% -> ${plan.weightTo}% refused by policy '${next.rollout.policy}' (steps ${steps}): ${problems.join('; ')}`, {
-              field: 'weight',
-              value: plan.weightTo,
-              allowed: `the next step of the policy or any lower step (steps: ${steps})`,
-              violations: problems,
-            });
-          }
-        }
-        // Temp file + rename: a concurrent `status` (GET) never reads a half-written file.
-        const target = join(root, rel);
-        const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
-        await writeFile(tmp, edited);
-        await rename(tmp, target);
-        const manifests = this.safe(() => this.engine.synthesizeAgent(next, policies));
-        await this.engine.writeAgentOutput(join(root, this.distDir), id, manifests);
-        if (this.engine.validateAgent) {
-          const violations = await this.engine.validateAgent(root, outputDir, next, policies);
-          if (violations.length > 0) {
-            throw new GitOpsError('refused', `${id}: the result does not validate: ${violations.slice(0, 5).join('; ')}${violations.length > 5 ? ` (+${violations.length - 5} more)` : ''}`, {
-              violations,
-            });
-          }
-        }
-        const facts: EventFacts = {
-          event: plan.event,
-          agentId: id,
-          weightFrom: plan.weightFrom,
-          weightTo: plan.weightTo,
-          stableVersion: next.agent.spec.version,
-          canaryVersion: plan.event === 'AgentCanaryPromoted' ? next.agent.spec.version : (agent.agent.spec.canary?.version ?? next.agent.spec.canary?.version ?? undefined),
-          body: plan.body,
-          actor: opts.actor,
-        };
-        return { result: { plan, agent: next, weights: [plan.weightFrom, plan.weightTo] }, message: commitMessage(facts) };
+    // Fixed name (not per process) so that crash recovery knows what to remove.
+    const scratch = posix.join(posix.dirname(rel), `.${posix.basename(rel)}.agent-canary-tmp`);
+    const committed = await this.repo.transact<MutationResult>({ paths: [rel, outputDir], scratch: [scratch], branch: opts.branch }, async (root) => {
+      const planned = await this.planStep(root, ref, decide);
+      const { plan, agent } = planned;
+      if (plan.kind === 'noop') {
+        const weight = statusOf(agent).weight;
+        return { result: { plan, agent, weights: [weight, weight] } };
+      }
+      const next = await this.editStep(root, rel, scratch, id, planned, plan);
+      await this.synthesizeStep(root, id, next, planned.policies);
+      await this.validateStep(root, id, outputDir, next, planned.policies);
+      return { result: { plan, agent: next, weights: [plan.weightFrom, plan.weightTo] }, message: this.commitStep(id, plan, agent, next, opts) };
+    });
+    return this.outcome(id, committed);
+  }
+
+  /** Plan: reads the agent, loads the policies, resolves its policy and decides the edit (or none). */
+  private async planStep(root: string, ref: AgentRef, decide: Decide): Promise<Planned> {
+    const { relInFleet, text, agent } = await this.readAgent(root, ref);
+    const policies = this.safe(() => this.engine.loadPolicies(join(root, this.policiesDir)));
+    const spec = this.safe(() => this.engine.resolvePolicy(policies, agent));
+    return { relInFleet, text, agent, policies, plan: decide(agent, spec.steps[0]?.weight ?? 5) };
+  }
+
+  /**
+   * Edit: applies the plan to the file's text (comments and layout kept), re-parses it with the
+   * fleet schema and rules, checks the weight move against the policy's steps, and writes it.
+   */
+  private async editStep(root: string, rel: string, scratch: string, id: string, planned: Planned, plan: EditPlan): Promise<FleetAgent> {
+    const editor = new FleetFileEditor(rel, planned.text);
+    plan.edit(editor);
+    const edited = editor.toString();
+    const next = this.safe(() => this.engine.parseFleetFile(planned.relInFleet, edited));
+    const nextSpec = this.safe(() => this.engine.resolvePolicy(planned.policies, next));
+    if (plan.checkSteps) {
+      const problems = this.engine.checkWeightChange(nextSpec, plan.weightFrom, plan.weightTo);
+      if (problems.length > 0) {
+        const steps = nextSpec.steps.map((s) => s.weight).join(', ');
+        throw new GitOpsError('refused', `${id}: weight ${plan.weightFrom}% -> ${plan.weightTo}% refused by policy '${next.rollout.policy}' (steps ${steps}): ${problems.join('; ')}`, {
+          field: 'weight',
+          value: plan.weightTo,
+          allowed: `the next step of the policy or any lower step (steps: ${steps})`,
+          violations: problems,
+        });
+      }
+    }
+    // Temp file + rename: a concurrent `status` (GET) never reads a half-written file.
+    const tmp = join(root, scratch);
+    await writeFile(tmp, edited);
+    await rename(tmp, join(root, rel));
+    return next;
+  }
+
+  /** Synthesize: only this agent, written into its output folder (objects no longer produced are deleted). */
+  private async synthesizeStep(root: string, id: string, next: FleetAgent, policies: Policies): Promise<void> {
+    const manifests = this.safe(() => this.engine.synthesizeAgent(next, policies));
+    await this.engine.writeAgentOutput(join(root, this.distDir), id, manifests);
+  }
+
+  /** Validate: the agent's output against the schemas and the canary rules; any error refuses. */
+  private async validateStep(root: string, id: string, outputDir: string, next: FleetAgent, policies: Policies): Promise<void> {
+    if (!this.engine.validateAgent) return;
+    const violations = await this.engine.validateAgent(root, outputDir, next, policies);
+    if (violations.length > 0) {
+      throw new GitOpsError('refused', `${id}: the result does not validate: ${violations.slice(0, 5).join('; ')}${violations.length > 5 ? ` (+${violations.length - 5} more)` : ''}`, {
+        violations,
       });
-      const { plan, agent, weights } = committed.result;
-      return {
-        agentId: id,
-        event: plan.kind === 'edit' && committed.commit ? plan.event : undefined,
-        changed: committed.commit !== undefined,
-        detail: plan.detail,
-        status: statusOf(agent),
-        commit: committed.commit,
-        branch: committed.branch,
-        pushed: committed.pushed,
-        attempts: committed.attempts,
-        weightFrom: weights[0],
-        weightTo: weights[1],
-      };
-    })();
+    }
+  }
+
+  /** Commit: the message whose trailers name the event, the agent and the weights (events.ts). */
+  private commitStep(id: string, plan: EditPlan, before: FleetAgent, next: FleetAgent, opts: OperationOptions): string {
+    const facts: EventFacts = {
+      event: plan.event,
+      agentId: id,
+      weightFrom: plan.weightFrom,
+      weightTo: plan.weightTo,
+      stableVersion: next.agent.spec.version,
+      canaryVersion: plan.event === 'AgentCanaryPromoted' ? next.agent.spec.version : (before.agent.spec.canary?.version ?? next.agent.spec.canary?.version ?? undefined),
+      body: plan.body,
+      actor: opts.actor,
+    };
+    return commitMessage(facts);
+  }
+
+  /** What the caller is told: the plan's words, the status after, and where the commit went. */
+  private outcome(id: string, committed: Committed<MutationResult>): OperationOutcome {
+    const { plan, agent, weights } = committed.result;
+    return {
+      agentId: id,
+      event: plan.kind === 'edit' && committed.commit ? plan.event : undefined,
+      changed: committed.commit !== undefined,
+      detail: plan.detail,
+      status: statusOf(agent),
+      commit: committed.commit,
+      branch: committed.branch,
+      pushed: committed.pushed,
+      attempts: committed.attempts,
+      weightFrom: weights[0],
+      weightTo: weights[1],
+    };
   }
 
   private safe<T>(fn: () => T): T {

@@ -2,7 +2,10 @@
  * The Git layer: one GitOps repository, a working tree we commit in, and its remote.
  *
  * Every change goes through `transact`, which gives the guarantees the operations promise:
- * - serialized: one transaction at a time per repository (in-process queue + `.git/agent-canary.lock`);
+ * - serialized: one transaction at a time per repository (in-process queue + the lease
+ *   `.git/agent-canary.lease`, lock.ts);
+ * - recoverable: a transaction killed part-way (kill -9, a crashed server, a lost container) is
+ *   undone by the next one before it starts (journal.ts), so no human has to clean up;
  * - atomic: the touched paths must be clean before, and on any failure (the operation throws,
  *   validation refuses, commit or push fails) the branch and those paths are put back exactly as
  *   they were; other files in the working tree are never touched, other staged changes are never
@@ -17,7 +20,9 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { GitError, simpleGit, type SimpleGit } from 'simple-git';
 import { GitOpsError } from './errors.js';
-import { LockTimeoutError, withRepoLock } from './lock.js';
+import { clearJournal, recover, writeJournal } from './journal.js';
+import { DEFAULT_LOCK_STALE_MS, LockTimeoutError, withRepoLock, type Lease } from './lock.js';
+import { networkGit } from './network.js';
 
 export interface GitIdentity {
   readonly name: string;
@@ -33,6 +38,13 @@ export interface GitRepoOptions {
   readonly pushAttempts?: number;
   /** Wait for another process's lock at most this long. @default 30_000 ms */
   readonly lockTimeoutMs?: number;
+  /** A lease not refreshed for this long belongs to a stopped holder and is taken over. @default 20_000 ms */
+  readonly lockStaleMs?: number;
+  /**
+   * A fetch or push that prints nothing for this long is stopped and fails.
+   * @default AGENT_CANARY_GIT_TIMEOUT_MS, else 30_000 ms
+   */
+  readonly networkTimeoutMs?: number;
 }
 
 /** What a transaction body returns: a commit message, or none when there is nothing to commit. */
@@ -47,6 +59,8 @@ export interface TransactOptions {
   readonly paths: readonly string[];
   /** Commit onto this branch instead of the checked-out one (pull-request mode). */
   readonly branch?: string;
+  /** Scratch files (relative) the body may leave behind if killed; removed by crash recovery. */
+  readonly scratch?: readonly string[];
 }
 
 export interface Committed<T> {
@@ -60,6 +74,9 @@ export interface Committed<T> {
   /** Push attempts used (1 when the first push went through; 0 without a push). */
   readonly attempts: number;
 }
+
+/** A failure whose rollback failed too: the journal stays, so the next transaction retries it. */
+class RollbackFailed extends GitOpsError {}
 
 const DEFAULT_IDENTITY: GitIdentity = { name: 'agent-canary', email: 'agent-canary@localhost' };
 
@@ -242,7 +259,7 @@ export class GitRepo {
     try {
       await this.rollback(git, base, paths, branchRef);
     } catch (err) {
-      throw new GitOpsError(
+      throw new RollbackFailed(
         'git',
         `${(cause as Error)?.message ?? String(cause)}; then restoring ${paths.join(', ')} to ${base?.slice(0, 12) ?? 'the unborn branch'} failed too: ${gitMessage(err)}. ` +
           `Fix: check 'git status' in ${this.dir} and restore those paths by hand (git restore --source=${base ?? 'HEAD'} --staged --worktree -- ${paths.join(' ')}).`,
@@ -250,22 +267,46 @@ export class GitRepo {
     }
   }
 
+  /** A git command in `dir` that talks to the remote, with the network timeout (network.ts). */
+  private network(dir: string, args: string[], what: string): Promise<string> {
+    return networkGit(args, {
+      dir,
+      config: [`user.name=${this.identity.name}`, `user.email=${this.identity.email}`],
+      timeoutMs: this.opts.networkTimeoutMs,
+      what,
+      // Only read when a message needs it (shown without credentials).
+      remote: async () => (await this.git.raw(['config', '--get', `remote.${this.remote}.url`]).catch(() => '')).trim() || this.remote,
+    });
+  }
+
+  /**
+   * Refuses to commit or push once the lease is lost (its heartbeat failed for the stale time, so
+   * another process may have taken the repository over); the caller rolls back.
+   */
+  private assertLease(lease: Lease): void {
+    if (lease.lost) {
+      throw new GitOpsError('git', `${this.dir}: the repository's lease was lost while this operation ran (${lease.lost.message}), so it was not committed. Fix: retry.`);
+    }
+  }
+
   /** Fetches `branch` from the remote; returns the remote head or undefined when it has none. */
-  async fetch(branch: string, git: SimpleGit = this.git): Promise<string | undefined> {
+  async fetch(branch: string, git: SimpleGit = this.git, dir: string = this.dir): Promise<string | undefined> {
     try {
-      await git.raw(['fetch', '--no-tags', this.remote, `+refs/heads/${branch}:refs/remotes/${this.remote}/${branch}`]);
+      await this.network(dir, ['fetch', '--no-tags', this.remote, `+refs/heads/${branch}:refs/remotes/${this.remote}/${branch}`], `git fetch ${this.remote} ${branch}`);
     } catch (err) {
+      if (err instanceof GitOpsError) throw err;
       if (/couldn't find remote ref/i.test(gitMessage(err))) return undefined;
       throw new GitOpsError('git', `git fetch ${this.remote} ${branch} failed: ${gitMessage(err)}`);
     }
     return this.revParse(`refs/remotes/${this.remote}/${branch}`, git);
   }
 
-  private async push(git: SimpleGit, sha: string, branch: string): Promise<'ok' | 'rejected'> {
+  private async push(dir: string, sha: string, branch: string): Promise<'ok' | 'rejected'> {
     try {
-      await git.raw(['push', '--porcelain', this.remote, `${sha}:refs/heads/${branch}`]);
+      await this.network(dir, ['push', '--porcelain', this.remote, `${sha}:refs/heads/${branch}`], `git push ${this.remote} ${branch}`);
       return 'ok';
     } catch (err) {
+      if (err instanceof GitOpsError) throw err;
       const msg = gitMessage(err);
       if (REJECTED.test(msg)) return 'rejected';
       throw new GitOpsError('git', `git push ${this.remote} ${branch} failed: ${msg}. Fix: check the remote's URL and credentials (git remote -v).`);
@@ -280,20 +321,50 @@ export class GitRepo {
     for (const p of opts.paths) {
       if (isAbsolute(p) || p.split('/').includes('..')) throw new Error(`transact: path '${p}' must be relative and inside the repository`);
     }
-    return withRepoLock(this.gitDir, join(this.gitDir, 'agent-canary.lock'), () => this.transactLocked(opts, body), {
-      timeoutMs: this.opts.lockTimeoutMs,
-    }).catch((err: unknown) => {
+    return this.exclusive((lease) => this.transactLocked(opts, body, lease));
+  }
+
+  /**
+   * Runs `fn` holding the repository's lease, after undoing whatever an interrupted transaction
+   * left behind (journal.ts). Every writer of the working tree goes through here.
+   */
+  exclusive<T>(fn: (lease: Lease) => Promise<T>): Promise<T> {
+    const staleMs = this.opts.lockStaleMs ?? DEFAULT_LOCK_STALE_MS;
+    return withRepoLock(
+      this.gitDir,
+      join(this.gitDir, 'agent-canary.lease'),
+      async (lease) => {
+        await recover(this.git, this.dir, this.gitDir, { staleMs }).catch((err: unknown) => {
+          throw new GitOpsError(
+            'git',
+            `${this.dir}: undoing an interrupted operation failed: ${gitMessage(err)}. Fix: check 'git status' there, restore the files it names (git restore), then retry.`,
+          );
+        });
+        return fn(lease);
+      },
+      { timeoutMs: this.opts.lockTimeoutMs, staleMs },
+    ).catch((err: unknown) => {
       if (err instanceof LockTimeoutError) throw new GitOpsError('git', err.message);
       throw err;
     });
   }
 
-  private async transactLocked<T>(opts: TransactOptions, body: (workdir: string) => Promise<Change<T>>): Promise<Committed<T>> {
+  private async transactLocked<T>(opts: TransactOptions, body: (workdir: string) => Promise<Change<T>>, lease: Lease): Promise<Committed<T>> {
     const checkedOut = await this.currentBranch().catch((err: unknown) => {
       if (opts.branch) return undefined;
       throw err;
     });
-    if (!opts.branch || opts.branch === checkedOut) return this.inWorktree(this.git, this.dir, checkedOut!, undefined, opts, body);
+    if (!opts.branch || opts.branch === checkedOut) {
+      try {
+        const done = await this.inWorktree(this.git, this.dir, checkedOut!, undefined, opts, body, lease);
+        await clearJournal(this.gitDir);
+        return done;
+      } catch (err) {
+        // A failed rollback leaves the record, so the next transaction tries again.
+        if (!(err instanceof RollbackFailed)) await clearJournal(this.gitDir);
+        throw err;
+      }
+    }
 
     // Pull-request mode: a detached temporary worktree at the branch's head (local, else the
     // remote's, else the checked-out HEAD), then the branch ref is moved to the new commit.
@@ -306,13 +377,16 @@ export class GitRepo {
     const start = local ?? remote ?? (await this.head());
     if (!start) throw new GitOpsError('conflict', `${this.dir} has no commit to branch '${branch}' from. Fix: commit the fleet first.`);
     const tmp = await mkdtemp(join(tmpdir(), 'agent-canary-wt-'));
+    // The checked-out tree is not touched in this mode; a crash leaves only the worktree to remove.
+    await writeJournal(this.gitDir, { worktree: tmp, branch });
     try {
       await this.git.raw(['worktree', 'add', '--detach', tmp, start]);
       const wt = simpleGitFor(tmp, this.identity);
-      return await this.inWorktree(wt, tmp, branch, { ref: `refs/heads/${branch}`, old: local }, opts, body);
+      return await this.inWorktree(wt, tmp, branch, { ref: `refs/heads/${branch}`, old: local }, opts, body, lease);
     } finally {
       await this.git.raw(['worktree', 'remove', '--force', tmp]).catch(() => undefined);
       await rm(tmp, { recursive: true, force: true });
+      await clearJournal(this.gitDir);
     }
   }
 
@@ -327,6 +401,7 @@ export class GitRepo {
     branchRef: { ref: string; old: string | undefined } | undefined,
     opts: TransactOptions,
     body: (workdir: string) => Promise<Change<T>>,
+    lease: Lease,
   ): Promise<Committed<T>> {
     const withRemote = await this.hasRemote();
     const attemptsAllowed = withRemote ? Math.max(1, this.opts.pushAttempts ?? 5) : 1;
@@ -340,6 +415,8 @@ export class GitRepo {
             'Fix: commit or discard them first; the operation commits these paths and would mix your edits into its commit.',
         );
       }
+      // From here on the paths hold only our work: a crash is undone by restoring them.
+      if (workdir === this.dir) await writeJournal(this.gitDir, { paths: opts.paths, scratch: opts.scratch, branch });
       const base = await this.head(git);
       const oldRef = branchRef ? { ref: branchRef.ref, old: await this.revParse(branchRef.ref, git) } : undefined;
       let committed: string | undefined;
@@ -347,6 +424,7 @@ export class GitRepo {
       try {
         change = await body(workdir);
         if (change.message !== undefined) {
+          this.assertLease(lease);
           if (await this.commitPaths(git, opts.paths, change.message)) {
             committed = await this.head(git);
             if (oldRef) await git.raw(['update-ref', oldRef.ref, committed!]);
@@ -365,7 +443,8 @@ export class GitRepo {
       }
       let outcome: 'ok' | 'rejected';
       try {
-        outcome = await this.push(git, committed, branch);
+        this.assertLease(lease);
+        outcome = await this.push(workdir, committed, branch);
       } catch (err) {
         await this.safeRollback(git, base, opts.paths, oldRef, err);
         throw err;
@@ -375,7 +454,7 @@ export class GitRepo {
       // Rejected: someone pushed first. Undo, move to their head, re-apply.
       lastRejection = `attempt ${attempt} rejected`;
       await this.rollback(git, base, opts.paths, oldRef);
-      const remoteHead = await this.fetch(branch, git);
+      const remoteHead = await this.fetch(branch, git, workdir);
       if (!remoteHead) continue;
       try {
         if (branchRef) {

@@ -13,12 +13,14 @@
 import { cp, mkdir, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocatedError } from '../errors.js';
+import { AgentCanaryError } from '../errors/error.js';
+import { LocatedError } from '../errors/located.js';
 import { loadFleet } from '../fleet/load.js';
 import { loadPolicies } from '../policy/load.js';
 import { writeOutput } from '../synth/output.js';
 import { synthesize } from '../synth/synthesize.js';
 import { GitOpsError } from './errors.js';
+import { CANARY_EVENTS } from './events.js';
 import { simpleGitFor, type Committed, type GitRepo } from './repo.js';
 import { isRepoUrl, resolveRepo, DEFAULT_REPO_DIR } from './workspace.js';
 
@@ -103,7 +105,8 @@ async function seenBefore(git: ReturnType<typeof simpleGitFor>, path: string, te
 /**
  * Canary operations edit the repository's fleet files; a project whose fleet predates them would
  * silently undo them (a running canary dropped, a promotion reverted). So a fleet file that
- * differs between project and repository, whose last commit in the repository is a canary event,
+ * differs between project and repository, whose last commit in the repository is a canary event
+ * (start, weight, promote, rollback; not an earlier `synth --repo`),
  * and whose project text is an older version of it (or is missing), stops the synthesis unless
  * `force`.
  */
@@ -117,7 +120,10 @@ async function guardCanaryState(root: string, fleetDir: string): Promise<void> {
     if (a === b || b === undefined) continue;
     const log = (await git.raw(['log', '-1', '--format=%h %(trailers:key=Agent-Canary-Event,valueonly,separator=%x2C)', '--', `fleet/${f}`]).catch(() => '')).trim();
     const [sha, event] = log.split(/\s+/, 2);
-    if (!event) continue;
+    // Only the canary operations' own commits hold state the project lacks. A `Synthesized`
+    // commit published the project's own text, so reverting that edit in the project is a
+    // plain new edit, not stale state.
+    if (!event || !CANARY_EVENTS.some((e) => event.split(',').includes(e))) continue;
     // Stale only if the project's text is an older version of the repository's file (or the file
     // is gone from the project); text the repository never had is a newer edit and wins.
     if (a === undefined || (await seenBefore(git, `fleet/${f}`, a))) clashes.push(`fleet/${f} (${event} in ${sha})`);
@@ -163,7 +169,8 @@ export async function synthToRepo(repo: GitRepo, opts: SynthToRepoOptions = {}):
   try {
     manifests = synthesize(agents, { policies, repoURL, targetRevision: revision, distPath });
   } catch (err) {
-    if (err instanceof Error && (err.name === 'ConstructInputError' || err.name === 'SynthesisError')) throw new GitOpsError('bad-request', err.message);
+    // The generator's input errors (ConstructInputError, SynthesisError): the fleet is bad input.
+    if (err instanceof AgentCanaryError && err.kind === 'bad-request') throw new GitOpsError('bad-request', err.message);
     throw err;
   }
   const count = agents.length;

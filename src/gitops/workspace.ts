@@ -1,7 +1,7 @@
 /**
  * Where the GitOps repository is, given what the user passed:
  * - nothing: the embedded default, `<project>/.agent-canary/gitops`, a local repository created on
- *   first use and seeded with the project's `fleet/`, `policies/` and synthesized `dist/` (no
+ *   first use (built in a sibling folder and renamed into place when complete) and seeded with the project's `fleet/`, `policies/` and synthesized `dist/` (no
  *   remote: commits stay local until you add one with `git remote add origin ...`);
  * - a URL (`https://`, `ssh://`, `git://`, `file://`, `user@host:path`): a clone managed by
  *   agent-canary in `<project>/.agent-canary/clones/<name>-<hash>`, brought to the remote's head
@@ -9,10 +9,12 @@
  * - a path: that working tree, used as it is (the checked-out branch, its remote if any).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { redactCredentials } from '../redact/credentials.js';
 import { GitOpsError } from './errors.js';
-import { GitRepo, simpleGitFor, type GitRepoOptions } from './repo.js';
+import { networkGit } from './network.js';
+import { GitRepo, type GitRepoOptions } from './repo.js';
 
 /** The embedded default repository, relative to the project directory. */
 export const DEFAULT_REPO_DIR = join('.agent-canary', 'gitops');
@@ -25,7 +27,8 @@ export function isRepoUrl(spec: string): boolean {
 
 /** The folder of the managed clone of `url`: readable name plus a hash, so two URLs never share one. */
 export function cloneDirFor(projectDir: string, url: string): string {
-  const name = (url.replace(/\.git\/?$/, '').split(/[/:]/).filter(Boolean).pop() ?? 'repo').replace(/[^A-Za-z0-9._-]/g, '-');
+  // The readable part never holds a credential (`https://user:token@host` has no path segment).
+  const name = (redactCredentials(url).replace(/\.git\/?$/, '').split(/[/:]/).filter(Boolean).pop() ?? 'repo').replace(/[^A-Za-z0-9._-]/g, '-');
   const hash = createHash('sha256').update(url).digest('hex').slice(0, 10);
   return join(projectDir, CLONES_DIR, `${name}-${hash}`);
 }
@@ -52,24 +55,34 @@ export async function openClone(projectDir: string, url: string, opts: GitRepoOp
   if (!(await exists(join(dir, '.git')))) {
     await ignoreStateDir(projectDir);
     await mkdir(join(projectDir, CLONES_DIR), { recursive: true });
+    // Cloned beside and renamed into place: a clone killed half-way is never mistaken for one.
+    const partial = `${dir}.partial-${process.pid}-${Date.now()}`;
     try {
-      await simpleGitFor(projectDir).raw(['clone', '--no-tags', '--origin', remote, url, dir]);
+      await networkGit(['clone', '--no-tags', '--origin', remote, url, partial], { dir: projectDir, timeoutMs: opts.networkTimeoutMs, what: 'git clone', remote: url });
+      await rename(partial, dir);
     } catch (err) {
+      await rm(partial, { recursive: true, force: true });
+      if (err instanceof GitOpsError) throw err;
       throw new GitOpsError('unavailable', `cannot clone ${url}: ${(err as Error).message.trim()}. Fix: check the URL and your credentials.`);
     }
   }
   const repo = await GitRepo.open(dir, opts);
   const git = repo.git;
   try {
-    await git.raw(['fetch', '--no-tags', '--prune', remote]);
-    const head = await repo.head();
-    if (head) {
-      // The clone is ours: bring it to the remote head, dropping anything a crash left behind.
-      const upstream = (await git.raw(['rev-parse', '--abbrev-ref', '--symbolic-full-name', '@{upstream}']).catch(() => '')).trim();
-      if (upstream) await git.raw(['reset', '--hard', upstream]);
-      await git.raw(['clean', '-f', '-d']);
-    }
+    // Under the repository's lease: another process may be in the middle of an operation here.
+    await repo.exclusive(async () => {
+      await networkGit(['fetch', '--no-tags', '--prune', remote], { dir, timeoutMs: opts.networkTimeoutMs, what: `git fetch ${remote}`, remote: url });
+      const head = await repo.head();
+      if (head) {
+        // The clone is ours: bring it to the remote head, dropping anything a crash left behind
+        // (in a managed clone, only what reached the remote counts as committed).
+        const upstream = (await git.raw(['rev-parse', '--abbrev-ref', '--symbolic-full-name', '@{upstream}']).catch(() => '')).trim();
+        if (upstream) await git.raw(['reset', '--hard', upstream]);
+        await git.raw(['clean', '-f', '-d']);
+      }
+    });
   } catch (err) {
+    if (err instanceof GitOpsError) throw err;
     throw new GitOpsError('unavailable', `cannot refresh the clone of ${url} in ${dir}: ${(err as Error).message.trim()}. Fix: check the remote, or delete ${dir} to clone again.`);
   }
   return repo;
@@ -98,17 +111,25 @@ export async function resolveRepo(spec: string | undefined, opts: ResolveRepoOpt
     return GitRepo.open(dir, opts);
   }
   const dir = join(projectDir, DEFAULT_REPO_DIR);
-  if (await exists(join(dir, '.git'))) return GitRepo.open(dir, opts);
-  await ignoreStateDir(projectDir);
-  const repo = await GitRepo.init(dir, opts);
-  if (opts.seed) {
-    try {
-      await opts.seed(repo);
-    } catch (err) {
-      // A half-seeded default would be reused as it is next time: start over instead.
-      await rm(dir, { recursive: true, force: true });
-      throw err;
-    }
+  if (await exists(join(dir, '.git'))) {
+    const repo = await GitRepo.open(dir, opts);
+    // Seeding ends with the first commit: without one, seeding was interrupted (killed); start over.
+    if ((await repo.head()) !== undefined || !opts.seed) return repo;
+    await rm(dir, { recursive: true, force: true });
   }
-  return repo;
+  await ignoreStateDir(projectDir);
+  // Built beside and renamed into place once seeded: a seeding that fails or is killed never
+  // leaves a half-made repository where the next run would pick it up.
+  const building = `${dir}.partial-${process.pid}-${Date.now()}`;
+  try {
+    const repo = await GitRepo.init(building, opts);
+    if (opts.seed) await opts.seed(repo);
+    await rename(building, dir).catch(async (err: unknown) => {
+      // Another process seeded it first: use theirs.
+      if (!(await exists(join(dir, '.git')))) throw err;
+    });
+  } finally {
+    await rm(building, { recursive: true, force: true });
+  }
+  return GitRepo.open(dir, opts);
 }

@@ -10,16 +10,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { Document, LineCounter } from 'yaml';
-import {
-  fieldPath,
-  LocatedError,
-  parseSingleMapping,
-  schemaErrors,
-  YamlSource,
-  type PathSegment,
-} from '../errors.js';
-import { sourceOf } from '../fleet/source.js';
-import type { FleetAgent } from '../fleet/types.js';
+import { LocatedError } from '../errors/located.js';
+import { fieldPath, type PathSegment } from '../yaml/path.js';
+import { parseSingleMapping } from '../yaml/single-document.js';
+import { schemaErrors } from '../yaml/schema-errors.js';
+import { YamlSource } from '../yaml/source.js';
+import { sourceOf } from '../yaml/origin.js';
 import { completeSpec, DEFAULT_POLICY_SPEC } from './defaults.js';
 import { checkPolicySpec, type PolicyFinding } from './rules.js';
 import { policyFileSchema, policySpecSchema } from './schema.js';
@@ -111,10 +107,25 @@ export function loadPolicies(dir: string): Map<string, Policy> {
 }
 
 /**
+ * What the resolver needs of a fleet agent (a `FleetAgent` fits). Stated here, not imported, so
+ * the policy model sits below the fleet model: a fleet file names a policy, not the other way.
+ */
+export interface PolicyUser {
+  /** `namespace/name`, for messages. */
+  readonly id: string;
+  /** The fleet file, relative to the fleet root, for messages when no parsed source is known. */
+  readonly file: string;
+  readonly rollout: {
+    readonly policy: string;
+    readonly overrides?: Readonly<Record<string, unknown>>;
+  };
+}
+
+/**
  * The complete policy spec of one agent: the policy named by `rollout.policy` with
  * `rollout.overrides` deep-merged over it (lists replace), validated.
  */
-export function resolvePolicy(policies: ReadonlyMap<string, Policy>, agent: FleetAgent): PolicySpec {
+export function resolvePolicy(policies: ReadonlyMap<string, Policy>, agent: PolicyUser): PolicySpec {
   const fleetSource = sourceOf(agent) ?? emptySource(agent.file);
   const name = agent.rollout.policy;
   const policy = policies.get(name);

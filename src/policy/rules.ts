@@ -3,7 +3,8 @@
  * schema cannot say. Each rule returns findings with a path under `spec`; the loader decides
  * which file and line that path belongs to (the policy file, or the agent's `rollout.overrides`).
  */
-import type { PathSegment, ProblemDetails } from '../errors.js';
+import type { ProblemDetails } from '../errors/located.js';
+import type { PathSegment } from '../yaml/path.js';
 import { durationSeconds } from './defaults.js';
 import type { PolicySpec } from './types.js';
 

@@ -7,7 +7,7 @@
  * per-agent `rollout.overrides` of a fleet file. Cross-field rules (increasing steps, timeout
  * below interval, abort bounds looser than the gates) live in `rules.ts`.
  */
-import { DNS1123_LABEL } from '../k8s-names.js';
+import { DNS1123_LABEL } from '../names/k8s-names.js';
 
 /** Flagger durations: seconds or minutes only (Flagger rejects `1h`). */
 export const DURATION = '^[0-9]+(s|m)$';

@@ -1,15 +1,16 @@
 /**
- * `agent-canary synth`: fleet/ + policies/ -> dist/ (or, with --repo, into a GitOps repository,
- * handled by src/gitops/synth-to-repo.ts). Prints one summary line; exit 0 ok, 2 bad input or usage.
+ * `agent-canary synth`: fleet/ + policies/ -> dist/. Prints one summary line; exit 0 ok, 2 bad
+ * input or usage. `synth --repo` (into a GitOps repository) is src/gitops/synth-to-repo.ts; the
+ * CLI (src/cli.ts) picks it, so synthesis never imports the GitOps layer above it.
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { checkFleet } from '../fleet/load.js';
 import { loadPolicies } from '../policy/load.js';
-import { LocatedError } from '../errors.js';
-import { ConstructInputError } from '../../constructs/_errors.js';
-import { SynthesisError, synthesize } from './synthesize.js';
+import { AgentCanaryError } from '../errors/error.js';
+import { LocatedError } from '../errors/located.js';
+import { synthesize } from './synthesize.js';
 import { summarize, writeOutput } from './output.js';
 
 export const USAGE = `usage: agent-canary synth [--fleet DIR] [--policies DIR] [--out DIR] [--repo-url URL] [--revision REV] [--dist-path PATH]
@@ -24,10 +25,6 @@ export const USAGE = `usage: agent-canary synth [--fleet DIR] [--policies DIR] [
   --quiet           no warnings, only the summary line`;
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.some((a) => a === '--repo' || a.startsWith('--repo='))) {
-    // Loaded only when asked for: the GitOps part brings simple-git and its own checks.
-    return (await import('../gitops/synth-to-repo.js')).run(argv);
-  }
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -83,13 +80,15 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof LocatedError) {
+      // The message starts with the file and line already.
       console.error(e.message);
-      return 2;
+      return e.exitCode;
     }
-    if (e instanceof ConstructInputError || e instanceof SynthesisError) {
-      // Construct errors name the agent, the prop and the allowed values: bad input, not a crash.
+    if (e instanceof AgentCanaryError) {
+      // Construct and synthesis errors name the agent, the prop and the allowed values: bad
+      // input, not a crash.
       console.error(`agent-canary synth: ${e.message}`);
-      return 2;
+      return e.exitCode;
     }
     throw e;
   }

@@ -117,7 +117,7 @@ function fastBaseToJson(this: ApiObject, original: () => unknown): unknown {
     json = walk({ ...self.props, metadata: metadataJson(self.metadata) }, sortKeys, false) as Record<string, Json>;
   } catch (e) {
     if (e instanceof NeedsOriginal) return original.call(this);
-    throw new Error(`Failed serializing construct at path '${this.node.path}' with name '${this.name}': ${String(e)}`);
+    throw new Error(`Failed serializing construct at path '${this.node.path}' with name '${this.name}': ${String(e)}`, { cause: e });
   }
   const patched = (self.patches.length ? JsonPatch.apply(json, ...self.patches) : json) as Record<string, Json>;
   // apiVersion, kind and metadata first, then the rest (cdk8s' order).

@@ -12,6 +12,7 @@ import { ArgoCdApps, type ArgoCdProps } from '../../constructs/argocd.js';
 import { GateServer, type GateServerProps } from '../../constructs/gate-server.js';
 import { ArgoCdHealthChecks } from '../../constructs/argocd-health.js';
 import { NamespaceDashboard, type DashboardAgent } from '../../constructs/grafana-dashboard.js';
+import { AgentCanaryError } from '../errors/error.js';
 import type { FleetAgent } from '../fleet/types.js';
 import type { Policy } from '../policy/types.js';
 import { resolvePolicy } from '../policy/load.js';
@@ -46,10 +47,9 @@ export interface SynthOptions {
 }
 
 /** The fleet as a whole cannot be synthesized (duplicate agents, failed construct validations). */
-export class SynthesisError extends Error {
+export class SynthesisError extends AgentCanaryError {
   constructor(message: string) {
-    super(message);
-    this.name = 'SynthesisError';
+    super('bad-request', message);
   }
 }
 

@@ -30,6 +30,7 @@ function scalarString(s: string): string {
 }
 
 /** Text fit for a literal block: printable lines, no tabs or CR, first line not indented. */
+// eslint-disable-next-line no-control-regex -- the control characters are what it rules out
 const BLOCK_SAFE = /^[^\s][^\t\r\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u0085\u2028\u2029\ufeff]*$/s;
 
 function literalBlock(s: string, indent: string): string | undefined {

@@ -4,7 +4,7 @@
  * `default`. Problems with policies or fleet files become `policy-source` findings.
  */
 import { existsSync } from 'node:fs';
-import { LocatedError } from '../errors.js';
+import { LocatedError } from '../errors/located.js';
 import { checkFleet } from '../fleet/load.js';
 import type { FleetAgent } from '../fleet/types.js';
 import { loadPolicies, resolvePolicy } from '../policy/load.js';

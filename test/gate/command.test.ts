@@ -1,14 +1,13 @@
 /** `agent-canary gate` as a user runs it: flags, environment, a real process and a signal. */
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, loadGitopsRoutes } from '../../src/gate/command.js';
 import { startStandin } from '../../src/mlflow-standin/server.js';
 import { seed } from '../../src/mlflow-standin/writer.js';
+import { CLI_ARGS } from '../cli-entry.js';
 import { goodData, payload, post, tempDir } from './helpers.js';
-
-const root = join(import.meta.dirname, '..', '..');
 
 describe('agent-canary gate', () => {
   it('prints usage with --help and refuses bad flags with exit code 2', async () => {
@@ -19,11 +18,7 @@ describe('agent-canary gate', () => {
   });
 
   it('mounts the GitOps API routes on the gate server when --repo is used', async () => {
-    if (!existsSync(join(root, 'src', 'gitops', 'api.ts'))) {
-      await expect(loadGitopsRoutes({ repo: '/tmp/x', logger: undefined })).rejects.toThrow(/--repo needs the GitOps HTTP API/);
-      return;
-    }
-    const routes = await loadGitopsRoutes({ repo: '/nonexistent/repo', token: 't', logger: undefined, onError: () => undefined });
+    const routes = await loadGitopsRoutes({ repo: '/nonexistent/repo', token: 't', onError: () => undefined });
     expect(routes.some((r) => r.path.startsWith('/api/v1/agents/'))).toBe(true);
     const { startGateServer } = await import('../../src/gate/server.js');
     const { silentLogger } = await import('../../src/http/log.js');
@@ -42,7 +37,7 @@ describe('agent-canary gate', () => {
     const tmp = tempDir();
     const standin = await startStandin({ store: 'sqlite', path: join(tmp.dir, 'mlflow.db'), auth: { token: 'mlflow-bearer-77' } });
     seed(standin.writer, goodData());
-    const child = spawn(process.execPath, [join(root, 'bin', 'agent-canary.mjs'), 'gate', '--port', '0', '--token', 'gate-tok-55'], {
+    const child = spawn(process.execPath, [...CLI_ARGS, 'gate', '--port', '0', '--token', 'gate-tok-55'], {
       env: { ...process.env, MLFLOW_TRACKING_URI: standin.url, MLFLOW_TRACKING_TOKEN: 'mlflow-bearer-77', AGENT_CANARY_GATE_STATE: join(tmp.dir, 'state', 'holds.json') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -82,7 +82,7 @@ export async function post(url: string, body: unknown, init: { contentType?: str
     body: init.method === 'GET' ? undefined : (init.raw ?? JSON.stringify(body)),
   });
   const text = await res.text();
-  let parsed: Record<string, unknown> = {};
+  let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(text) as Record<string, unknown>;
   } catch {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { run } from '../../src/synth/command.js';
+import { main } from '../../src/cli.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let dir: string;
@@ -91,7 +92,7 @@ describe('agent-canary synth', () => {
 
 describe('agent-canary synth --repo', () => {
   it('hands over to the GitOps writer (its usage errors come back as exit 2)', async () => {
-    const code = await run(['--repo']);
+    const code = await main(['synth', '--repo']);
     expect(code).toBe(2);
     expect(err.join('\n')).not.toContain('usage: agent-canary synth [--fleet DIR]');
   });

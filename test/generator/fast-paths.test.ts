@@ -11,7 +11,7 @@ import { ApiObject, App, Chart, JsonPatch, Lazy } from 'cdk8s';
 import { afterAll, describe, expect, it } from 'vitest';
 import { k8s } from '../../constructs/_k8s.js';
 import { checkFleetFile, loadFleetValidator, type FleetError } from '../../src/fleet/load.js';
-import { sourceOf } from '../../src/fleet/source.js';
+import { sourceOf } from '../../src/yaml/origin.js';
 import { withFastToJson } from '../../src/synth/fast-json.js';
 import { FastResolver } from '../../src/synth/resolver.js';
 import { FLEET_DIR, GOOD } from '../fleet/helpers.js';

@@ -3,10 +3,11 @@
  * a rejected push resolved by fetching and re-applying, rollback on every failure, branch mode,
  * and serialization.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitOpsError } from '../../src/gitops/errors.js';
 import { GitRepo } from '../../src/gitops/repo.js';
@@ -220,32 +221,65 @@ describe('GitRepo.transact', () => {
     expect(existsSync(join(dir, '.git', 'agent-canary.lock'))).toBe(false);
   });
 
-  it('waits for the lock file of another live process and takes over a lock left by a dead one', async () => {
+  it('waits for a lease another process holds and refreshes, and takes over a lease whose heartbeat stopped', async () => {
     const dir = join(root, 'work');
     git(root, 'init', '-q', '-b', 'main', dir);
     seedFleet(dir);
     git(dir, 'add', '-A');
     git(dir, 'commit', '-q', '-m', 'seed');
-    const lock = join(dir, '.git', 'agent-canary.lock');
-    // A live holder (this very process stands in for another CLI): the transaction waits.
-    writeFileSync(lock, `${process.pid}@${hostname()}\n`);
-    const repo = await GitRepo.open(dir);
+    const lease = join(dir, '.git', 'agent-canary.lease');
+    // Another process holds the lease and keeps it fresh (heartbeat every quarter of 4 s).
+    const holder = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'lease-holder.ts'), lease, '4000'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: holder.stdout! });
+    const said = (what: string) => new Promise<void>((r) => lines.on('line', (l) => l === what && r()));
+    const released = said('released');
+    await said('held');
+    const firstMtime = statSync(lease).mtimeMs;
+    const repo = await GitRepo.open(dir, { lockStaleMs: 6000, lockTimeoutMs: 600_000 });
     let done = false;
     const pending = repo.transact({ paths: ['fleet/ns/a.yaml'] }, append('fleet/ns/a.yaml', 'after-wait')).then((r) => {
       done = true;
       return r;
     });
-    await new Promise((r) => setTimeout(r, 300));
+    // Wait until the holder's heartbeat has kept the lease alive for longer than the waiter's
+    // stale time (6 s, the holder refreshes every second): the live lease was not taken over.
+    while (statSync(lease).mtimeMs - firstMtime <= 6000) await new Promise((r) => setTimeout(r, 100));
     expect(done).toBe(false);
     expect(commitCount(dir)).toBe(1);
-    rmSync(lock);
+    holder.stdin!.write('go\n');
+    await released;
     expect((await pending).commit).toBeDefined();
-    // A holder that no longer runs: its lock is stale and taken over at once.
-    writeFileSync(lock, `999999999@${hostname()}\n`);
-    const t0 = Date.now();
-    await repo.transact({ paths: ['fleet/ns/a.yaml'] }, append('fleet/ns/a.yaml', 'after-stale'));
-    expect(Date.now() - t0).toBeLessThan(2000);
-    expect(commitCount(dir)).toBe(3);
-    expect(existsSync(lock)).toBe(false);
+    expect(existsSync(lease)).toBe(false);
+
+    // Leases whose holder stopped: PID 1 on this host (a restarted container reuses it), another
+    // host, no owner record at all. None is trusted by PID; each is stale by its mtime.
+    for (const owner of [`pid 1 on ${hostname()} since 2026-01-01T00:00:00Z\n`, 'pid 4242 on another-host since 2026-01-01T00:00:00Z\n', undefined]) {
+      mkdirSync(lease);
+      if (owner !== undefined) writeFileSync(`${lease}.owner`, owner);
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(lease, old, old);
+      const before = commitCount(dir);
+      await repo.transact({ paths: ['fleet/ns/a.yaml'] }, append('fleet/ns/a.yaml', `after-stale-${before}`));
+      expect(commitCount(dir)).toBe(before + 1);
+      expect(existsSync(lease)).toBe(false);
+    }
+  });
+
+  it('times out on a held lease with a message naming the holder', async () => {
+    const dir = join(root, 'work');
+    git(root, 'init', '-q', '-b', 'main', dir);
+    seedFleet(dir);
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'seed');
+    const lease = join(dir, '.git', 'agent-canary.lease');
+    mkdirSync(lease);
+    writeFileSync(`${lease}.owner`, 'pid 77 on build-host since 2026-01-01T00:00:00Z\n');
+    // A fresh lease (mtime now) with a wait shorter than its stale time: not taken over.
+    const repo = await GitRepo.open(dir, { lockStaleMs: 600_000, lockTimeoutMs: 200 });
+    await expect(repo.transact({ paths: ['fleet/ns/a.yaml'] }, append('fleet/ns/a.yaml', 'x'))).rejects.toMatchObject({
+      kind: 'git',
+      message: expect.stringMatching(/held by another agent-canary operation \(pid 77 on build-host/),
+    });
+    expect(commitCount(dir)).toBe(1);
   });
 });

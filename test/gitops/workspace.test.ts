@@ -4,18 +4,18 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseTrailers } from '../../src/gitops/events.js';
 import { seedFrom, synthToRepo } from '../../src/gitops/synth-to-repo.js';
 import { CLONES_DIR, DEFAULT_REPO_DIR, resolveRepo } from '../../src/gitops/workspace.js';
+import { CLI_ARGS } from '../cli-entry.js';
 import { gitopsFor, writeProject } from './fixtures.js';
 import { commitCount, git, removeDir, startGitDaemon, tempDir } from './git-helpers.js';
 
 const run = promisify(execFile);
-const BIN = resolve(__dirname, '..', '..', 'bin', 'agent-canary.mjs');
 
 let root: string;
 let project: string;
@@ -67,6 +67,22 @@ describe('synth --repo after canary operations', () => {
   });
 });
 
+describe('synth --repo after a plain fleet edit', () => {
+  it('publishes the revert of an edit it published before (no canary state involved)', async () => {
+    const repo = await resolveRepo(join(root, 'gitops'), { projectDir: project, createPath: true });
+    await synthToRepo(repo, { projectDir: project });
+    const file = join(project, 'fleet', 'team-a', 'quiet.yaml');
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, original.replace('modelId: gpt-4o-mini', 'modelId: gpt-4.1'));
+    expect((await synthToRepo(repo, { projectDir: project })).commit).toBeDefined();
+    // The project goes back to its earlier text: a new edit, published without --force.
+    writeFileSync(file, original);
+    const reverted = await synthToRepo(repo, { projectDir: project });
+    expect(reverted.commit).toBeDefined();
+    expect(readFileSync(join(repo.dir, 'fleet', 'team-a', 'quiet.yaml'), 'utf8')).toBe(original);
+  });
+});
+
 describe('repository by URL over git daemon', () => {
   it('clones into .agent-canary/clones, pushes each operation, and refreshes from the remote', async () => {
     const served = join(root, 'served');
@@ -100,7 +116,7 @@ describe('repository by URL over git daemon', () => {
 
 describe('CLI', () => {
   it('canary weight commits in the embedded default (exit 0) and a refused step exits 1 with no commit', async () => {
-    const cli = (...args: string[]) => run(process.execPath, [BIN, ...args], { cwd: project, env: { ...process.env, USER: 'tester' } });
+    const cli = (...args: string[]) => run(process.execPath, [...CLI_ARGS, ...args], { cwd: project, env: { ...process.env, USER: 'tester' } });
     const ok = await cli('canary', 'weight', 'team-a/bot', '10', '--no-validate');
     expect(ok.stdout).toMatch(/team-a\/bot: canary weight 5% -> 10%: commit [0-9a-f]{12} on main/);
     const repoDir = join(project, DEFAULT_REPO_DIR);

@@ -4,7 +4,7 @@
  */
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { parseFastDocument, Unsupported } from '../../src/validate/load/fast-yaml.js';
+import { parseFastDocument, Unsupported } from '../../src/yaml/fast-yaml.js';
 
 const fast = (text: string) => {
   const lines = text.split('\n');

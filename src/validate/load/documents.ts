@@ -7,7 +7,7 @@
  * with positions, so clean input pays nothing for them.
  */
 import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, visit, type Node } from 'yaml';
-import { parseFastDocument, Unsupported, YAML11_BOOLEANS, type AmbiguousScalar } from './fast-yaml.js';
+import { parseFastDocument, Unsupported, YAML11_BOOLEANS, type AmbiguousScalar } from '../../yaml/fast-yaml.js';
 import { looksLikeJson, parseJsonStrict } from './json.js';
 import { objectRef, type Finding, type Resource } from '../types.js';
 

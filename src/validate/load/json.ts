@@ -3,7 +3,7 @@
  * last value silently; the API server's decoder rejects duplicates). Anything it refuses goes to
  * the `yaml` package, which reads JSON too and reports errors with their line.
  */
-import { Unsupported } from './fast-yaml.js';
+import { Unsupported } from '../../yaml/fast-yaml.js';
 
 export function looksLikeJson(text: string): boolean {
   for (let i = 0; i < text.length; i++) {

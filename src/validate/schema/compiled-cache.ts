@@ -5,7 +5,7 @@
  * code generation, about 0.1 s per CI run for the project's own CRDs, more with big user CRDs.
  * The generated code (ajv's standalone output: the same validation function ajv builds in
  * memory, with the same error objects, `verbose` schema references included) is written to
- * `node_modules/.cache/agent-canary/schema-<hash>.cjs`, where the hash covers the schema, the ajv
+ * `schema-<hash>.cjs` in the user's cache directory (src/cache-dir.ts), where the hash covers the schema, the ajv
  * options, the format names and the ajv version. So a changed CRD, option or ajv upgrade is a new
  * file, never a stale validator; a missing, unreadable or broken file means compiling as before,
  * and a read-only install just compiles every run.
@@ -13,16 +13,16 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Ajv, _, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { DEFAULT_CACHE_DIR } from '../../package/cache-dir.js';
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
 const requireHere = createRequire(import.meta.url);
 
-/** Beside the fleet loader's cache and the other tools' caches. */
-export const DEFAULT_SCHEMA_CACHE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'node_modules', '.cache', 'agent-canary');
+/** The user's cache directory, beside the fleet loader's cache. */
+export const DEFAULT_SCHEMA_CACHE = DEFAULT_CACHE_DIR;
 
 const AJV_OPTIONS = { allErrors: true, strict: false, allowUnionTypes: true, verbose: true, logger: false, validateSchema: false } as const;
 /** Kubernetes OpenAPI formats ajv-formats does not know; the type check covers them. */

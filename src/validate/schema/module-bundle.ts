@@ -7,7 +7,7 @@
  * a stat and a read per file, the ESM loader's CommonJS hook and V8 compiling each file: about
  * 0.1 s for a Deployment, a tenth of a 10,000-resource CI run. The first run records the files
  * `require` loaded and how each directory resolved its requests, and writes them as one file of
- * module functions (`node_modules/.cache/agent-canary/kmodels-<hash>.js`); later runs read that
+ * module functions (`kmodels-<hash>.js` in the user's cache directory); later runs read that
  * file and V8's code cache for it and run the same module code in the same order (about 10 ms).
  *
  * Safety: the manifest lists every bundled file with its size and mtime; any difference (an
@@ -51,7 +51,7 @@ interface Manifest {
  */
 export function requireBundled(spec: string, cacheDir: string | false): Record<string, unknown> {
   if (cacheDir === false) return requireHere(spec) as Record<string, unknown>;
-  const base = join(cacheDir, `kmodels-${createHash('sha256').update(`${process.version}\0${spec}`).digest('hex').slice(0, 20)}`);
+  const base = join(cacheDir, `kmodels-${createHash('sha256').update(`${process.version}\0${import.meta.url}\0${spec}`).digest('hex').slice(0, 20)}`);
   try {
     const hit = loadBundle(base);
     if (hit) return hit;

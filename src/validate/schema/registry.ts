@@ -8,8 +8,8 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { packagePath } from '../../package/root.js';
 import { loadText } from '../load/documents.js';
 import { crdEntries, type CrdEntry } from './crd-to-json-schema.js';
 import { coreValidator } from './core.js';
@@ -17,7 +17,7 @@ import { SchemaCompiler, DEFAULT_SCHEMA_CACHE } from './compiled-cache.js';
 import { hasCoreFields, unknownFields, type UnknownField } from './unknown-fields.js';
 
 /** The project's own CRDs (Agent, Flagger, Argo CD, Istio, Gateway API). */
-export const BUILTIN_CRD_DIR = fileURLToPath(new URL('../../../imports/crds/', import.meta.url));
+export const BUILTIN_CRD_DIR = packagePath('imports', 'crds');
 
 export interface SchemaCheck {
   /** Where the schema came from, e.g. `kubernetes-models`, `imports/crds/flagger.yaml`, a file path. */
@@ -34,7 +34,7 @@ export interface RegistryOptions {
   readonly builtinCrds?: boolean;
   /**
    * Where compiled schema code is kept between runs (see compiled-cache.ts); `false` compiles in
-   * memory on every run. @default node_modules/.cache/agent-canary
+   * memory on every run. @default the user's cache directory (src/cache-dir.ts)
    */
   readonly cacheDir?: string | false;
 }

@@ -4,6 +4,7 @@
  * ("strict decoding error"); a typo such as `replica:` would otherwise pass silently.
  */
 import { readFileSync } from 'node:fs';
+import { packagePath } from '../../package/root.js';
 
 type Desc = 0 | string | ['a' | 'm', Desc] | { p: Record<string, Desc> };
 
@@ -14,7 +15,7 @@ interface FieldsFile {
 
 let fields: FieldsFile | undefined;
 function load(): FieldsFile {
-  fields ??= JSON.parse(readFileSync(new URL('../../../schemas/k8s-core-fields.json', import.meta.url), 'utf8')) as FieldsFile;
+  fields ??= JSON.parse(readFileSync(packagePath('schemas', 'k8s-core-fields.json'), 'utf8')) as FieldsFile;
   return fields;
 }
 

@@ -1,21 +1,20 @@
 /**
- * Where a loaded agent came from. Kept beside the `FleetAgent` (not in it) so the contract type
- * stays plain data; the policy resolver uses it to point errors in `rollout.overrides` at the
- * fleet file's lines.
+ * Where a loaded object came from. Kept beside the object (not in it) so contract types such as
+ * `FleetAgent` stay plain data; the policy resolver uses it to point errors in
+ * `rollout.overrides` at the fleet file's lines without importing the fleet model.
  */
 import type { Document, LineCounter } from 'yaml';
-import { YamlSource } from '../errors.js';
-import type { FleetAgent } from './types.js';
+import { YamlSource } from './source.js';
 
-const sources = new WeakMap<FleetAgent, YamlSource>();
+const sources = new WeakMap<object, YamlSource>();
 
-export function rememberSource(agent: FleetAgent, source: YamlSource): void {
-  sources.set(agent, source);
+export function rememberSource(loaded: object, source: YamlSource): void {
+  sources.set(loaded, source);
 }
 
-/** The parsed fleet file of an agent loaded by `src/fleet/load.ts`; undefined for agents built in code. */
-export function sourceOf(agent: FleetAgent): YamlSource | undefined {
-  return sources.get(agent);
+/** The parsed file of an object a loader remembered (e.g. a fleet agent); undefined for objects built in code. */
+export function sourceOf(loaded: object): YamlSource | undefined {
+  return sources.get(loaded);
 }
 
 /**

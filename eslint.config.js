@@ -1,0 +1,37 @@
+// ESLint flat config: typescript-eslint's recommended rules plus the house rules the code keeps.
+// `npm run lint` runs it; `npm test` runs it between the type check and the tests. Formatting is
+// Prettier's job (`npm run format`), not a lint rule.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'imports/', 'schemas/', '**/*.d.ts', '.agent-canary/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      // Fleet files and manifests are indented YAML: a regex reads best with the spaces as written.
+      'no-regex-spaces': 'off',
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+      // One error model (src/errors/): errors are told apart by class or `kind`, never by name text.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "BinaryExpression[operator=/^[!=]==?$/][left.property.name='name'][right.value=/Error$/]",
+          message: 'match errors with instanceof or their `kind` (src/errors/kinds.ts), not by name',
+        },
+      ],
+    },
+  },
+  {
+    // Plain JavaScript entry points run on Node.
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+  {
+    // Tests read deep into parsed manifests and API answers whose shape they then assert.
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+);
