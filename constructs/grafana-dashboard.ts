@@ -97,7 +97,7 @@ export function dashboardModel(props: NamespaceDashboardProps): Record<string, u
     { expr: `flagger_canary_weight{namespace="${ns}",workload=~"$agent(-primary)?"}`, legend: 'weight {{workload}}' },
     { expr: `flagger_canary_status{namespace="${ns}",name="$agent"}`, legend: 'status (0 running, 1 succeeded, 2 failed)' },
   ], 'none', 'Progressive agents: the weight Flagger routes to each workload and the canary status. Manual agents: the weight is in Git (see the traffic split).'));
-  panels.push(timeseries(id++, 'Quality gate verdicts', y, 12, [
+  panels.push(timeseries(id, 'Quality gate verdicts', y, 12, [
     { expr: 'sum by (check, result) (increase(agent_canary_gate_decisions_total[$__rate_interval]))', legend: '{{check}} {{result}}' },
   ], 'short', 'Answers of the agent-canary gate server by check (quality, step-hold) and result; the counter has no agent label, so this is every agent of the gate.'));
 

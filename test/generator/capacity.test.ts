@@ -8,8 +8,10 @@ const opts = { policies: policies() };
 
 function agent(weight: number, rollout: Partial<RolloutSettings>, replicas?: number): FleetAgent {
   const a = fleetAgent({ canary: { enabled: true, weight, modelId: 'gpt-4.1-mini', version: '4' }, rollout });
-  const { replicas: _drop, ...spec } = a.agent.spec;
-  return { ...a, agent: { ...a.agent, spec: replicas === undefined ? spec : { ...spec, replicas } } };
+  const spec = { ...a.agent.spec } as Record<string, unknown>;
+  delete spec['replicas'];
+  if (replicas !== undefined) spec['replicas'] = replicas;
+  return { ...a, agent: { ...a.agent, spec: spec as unknown as FleetAgent['agent']['spec'] } };
 }
 const objs = (a: FleetAgent) => byKindName(synthesizeAgent(a, opts));
 
