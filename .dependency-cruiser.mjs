@@ -17,7 +17,7 @@ const SERVERS = ['^src/gate/(server|ops|webhook)', '^src/gitops/api\\.ts$'];
 /** From the bottom up. `path` and `pathNot` are regular expressions on paths from the project root. */
 export const LAYERS = [
   { name: 'basics', path: BASICS },
-  { name: 'model', path: ['^src/fleet/', '^src/policy/'] },
+  { name: 'model', path: ['^src/fleet/', '^src/policy/', '^src/config/'] },
   { name: 'constructs', path: ['^constructs/'] },
   { name: 'synthesis', path: ['^src/synth/'], pathNot: [COMMANDS] },
   { name: 'validation', path: ['^src/validate/'], pathNot: [COMMANDS] },

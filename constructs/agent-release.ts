@@ -32,6 +32,10 @@ export interface AgentReleaseProps {
   readonly resources?: AgentResources;
   /** @default undefined (TCP probes) */
   readonly probePath?: string;
+  /** Istio gateways the agent's routes bind to (the cluster configuration's). @default [] (the mesh) */
+  readonly istioGateways?: readonly string[];
+  /** flagger-loadtester address (progressive mode with loadTest). @default FlaggerCanary's */
+  readonly loadTesterUrl?: string;
 }
 
 export class AgentRelease extends Construct {
@@ -65,6 +69,8 @@ export class AgentRelease extends Construct {
       ...(mode === 'manual' && split.canary !== undefined ? { canaryWeight: split.canary } : {}),
     });
     this.controllerScaled = capacity.controllerScaled;
+    // The agent's own gateways win over the cluster's default (agent-canary.yaml istio.gateways).
+    const istioGateways = rollout.gateways ?? props.istioGateways;
     const traffic = { strategy: rollout.strategy, cohorts: rollout.cohorts, sessionAffinity: rollout.sessionAffinity };
     if (mode === 'manual') {
       const canary = agent.spec.canary?.enabled
@@ -84,7 +90,7 @@ export class AgentRelease extends Construct {
         new IstioRoute(this, 'Route', {
           agent,
           hosts: rollout.hosts,
-          gateways: rollout.gateways,
+          gateways: istioGateways,
           ...traffic,
           revisions: { stable: stable.checksum, canary: canary?.checksum },
         });
@@ -97,10 +103,11 @@ export class AgentRelease extends Construct {
         gatewayRefs: rollout.gatewayRefs,
         hosts: rollout.hosts,
         loadTest: rollout.loadTest,
-        gateways: rollout.gateways,
         autoscalerName: capacity.targetAutoscaler?.name,
         iterations: rollout.iterations,
         ...traffic,
+        ...(props.loadTesterUrl !== undefined ? { loadTesterUrl: props.loadTesterUrl } : {}),
+        istioGateways,
         canaryVersion: stable.profile.version,
         target: stable.flaggerTarget,
       });

@@ -53,6 +53,8 @@ export interface FlaggerCanaryProps {
   readonly routing?: Routing;
   /** Gateway API parents; required when routing is 'gateway-api'. */
   readonly gatewayRefs?: readonly GatewayRef[];
+  /** Istio gateways of the generated VirtualService (routing istio). @default [] (Flagger's default, the mesh) */
+  readonly istioGateways?: readonly string[];
   /** Extra hostnames for the generated VirtualService/HTTPRoute. @default [] */
   readonly hosts?: readonly string[];
   /** Version the target Deployment runs (RECIF_AGENT_VERSION), sent as `canaryVersion`. @default agent.spec.version */
@@ -75,8 +77,6 @@ export interface FlaggerCanaryProps {
   readonly cohorts?: readonly Cohort[];
   /** canary strategy: pin sessions by a cookie (`analysis.sessionAffinity`); a header is refused. */
   readonly sessionAffinity?: SessionAffinity;
-  /** Istio gateways for the generated VirtualService (`service.gateways`). @default [] (mesh) */
-  readonly gateways?: readonly string[];
   /** The HorizontalPodAutoscaler of the target (`autoscalerRef`); Flagger makes `<hpa>-primary`. */
   readonly autoscalerName?: string;
   /**
@@ -197,7 +197,7 @@ export class FlaggerCanary extends Construct {
           portDiscovery: true,
           timeout: props.requestTimeout ?? '300s',
           ...(props.hosts?.length ? { hosts: [...props.hosts] } : {}),
-          ...(props.gateways?.length ? { gateways: [...props.gateways] } : {}),
+          ...(routing === 'istio' && props.istioGateways?.length ? { gateways: [...props.istioGateways] } : {}),
           ...(routing === 'gateway-api'
             ? { gatewayRefs: props.gatewayRefs!.map((g) => ({ name: g.name, ...(g.namespace ? { namespace: g.namespace } : {}), ...(g.sectionName ? { sectionName: g.sectionName } : {}) })) }
             : {}),
@@ -251,9 +251,6 @@ function checkTraffic(where: string, routing: Routing, strategy: ReleaseStrategy
   }
   if (p.iterations !== undefined && (strategy === 'canary' || !Number.isInteger(p.iterations) || p.iterations < 1)) {
     throw new ConstructInputError(`${where}: props.iterations ${p.iterations} is not allowed with strategy ${strategy} (allowed: an integer >= 1 with ab or blue-green)`);
-  }
-  if (p.gateways?.length && routing !== 'istio') {
-    throw new ConstructInputError(`${where}: props.gateways are Istio gateways; routing ${routing} attaches through gatewayRefs. Fix: use rollout.gatewayRefs.`);
   }
 }
 

@@ -9,6 +9,12 @@
  * `--state-file`: an emptyDir survives container restarts, not rescheduling (set `stateClaim` to a
  * PersistentVolumeClaim for that). One replica with the Recreate strategy: the state has one
  * writer, and two gates answering the same canary would each count only part of its approvals.
+ *
+ * With `canaryApiSecret` the same server also serves the canary HTTP API: the Secret's
+ * AGENT_CANARY_REPO (the GitOps repository URL, with push credentials) and AGENT_CANARY_API_TOKEN
+ * reach the container as environment, and the clone lives on an emptyDir at /work (the image's
+ * working directory; the root filesystem is read-only). The NetworkPolicy admits Flagger,
+ * Prometheus (scraping /metrics) and the extra namespaces (CI, people calling the API).
  */
 import { ConstructInputError } from './_errors.js';
 import { Construct } from 'constructs';
@@ -34,12 +40,25 @@ export interface GateServerProps {
   readonly containerPort?: number;
   /** Namespace Flagger runs in; the only one admitted. @default 'flagger-system' */
   readonly flaggerNamespace?: string;
+  /** Namespace Prometheus scrapes from (the pod's prometheus.io annotations). @default none admitted */
+  readonly prometheusNamespace?: string;
+  /**
+   * Secret with AGENT_CANARY_REPO and AGENT_CANARY_API_TOKEN: serve the canary HTTP API for that
+   * repository. @default none (the API answers 503: no repository)
+   */
+  readonly canaryApiSecret?: string;
   /** Extra namespaces admitted (e.g. the CI runner's, for `validate --gate`). @default [] */
   readonly extraAllowedNamespaces?: readonly string[];
   /** MLflow tracking server; empty = the gate's embedded default. @default 'http://mlflow.mlflow-system.svc.cluster.local:5000' */
   readonly mlflowTrackingUri?: string;
   /** Secret with MLFLOW_TRACKING_USERNAME/PASSWORD/TOKEN; optional. @default 'agent-canary-gate-mlflow' */
   readonly mlflowSecret?: string;
+  /**
+   * Secret whose key `secret` is the gate's webhook secret (AGENT_CANARY_GATE_SECRET, the value
+   * `synth` derived the Canaries' tokens from); optional, so a fleet generated without it runs.
+   * @default 'agent-canary-gate-webhook'
+   */
+  readonly webhookSecret?: string;
   /**
    * 1, or 0 to stop the gate. More replicas would split a canary's step-hold approvals between
    * processes that do not share state, so each could approve a step early.
@@ -57,6 +76,8 @@ export interface GateServerProps {
 /** Where the state volume is mounted and the file the gate keeps there. */
 export const GATE_STATE_DIR = '/var/lib/agent-canary-gate';
 export const GATE_STATE_FILE = `${GATE_STATE_DIR}/step-holds.json`;
+/** The image's working directory, where the canary API keeps its clone (Dockerfile WORKDIR). */
+export const GATE_WORK_DIR = '/work';
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
@@ -72,7 +93,8 @@ export class GateServer extends Construct {
     const namespace = (this.namespace = props.namespace ?? 'agent-canary-system');
     const name = (this.name = props.name ?? 'agent-canary-gate');
     const flaggerNs = props.flaggerNamespace ?? 'flagger-system';
-    for (const [prop, v] of [['namespace', namespace], ['name', name], ['flaggerNamespace', flaggerNs], ...(props.extraAllowedNamespaces ?? []).map((n) => ['extraAllowedNamespaces', n])] as const) {
+    const promNs = props.prometheusNamespace;
+    for (const [prop, v] of [['namespace', namespace], ['name', name], ['flaggerNamespace', flaggerNs], ...(promNs !== undefined ? [['prometheusNamespace', promNs] as const] : []), ...(props.extraAllowedNamespaces ?? []).map((n) => ['extraAllowedNamespaces', n])] as const) {
       if (!DNS_LABEL.test(v) || v.length > 63) throw new ConstructInputError(`GateServer: props.${prop} '${v}' is not a DNS-1123 label (lowercase letters, digits, '-')`);
     }
     const port = props.containerPort ?? 8080;
@@ -80,6 +102,10 @@ export class GateServer extends Construct {
     if (replicas !== 0 && replicas !== 1) {
       throw new ConstructInputError(`GateServer: props.replicas ${replicas} is not allowed (allowed: 0, 1). Step-hold state lives in one process; two replicas would each count part of a canary's approvals and could approve a step before its hold. Fix: leave replicas unset (1).`);
     }
+    if (props.canaryApiSecret !== undefined && (!DNS_SUBDOMAIN.test(props.canaryApiSecret) || props.canaryApiSecret.length > 253)) {
+      throw new ConstructInputError(`GateServer: props.canaryApiSecret '${props.canaryApiSecret}' is not a valid Secret name (lowercase letters, digits, '-', '.'). Fix: use the Secret's metadata.name.`);
+    }
+    const api = props.canaryApiSecret;
     if (props.stateClaim !== undefined && (!DNS_SUBDOMAIN.test(props.stateClaim) || props.stateClaim.length > 253)) {
       throw new ConstructInputError(`GateServer: props.stateClaim '${props.stateClaim}' is not a valid PersistentVolumeClaim name (lowercase letters, digits, '-', '.'). Fix: use the claim's metadata.name.`);
     }
@@ -120,8 +146,16 @@ export class GateServer extends Construct {
               imagePullPolicy: 'IfNotPresent',
               args: [...(props.args ?? ['gate', '--host', '0.0.0.0', '--port', String(port), '--state-file', GATE_STATE_FILE])],
               ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
-              env: [{ name: 'MLFLOW_TRACKING_URI', value: props.mlflowTrackingUri ?? 'http://mlflow.mlflow-system.svc.cluster.local:5000' }],
-              envFrom: [{ secretRef: { name: props.mlflowSecret ?? 'agent-canary-gate-mlflow', optional: true } }],
+              env: [
+                { name: 'MLFLOW_TRACKING_URI', value: props.mlflowTrackingUri ?? 'http://mlflow.mlflow-system.svc.cluster.local:5000' },
+                // From a Secret, never a literal: the manifests live in Git.
+                { name: 'AGENT_CANARY_GATE_SECRET', valueFrom: { secretKeyRef: { name: props.webhookSecret ?? 'agent-canary-gate-webhook', key: 'secret', optional: true } } },
+              ],
+              envFrom: [
+                { secretRef: { name: props.mlflowSecret ?? 'agent-canary-gate-mlflow', optional: true } },
+                // Not optional: a gate told to serve the API must not start without its repository.
+                ...(api !== undefined ? [{ secretRef: { name: api, optional: false } }] : []),
+              ],
               resources: {
                 requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('64Mi') },
                 limits: { memory: k8s.Quantity.fromString('256Mi') },
@@ -131,13 +165,18 @@ export class GateServer extends Construct {
               readinessProbe: probe('/healthz', 2),
               livenessProbe: probe('/healthz', 10),
               securityContext: restrictedContainerSecurityContext(),
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'state', mountPath: GATE_STATE_DIR }],
+              volumeMounts: [
+                { name: 'tmp', mountPath: '/tmp' },
+                { name: 'state', mountPath: GATE_STATE_DIR },
+                ...(api !== undefined ? [{ name: 'work', mountPath: GATE_WORK_DIR }] : []),
+              ],
             }],
             volumes: [
               { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
               props.stateClaim !== undefined
                 ? { name: 'state', persistentVolumeClaim: { claimName: props.stateClaim } }
                 : { name: 'state', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
+              ...(api !== undefined ? [{ name: 'work', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } }] : []),
             ],
           },
         },
@@ -149,7 +188,7 @@ export class GateServer extends Construct {
       spec: { type: 'ClusterIP', selector, ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }] },
     });
 
-    const allowed = [flaggerNs, ...(props.extraAllowedNamespaces ?? [])];
+    const allowed = [flaggerNs, ...(promNs !== undefined ? [promNs] : []), ...(props.extraAllowedNamespaces ?? [])];
     this.networkPolicy = new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
       metadata: { name, namespace, labels, annotations: syncWave(SyncWave.CONFIG) },
       spec: {

@@ -8,8 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createLogger, type LogLevel } from '../http/log.js';
-import type { Route } from '../http/router.js';
-import type { GitOpsApiOptions } from '../gitops/api.js';
+import { gitopsRoutes } from '../gitops/api.js';
 import { parseDuration } from './duration.js';
 import { DEFAULTS, parseMetricList, type GateDefaults } from './settings.js';
 import { startGateServer } from './server.js';
@@ -27,7 +26,9 @@ options (flag > environment > default):
   --mlflow-username USER    MLFLOW_TRACKING_USERNAME  \\ Basic auth when both are set
   --mlflow-password PASS    MLFLOW_TRACKING_PASSWORD  /
   --mlflow-token TOKEN      MLFLOW_TRACKING_TOKEN     Bearer auth otherwise
-  --token TOKEN             AGENT_CANARY_GATE_TOKEN: shared token required in metadata.token
+  (environment)             AGENT_CANARY_GATE_SECRET: secret of the per-agent webhook tokens
+                            (metadata.token = HMAC-SHA256(secret, "namespace/name"), written by synth)
+  --token TOKEN             AGENT_CANARY_GATE_TOKEN: shared token accepted for every agent (older scheme)
   --repo PATH|URL           AGENT_CANARY_REPO: also serve the canary HTTP API for this GitOps repository
   --api-token TOKEN         AGENT_CANARY_API_TOKEN: bearer token of the canary HTTP API (with --repo)
   --mode strict|recif       default decision mode when metadata.mode is absent (default strict)
@@ -69,15 +70,6 @@ function choice<T extends string>(name: string, v: string | undefined, allowed: 
   if (v === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${name}: invalid value '${v}' (allowed: ${allowed.join(', ')})`);
   return v as T;
-}
-
-/**
- * The canary HTTP API's routes, mounted on the gate server with --repo. Loaded on first use so a
- * gate without --repo never pays for the GitOps part (simple-git, the validator).
- */
-export async function loadGitopsRoutes(opts: GitOpsApiOptions): Promise<Route[]> {
-  const { gitopsRoutes } = await import('../gitops/api.js');
-  return gitopsRoutes(opts);
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -125,15 +117,18 @@ export async function run(argv: string[]): Promise<number> {
       }).filter(([, v]) => v !== undefined),
     );
     const token = envOr(s('token'), 'AGENT_CANARY_GATE_TOKEN');
+    // Environment only: a flag would show the secret in the process list.
+    const secret = envOr(undefined, 'AGENT_CANARY_GATE_SECRET');
     const repo = envOr(s('repo'), 'AGENT_CANARY_REPO');
     // The API's bearer token is not the webhook token: people call the API, Flagger the webhook.
     const apiToken = envOr(s('api-token'), 'AGENT_CANARY_API_TOKEN');
     // Mounted without --repo too: the canary routes then answer 503 (no repository), not 404.
-    const routes = await loadGitopsRoutes({ repo, token: apiToken, onError: (err) => logger.error('gitops api error', { error: err }) });
+    const routes = gitopsRoutes({ repo, token: apiToken, onError: (err) => logger.error('gitops repository cannot be opened', { error: err }) });
     const gate = await startGateServer({
       host: s('host') ?? '127.0.0.1',
       port,
       token,
+      secret,
       defaults,
       routes,
       logger,
@@ -149,7 +144,7 @@ export async function run(argv: string[]): Promise<number> {
       url: gate.url,
       webhook: `${gate.url}${WEBHOOK_PATH}`,
       mlflow: { source: gate.source.kind, location: gate.source.location },
-      webhookAuth: token !== undefined ? 'metadata.token' : 'none',
+      webhookAuth: [secret !== undefined ? 'per-agent' : '', token !== undefined ? 'shared' : ''].filter(Boolean).join('+') || 'none',
       gitopsApi: repo !== undefined,
       stateFile: gate.holds.stateFile ?? null,
       defaults: { ...DEFAULTS, ...defaults },

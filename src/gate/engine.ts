@@ -12,6 +12,7 @@ import { SingleFlightCache, type Source } from './single-flight.js';
 import { GateMetrics } from './prometheus.js';
 import { silentLogger, type Logger } from '../http/log.js';
 import { formatDuration } from './duration.js';
+import { publicMlflowReason } from './mlflow-reason.js';
 
 export interface EngineOptions {
   readonly source: MlflowSource;
@@ -131,11 +132,13 @@ export class QualityEngine {
 
   /** The answer when MLflow cannot be read: Recif approves; strict follows `onUnavailable`. */
   unavailable(s: QualitySettings, err: Error): Verdict {
-    const base = { outcome: 'unavailable' as const, mode: s.mode, experiment: s.experiment, metrics: [], reasons: [err.message] };
+    // Answers say what kind of failure it was, never MLflow's own words (see mlflow-reason.ts).
+    const reason = publicMlflowReason(err);
+    const base = { outcome: 'unavailable' as const, mode: s.mode, experiment: s.experiment, metrics: [], reasons: [reason] };
     if (s.mode === 'recif') return { ...base, passed: true, message: RECIF_UNAVAILABLE_MESSAGE };
     return s.onUnavailable === 'approve'
-      ? { ...base, passed: true, message: `Quality gate passed (MLflow unavailable, onUnavailable=approve): ${err.message}` }
-      : { ...base, passed: false, message: `Quality gate failed (MLflow unavailable): ${err.message}` };
+      ? { ...base, passed: true, message: `Quality gate passed (MLflow unavailable, onUnavailable=approve): ${reason}` }
+      : { ...base, passed: false, message: `Quality gate failed (MLflow unavailable): ${reason}` };
   }
 
   private async experiment(name: string, deadline: number): Promise<Experiment | null> {

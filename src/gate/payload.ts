@@ -18,6 +18,14 @@ function field(name: string, problem: string, got: unknown, allowed: string, fix
   return new FieldError(name, `${name}: ${problem} (got ${JSON.stringify(got) ?? 'nothing'}; allowed: ${allowed}). Fix: ${fix}`, allowed);
 }
 
+/**
+ * Bounds on the metadata a hook may send: the generator writes about a dozen short keys; these
+ * limits keep the work of one request small whatever it carries (templates, metric lists).
+ */
+export const MAX_METADATA_KEYS = 64;
+export const MAX_METADATA_KEY_LENGTH = 63;
+export const MAX_METADATA_VALUE_LENGTH = 4096;
+
 export function parsePayload(body: unknown): FlaggerPayload {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw field('(body)', 'the body must be a JSON object', Array.isArray(body) ? 'an array' : body, '{name, namespace, phase, checksum, metadata}', 'send the payload Flagger sends.');
@@ -29,8 +37,8 @@ export function parsePayload(body: unknown): FlaggerPayload {
   if (typeof o.namespace !== 'string' || o.namespace.length > 63 || !LABEL.test(o.namespace)) {
     throw field('namespace', o.namespace === undefined ? 'is required' : 'is not a namespace name', o.namespace, 'a DNS-1123 label', 'send the Canary namespace.');
   }
-  if (typeof o.phase !== 'string' || o.phase === '') {
-    throw field('phase', o.phase === undefined ? 'is required' : 'must be a non-empty string', o.phase, 'a Flagger phase such as Progressing', 'send the Canary phase.');
+  if (typeof o.phase !== 'string' || o.phase === '' || o.phase.length > 64) {
+    throw field('phase', o.phase === undefined ? 'is required' : 'must be a non-empty string of at most 64 characters', typeof o.phase === 'string' ? o.phase.slice(0, 64) : o.phase, 'a Flagger phase such as Progressing', 'send the Canary phase.');
   }
   if (o.checksum !== undefined && (typeof o.checksum !== 'string' || o.checksum.length > 256)) {
     throw field('checksum', 'must be a string of at most 256 characters', o.checksum, 'a string', "send Flagger's revision checksum or leave it out.");
@@ -40,8 +48,21 @@ export function parsePayload(body: unknown): FlaggerPayload {
     if (typeof o.metadata !== 'object' || Array.isArray(o.metadata)) {
       throw field('metadata', 'must be an object of strings', o.metadata, '{"key": "value", ...}', 'write the hook metadata as a string map.');
     }
-    for (const [k, v] of Object.entries(o.metadata as Record<string, unknown>)) {
-      if (typeof v !== 'string') throw field(`metadata.${k}`, 'must be a string (Flagger metadata is a string map)', v, 'a string', `quote the value, e.g. "${String(v)}".`);
+    const entries = Object.entries(o.metadata as Record<string, unknown>);
+    if (entries.length > MAX_METADATA_KEYS) {
+      throw field('metadata', `has ${entries.length} keys`, `${entries.length} keys`, `at most ${MAX_METADATA_KEYS} keys`, 'send the metadata the generator writes.');
+    }
+    for (const [k, v] of entries) {
+      if (k.length > MAX_METADATA_KEY_LENGTH) {
+        throw field(`metadata.${k.slice(0, 40)}...`, 'is not a metadata key', `${k.length} characters`, `keys of at most ${MAX_METADATA_KEY_LENGTH} characters`, 'use the documented keys (docs/gate.md).');
+      }
+      if (typeof v !== 'string') {
+        const shown = typeof v === 'object' && v !== null ? (Array.isArray(v) ? 'an array' : 'an object') : v;
+        throw field(`metadata.${k}`, 'must be a string (Flagger metadata is a string map)', shown, 'a string', `quote the value, e.g. "${String(shown).slice(0, 40)}".`);
+      }
+      if (v.length > MAX_METADATA_VALUE_LENGTH) {
+        throw field(`metadata.${k}`, `is ${v.length} characters long`, `${v.slice(0, 40)}...`, `at most ${MAX_METADATA_VALUE_LENGTH} characters`, 'send the value the generator writes.');
+      }
       metadata[k] = v;
     }
   }

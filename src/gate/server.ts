@@ -2,10 +2,11 @@
  * The gate's HTTP server: the Flagger webhook, the operations endpoints and any extra routes
  * (the GitOps engineer mounts the canary HTTP API `/api/v1/agents/...` here).
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Route } from '../http/router.js';
 import { createListener } from '../http/handler.js';
+import { createHttpServer, type ServerLimits } from '../http/server.js';
 import { createLogger, type Logger } from '../http/log.js';
 import type { MlflowSource } from './mlflow/types.js';
 import { createSource, type SourceConfig } from './mlflow/source.js';
@@ -21,8 +22,13 @@ export interface GateServerOptions {
   readonly source?: MlflowSource;
   /** Source configuration (URI and credentials) when `source` is not given. @default the local store in the working directory */
   readonly mlflow?: SourceConfig;
-  /** Shared token expected in `metadata.token`. @default none (no check) */
+  /** Shared token accepted in `metadata.token` for every agent (older scheme). @default none */
   readonly token?: string;
+  /**
+   * Secret the per-agent webhook tokens are derived from (`HMAC-SHA256(secret, "ns/name")`,
+   * docs/gate.md "Webhook authentication"). @default none
+   */
+  readonly secret?: string;
   /** Settings used when the hook metadata does not set them. @default DEFAULTS */
   readonly defaults?: Partial<GateDefaults>;
   /** Extra routes served by the same server (e.g. the GitOps API). @default [] */
@@ -37,6 +43,8 @@ export interface GateServerOptions {
   readonly stateFile?: string;
   /** Step-hold tuning (pruning age, tick window). */
   readonly stepHolds?: Omit<StepHoldsOptions, 'now' | 'stateFile' | 'logger'>;
+  /** Connection and request timeouts. @default the defaults of createHttpServer */
+  readonly limits?: ServerLimits;
 }
 
 export interface GateServer {
@@ -54,7 +62,7 @@ export function createGateServer(opts: GateServerOptions = {}): GateServer {
   const engine = new QualityEngine({ ...opts.engine, source, metrics, logger, now: opts.engine?.now ?? opts.now });
   const holds = new StepHolds({ ...opts.stepHolds, now: opts.now, stateFile: opts.stateFile, logger });
   const routes: Route[] = [
-    webhookRoute({ engine, holds, logger, token: opts.token, defaults: { ...DEFAULTS, ...opts.defaults } }),
+    webhookRoute({ engine, holds, logger, token: opts.token, secret: opts.secret, defaults: { ...DEFAULTS, ...opts.defaults } }),
     ...opsRoutes(engine),
     ...(opts.routes ?? []),
   ];
@@ -63,11 +71,7 @@ export function createGateServer(opts: GateServerOptions = {}): GateServer {
     quietPaths: ['/healthz', '/readyz', '/metrics'],
     onResponse: (route, method, status) => metrics.http.inc({ route, method, code: String(status) }),
   });
-  const server = http.createServer({ keepAlive: true }, listener);
-  // Flagger's client reuses connections; keep them a little longer than its idle timeout.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 30_000;
+  const server = createHttpServer(listener, logger, opts.limits);
   return { server, engine, metrics, source, holds };
 }
 

@@ -9,6 +9,7 @@
 import type { GateMetric, GateMode, OnUnavailable } from '../policy/types.js';
 import { DEFAULT_POLICY_SPEC } from '../policy/defaults.js';
 import { parseDuration } from './duration.js';
+import { DNS1123_LABEL_RE } from '../names/k8s-names.js';
 
 /** Flagger gives up on a webhook after 10 s unless the hook sets `timeout`. */
 export const FLAGGER_DEFAULT_TIMEOUT_MS = 10_000;
@@ -129,19 +130,45 @@ function tagValue(meta: Meta, key: string): string | undefined {
   return raw;
 }
 
+/** Longest experiment template and resolved experiment name (MLflow's own limit is 500 characters). */
+export const MAX_EXPERIMENT_LENGTH = 500;
+/** Longest verdict cache lifetime a hook may ask for: a verdict older than this is read again. */
+export const MAX_CACHE_TTL_MS = 10 * 60_000;
+/** Most metrics one hook may list. */
+export const MAX_METRICS = 50;
+
+const NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
+
+/**
+ * One `key>=number` item, split at its operator by hand: a single regular expression with
+ * optional spaces on both sides of a lazy key backtracks quadratically on long runs of spaces.
+ */
+function metricItem(item: string): { key: string; op: '>=' | '<='; value: string } | null {
+  const at = item.search(/[<>]/);
+  if (at <= 0 || item[at + 1] !== '=') return null;
+  const key = item.slice(0, at).trim();
+  const value = item.slice(at + 2).trim();
+  if (key === '' || /[<>=]/.test(key) || !NUMBER.test(value)) return null;
+  return { key, op: item[at] === '>' ? '>=' : '<=', value };
+}
+
 /** `safety/mean>=0.8,latency/mean<=2000` -> GateMetric[]. */
 export function parseMetricList(raw: string, field = 'metadata.metrics'): GateMetric[] {
   if (!raw.trim()) return [];
-  return raw.split(',').map((item, i) => {
-    const m = /^\s*([^<>=\s][^<>=]*?)\s*(>=|<=)\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*$/.exec(item);
+  const items = raw.split(',');
+  if (items.length > MAX_METRICS) {
+    throw new FieldError(field, `${field}: ${items.length} metrics listed (allowed: at most ${MAX_METRICS}). Fix: list the metrics that decide the canary.`, `at most ${MAX_METRICS} items`);
+  }
+  return items.map((item, i) => {
+    const m = metricItem(item);
     if (!m) {
       throw new FieldError(
         field,
-        `${field}: item ${i + 1} ${JSON.stringify(item.trim())} is not 'key>=number' or 'key<=number'. Fix: write e.g. "safety/mean>=0.8,latency/mean<=2000".`,
+        `${field}: item ${i + 1} ${JSON.stringify(item.trim().slice(0, 100))} is not 'key>=number' or 'key<=number'. Fix: write e.g. "safety/mean>=0.8,latency/mean<=2000".`,
         'key>=n | key<=n, comma-separated',
       );
     }
-    return { key: m[1]!, direction: m[2] === '>=' ? 'higher' : 'lower', threshold: Number(m[3]) };
+    return { key: m.key, direction: m.op === '>=' ? 'higher' : 'lower', threshold: Number(m.value) };
   });
 }
 
@@ -153,7 +180,22 @@ export function budgetFor(timeoutMs: number): number {
 
 export function resolveSettings(meta: Meta, names: { name: string; namespace: string }, defaults: GateDefaults = DEFAULTS): QualitySettings {
   const agent = meta.agent && meta.agent.trim() ? meta.agent.trim() : names.name;
+  // The agent slug names an experiment and a label: a DNS-1123 label, like the fleet's names.
+  if (meta.agent !== undefined && meta.agent.trim() !== '' && (agent.length > 63 || !DNS1123_LABEL_RE.test(agent))) {
+    throw bad('agent', agent.slice(0, 100), 'a DNS-1123 label (lowercase letters, digits, -; at most 63)', "use the agent's slug as the fleet names it.");
+  }
   const template = meta.experiment && meta.experiment.trim() ? meta.experiment.trim() : defaults.experiment;
+  if (template.length > MAX_EXPERIMENT_LENGTH) {
+    throw bad('experiment', `${template.slice(0, 100)}...`, `a template of at most ${MAX_EXPERIMENT_LENGTH} characters`, 'use e.g. "recif/agents/{name}".');
+  }
+  const experiment = template.replace(/\{name\}/g, agent).replace(/\{namespace\}/g, names.namespace);
+  if (experiment.length > MAX_EXPERIMENT_LENGTH) {
+    throw bad('experiment', `${template.slice(0, 100)}`, `a template whose result has at most ${MAX_EXPERIMENT_LENGTH} characters`, 'use {name} and {namespace} once each.');
+  }
+  const cacheTtlMs = duration(meta, 'cacheTtl', defaults.cacheTtlMs);
+  if (cacheTtlMs > MAX_CACHE_TTL_MS) {
+    throw bad('cacheTtl', meta.cacheTtl ?? '', `a duration up to ${MAX_CACHE_TTL_MS / 60_000}m`, 'use e.g. "60s"; a verdict is read again from MLflow after at most 10m.');
+  }
   const timeoutMs = duration(meta, 'timeout', defaults.timeoutMs);
   if (timeoutMs <= 0) throw bad('timeout', meta.timeout ?? '', 'a positive duration', 'set the hook timeout, e.g. "8s".');
   const versionTag = meta.versionTag?.trim() || defaults.versionTag;
@@ -163,7 +205,7 @@ export function resolveSettings(meta: Meta, names: { name: string; namespace: st
   }
   const resolved: Omit<QualitySettings, 'fingerprint'> = {
     agent,
-    experiment: template.replace(/\{name\}/g, agent).replace(/\{namespace\}/g, names.namespace),
+    experiment,
     mode: oneOf(meta, 'mode', ['strict', 'recif'] as const, defaults.mode),
     passThreshold: num(meta, 'passThreshold', defaults.passThreshold, -Infinity),
     metrics: meta.metrics === undefined ? defaults.metrics : parseMetricList(meta.metrics),
@@ -175,14 +217,19 @@ export function resolveSettings(meta: Meta, names: { name: string; namespace: st
     samplesKey: meta.samplesKey?.trim() || defaults.samplesKey,
     canaryVersion: tagValue(meta, 'canaryVersion'),
     stableVersion: tagValue(meta, 'stableVersion'),
-    cacheTtlMs: duration(meta, 'cacheTtl', defaults.cacheTtlMs),
+    cacheTtlMs,
     timeoutMs,
     budgetMs: budgetFor(timeoutMs),
   };
   return { ...resolved, fingerprint: fingerprint(resolved) };
 }
 
-/** A stable string of everything that changes a verdict (part of the cache key). */
+/**
+ * A stable string of everything that changes a verdict or how long it is kept (part of the cache
+ * key): a caller whose metadata differs from Flagger's gets its own entry and can neither steer
+ * nor pin the verdict Flagger's calls get (`onUnavailable` decides a verdict, `cacheTtl` how long
+ * a cached one is reused).
+ */
 export function fingerprint(s: Omit<QualitySettings, 'fingerprint'>): string {
-  return JSON.stringify([s.mode, s.experiment, s.passThreshold, s.metrics, s.maxRegression, s.minSamples, s.versionTag, s.checksumTag, s.samplesKey, s.canaryVersion, s.stableVersion]);
+  return JSON.stringify([s.mode, s.experiment, s.passThreshold, s.metrics, s.maxRegression, s.minSamples, s.versionTag, s.checksumTag, s.samplesKey, s.canaryVersion, s.stableVersion, s.onUnavailable, s.cacheTtlMs]);
 }

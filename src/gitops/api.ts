@@ -10,17 +10,23 @@
  * `{id}` is `<namespace>.<name>` (or `<namespace>%2F<name>`), or a bare `<name>` when it exists in
  * one namespace only. Every mutating route needs `Authorization: Bearer <token>` (compared in
  * constant time); with no token configured they are refused (fail closed). Without a Git
- * repository every route answers 503. Errors are RFC 9457 `application/problem+json` with
+ * repository every route answers 503; a repository that could not be opened is opened again on
+ * a later request. Errors are RFC 9457 `application/problem+json` (src/http/problem.ts) with
  * `type`, `title`, `status`, `detail` and `instance`; successes are `application/json` in the
  * Recif shapes (`{"data": {...}}` and `{"status": "promoted", "agent_id": ...}`), plus a `commit`
- * member saying what was written.
+ * member saying what was written. Bodies, tokens and problems go through the shared HTTP layer
+ * (src/http): size and depth limits, media type, constant-time bearer check.
  * `?branch=NAME` (or `"branch"` in the body) commits to a pull-request branch instead.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Route } from '../http/router.js';
-import { GitOpsError, type GitOpsErrorKind } from './errors.js';
-import { CHALLENGER_FIELDS, type CanaryConfig, type GitOps, type OperationOutcome } from './operations.js';
+import { HttpError } from '../http/errors.js';
+import { readJson } from '../http/body.js';
+import { checkBearer } from '../http/auth.js';
+import { sendJson } from '../http/respond.js';
+import { GitOpsError } from './errors.js';
+import { CHALLENGER_FIELDS, GitOps, type CanaryConfig, type OperationOutcome } from './operations.js';
+import { resolveRepo } from './workspace.js';
 
 export interface GitOpsApiOptions {
   /** The operations on the configured repository. Neither this nor `repo`: every route answers 503. */
@@ -28,7 +34,7 @@ export interface GitOpsApiOptions {
   /**
    * The repository as the user named it (`--repo PATH|URL`), opened in the background when the
    * routes are created (a URL is cloned) and used from the first request on; if it cannot be
-   * opened, the routes answer 503 saying why.
+   * opened, the routes answer 503 and a later request opens it again.
    */
   readonly repo?: string;
   /** Project directory for managed clones (`.agent-canary/clones`). @default process.cwd() */
@@ -39,112 +45,90 @@ export interface GitOpsApiOptions {
   readonly basePath?: string;
   /** Largest accepted request body. @default 65536 bytes */
   readonly bodyLimit?: number;
-  /** Where unexpected errors are reported. @default console.error */
+  /** Least time between two attempts to open a repository that failed to open. @default 5000 */
+  readonly reopenAfterMs?: number;
+  /** Opens the repository (tests). @default resolveRepo + the default engine */
+  readonly open?: (spec: string) => Promise<GitOps>;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** Where a repository that cannot be opened is reported. @default console.error */
   readonly onError?: (err: unknown) => void;
 }
 
-const PROBLEM_BASE = 'https://agent-canary.dev/problems/';
+/** Successes are about one request's outcome: never cached. */
+const NO_STORE = { 'Cache-Control': 'no-store' };
 
-const TITLES: Record<GitOpsErrorKind | 'unauthorized' | 'unsupported-media-type' | 'payload-too-large' | 'internal', string> = {
-  'bad-request': 'Invalid Request',
-  'not-found': 'Agent Not Found',
-  ambiguous: 'Ambiguous Agent Id',
-  conflict: 'Conflict With The Agent State',
-  refused: 'Refused By Policy',
-  unavailable: 'GitOps Repository Not Configured',
-  git: 'Git Operation Failed',
-  unauthorized: 'Unauthorized',
-  'unsupported-media-type': 'Unsupported Media Type',
-  'payload-too-large': 'Payload Too Large',
-  internal: 'Internal Server Error',
-};
-
-class ApiProblem extends Error {
-  constructor(
-    readonly kind: keyof typeof TITLES,
-    readonly status: number,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
+function send(res: ServerResponse, body: unknown): void {
+  sendJson(res, 200, body, NO_STORE);
 }
 
-function send(res: ServerResponse, status: number, body: unknown, type = 'application/json; charset=utf-8', headers: Record<string, string> = {}): void {
-  if (res.headersSent) return;
-  const buf = Buffer.from(JSON.stringify(body), 'utf8');
-  res.writeHead(status, { ...headers, 'Content-Type': type, 'Content-Length': String(buf.length), 'Cache-Control': 'no-store' });
-  res.end(buf);
+/** A GitOpsError as the HTTP problem of its kind; anything else goes to the listener (500). */
+function asHttpError(err: unknown): unknown {
+  if (!(err instanceof GitOpsError)) return err;
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(err.details)) if (v !== undefined) extra[k] = v;
+  return new HttpError(err.status, err.message, extra, {}, err.kind);
 }
 
-function instanceOf(req: IncomingMessage): string {
-  return (req.url ?? '/').split('?')[0]!;
+const UNAVAILABLE_RETRY_S = 5;
+
+/**
+ * The repository, opened once and shared; when opening fails, a request at least
+ * `reopenAfterMs` later tries again (a remote that was down at start-up is picked up without a
+ * restart). The 503 never names the repository: its URL may carry credentials.
+ */
+function repositoryOpener(spec: string, opts: GitOpsApiOptions): () => Promise<GitOps> {
+  const open =
+    opts.open ??
+    (async (s: string) => {
+      // Loaded only when a repository is served: the engine pulls in the generator (cdk8s),
+      // which a gate without --repo never needs at start-up.
+      const [repo, { defaultEngine }] = await Promise.all([resolveRepo(s, { projectDir: opts.projectDir }), import('./default-engine.js')]);
+      return new GitOps(repo, { engine: defaultEngine({ repoDir: repo.dir }) });
+    });
+  const onError = opts.onError ?? ((err: unknown) => console.error('agent-canary gitops api:', err));
+  const now = opts.now ?? Date.now;
+  const every = opts.reopenAfterMs ?? 5000;
+  let current: Promise<GitOps> | undefined;
+  let failedAt = -Infinity;
+  const attempt = (): Promise<GitOps> => {
+    const p = open(spec);
+    current = p;
+    p.catch((err: unknown) => {
+      failedAt = now();
+      if (current === p) current = undefined;
+      onError(err);
+    });
+    return p;
+  };
+  // Report a repository that cannot be opened at start-up, not only on the first request.
+  attempt();
+  return async () => {
+    if (!current && now() - failedAt >= every) attempt();
+    if (!current) throw unavailableRepo();
+    try {
+      return await current;
+    } catch {
+      throw unavailableRepo();
+    }
+  };
 }
 
-function sendProblem(req: IncomingMessage, res: ServerResponse, p: ApiProblem): void {
-  send(
-    res,
-    p.status,
-    { type: PROBLEM_BASE + p.kind, title: TITLES[p.kind], status: p.status, detail: p.message, instance: instanceOf(req), ...p.extra },
-    'application/problem+json; charset=utf-8',
-    p.headers,
+function unavailableRepo(): HttpError {
+  return new HttpError(
+    503,
+    'The GitOps repository cannot be opened (the server log has the cause); it is opened again on a later request. Fix: check that the repository is reachable and the credentials are valid.',
+    {},
+    { 'Retry-After': String(UNAVAILABLE_RETRY_S) },
+    'unavailable',
   );
 }
 
-function toProblem(err: unknown, onError: (err: unknown) => void): ApiProblem {
-  if (err instanceof ApiProblem) return err;
-  if (err instanceof GitOpsError) {
-    const extra: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(err.details)) if (v !== undefined) extra[k] = v;
-    return new ApiProblem(err.kind, err.status, err.message, extra);
-  }
-  onError(err);
-  return new ApiProblem('internal', 500, 'The operation failed unexpectedly; nothing was committed. The server log has the cause.');
-}
-
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s, 'utf8').digest();
-}
-
-/** Checks `Authorization: Bearer <token>` in constant time (hashes first, so lengths never leak). */
-export function checkBearer(req: IncomingMessage, token: string | undefined): void {
-  const challenge = { 'WWW-Authenticate': 'Bearer realm="agent-canary"' };
-  if (!token) {
-    throw new ApiProblem('unauthorized', 401, 'Mutating canary routes are disabled: the server has no API token. Fix: start the server with --api-token or AGENT_CANARY_API_TOKEN.', {}, challenge);
-  }
-  const header = req.headers.authorization ?? '';
-  const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-  if (!m) throw new ApiProblem('unauthorized', 401, "Missing bearer token. Fix: send 'Authorization: Bearer <token>'.", {}, challenge);
-  if (!timingSafeEqual(digest(m[1]!), digest(token))) {
-    throw new ApiProblem('unauthorized', 401, 'The bearer token is not valid.', {}, { 'WWW-Authenticate': 'Bearer realm="agent-canary", error="invalid_token"' });
-  }
-}
-
-async function readJson(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new ApiProblem('payload-too-large', 413, `The request body is larger than ${limit} bytes.`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (text === '') return {};
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') {
-    throw new ApiProblem('unsupported-media-type', 415, `Content-Type must be application/json (got '${type || 'none'}'). Fix: send the body as JSON with 'Content-Type: application/json'.`, {}, { 'Accept-Patch': 'application/json' });
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new GitOpsError('bad-request', `The body is not valid JSON: ${(err as Error).message}.`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+function asObject(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new GitOpsError('bad-request', 'The body must be a JSON object.', { allowed: '{"config": {...}} or {"weight": n}' });
   }
-  return parsed as Record<string, unknown>;
+  return body as Record<string, unknown>;
 }
 
 const STRING_FIELDS = ['image', 'modelType', 'modelId', 'systemPrompt', 'version'] as const;
@@ -199,10 +183,15 @@ function commitOf(o: OperationOutcome): Record<string, unknown> | null {
 }
 
 function branchOf(req: IncomingMessage, body: Record<string, unknown>): string | undefined {
-  const q = new URL(req.url ?? '/', 'http://localhost').searchParams.get('branch');
+  const url = req.url ?? '/';
+  const at = url.indexOf('?');
+  // URLSearchParams never throws: a malformed escape stays literal and the name check refuses it.
+  const q = at === -1 ? null : new URLSearchParams(url.slice(at + 1)).get('branch');
   const b = body['branch'] ?? q ?? undefined;
   if (b === undefined || b === null) return undefined;
-  if (typeof b !== 'string' || b === '') throw new GitOpsError('bad-request', 'branch must be a non-empty string.', { field: 'branch', value: b });
+  if (typeof b !== 'string' || b === '' || b.length > 200) {
+    throw new GitOpsError('bad-request', 'branch must be a non-empty string of at most 200 characters.', { field: 'branch', value: typeof b === 'string' ? b.slice(0, 200) : b });
+  }
   return b;
 }
 
@@ -212,45 +201,31 @@ function actorOf(req: IncomingMessage): string {
   return typeof who === 'string' && who !== '' ? `${who.slice(0, 100)} (api ${addr})` : `api ${addr}`;
 }
 
-/** Opens `spec` (path or URL) with the real engine; the server never creates the embedded default. */
-async function openGitOps(spec: string, projectDir: string | undefined): Promise<GitOps> {
-  const [{ resolveRepo }, { defaultEngine }, { GitOps: Ops }] = await Promise.all([import('./workspace.js'), import('./default-engine.js'), import('./operations.js')]);
-  const repo = await resolveRepo(spec, { projectDir });
-  return new Ops(repo, { engine: defaultEngine() });
-}
-
 export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
   const base = (opts.basePath ?? '/api/v1').replace(/\/$/, '');
-  const onError = opts.onError ?? ((err: unknown) => console.error('agent-canary gitops api:', err));
   const limit = opts.bodyLimit ?? 64 * 1024;
 
   type Body = (ctx: { req: IncomingMessage; res: ServerResponse; gitops: GitOps; id: string; body: Record<string, unknown> }) => Promise<void>;
 
   const spec = opts.repo === undefined || opts.repo === '' ? undefined : opts.repo;
-  const opened: Promise<GitOps> | undefined =
-    opts.gitops !== undefined
-      ? Promise.resolve(opts.gitops)
-      : spec !== undefined
-        ? openGitOps(spec, opts.projectDir)
-        : undefined;
-  // Report a repository that cannot be opened at start-up, not only on the first request.
-  opened?.catch((err: unknown) => onError(err));
+  const given = opts.gitops;
+  const repository: (() => Promise<GitOps>) | undefined =
+    given !== undefined ? () => Promise.resolve(given) : spec !== undefined ? repositoryOpener(spec, opts) : undefined;
 
   const handle =
     (mutating: boolean, fn: Body) =>
     async (req: IncomingMessage, res: ServerResponse, params: Readonly<Record<string, string>>): Promise<void> => {
       try {
         if (mutating) checkBearer(req, opts.token);
-        if (!opened) {
+        if (!repository) {
           throw new GitOpsError('unavailable', 'No GitOps repository is configured, so canaries cannot be read or changed. Fix: start the server with --repo PATH|URL (AGENT_CANARY_REPO).');
         }
-        const gitops = await opened.catch((err: unknown) => {
-          throw new GitOpsError('unavailable', `The GitOps repository '${spec}' cannot be opened: ${(err as Error).message}`);
-        });
-        const body = mutating ? await readJson(req, limit) : {};
+        const gitops = await repository();
+        // promote and rollback take no body; an empty one reads as {}.
+        const body = mutating ? asObject(await readJson(req, { limit, empty: {} })) : {};
         await fn({ req, res, gitops, id: params['id'] ?? '', body });
       } catch (err) {
-        if (!res.headersSent) sendProblem(req, res, toProblem(err, onError));
+        throw asHttpError(err);
       }
     };
 
@@ -261,7 +236,7 @@ export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
       path,
       handler: handle(false, async ({ res, gitops, id }) => {
         const ref = await gitops.resolve(id);
-        send(res, 200, { data: await gitops.status(ref) });
+        send(res, { data: await gitops.status(ref) });
       }),
     },
     {
@@ -276,7 +251,7 @@ export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
         }
         const config = parseCanaryConfig(body['config']);
         const o = await gitops.start(ref, config, { branch: branchOf(req, body), actor: actorOf(req) });
-        send(res, 200, { data: o.status, changed: o.changed, detail: o.detail, commit: commitOf(o) });
+        send(res, { data: o.status, changed: o.changed, detail: o.detail, commit: commitOf(o) });
       }),
     },
     {
@@ -288,7 +263,7 @@ export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
         const raw = body['weight'] ?? (typeof nested === 'object' && nested !== null ? nested['weight'] : undefined);
         if (raw === undefined) throw new GitOpsError('bad-request', 'The body needs a weight: {"weight": 25}.', { field: 'weight', allowed: 'integer 1..99' });
         const o = await gitops.setWeight(ref, weightOf(raw, 'weight'), { branch: branchOf(req, body), actor: actorOf(req) });
-        send(res, 200, { data: o.status, changed: o.changed, detail: o.detail, commit: commitOf(o) });
+        send(res, { data: o.status, changed: o.changed, detail: o.detail, commit: commitOf(o) });
       }),
     },
     {
@@ -297,7 +272,7 @@ export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
       handler: handle(true, async ({ req, res, gitops, id, body }) => {
         const ref = await gitops.resolve(id);
         const o = await gitops.promote(ref, { branch: branchOf(req, body), actor: actorOf(req) });
-        send(res, 200, { status: 'promoted', agent_id: o.agentId, changed: o.changed, detail: o.detail, data: o.status, commit: commitOf(o) });
+        send(res, { status: 'promoted', agent_id: o.agentId, changed: o.changed, detail: o.detail, data: o.status, commit: commitOf(o) });
       }),
     },
     {
@@ -306,7 +281,7 @@ export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
       handler: handle(true, async ({ req, res, gitops, id, body }) => {
         const ref = await gitops.resolve(id);
         const o = await gitops.rollback(ref, { branch: branchOf(req, body), actor: actorOf(req) });
-        send(res, 200, { status: 'rolled_back', agent_id: o.agentId, changed: o.changed, detail: o.detail, data: o.status, commit: commitOf(o) });
+        send(res, { status: 'rolled_back', agent_id: o.agentId, changed: o.changed, detail: o.detail, data: o.status, commit: commitOf(o) });
       }),
     },
   ];

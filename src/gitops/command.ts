@@ -108,7 +108,7 @@ export async function run(argv: string[]): Promise<number> {
     const ref = parseFullAgentId(id);
     const projectDir = process.cwd();
     const repo = await resolveRepo((values['repo'] as string | undefined) || undefined, { projectDir, seed: seedFrom(projectDir) });
-    const gitops = new GitOps(repo, { engine: defaultEngine({ validate: values['no-validate'] !== true }) });
+    const gitops = new GitOps(repo, { engine: defaultEngine({ validate: values['no-validate'] !== true, repoDir: repo.dir }) });
     const opts = { branch: values['branch'] as string | undefined, actor: (values['actor'] as string | undefined) ?? process.env['USER'] ?? undefined };
     let outcome: OperationOutcome;
     switch (action as Action) {

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { parseFleetFile } from '../fleet/load.js';
 import { loadPolicies, resolvePolicy } from '../policy/load.js';
 import { writeOutput } from '../synth/output.js';
+import { loadClusterConfig } from '../config/load.js';
 import { synthesizeAgent } from '../synth/synthesize.js';
+import { gateSecretFromEnv } from '../synth/gate-token.js';
 import type { SchemaRegistry } from '../validate/index.js';
 // The rule itself, not the validator's index: loading the whole validator costs ~0.3 s at start-up.
 import { checkWeightChange } from '../validate/rules/weights.js';
@@ -18,15 +20,25 @@ import type { Engine } from './engine.js';
 export interface DefaultEngineOptions {
   /** Validate each agent's output with the validator (schemas + rules). @default true */
   readonly validate?: boolean;
+  /** The gate's secret for per-agent webhook tokens. @default AGENT_CANARY_GATE_SECRET */
+  readonly gateSecret?: string;
+  /**
+   * The repository's work tree: its `agent-canary.yaml` (read at each synthesis, so a pulled change
+   * counts) gives the cluster settings an agent's objects depend on (Istio gateways, Prometheus,
+   * the load tester), the same as a full `synth` there. @default the defaults (no file)
+   */
+  readonly repoDir?: string;
 }
 
 export function defaultEngine(opts: DefaultEngineOptions = {}): Engine {
   let registry: SchemaRegistry | undefined;
+  const gateSecret = opts.gateSecret ?? gateSecretFromEnv();
   return {
     parseFleetFile,
     loadPolicies,
     resolvePolicy: (policies, agent) => resolvePolicy(policies, agent),
-    synthesizeAgent: (agent, policies) => synthesizeAgent(agent, { policies }),
+    synthesizeAgent: (agent, policies) =>
+      synthesizeAgent(agent, { policies, gateSecret, ...(opts.repoDir !== undefined ? { cluster: loadClusterConfig(opts.repoDir) } : {}) }),
     writeAgentOutput: (distDir, agentId, manifests) => {
       writeOutput(distDir, manifests as Parameters<typeof writeOutput>[1], { scope: [agentId] });
     },

@@ -19,10 +19,12 @@ import { loadFleet } from '../fleet/load.js';
 import { loadPolicies } from '../policy/load.js';
 import { writeOutput } from '../synth/output.js';
 import { synthesize } from '../synth/synthesize.js';
+import { loadClusterConfig } from '../config/load.js';
 import { GitOpsError } from './errors.js';
 import { CANARY_EVENTS } from './events.js';
 import { simpleGitFor, type Committed, type GitRepo } from './repo.js';
 import { isRepoUrl, resolveRepo, DEFAULT_REPO_DIR } from './workspace.js';
+import { gateSecretFromEnv } from '../synth/gate-token.js';
 
 export const USAGE = `usage: agent-canary synth --repo PATH|URL [options]
 
@@ -167,7 +169,7 @@ export async function synthToRepo(repo: GitRepo, opts: SynthToRepoOptions = {}):
   const repoURL = opts.repoURL ?? (await originUrl(repo));
   let manifests;
   try {
-    manifests = synthesize(agents, { policies, repoURL, targetRevision: revision, distPath });
+    manifests = synthesize(agents, { policies, cluster: loadClusterConfig(projectDir), repoURL, targetRevision: revision, distPath, gateSecret: gateSecretFromEnv() });
   } catch (err) {
     // The generator's input errors (ConstructInputError, SynthesisError): the fleet is bad input.
     if (err instanceof AgentCanaryError && err.kind === 'bad-request') throw new GitOpsError('bad-request', err.message);

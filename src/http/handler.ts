@@ -1,11 +1,13 @@
 /**
- * Turns a route table into a `node:http` request listener: request id, 404/405 from the router,
- * HttpError -> problem+json, unexpected errors -> 500 (logged, never leaked), one access-log line.
+ * Turns a route table into a `node:http` request listener: request id, 400/404/405 from the
+ * router, HttpError -> problem+json, unexpected errors -> 500 (logged, never leaked), one
+ * access-log line. Nothing a request does can throw out of the listener: the whole body of it
+ * is guarded, as is every handler's promise.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { Router, type Route } from './router.js';
 import { HttpError } from './errors.js';
-import { sendProblem } from './respond.js';
+import { sendProblem } from './problem.js';
 import { requestId } from './request-id.js';
 import type { Logger } from './log.js';
 
@@ -48,19 +50,36 @@ function finish(this: ServerResponse & { [PENDING]?: Pending; [OPTS]?: ListenerO
   const status = this.statusCode;
   const level = status >= 500 ? 'error' : status >= 400 && !opts.quiet.has(p.pathname) ? 'info' : 'debug';
   if (level === 'debug' && opts.logger.level !== 'debug') return; // hot path: build nothing
-  opts.logger[level]('request', { requestId: p.id, method: p.method, path: p.pathname, status, ms: Math.round(seconds * 1e4) / 10 });
+  opts.logger[level]('request', { requestId: p.id, method: p.method, path: shownPath(p.pathname), status, ms: Math.round(seconds * 1e4) / 10 });
 }
 
 const PENDING = Symbol('pending');
 const OPTS = Symbol('opts');
 
+/** The path as shown in problems and logs: bounded, never the query string (it may hold secrets). */
+function shownPath(pathname: string): string {
+  return pathname.length > 200 ? `${pathname.slice(0, 200)}...` : pathname;
+}
+
 function fail(res: ServerResponse, logger: Logger, p: Pending, err: unknown): void {
+  const instance = shownPath(p.pathname);
   if (err instanceof HttpError) {
-    sendProblem(res, err.status, err.message, err.extra, err.headers);
+    sendProblem(res, { status: err.status, detail: err.message, kind: err.kind, instance, extra: err.extra }, err.headers);
     return;
   }
-  logger.error('unhandled error', { requestId: p.id, path: p.pathname, error: err });
-  sendProblem(res, 500, `Internal error (request id ${p.id}); see the server log.`);
+  logger.error('unhandled error', { requestId: p.id, path: instance, error: err });
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendProblem(res, { status: 500, detail: `Internal error (request id ${p.id}); see the server log.`, instance });
+}
+
+/** Settles a handler's promise into `fail` (module-level: see the note above `finish`). */
+function settle(out: unknown, res: ServerResponse, logger: Logger, p: Pending): void {
+  if (out && typeof (out as Promise<void>).then === 'function') {
+    (out as Promise<void>).then(undefined, (err: unknown) => fail(res, logger, p, err));
+  }
 }
 
 export function createListener(routes: readonly Route[], opts: ListenerOptions): RequestListener {
@@ -79,20 +98,26 @@ export function createListener(routes: readonly Route[], opts: ListenerOptions):
     r[PENDING] = p;
     r[OPTS] = full;
     res.once('finish', finish);
-    const match = router.match(method, pathname);
-    if (match.kind === 'not-found') {
-      sendProblem(res, 404, `No route for ${pathname}.`);
-      return;
-    }
-    if (match.kind === 'method-not-allowed') {
-      const allow = match.allow.join(', ');
-      sendProblem(res, 405, `Method ${method} is not allowed on ${pathname}; allowed: ${allow}.`, { allowed: match.allow }, { Allow: allow });
-      return;
-    }
-    p.routeName = match.route.path;
     try {
-      const out = match.route.handler(req, res, match.params);
-      if (out && typeof (out as Promise<void>).then === 'function') (out as Promise<void>).catch((err: unknown) => fail(res, opts.logger, p, err));
+      const match = router.match(method, pathname);
+      if (match.kind === 'found') {
+        p.routeName = match.route.path;
+        settle(match.route.handler(req, res, match.params), res, opts.logger, p);
+        return;
+      }
+      const instance = shownPath(pathname);
+      if (match.kind === 'bad-path') {
+        sendProblem(res, { status: 400, detail: match.detail, instance, extra: { field: '(path)' } });
+      } else if (match.kind === 'not-found') {
+        sendProblem(res, { status: 404, detail: `No route for ${instance}.`, instance });
+      } else {
+        const allow = match.allow.join(', ');
+        sendProblem(
+          res,
+          { status: 405, detail: `Method ${method} is not allowed on ${instance}; allowed: ${allow}.`, instance, extra: { allowed: match.allow } },
+          { Allow: allow },
+        );
+      }
     } catch (err) {
       fail(res, opts.logger, p, err);
     }

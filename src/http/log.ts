@@ -25,7 +25,10 @@ const SECRET_KEY = /(token|password|passwd|secret|authorization|api[-_]?key|cred
 /** Deep copy with secret-looking keys redacted and credentials stripped from URLs. */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[deep]';
-  if (typeof value === 'string') return value.replace(/\/\/[^/@\s]+@/g, '//[redacted]@');
+  if (typeof value === 'string') {
+    // URL user-info, and credentials a remote may echo back in an error message.
+    return value.replace(/\/\/[^/@\s]+@/g, '//[redacted]@').replace(/\b(Basic|Bearer|token)([ :=]+)[A-Za-z0-9._~+/=-]{6,}/gi, '$1$2[redacted]');
+  }
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   if (value instanceof Error) return { name: value.name, message: redact(value.message, depth + 1) };
   if (value && typeof value === 'object') {

@@ -4,7 +4,8 @@
  *
  * A route is a method, a path pattern with `{param}` placeholders, and an async handler. The
  * router answers 404 for unknown paths and 405 (with `Allow`) for a known path with another method,
- * so each part only registers its own routes.
+ * so each part only registers its own routes. A malformed percent-escape in a parameter is a
+ * `bad-path` match (400), never an exception.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -43,7 +44,18 @@ function compile(route: Route): Compiled {
 export type Match =
   | { readonly kind: 'found'; readonly route: Route; readonly params: Params }
   | { readonly kind: 'method-not-allowed'; readonly allow: readonly string[] }
+  | { readonly kind: 'bad-path'; readonly detail: string }
   | { readonly kind: 'not-found' };
+
+/** Percent-decodes one path segment; undefined when the encoding is malformed (`%E0%A4%A`). */
+function decodeSegment(raw: string): string | undefined {
+  if (!raw.includes('%')) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
 
 export class Router {
   private readonly compiled: Compiled[] = [];
@@ -68,9 +80,14 @@ export class Router {
         continue;
       }
       const params: Record<string, string> = {};
-      c.names.forEach((name, i) => {
-        params[name] = decodeURIComponent(m[i + 1]!);
-      });
+      for (let i = 0; i < c.names.length; i++) {
+        const value = decodeSegment(m[i + 1]!);
+        // Input decoding never throws out of the router: a bad escape is the client's 400.
+        if (value === undefined) {
+          return { kind: 'bad-path', detail: `The path segment '${m[i + 1]!.slice(0, 100)}' is not valid percent-encoding. Fix: encode the ${c.names[i]} as UTF-8 with %XX escapes.` };
+        }
+        params[c.names[i]!] = value;
+      }
       return { kind: 'found', route: c.route, params };
     }
     return allow.size > 0 ? { kind: 'method-not-allowed', allow: [...allow].sort() } : { kind: 'not-found' };

@@ -12,16 +12,28 @@ import { AgentCanaryError } from '../errors/error.js';
 import { LocatedError } from '../errors/located.js';
 import { synthesize } from './synthesize.js';
 import { summarize, writeOutput } from './output.js';
+import { gateSecretFromEnv, gateTokenNote } from './gate-token.js';
+import { loadClusterConfig } from '../config/load.js';
+import { CONFIG_FILE, isPlaceholderRepoUrl } from '../config/defaults.js';
+import type { ClusterConfig } from '../config/types.js';
 
-export const USAGE = `usage: agent-canary synth [--fleet DIR] [--policies DIR] [--out DIR] [--repo-url URL] [--revision REV] [--dist-path PATH]
+/** Argo CD would sync from a repository nobody owns: say so on every synth until it is set. */
+export function placeholderWarning(url: string, cluster: ClusterConfig): string {
+  const where = cluster.file ? `${cluster.file}: spec.repository.url` : `no ${CONFIG_FILE}; the repository URL`;
+  return `${where} is the placeholder ${url}; the Argo CD Applications in dist/argocd cannot sync from it. Fix: set spec.repository.url in ${CONFIG_FILE} to your GitOps repository (or pass --repo-url).`;
+}
+
+export const USAGE = `usage: agent-canary synth [--fleet DIR] [--policies DIR] [--out DIR] [--config FILE] [--repo-url URL] [--revision REV] [--dist-path PATH]
        agent-canary synth --repo PATH|URL ...   (write into a GitOps repository; see 'agent-canary synth --repo --help')
 
   --fleet DIR       fleet files, <namespace>/<agent>.yaml            (default: fleet)
   --policies DIR    rollout policies, <name>.yaml                    (default: policies)
   --out DIR         where the manifests go                           (default: dist)
-  --repo-url URL    Git repository the Argo CD Applications read     (default: https://github.com/example/agent-canary.git)
-  --revision REV    branch, tag or commit Argo CD syncs              (default: main)
-  --dist-path PATH  path of the output inside that repository        (default: dist)
+  --config FILE     cluster settings (repository, Argo CD, Flagger, Prometheus, gate, Istio)
+                                                                     (default: agent-canary.yaml if present)
+  --repo-url URL    Git repository the Argo CD Applications read     (default: the config's repository.url)
+  --revision REV    branch, tag or commit Argo CD syncs              (default: the config's repository.revision, main)
+  --dist-path PATH  path of the output inside that repository        (default: the config's repository.path, dist)
   --quiet           no warnings, only the summary line`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -33,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
         fleet: { type: 'string', default: 'fleet' },
         policies: { type: 'string', default: 'policies' },
         out: { type: 'string', default: 'dist' },
+        config: { type: 'string' },
         'repo-url': { type: 'string' },
         revision: { type: 'string' },
         'dist-path': { type: 'string' },
@@ -61,6 +74,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   try {
+    const cluster = loadClusterConfig(process.cwd(), values['config'] as string | undefined);
     const policies = loadPolicies(policiesDir);
     const fleet = checkFleet(fleetDir);
     if (fleet.errors.length) {
@@ -69,8 +83,15 @@ export async function run(argv: string[]): Promise<number> {
       return 2;
     }
     if (!values['quiet']) for (const w of fleet.warnings) console.error(`warning: ${w.message}`);
+    const gateSecret = gateSecretFromEnv();
+    const note = gateTokenNote(gateSecret, policies);
+    if (note && !values['quiet']) console.error(`note: ${note}`);
+    const repoURL = (values['repo-url'] as string | undefined) ?? cluster.repository.url;
+    if (!values['quiet'] && isPlaceholderRepoUrl(repoURL)) console.error(`warning: ${placeholderWarning(repoURL, cluster)}`);
     const manifests = synthesize(fleet.agents, {
       policies,
+      cluster,
+      gateSecret,
       repoURL: values['repo-url'] as string | undefined,
       targetRevision: values['revision'] as string | undefined,
       distPath: values['dist-path'] as string | undefined,

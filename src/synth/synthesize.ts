@@ -14,9 +14,13 @@ import { ArgoCdHealthChecks } from '../../constructs/argocd-health.js';
 import { NamespaceDashboard, type DashboardAgent } from '../../constructs/grafana-dashboard.js';
 import { AgentCanaryError } from '../errors/error.js';
 import type { FleetAgent } from '../fleet/types.js';
-import type { Policy } from '../policy/types.js';
+import type { Policy, PolicySpec } from '../policy/types.js';
 import { resolvePolicy } from '../policy/load.js';
+import { DEFAULT_PROMETHEUS } from '../policy/defaults.js';
+import { DEFAULT_CLUSTER_CONFIG } from '../config/defaults.js';
+import type { ClusterConfig } from '../config/types.js';
 import { emitYaml } from './yaml.js';
+import { withAgentToken } from './gate-token.js';
 import { FastResolver } from './resolver.js';
 import { withFastToJson } from './fast-json.js';
 
@@ -30,6 +34,12 @@ export interface Manifest {
 
 export interface SynthOptions {
   readonly policies: ReadonlyMap<string, Policy>;
+  /**
+   * The cluster settings (`agent-canary.yaml`, src/config): repository, Argo CD, Flagger,
+   * Prometheus, gate and Istio gateways. The options below, when set, win over it.
+   * @default DEFAULT_CLUSTER_CONFIG
+   */
+  readonly cluster?: ClusterConfig;
   /** Git repository of the Argo CD Applications. @default 'https://github.com/example/agent-canary.git' */
   readonly repoURL?: string;
   /** @default 'main' */
@@ -44,6 +54,11 @@ export interface SynthOptions {
   readonly workload?: Pick<AgentReleaseProps, 'resources' | 'probePath'>;
   /** Agents per cdk8s Chart. @default 100 */
   readonly agentsPerChart?: number;
+  /**
+   * The gate's secret: each agent's hook metadata gets its derived token (gate-token.ts).
+   * @default none: no token is written
+   */
+  readonly gateSecret?: string;
 }
 
 /** The fleet as a whole cannot be synthesized (duplicate agents, failed construct validations). */
@@ -98,6 +113,7 @@ function checkUnique(agents: readonly FleetAgent[]): void {
 
 function addAgents(app: App, agents: readonly FleetAgent[], opts: SynthOptions): Array<[FleetAgent, AgentRelease]> {
   const perChart = Math.max(1, opts.agentsPerChart ?? 100);
+  const cluster = opts.cluster ?? DEFAULT_CLUSTER_CONFIG;
   const byNs = new Map<string, FleetAgent[]>();
   for (const a of agents) {
     const ns = a.agent.metadata.namespace;
@@ -111,8 +127,14 @@ function addAgents(app: App, agents: readonly FleetAgent[], opts: SynthOptions):
     let chart: Chart | undefined;
     list.forEach((a, i) => {
       if (i % perChart === 0) chart = new Chart(app, `${ns}-${i / perChart}`, { disableResourceNameHashes: true });
-      const policy = resolvePolicy(opts.policies, a);
-      releases.push([a, new AgentRelease(chart!, a.agent.metadata.name, { fleetAgent: a, policy, ...opts.workload })]);
+      const policy = withAgentToken(withClusterPrometheus(resolvePolicy(opts.policies, a), cluster), a, opts.gateSecret);
+      releases.push([a, new AgentRelease(chart!, a.agent.metadata.name, {
+        fleetAgent: a,
+        policy,
+        istioGateways: cluster.istio.gateways,
+        loadTesterUrl: cluster.flagger.loadTesterUrl,
+        ...opts.workload,
+      })]);
     });
   }
   return releases;
@@ -135,7 +157,8 @@ export function synthesize(agents: readonly FleetAgent[], opts: SynthOptions): M
   const releases = addAgents(app, agents, opts);
 
   const platform = new Chart(app, 'platform', { disableResourceNameHashes: true });
-  const gate = new GateServer(platform, 'Gate', opts.gate);
+  const cluster = opts.cluster ?? DEFAULT_CLUSTER_CONFIG;
+  const gate = new GateServer(platform, 'Gate', { ...gateProps(cluster), ...opts.gate });
   const namespaces = [...new Set([...agents.map((a) => a.agent.metadata.namespace), gate.namespace])];
   const controllerScaled = new Map<string, string[]>();
   for (const [a, r] of releases) {
@@ -145,12 +168,15 @@ export function synthesize(agents: readonly FleetAgent[], opts: SynthOptions): M
   const argo = new ArgoCdApps(platform, 'ArgoCd', {
     namespaces,
     controllerScaled,
-    repoURL: opts.repoURL,
-    targetRevision: opts.targetRevision,
-    distPath: opts.distPath,
+    repoURL: opts.repoURL ?? cluster.repository.url,
+    targetRevision: opts.targetRevision ?? cluster.repository.revision,
+    distPath: opts.distPath ?? cluster.repository.path,
+    argocdNamespace: cluster.argocd.namespace,
+    project: cluster.argocd.project,
+    server: cluster.argocd.server,
     ...opts.argocd,
   });
-  const health = new ArgoCdHealthChecks(platform, 'ArgoCdHealth', { argocdNamespace: opts.argocd?.argocdNamespace });
+  const health = new ArgoCdHealthChecks(platform, 'ArgoCdHealth', { argocdNamespace: opts.argocd?.argocdNamespace ?? cluster.argocd.namespace });
   // One dashboard per agent namespace, beside the agents' folders (dist/<namespace>/ConfigMap...).
   const byNs = new Map<string, DashboardAgent[]>();
   for (const a of agents) {
@@ -166,6 +192,31 @@ export function synthesize(agents: readonly FleetAgent[], opts: SynthOptions): M
   render(ARGOCD_DIR, [...apiObjectsOf(argo), ...apiObjectsOf(health)], out);
   for (const [ns, d] of dashboards) render(ns, apiObjectsOf(d), out);
   return out.sort(byPath);
+}
+
+/** The gate server's props from the cluster settings. */
+function gateProps(c: ClusterConfig): GateServerProps {
+  const g = c.gate;
+  return {
+    namespace: g.namespace,
+    image: g.image,
+    replicas: g.replicas,
+    ...(g.stateClaim !== undefined ? { stateClaim: g.stateClaim } : {}),
+    mlflowTrackingUri: g.mlflow.trackingUri,
+    mlflowSecret: g.mlflow.secret,
+    ...(g.canaryApi ? { canaryApiSecret: g.canaryApi.secret } : {}),
+    flaggerNamespace: c.flagger.namespace,
+    prometheusNamespace: c.prometheus.namespace,
+    extraAllowedNamespaces: g.allowedNamespaces,
+  };
+}
+
+/**
+ * The cluster's Prometheus for a policy that names none of its own (it kept the policy default);
+ * a policy naming another address keeps it.
+ */
+function withClusterPrometheus(policy: PolicySpec, c: ClusterConfig): PolicySpec {
+  return policy.prometheus === DEFAULT_PROMETHEUS && c.prometheus.address !== DEFAULT_PROMETHEUS ? { ...policy, prometheus: c.prometheus.address } : policy;
 }
 
 /** The App every synthesis uses; nothing is written by cdk8s itself (see output.ts). */

@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, loadGitopsRoutes } from '../../src/gate/command.js';
+import { run } from '../../src/gate/command.js';
+import { gitopsRoutes } from '../../src/gitops/api.js';
+import { startGateServer } from '../../src/gate/server.js';
+import { silentLogger } from '../../src/http/log.js';
+import { createSource } from '../../src/gate/mlflow/source.js';
 import { startStandin } from '../../src/mlflow-standin/server.js';
 import { seed } from '../../src/mlflow-standin/writer.js';
 import { CLI_ARGS } from '../cli-entry.js';
@@ -17,16 +21,16 @@ describe('agent-canary gate', () => {
     expect(await run(['--bogus'])).toBe(2);
   });
 
-  it('mounts the GitOps API routes on the gate server when --repo is used', async () => {
-    const routes = await loadGitopsRoutes({ repo: '/nonexistent/repo', token: 't', onError: () => undefined });
+  it('mounts the GitOps API routes on the gate server; a repository that cannot be opened is a 503 that does not name it', async () => {
+    const routes = gitopsRoutes({ repo: '/nonexistent/user:pass@repo', token: 't', onError: () => undefined });
     expect(routes.some((r) => r.path.startsWith('/api/v1/agents/'))).toBe(true);
-    const { startGateServer } = await import('../../src/gate/server.js');
-    const { silentLogger } = await import('../../src/http/log.js');
-    const { createSource } = await import('../../src/gate/mlflow/source.js');
     const gate = await startGateServer({ logger: silentLogger, source: createSource({ uri: 'http://127.0.0.1:9' }), routes });
     try {
       const res = await fetch(`${gate.url}/api/v1/agents/team.bot/canary`);
-      expect(res.status).not.toBe(404);
+      expect(res.status).toBe(503);
+      const text = await res.text();
+      expect(text).not.toContain('nonexistent');
+      expect(text).not.toContain('user:pass');
       expect((await fetch(`${gate.url}/healthz`)).status).toBe(200);
     } finally {
       await gate.close();

@@ -49,6 +49,15 @@ describe('webhook HTTP contract', () => {
     expect(a.body.detail).toMatch(/not valid JSON/);
   });
 
+  it('answers 400 for JSON nested too deep, and keeps serving', async () => {
+    for (const raw of [`${'['.repeat(20_000)}${']'.repeat(20_000)}`, `{"name":"a","metadata":${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}}`]) {
+      const a = await post(f.gate.url, undefined, { raw });
+      expect(a.status).toBe(400);
+      expect(a.body.detail).toMatch(/nests deeper than/);
+    }
+    expect((await post(f.gate.url, good({ mode: 'recif' }))).status).toBe(200);
+  });
+
   it.each([
     [{ ...good(), name: undefined }, 'name'],
     [{ ...good(), namespace: 'Team_A' }, 'namespace'],

@@ -1,4 +1,5 @@
 /** The quality-gate and step-hold webhook metadata: the contract the gate reads (docs/design.md). */
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { synthesizeAgent } from '../../src/synth/synthesize.js';
 import { byKindName, fleetAgent, policies, policySpec } from './_fixtures.js';
@@ -35,11 +36,12 @@ describe('quality-gate webhook', () => {
     for (const w of webhooks) for (const v of Object.values(w.metadata)) expect(typeof v).toBe('string');
   });
 
-  it('follows the policy: thresholds, mode, experiment template and the optional token', () => {
+  it("follows the policy: thresholds, mode, experiment template; the token is the agent's derived one, never the policy's", () => {
     const spec = { ...policySpec, gate: { ...policySpec.gate, mode: 'recif' as const, passThreshold: 0.75, metrics: [], onUnavailable: 'approve' as const, experiment: 'evals/{namespace}/{name}', token: 's3cret' } };
-    const objs = byKindName(synthesizeAgent(fleetAgent({ rollout: { mode: 'progressive' } }), { policies: policies(spec) }));
+    const objs = byKindName(synthesizeAgent(fleetAgent({ rollout: { mode: 'progressive' } }), { policies: policies(spec), gateSecret: 'gate-secret' }));
     const md = objs.get('Canary/support-bot').spec.analysis.webhooks.find((w: { name: string }) => w.name === 'quality-gate').metadata;
-    expect(md).toMatchObject({ mode: 'recif', passThreshold: '0.75', metrics: '', onUnavailable: 'approve', experiment: 'evals/team-a/support-bot', token: 's3cret' });
+    expect(md).toMatchObject({ mode: 'recif', passThreshold: '0.75', metrics: '', onUnavailable: 'approve', experiment: 'evals/team-a/support-bot' });
+    expect(md.token).toBe(createHmac('sha256', 'gate-secret').update('team-a/support-bot').digest('hex'));
     expect(quality.metadata).not.toHaveProperty('token');
   });
 

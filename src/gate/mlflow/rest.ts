@@ -30,6 +30,11 @@ export interface RestSourceOptions {
   readonly retries?: number;
   /** First backoff delay; doubles each retry (with ±25% jitter). @default 50 */
   readonly backoffMs?: number;
+  /**
+   * Largest answer read; a longer one is cut off and counts as malformed (a runs/search page of
+   * 200 runs is well under 1 MiB; the gate's Deployment has 256 Mi). @default 16 MiB
+   */
+  readonly maxResponseBytes?: number;
   /** Observes every attempt: operation, seconds, outcome (`ok`, `http_503`, `timeout`, ...). */
   readonly onAttempt?: (operation: string, seconds: number, outcome: string) => void;
 }
@@ -198,7 +203,16 @@ export class RestSource implements MlflowSource {
       };
       const req = mod.request(url, { method, headers, agent: this.agent }, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        const cap = this.opts.maxResponseBytes ?? 16 * 1024 * 1024;
+        let size = Number(res.headers['content-length']) > cap ? Infinity : 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= cap) chunks.push(c);
+          else {
+            done(() => reject(new MlflowUnavailableError(`MLflow answer larger than ${cap} bytes`, 'malformed')));
+            req.destroy();
+          }
+        });
         res.on('end', () =>
           done(() => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), retryAfter: res.headers['retry-after'] as string | undefined })),
         );

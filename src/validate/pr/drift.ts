@@ -8,6 +8,8 @@ import { join, relative, sep } from 'node:path';
 import { checkFleet } from '../../fleet/load.js';
 import { loadPolicies } from '../../policy/load.js';
 import { synthesize } from '../../synth/synthesize.js';
+import { gateSecretFromEnv } from '../../synth/gate-token.js';
+import { loadClusterConfig } from '../../config/load.js';
 import type { Finding } from '../types.js';
 
 export interface DriftOptions {
@@ -60,9 +62,13 @@ export function distDrift(opts: DriftOptions): Finding[] {
   const argo = argoSettings(distDir);
   const manifests = synthesize(fleet.agents, {
     policies: loadPolicies(policiesDir),
+    // The cluster settings the head's own synth used (agent-canary.yaml beside fleet/).
+    cluster: loadClusterConfig(opts.root),
     repoURL: opts.repoURL ?? argo.repoURL,
     targetRevision: opts.targetRevision ?? argo.targetRevision,
     distPath: argo.distPath,
+    // The same secret synth used, or the derived webhook tokens would read as drift.
+    gateSecret: gateSecretFromEnv(),
   });
   const expected = new Map(manifests.map((m) => [m.path, m.content]));
   const shown = (rel: string) => `${distName}/${rel}`;

@@ -1,0 +1,57 @@
+/**
+ * Webhook step 4, render: the answer Flagger sees. 200 lets the hook pass; 412 halts it and
+ * Flagger shows the body in the Canary's events, so every 412 carries a message a human can act
+ * on. Every answer is rendered from the decision objects (a cached verdict included), so an
+ * answer always says what the verdict says.
+ */
+import type { FlaggerPayload } from '../payload.js';
+import type { HoldAnswer } from '../step-hold.js';
+import type { QualityDecision } from './decide.js';
+
+export interface Answer {
+  readonly status: 200 | 412;
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+export function renderStepHold(payload: FlaggerPayload, answer: HoldAnswer): Answer {
+  return {
+    status: answer.passed ? 200 : 412,
+    body: {
+      status: answer.passed ? 'ok' : 'failed',
+      message: answer.message,
+      check: 'step-hold',
+      agent: payload.metadata.agent ?? payload.name,
+      namespace: payload.namespace,
+      checksum: payload.checksum,
+      approvals: answer.approvals,
+      nextWeight: answer.nextWeight,
+      waitSeconds: Math.ceil(answer.waitMs / 1000),
+      ...(answer.uncertain ? { uncertain: true } : {}),
+    },
+  };
+}
+
+export function renderQuality(payload: FlaggerPayload, d: QualityDecision): Answer {
+  const { verdict, settings } = d;
+  return {
+    status: verdict.passed ? 200 : 412,
+    body: {
+      status: verdict.passed ? 'ok' : 'failed',
+      message: verdict.message,
+      check: 'quality',
+      outcome: verdict.outcome,
+      mode: verdict.mode,
+      agent: settings.agent,
+      namespace: payload.namespace,
+      checksum: payload.checksum,
+      experiment: verdict.experiment,
+      score: verdict.score,
+      samples: verdict.samples,
+      runs: verdict.runs,
+      metrics: verdict.metrics,
+      reasons: verdict.reasons,
+      notes: verdict.notes,
+      cache: d.cache,
+    },
+  };
+}
