@@ -5,7 +5,21 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'imports/', 'schemas/', '**/*.d.ts', '.agent-canary/'] },
+  {
+    // Generated or build output (lib/ is `npm run build`), and what .gitignore keeps out of Git.
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'lib/',
+      'imports/',
+      'schemas/',
+      '**/*.d.ts',
+      '.agent-canary/',
+      'coverage/',
+      '.tmp/',
+      'bench/.out/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,6 +27,11 @@ export default tseslint.config(
       // Fleet files and manifests are indented YAML: a regex reads best with the spaces as written.
       'no-regex-spaces': 'off',
       eqeqeq: ['error', 'always', { null: 'ignore' }],
+      // `const { token: _drop, ...rest } = o` is how the code leaves a field out.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { ignoreRestSiblings: true, argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       // One error model (src/errors/): errors are told apart by class or `kind`, never by name text.
       'no-restricted-syntax': [
         'error',

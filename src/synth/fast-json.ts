@@ -4,8 +4,8 @@
  * Why: rendering 6,766 objects spent most of its time in cdk8s' generic resolve pass (per value:
  * `App.of()` walks up the tree, a key-path array is copied, a `ResolutionContext` is allocated and
  * four resolvers are asked) followed by a second full pass (`sanitizeValue`: drop null/undefined,
- * sort keys). This module does both in one walk, for Apps whose resolvers are `FastResolver`
- * followed by cdk8s' three defaults (the App `synthesize.ts` builds): there, only `Lazy`,
+ * sort keys). This module does both in one walk, for Apps whose resolvers are exactly cdk8s'
+ * three defaults (the App `synthesize.ts` builds): there, only `Lazy`,
  * objects with a `resolve()` method and number/string union classes are ever replaced, which is
  * exactly what the walk below does, in the same order.
  *
@@ -17,15 +17,22 @@
  * applied as cdk8s does; other resolvers, unknown classes in the data, a cdk8s whose ApiObject
  * lacks the fields read here) goes to the original `toJson()`, which renders or throws as before.
  */
-import { ApiObject, App, JsonPatch, Lazy } from 'cdk8s';
-import { FastResolver } from './resolver.js';
+import {
+  ApiObject,
+  App,
+  ImplicitTokenResolver,
+  JsonPatch,
+  Lazy,
+  LazyResolver,
+  NumberStringUnionResolver,
+} from 'cdk8s';
 
 /** Thrown inside the walk when a value needs cdk8s' own code path (caught below, never escapes). */
 class NeedsOriginal extends Error {}
 
 type Json = unknown;
 
-/** sanitizeValue(resolve(v)) for the resolver chain FastResolver + cdk8s defaults. */
+/** sanitizeValue(resolve(v)) for cdk8s' default resolver chain (Lazy, implicit token, union). */
 function walk(v: unknown, sortKeys: boolean, filterEmpty: boolean): Json {
   if (v === null || v === undefined) return undefined;
   if (typeof v !== 'object') return v;
@@ -100,7 +107,12 @@ function modelled(obj: ApiObject): boolean {
   let ok = appOk.get(app);
   if (ok === undefined) {
     const r = (app as { resolvers?: readonly unknown[] }).resolvers;
-    ok = Array.isArray(r) && r.length === 4 && r[0] instanceof FastResolver;
+    ok =
+      Array.isArray(r) &&
+      r.length === 3 &&
+      r[0] instanceof LazyResolver &&
+      r[1] instanceof ImplicitTokenResolver &&
+      r[2] instanceof NumberStringUnionResolver;
     appOk.set(app, ok);
   }
   return ok;

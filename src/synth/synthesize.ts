@@ -21,7 +21,6 @@ import { DEFAULT_CLUSTER_CONFIG } from '../config/defaults.js';
 import type { ClusterConfig } from '../config/types.js';
 import { emitYaml } from './yaml.js';
 import { withAgentToken } from './gate-token.js';
-import { FastResolver } from './resolver.js';
 import { withFastToJson } from './fast-json.js';
 
 export interface Manifest {
@@ -221,7 +220,7 @@ function withClusterPrometheus(policy: PolicySpec, c: ClusterConfig): PolicySpec
 
 /** The App every synthesis uses; nothing is written by cdk8s itself (see output.ts). */
 function newApp(): App {
-  return new App({ outdir: '.', resolvers: [new FastResolver()] });
+  return new App({ outdir: '.' });
 }
 
 function apiObjectsOf(c: Construct): ApiObject[] {

@@ -13,7 +13,6 @@ import { k8s } from '../../constructs/_k8s.js';
 import { checkFleetFile, loadFleetValidator, type FleetError } from '../../src/fleet/load.js';
 import { sourceOf } from '../../src/yaml/origin.js';
 import { withFastToJson } from '../../src/synth/fast-json.js';
-import { FastResolver } from '../../src/synth/resolver.js';
 import { FLEET_DIR, GOOD } from '../fleet/helpers.js';
 
 /** A `%YAML` directive keeps the fast reader out: the file goes through the `yaml` package (2 lines later). */
@@ -62,7 +61,7 @@ describe('fleet loading: fast reader and yaml package agree', () => {
 
 describe('withFastToJson: the same JSON as ApiObject.toJson()', () => {
   function objects(): ApiObject[] {
-    const app = new App({ outdir: '.', resolvers: [new FastResolver()] });
+    const app = new App({ outdir: '.' });
     const chart = new Chart(app, 'c', { disableResourceNameHashes: true, labels: { team: 'a' } });
     const plain = new ApiObject(chart, 'plain', {
       apiVersion: 'example.dev/v1',
@@ -115,7 +114,7 @@ describe('withFastToJson: the same JSON as ApiObject.toJson()', () => {
   });
 
   it('a value cdk8s cannot render fails with cdk8s\' own error', () => {
-    const app = new App({ outdir: '.', resolvers: [new FastResolver()] });
+    const app = new App({ outdir: '.' });
     const o = new ApiObject(new Chart(app, 'c'), 'o', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'o' }, data: { when: new Date(0) } });
     const slow = (() => { try { o.toJson(); } catch (e) { return (e as Error).message; } return 'no error'; })();
     expect(slow).toContain("can't render non-simple object of type 'Date'");

@@ -54,3 +54,30 @@ describe('kubernetes-models module bundle', () => {
     expect(errorsOf(again, bad)).toContain('/spec/schedule type');
   });
 });
+
+describe('kubernetes-models module bundle, resolution', () => {
+  it('answers the requests of bundled modules itself: Node resolves next to nothing', async () => {
+    const { default: Module } = await import('node:module');
+    const spec = 'kubernetes-models/apps/v1/StatefulSet';
+    requireBundled(spec, cacheDir); // builds the bundle (loaded by require)
+    const M = Module as unknown as { _resolveFilename: (...args: unknown[]) => string };
+    const original = M._resolveFilename;
+    let resolved = 0;
+    // Observation only: counts the resolutions Node does while the bundle loads.
+    M._resolveFilename = function (...args: unknown[]) {
+      resolved++;
+      return original.apply(this, args);
+    };
+    let viaBundle: unknown;
+    try {
+      viaBundle = requireBundled(spec, cacheDir).StatefulSet;
+    } finally {
+      M._resolveFilename = original;
+    }
+    expect(viaBundle).not.toBe(requireBundled(spec, false).StatefulSet);
+    const manifestFile = readdirSync(cacheDir).find((f) => f.endsWith('.json') && readFileSync(join(cacheDir, f), 'utf8').includes('StatefulSet'))!;
+    const files = (JSON.parse(readFileSync(join(cacheDir, manifestFile), 'utf8')) as { files: unknown[] }).files.length;
+    expect(files).toBeGreaterThan(50);
+    expect(resolved).toBeLessThan(files / 10);
+  });
+});

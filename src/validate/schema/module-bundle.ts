@@ -9,6 +9,8 @@
  * `require` loaded and how each directory resolved its requests, and writes them as one file of
  * module functions (`kmodels-<hash>.js` in the user's cache directory); later runs read that
  * file and V8's code cache for it and run the same module code in the same order (about 10 ms).
+ * Each bundled file's `require('...')` requests are resolved at build time with Node's public
+ * `createRequire(file).resolve`, the same resolution `require` does from that file.
  *
  * Safety: the manifest lists every bundled file with its size and mtime; any difference (an
  * upgrade, a patched package) means loading with `require` and writing a fresh bundle. A request
@@ -17,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import vm from 'node:vm';
 
@@ -28,12 +30,6 @@ interface ModuleRecord {
 }
 type Loader = (file: string) => unknown;
 type BundleFactory = (instances: Map<string, ModuleRecord>, requireFor: (file: string) => NodeRequire) => Loader;
-
-/**
- * How each directory's modules resolved their requests, across every bundle built in this process
- * (Node resolves a request once per directory, so a later graph reuses what an earlier one saw).
- */
-const resolutions: Record<string, Record<string, string>> = {};
 
 /** Bundled module instances by file, shared by every bundle of this process (one instance each). */
 const instances = new Map<string, ModuleRecord>();
@@ -91,29 +87,19 @@ function buildBundle(spec: string, base: string): Record<string, unknown> {
   const entry = requireHere.resolve(spec);
   // Already loaded by plain require in this process: the graph cannot be observed; just use it.
   if (requireHere.cache[entry]) return requireHere(spec) as Record<string, unknown>;
-  const M = Module as unknown as { _resolveFilename: (request: string, parent: { filename?: string } | undefined, ...rest: unknown[]) => string };
-  const original = M._resolveFilename;
-  // Node caches relative resolutions per directory, so record them per directory too.
-  M._resolveFilename = function (request, parent, ...rest) {
-    const file = original.call(this, request, parent, ...rest);
-    if (parent?.filename) (resolutions[dirname(parent.filename)] ??= {})[request] = file;
-    return file;
-  };
-  let exports: Record<string, unknown>;
-  try {
-    exports = requireHere(spec) as Record<string, unknown>;
-  } finally {
-    M._resolveFilename = original;
-  }
+  const exports = requireHere(spec) as Record<string, unknown>;
   try {
     const files = graph(entry);
-    const dirs = new Set(files.map((f) => dirname(f)));
+    // How each directory's requests resolve (a request means the same from every file of one
+    // directory): the bundle answers them itself, without Node's resolution.
+    const resolutions: Record<string, Record<string, string>> = {};
     const parts: string[] = [];
     const manifest: Manifest = { entry, files: [] };
     for (const file of files) {
       const st = statSync(file);
       const text = readFileSync(file, 'utf8');
       manifest.files.push([file, st.size, st.mtimeMs]);
+      if (!file.endsWith('.json')) recordRequests(file, text, (resolutions[dirname(file)] ??= {}));
       const body = file.endsWith('.json') ? `module.exports = ${text};` : text.replace(/^#!.*/, '');
       parts.push(`${JSON.stringify(file)}: [${JSON.stringify(dirname(file))}, function (exports, require, module, __filename, __dirname) {${body}\n}]`);
     }
@@ -121,7 +107,7 @@ function buildBundle(spec: string, base: string): Record<string, unknown> {
 const M = {
 ${parts.join(',\n')}
 };
-const R = ${JSON.stringify(Object.fromEntries(Object.entries(resolutions).filter(([dir]) => dirs.has(dir))))};
+const R = ${JSON.stringify(resolutions)};
 function load(file) {
   let m = instances.get(file);
   if (m) return m.exports;
@@ -145,6 +131,24 @@ return load;
     // read-only install: plain require on every run
   }
   return exports;
+}
+
+/**
+ * Records where each literal `require('x')` of `file` resolves. A request found in a comment or a
+ * string, or one that does not resolve, is left out: at run time the bundle hands any request it
+ * has no file for to Node's own `require`.
+ */
+function recordRequests(file: string, text: string, into: Record<string, string>): void {
+  const resolve = createRequire(file).resolve;
+  for (const m of text.matchAll(/\brequire\(\s*(['"])([^'"\n]+)\1\s*\)/g)) {
+    const request = m[2]!;
+    if (request in into) continue;
+    try {
+      into[request] = resolve(request);
+    } catch {
+      // not resolvable from here (e.g. inside a comment): left to require at run time
+    }
+  }
 }
 
 /** Every file of a loaded module's graph (Node lists a module under each parent that requires it). */
