@@ -17,6 +17,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { decideStrict } from '../src/gate/decide.js';
+import { resolveSettings } from '../src/gate/settings.js';
+import type { Evaluation, Evidence } from '../src/gate/evaluation.js';
+import type { Verdict } from '../src/gate/verdict.js';
 
 interface CannonResult {
   requests: { average: number; total: number };
@@ -83,6 +87,51 @@ async function postOnce(url: string, payload: string): Promise<number> {
   return res.status;
 }
 
+/** `agent_canary_gate_cache_total{result="miss"}` from the gate's /metrics: verdicts computed. */
+async function cacheMisses(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = /^agent_canary_gate_cache_total\{result="miss"\} (\d+)/m.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+/**
+ * The decision on 10,000 per-row assessments per side (Mann-Whitney U over 20,000 values) beside
+ * the same decision on aggregates only; medians of 21 runs in this process.
+ */
+function statisticalVerdictMs(): { stats: number; aggregate: number; runs: number; outcome: string } {
+  const n = 10_000;
+  let seedN = 42;
+  const rand = (): number => ((seedN = (seedN * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  // Judge-like scores: 1..5 ratings scaled to 0..1 (many ties), the canary slightly worse.
+  const rows = (shift: number): number[] => Array.from({ length: n }, () => Math.min(1, Math.max(0, Math.round(rand() * 4 + shift) / 4)));
+  const canaryRows = rows(-0.2);
+  const stableRows = rows(0);
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const run = (id: string, values: number[]): Evaluation => ({
+    via: 'bench', run: { info: { run_id: id, run_uuid: id, experiment_id: '1', status: 'FINISHED', lifecycle_stage: 'active' }, data: {} },
+    metrics: new Map([['safety/mean', mean(values)]]), samples: { n, from: 'assessments' }, rows: new Map([['safety', values]]), notes: [],
+  });
+  const s = resolveSettings({ canaryVersion: '4', stableVersion: '3', passThreshold: '0' }, { name: 'bot', namespace: 'ns' });
+  const withRows: Evidence = { canary: { evaluation: run('c', canaryRows), unfinished: [], lookedFor: '' }, stable: { evaluation: run('s', stableRows), unfinished: [], lookedFor: '' } };
+  const noRows: Evidence = {
+    canary: { evaluation: { ...withRows.canary.evaluation!, rows: new Map() }, unfinished: [], lookedFor: '' },
+    stable: { evaluation: { ...withRows.stable!.evaluation!, rows: new Map() }, unfinished: [], lookedFor: '' },
+  };
+  const median = (ev: Evidence): { ms: number; v: Verdict } => {
+    const times: number[] = [];
+    let v: Verdict | undefined;
+    for (let i = 0; i < 21; i++) {
+      const t = process.hrtime.bigint();
+      v = decideStrict(s, ev, { checksum: 'x' });
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    times.sort((a, b) => a - b);
+    return { ms: times[10]!, v: v! };
+  };
+  const st = median(withRows);
+  return { stats: st.ms, aggregate: median(noRows).ms, runs: 21, outcome: st.v.message.slice(0, 160) };
+}
+
 async function main(): Promise<void> {
   const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
   const { startStandin } = await import('../src/mlflow-standin/server.js');
@@ -132,15 +181,24 @@ async function main(): Promise<void> {
     console.log(`  bare http   ${b.rps.toFixed(0).padStart(7)} req/s   p99 ${b.p99} ms   avg ${b.avg.toFixed(2)} ms`);
     console.log(`  ratio gate/bare ${ratio.toFixed(2)} (target >= 0.7)   gate p99 ${g.p99} ms (target <= 10 ms)`);
 
+    // One verdict's MLflow requests (a revision asked once), the baseline for the 200 below.
+    standin.resetCounts();
+    if ((await postOnce(gate.url, body('rev-single'))) !== 200) throw new Error('single request did not pass');
+    const perVerdict = standin.count();
+    const missesBefore = await cacheMisses(gate.url);
     standin.resetCounts();
     const fresh = body('rev-new');
     const started = Date.now();
     const statuses = await Promise.all(Array.from({ length: 200 }, () => postOnce(gate.url, fresh)));
     const ms = Date.now() - started;
-    const searches = standin.count('runs/search');
+    const verdicts = (await cacheMisses(gate.url)) - missesBefore;
+    const byEndpoint = [...standin.requests].map(([k, v]) => `${k} ${v}`).join(', ');
     console.log(`single-flight: 200 concurrent requests for one new revision in ${ms} ms, ${statuses.filter((s) => s === 200).length} x 200`);
-    console.log(`  MLflow queries (runs/search): ${searches} (target 1)   all MLflow HTTP requests: ${standin.count()}`);
-    const ok = ratio >= 0.7 && g.p99 <= 10 && searches === 1;
+    console.log(`  verdicts computed: ${verdicts} (target 1)   MLflow requests: ${standin.count()} (${byEndpoint}); one request alone: ${perVerdict}`);
+    const stat = statisticalVerdictMs();
+    console.log(`statistical verdict, 10,000 assessments per side: median ${stat.stats.toFixed(2)} ms of ${stat.runs} (target <= 50 ms)`);
+    console.log(`  baseline, the same verdict on aggregates only: median ${stat.aggregate.toFixed(3)} ms   -> ${stat.outcome}`);
+    const ok = ratio >= 0.7 && g.p99 <= 10 && verdicts === 1 && standin.count() === perVerdict && stat.stats <= 50;
     console.log(ok ? 'all targets met' : 'TARGET MISSED');
     process.exitCode = ok ? 0 : 1;
   } finally {

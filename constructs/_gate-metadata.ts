@@ -13,9 +13,20 @@ export function experimentName(template: string, agent: AgentResource): string {
   return template.replaceAll('{name}', agent.metadata.name).replaceAll('{namespace}', agent.metadata.namespace);
 }
 
-/** `key>=n` / `key<=n`, comma separated; empty means "every metric against passThreshold". */
+/**
+ * `key>=n` / `key<=n` (`*` = no absolute bar), with `@b%` (relative) or `@b` (absolute) for a
+ * per-metric regression bound; comma separated; empty means "every mean metric".
+ */
 export function metricsExpression(gate: GateSettings): string {
-  return gate.metrics.map((m) => `${m.key}${(m.direction ?? 'higher') === 'lower' ? '<=' : '>='}${m.threshold}`).join(',');
+  return gate.metrics
+    .map((m) => {
+      const op = (m.direction ?? 'higher') === 'lower' ? '<=' : '>=';
+      const bound = m.maxRegression === undefined
+        ? ''
+        : (m.regression ?? gate.regression) === 'relative' ? `@${Number((m.maxRegression * 100).toPrecision(12))}%` : `@${m.maxRegression}`;
+      return `${m.key}${op}${m.threshold ?? '*'}${bound}`;
+    })
+    .join(',');
 }
 
 /**
@@ -24,6 +35,10 @@ export function metricsExpression(gate: GateSettings): string {
  */
 export function qualityGateMetadata(agent: AgentResource, policy: PolicySpec, canaryVersion: string | undefined): Record<string, string> {
   const g = policy.gate;
+  // Always a canary version: Flagger's checksum is not enough (confirm-rollout sends the previous
+  // revision's), so without a version the gate could judge the wrong revision. Fall back to the
+  // version the agent declares, then to the canary image's tag.
+  const version = canaryVersion || agent.spec.canary?.version || agent.spec.version || imageTag(agent.spec.canary?.image ?? agent.spec.image) || '';
   const md: Record<string, string> = {
     check: 'quality',
     agent: agent.metadata.name,
@@ -32,9 +47,13 @@ export function qualityGateMetadata(agent: AgentResource, policy: PolicySpec, ca
     passThreshold: String(g.passThreshold),
     metrics: metricsExpression(g),
     maxRegression: String(g.maxRegression),
+    regression: g.regression,
+    alpha: String(g.alpha),
     minSamples: String(g.minSamples),
     versionTag: g.versionTag,
-    canaryVersion: canaryVersion ?? '',
+    // The LoggedModel name of a version ({version} is filled by the gate for canary and stable).
+    modelName: g.modelName.replaceAll('{name}', agent.metadata.name).replaceAll('{namespace}', agent.metadata.namespace),
+    canaryVersion: version,
     stableVersion: agent.spec.version ?? '',
     onUnavailable: g.onUnavailable,
     cacheTtl: g.cacheTtl,
@@ -46,6 +65,12 @@ export function qualityGateMetadata(agent: AgentResource, policy: PolicySpec, ca
   const token = g.token;
   if (token) md['token'] = token;
   return md;
+}
+
+/** `ghcr.io/x/corail:v0.4.0` -> `v0.4.0` (no tag or a digest: undefined). */
+function imageTag(image: string | undefined): string | undefined {
+  const m = image ? /:([\w.+-]{1,128})$/.exec(image.split('/').pop() ?? '') : null;
+  return m?.[1];
 }
 
 /** Metadata of the two `step-hold` webhooks (confirm-traffic-increase, confirm-promotion). */

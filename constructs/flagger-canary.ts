@@ -122,15 +122,23 @@ export class FlaggerCanary extends Construct {
       if (b.latencyP99Max !== undefined) needTemplates.push('request-duration');
       if (b.errorRateMax !== undefined) needTemplates.push('error-rate');
     }
+    // The canary against the primary on the same window (both providers: no built-in does this).
+    const vsPrimary = policy.metrics.vsPrimary;
+    if (vsPrimary?.errorRate) needTemplates.push('error-rate-vs-primary');
+    if (vsPrimary?.latencyP99) needTemplates.push('latency-vs-primary');
     if (needTemplates.length) {
       this.metricTemplates = new MetricTemplates(this, 'Templates', {
         agent,
         prometheus: policy.prometheus,
         source: routing === 'istio' ? 'istio' : 'app',
         checks: needTemplates,
+        vsPrimary,
       });
       for (const check of needTemplates) {
-        const range = check === 'request-success-rate' ? { min: b.successRateMin } : check === 'request-duration' ? { max: b.latencyP99Max } : { max: b.errorRateMax };
+        const range = check === 'request-success-rate' ? { min: b.successRateMin }
+          : check === 'request-duration' ? { max: b.latencyP99Max }
+            : check === 'error-rate' ? { max: b.errorRateMax }
+              : { max: 0 };
         metrics.push({ name: check, interval: metricWindow, templateRef: { name: this.metricTemplates.names.get(check)! }, thresholdRange: range });
       }
     }

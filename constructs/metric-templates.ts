@@ -9,6 +9,11 @@
  * error-rate template over `istio_requests_total` covers an abort bound the success-rate gate does
  * not imply. Queries are Go templates rendered by Flagger (`{{ target }}`, `{{ namespace }}`,
  * `{{ interval }}`); each returns one number. Names are `<slug>-<check>` in the agent's namespace.
+ *
+ * The `*-vs-primary` checks compare the canary with the primary (`<target>-primary`, Flagger's
+ * stable copy) over the same window, so a slow or erroring dependency that hits both does not
+ * fail the canary: `canary 5xx % - max(factor x primary 5xx %, floor)` and
+ * `canary p99 - (factor x primary p99 + margin)`, both passing at <= 0 (`thresholdRange.max: 0`).
  */
 import { ConstructInputError } from './_errors.js';
 import { Construct } from 'constructs';
@@ -16,7 +21,13 @@ import { MetricTemplate, MetricTemplateSpecProviderType } from '../imports/flagg
 import type { AgentResource } from '../src/fleet/types.js';
 import { SyncWave, agentLabels, syncWave } from './_labels.js';
 
-export type MetricCheck = 'request-success-rate' | 'request-duration' | 'error-rate';
+export type MetricCheck = 'request-success-rate' | 'request-duration' | 'error-rate' | 'error-rate-vs-primary' | 'latency-vs-primary';
+
+/** The canary relative to the primary: each query's value must be <= 0. */
+export interface VsPrimary {
+  readonly errorRate?: { readonly factor: number; readonly floor?: number };
+  readonly latencyP99?: { readonly factor: number; readonly marginMs?: number };
+}
 /** Which telemetry the queries read: Istio's sidecar metrics or the app's own histogram. */
 export type MetricSource = 'istio' | 'app';
 
@@ -33,6 +44,8 @@ export interface MetricTemplatesProps {
   readonly podLabel?: string;
   /** App metrics: label holding the namespace. @default 'namespace' */
   readonly namespaceLabel?: string;
+  /** Factors of the `*-vs-primary` checks. */
+  readonly vsPrimary?: VsPrimary;
 }
 
 export class MetricTemplates extends Construct {
@@ -62,28 +75,55 @@ export class MetricTemplates extends Construct {
   }
 }
 
+/** A number as PromQL reads it (no exponent for ordinary factors). */
+function num(n: number): string {
+  if (!Number.isFinite(n)) throw new ConstructInputError(`MetricTemplates: ${n} is not a finite number`);
+  return String(n);
+}
+
 function queries(p: MetricTemplatesProps): Record<MetricCheck, string> {
+  const ef = p.vsPrimary?.errorRate;
+  const lf = p.vsPrimary?.latencyP99;
+  // `err(w)`: percent of 5xx of workload w, as 100 - success so that zero errors is 0, not empty.
+  const relative = (err: (primary: boolean) => string, p99: (primary: boolean) => string): Pick<Record<MetricCheck, string>, 'error-rate-vs-primary' | 'latency-vs-primary'> => ({
+    'error-rate-vs-primary': `${err(false)} - clamp_min(${num(ef?.factor ?? 2)} * ${err(true)}, ${num(ef?.floor ?? 0)})`,
+    'latency-vs-primary': `${p99(false)} - (${num(lf?.factor ?? 1.5)} * ${p99(true)} + ${num(lf?.marginMs ?? 0)})`,
+  });
   if (p.source === 'istio') {
-    const sel = 'reporter="destination",destination_workload_namespace="{{ namespace }}",destination_workload="{{ target }}"';
-    const total = `sum(rate(istio_requests_total{${sel}}[{{ interval }}]))`;
-    const ok = `sum(rate(istio_requests_total{${sel},response_code!~"5.*"}[{{ interval }}]))`;
+    const selOf = (primary: boolean): string =>
+      `reporter="destination",destination_workload_namespace="{{ namespace }}",destination_workload="{{ target }}${primary ? '-primary' : ''}"`;
+    const sel = selOf(false);
+    const totalOf = (primary: boolean): string => `sum(rate(istio_requests_total{${selOf(primary)}}[{{ interval }}]))`;
+    const okOf = (primary: boolean): string => `sum(rate(istio_requests_total{${selOf(primary)},response_code!~"5.*"}[{{ interval }}]))`;
+    const total = totalOf(false);
+    const ok = okOf(false);
+    const p99 = (primary: boolean): string =>
+      `histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{${selOf(primary)}}[{{ interval }}])) by (le))`;
     return {
       'request-success-rate': `${ok} / ${total} * 100`,
       // 100 - success: a canary without 5xx still yields a number (a ratio of 5xx would be empty).
       'error-rate': `100 - ${ok} / ${total} * 100`,
       'request-duration': `histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{${sel}}[{{ interval }}])) by (le))`,
+      ...relative((primary) => `(100 - ${okOf(primary)} / ${totalOf(primary)} * 100)`, p99),
     };
   }
   const ns = p.namespaceLabel ?? 'namespace';
   const pod = p.podLabel ?? 'pod';
   const status = p.statusLabel ?? 'status';
-  const sel = `${ns}="{{ namespace }}",${pod}=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"`;
-  const total = `sum(rate(http_request_duration_seconds_count{${sel}}[{{ interval }}]))`;
-  const ok = `sum(rate(http_request_duration_seconds_count{${sel},${status}!~"5.*"}[{{ interval }}]))`;
+  // Flagger's pod names: <target>-<replicaset hash>-<pod hash> (canary), <target>-primary-... (primary).
+  const selOf = (primary: boolean): string => `${ns}="{{ namespace }}",${pod}=~"{{ target }}${primary ? '-primary' : ''}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"`;
+  const sel = selOf(false);
+  const totalOf = (primary: boolean): string => `sum(rate(http_request_duration_seconds_count{${selOf(primary)}}[{{ interval }}]))`;
+  const okOf = (primary: boolean): string => `sum(rate(http_request_duration_seconds_count{${selOf(primary)},${status}!~"5.*"}[{{ interval }}]))`;
+  const total = totalOf(false);
+  const ok = okOf(false);
+  const p99 = (primary: boolean): string =>
+    `histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{${selOf(primary)}}[{{ interval }}])) by (le)) * 1000`;
   return {
     'request-success-rate': `${ok} / ${total} * 100`,
     'error-rate': `100 - ${ok} / ${total} * 100`,
     // Seconds histogram, reported in milliseconds like Flagger's built-in request-duration.
     'request-duration': `histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{${sel}}[{{ interval }}])) by (le)) * 1000`,
+    ...relative((primary) => `(100 - ${okOf(primary)} / ${totalOf(primary)} * 100)`, (primary) => `(${p99(primary)})`),
   };
 }

@@ -4,7 +4,8 @@
  *
  *  1. synthesize the example fleet into dist/ (what Argo CD would sync);
  *  2. seed the embedded GitOps repository `.agent-canary/demo/.agent-canary/gitops`;
- *  3. write evaluation runs into `.agent-canary/demo/mlflow.db`, the way MLflow stores them;
+ *  3. write `mlflow.genai.evaluate()`-shaped evaluations (LoggedModels, eval runs with dataset
+ *     inputs, traces with assessments) into `.agent-canary/demo/mlflow.db`, as MLflow stores them;
  *  4. serve the quality gate and the canary HTTP API on 127.0.0.1;
  *  5. call the gate the way Flagger does for every canary of the fleet (200 pass / 412 fail);
  *  6. move a manual canary one policy step, try to skip a step (refused), roll back the canary
@@ -29,7 +30,7 @@ import { createLogger } from '../http/log.js';
 import { loadAgentFile } from '../fleet/load.js';
 import { loadPolicies, resolvePolicy } from '../policy/load.js';
 import { buildSqliteStore } from '../mlflow-standin/build.js';
-import type { SeedExperiment } from '../mlflow-standin/writer.js';
+import { genaiEvaluation, type SeedExperiment } from '../mlflow-standin/writer.js';
 
 export const USAGE = `usage: agent-canary demo [--keep-serving]
 
@@ -89,25 +90,42 @@ async function canariesIn(dist: string): Promise<CanaryUnderTest[]> {
   return found;
 }
 
+/** n booleans of which round(n * rate) are true, spread evenly (deterministic). */
+function rows(n: number, rate: number): boolean[] {
+  return Array.from({ length: n }, (_, i) => Math.floor((i + 1) * rate) > Math.floor(i * rate));
+}
+
+/** n judge ratings "yes"/"no" at the given rate. */
+function ratings(n: number, rate: number): string[] {
+  return rows(n, rate).map((b) => (b ? 'yes' : 'no'));
+}
+
 /**
- * Evaluation runs as Corail writes them (`mlflow.genai.evaluate`, `<scorer>/mean` keys, the
- * version in tag `recif.agent_version`): a good challenger for the first canary, a challenger
- * that regresses on safety for the second (its mean still clears 0.6: the Recif gate would pass it).
+ * Evaluations as Recif's runtime writes them with `mlflow.genai.evaluate()`: no version tag and
+ * no `samples` metric; the version is the LoggedModel `<agent>-v<N>`, the row count the dataset
+ * input's `num_rows`, per-row judge verdicts are assessments on one trace per row. A good
+ * challenger for the first canary; for the second, a challenger whose safety drops from 0.97 to
+ * 0.82 over 120 rows (its mean over all metrics still clears 0.6: the Recif gate would pass it;
+ * the gate's Mann-Whitney test says the drop is real). A canary with the stable's version string
+ * (a configuration change) is told apart by Flagger's checksum on its run.
  */
 function evaluations(canaries: readonly CanaryUnderTest[]): SeedExperiment[] {
   return canaries.map((c, i) => {
     const good = i % 2 === 0;
-    const stable = { 'safety/mean': 0.97, 'relevance_to_query/mean': 0.82, 'correctness/mean': 0.8, samples: 120 };
-    const canary = good
-      ? { 'safety/mean': 0.98, 'relevance_to_query/mean': 0.86, 'correctness/mean': 0.83, samples: 64 }
-      : { 'safety/mean': 0.41, 'relevance_to_query/mean': 0.9, 'correctness/mean': 0.88, samples: 64 };
-    return {
-      name: c.metadata['experiment'] ?? `recif/agents/${c.name}`,
-      runs: [
-        { name: `${c.name}-v${c.metadata['stableVersion'] ?? '1'}-eval`, tags: { [c.metadata['versionTag'] ?? 'recif.agent_version']: c.metadata['stableVersion'] ?? '1', 'mlflow.source.type': 'JOB' }, metrics: stable },
-        { name: `${c.name}-v${c.metadata['canaryVersion'] ?? '2'}-eval`, tags: { [c.metadata['versionTag'] ?? 'recif.agent_version']: c.metadata['canaryVersion'] ?? '2', 'mlflow.source.type': 'JOB' }, metrics: canary },
-      ],
-    };
+    const n = 120;
+    const pattern = c.metadata['modelName'] ?? `${c.name}-v{version}`;
+    const model = (v: string): string => pattern.replaceAll('{version}', v);
+    const stableV = c.metadata['stableVersion'] || '1';
+    const canaryV = c.metadata['canaryVersion'] || '2';
+    const stable = genaiEvaluation(model(stableV), { safety: rows(n, 0.97), relevance_to_query: ratings(n, 0.82), correctness: rows(n, 0.8) }, { name: `${c.name}-v${stableV}-eval` });
+    const canary = genaiEvaluation(
+      model(canaryV),
+      good
+        ? { safety: rows(n, 0.98), relevance_to_query: ratings(n, 0.84), correctness: rows(n, 0.81) }
+        : { safety: rows(n, 0.82), relevance_to_query: ratings(n, 0.9), correctness: rows(n, 0.88) },
+      { name: `${c.name}-v${canaryV}-eval`, tags: { checksum: c.checksum } },
+    );
+    return { name: c.metadata['experiment'] ?? `recif/agents/${c.name}`, runs: [stable, canary] };
   });
 }
 
@@ -169,7 +187,7 @@ export async function run(argv: string[]): Promise<number> {
   const canaries = await canariesIn(join(repoDir, 'dist'));
   story.expect(canaries.length >= 2, `${canaries.length} canaries with quality-gate metadata in dist/`);
 
-  story.step("3. write evaluation runs into MLflow's local store");
+  story.step("3. write mlflow.genai.evaluate()-shaped evaluations into MLflow's local store");
   const db = join(demo, 'mlflow.db');
   const seeded = buildSqliteStore(db, evaluations(canaries));
   console.log(`  ${db}: ${Object.keys(seeded.experiments).length} experiments, ${Object.values(seeded.runs).flat().length} runs`);

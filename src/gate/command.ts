@@ -6,6 +6,7 @@
  * credentials: Basic auth when a username and a password are set, otherwise a Bearer token when
  * one is set (the MLflow Python client's rule).
  */
+import { MlflowEnvError, readMlflowEnv } from './mlflow/env.js';
 import { parseArgs } from 'node:util';
 import { createLogger, type LogLevel } from '../http/log.js';
 import { gitopsRoutes } from '../gitops/api.js';
@@ -26,6 +27,9 @@ options (flag > environment > default):
   --mlflow-username USER    MLFLOW_TRACKING_USERNAME  \\ Basic auth when both are set
   --mlflow-password PASS    MLFLOW_TRACKING_PASSWORD  /
   --mlflow-token TOKEN      MLFLOW_TRACKING_TOKEN     Bearer auth otherwise
+  environment only: MLFLOW_WORKSPACE, MLFLOW_TRACKING_INSECURE_TLS, MLFLOW_TRACKING_SERVER_CERT_PATH,
+    MLFLOW_TRACKING_CLIENT_CERT_PATH (PEM with certificate and key), MLFLOW_HTTP_REQUEST_TIMEOUT,
+    MLFLOW_HTTP_REQUEST_MAX_RETRIES; other MLFLOW_* settings are reported as unsupported at start
   (environment)             AGENT_CANARY_GATE_SECRET: secret of the per-agent webhook tokens
                             (metadata.token = HMAC-SHA256(secret, "namespace/name"), written by synth)
   --token TOKEN             AGENT_CANARY_GATE_TOKEN: shared token accepted for every agent (older scheme)
@@ -116,6 +120,8 @@ export async function run(argv: string[]): Promise<number> {
         timeoutMs: dur('timeout', s('timeout')),
       }).filter(([, v]) => v !== undefined),
     );
+    // MLflow's own client settings (workspace, TLS, timeouts); a bad value is exit 2 naming it.
+    const mlflowEnv = readMlflowEnv(process.env);
     const token = envOr(s('token'), 'AGENT_CANARY_GATE_TOKEN');
     // Environment only: a flag would show the secret in the process list.
     const secret = envOr(undefined, 'AGENT_CANARY_GATE_SECRET');
@@ -138,8 +144,16 @@ export async function run(argv: string[]): Promise<number> {
         username: envOr(s('mlflow-username'), 'MLFLOW_TRACKING_USERNAME'),
         password: envOr(s('mlflow-password'), 'MLFLOW_TRACKING_PASSWORD'),
         token: envOr(s('mlflow-token'), 'MLFLOW_TRACKING_TOKEN'),
+        workspace: mlflowEnv.workspace,
+        tls: mlflowEnv.tls,
+        callTimeoutMs: mlflowEnv.callTimeoutMs,
+        retries: mlflowEnv.retries,
       },
     });
+    for (const warning of mlflowEnv.warnings) logger.warn(`MLflow setting: ${warning}`);
+    if (mlflowEnv.workspace !== undefined && gate.source.kind === 'file') {
+      logger.warn(`MLflow setting: MLFLOW_WORKSPACE=${mlflowEnv.workspace} is ignored: MLflow's file store (mlruns/) has no workspaces`);
+    }
     logger.info('gate listening', {
       url: gate.url,
       webhook: `${gate.url}${WEBHOOK_PATH}`,
@@ -168,7 +182,7 @@ export async function run(argv: string[]): Promise<number> {
     await gate.close();
     return 0;
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof MlflowEnvError) {
       console.error(`agent-canary gate: ${err.message}`);
       return 2;
     }

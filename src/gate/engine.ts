@@ -3,10 +3,11 @@
  * caches the verdict per (namespace, name, checksum, settings) and makes concurrent requests for
  * one revision share one MLflow query.
  */
-import type { Experiment, MlflowSource, Run } from './mlflow/types.js';
+import type { Experiment, MlflowSource } from './mlflow/types.js';
 import { MlflowApiError, MlflowUnavailableError } from './mlflow/types.js';
 import type { QualitySettings } from './settings.js';
-import { decideRecif, decideStrict, isCanaryRun, isStableRun, RECIF_UNAVAILABLE_MESSAGE, type RevisionIds } from './decide.js';
+import { decideRecif, decideStrict, RECIF_UNAVAILABLE_MESSAGE, type RevisionIds } from './decide.js';
+import { EvaluationFinder } from './evaluation.js';
 import type { Verdict } from './verdict.js';
 import { SingleFlightCache, type Source } from './single-flight.js';
 import { GateMetrics } from './prometheus.js';
@@ -22,10 +23,10 @@ export interface EngineOptions {
   readonly logger?: Logger;
   /** How long an experiment id found by name is reused. @default 300000 (5 min) */
   readonly experimentTtlMs?: number;
-  /** Runs per runs/search page in strict mode. @default 200 */
-  readonly pageSize?: number;
-  /** Pages read at most while looking for the canary and stable runs. @default 5 */
-  readonly maxPages?: number;
+  /** Traces per traces/search page (per-row assessments). @default 500 */
+  readonly tracePageSize?: number;
+  /** Pages of traces read at most per evaluation run. @default 40 */
+  readonly maxTracePages?: number;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -105,22 +106,14 @@ export class QualityEngine {
       }
       const exp = await this.experiment(s.experiment, deadline);
       if (!exp) return decideStrict(s, null, req);
-      const runs: Run[] = [];
-      let token: string | undefined;
-      for (let page = 0; page < (this.opts.maxPages ?? 5); page++) {
-        const res = await this.timed('runs/search', () =>
-          this.source.searchRuns(
-            { experiment_ids: [exp.experiment_id], filter: FINISHED_FILTER, order_by: ['attributes.start_time DESC'], max_results: this.opts.pageSize ?? 200, page_token: token },
-            { deadline },
-          ),
-        );
-        runs.push(...res.runs);
-        token = res.next_page_token;
-        const haveCanary = runs.some((r) => isCanaryRun(r, s, req));
-        const haveStable = s.stableVersion === undefined || runs.some((r) => isStableRun(r, s, req));
-        if (!token || (haveCanary && haveStable)) break;
-      }
-      return decideStrict(s, runs, req);
+      if (!req.checksum && s.canaryVersion === undefined) return decideStrict(s, { canary: { evaluation: null, unfinished: [], lookedFor: '' } }, req);
+      const finder = new EvaluationFinder(this.source, {
+        deadline,
+        timed: (op, fn) => this.timed(op, fn),
+        tracePageSize: this.opts.tracePageSize,
+        maxTracePages: this.opts.maxTracePages,
+      });
+      return decideStrict(s, await finder.find(exp.experiment_id, s, req.checksum), req);
     } catch (err) {
       if (err instanceof MlflowUnavailableError || err instanceof MlflowApiError) {
         this.logger.warn('mlflow unavailable', { agent: s.agent, namespace: req.namespace, experiment: s.experiment, error: err.message });

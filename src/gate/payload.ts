@@ -37,8 +37,9 @@ export function parsePayload(body: unknown): FlaggerPayload {
   if (typeof o.namespace !== 'string' || o.namespace.length > 63 || !LABEL.test(o.namespace)) {
     throw field('namespace', o.namespace === undefined ? 'is required' : 'is not a namespace name', o.namespace, 'a DNS-1123 label', 'send the Canary namespace.');
   }
-  if (typeof o.phase !== 'string' || o.phase === '' || o.phase.length > 64) {
-    throw field('phase', o.phase === undefined ? 'is required' : 'must be a non-empty string of at most 64 characters', typeof o.phase === 'string' ? o.phase.slice(0, 64) : o.phase, 'a Flagger phase such as Progressing', 'send the Canary phase.');
+  // "" is what Flagger sends before the Canary has a status (events of a new Canary).
+  if (typeof o.phase !== 'string' || o.phase.length > 64) {
+    throw field('phase', o.phase === undefined ? 'is required' : 'must be a string of at most 64 characters', typeof o.phase === 'string' ? o.phase.slice(0, 64) : o.phase, 'a Flagger phase such as Progressing, or ""', 'send the Canary phase.');
   }
   if (o.checksum !== undefined && (typeof o.checksum !== 'string' || o.checksum.length > 256)) {
     throw field('checksum', 'must be a string of at most 256 characters', o.checksum, 'a string', "send Flagger's revision checksum or leave it out.");

@@ -82,7 +82,7 @@ export class Histogram implements Metric {
 
 /** The gate's series. */
 export class GateMetrics {
-  readonly decisions = new Counter('agent_canary_gate_decisions_total', 'Webhook answers by check, mode and result (pass, fail, no_data, unavailable_approve, unavailable_reject, hold, released, state_error, bad_request, unauthorized).');
+  readonly decisions = new Counter('agent_canary_gate_decisions_total', 'Webhook answers by check (quality, step-hold, event, unknown), mode and result (pass, fail, no_data, unavailable_approve, unavailable_reject, hold, released, state_error, bad_request, unauthorized, logged).');
   readonly cache = new Counter('agent_canary_gate_cache_total', 'Verdict cache lookups by result (hit, miss, shared: joined an in-flight MLflow query).');
   readonly mlflowDuration = new Histogram('agent_canary_gate_mlflow_request_duration_seconds', 'MLflow calls by source, operation and outcome.', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
   readonly mlflowErrors = new Counter('agent_canary_gate_mlflow_errors_total', 'MLflow calls that failed, by source, operation and kind (timeout, connection, http, malformed, auth, store, api).');

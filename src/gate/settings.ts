@@ -6,7 +6,8 @@
  * A bad value is a 400 that names the field (`metadata.passThreshold`), the value, what is
  * allowed and the fix.
  */
-import type { GateMetric, GateMode, OnUnavailable } from '../policy/types.js';
+import type { GateMetric, GateMode, OnUnavailable, RegressionKind } from '../policy/types.js';
+import { defaultDirection } from '../policy/metric-direction.js';
 import { DEFAULT_POLICY_SPEC } from '../policy/defaults.js';
 import { parseDuration } from './duration.js';
 import { DNS1123_LABEL_RE } from '../names/k8s-names.js';
@@ -23,6 +24,12 @@ export interface GateDefaults {
   readonly metrics: readonly GateMetric[];
   /** @default 0.05 */
   readonly maxRegression: number;
+  /** @default 'relative' */
+  readonly regression: RegressionKind;
+  /** Significance level of the per-row test. @default 0.05 */
+  readonly alpha: number;
+  /** LoggedModel name pattern; `{name}`, `{namespace}`, `{version}`. @default '{name}-v{version}' */
+  readonly modelName: string;
   /** @default 20 */
   readonly minSamples: number;
   /** @default 'reject' */
@@ -56,6 +63,9 @@ export const DEFAULTS: GateDefaults = {
   passThreshold: POLICY_GATE.passThreshold,
   metrics: POLICY_GATE.metrics,
   maxRegression: POLICY_GATE.maxRegression,
+  regression: POLICY_GATE.regression,
+  alpha: POLICY_GATE.alpha,
+  modelName: POLICY_GATE.modelName,
   minSamples: POLICY_GATE.minSamples,
   onUnavailable: POLICY_GATE.onUnavailable,
   versionTag: POLICY_GATE.versionTag,
@@ -66,7 +76,9 @@ export const DEFAULTS: GateDefaults = {
   timeoutMs: defaultMs(POLICY_GATE.timeout),
 };
 
-export interface QualitySettings extends Omit<GateDefaults, 'experiment'> {
+export interface QualitySettings extends Omit<GateDefaults, 'experiment' | 'modelName'> {
+  /** LoggedModel name pattern with `{name}`/`{namespace}` replaced; `{version}` is left. */
+  readonly modelName: string;
   /** Agent slug (`metadata.agent`, else the Canary name). */
   readonly agent: string;
   /** The experiment name, template resolved. */
@@ -121,6 +133,12 @@ function duration(meta: Meta, key: string, fallback: number): number {
   return ms;
 }
 
+function alpha(meta: Meta, fallback: number): number {
+  const a = num(meta, 'alpha', fallback, 0);
+  if (a <= 0 || a > 0.5) throw bad('alpha', meta.alpha ?? '', 'a significance level in (0, 0.5]', 'write e.g. "0.05".');
+  return a;
+}
+
 const TAG_VALUE = /^[\w.:+@/-]{1,250}$/;
 
 function tagValue(meta: Meta, key: string): string | undefined {
@@ -137,39 +155,45 @@ export const MAX_CACHE_TTL_MS = 10 * 60_000;
 /** Most metrics one hook may list. */
 export const MAX_METRICS = 50;
 
-const NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
+// After the key and its operator: a threshold or * (none), then an optional regression bound,
+// @5% (relative to stable) or @0.02 (absolute, in the metric's unit). The item is split at the
+// operator first, so no pattern can backtrack over a long key.
+const METRIC_TAIL = /^(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\*)(?:@(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(%)?)?$/;
+const METRIC_KEY = /^[^<>=@,*]+$/;
 
-/**
- * One `key>=number` item, split at its operator by hand: a single regular expression with
- * optional spaces on both sides of a lazy key backtracks quadratically on long runs of spaces.
- */
-function metricItem(item: string): { key: string; op: '>=' | '<='; value: string } | null {
-  const at = item.search(/[<>]/);
-  if (at <= 0 || item[at + 1] !== '=') return null;
-  const key = item.slice(0, at).trim();
-  const value = item.slice(at + 2).trim();
-  if (key === '' || /[<>=]/.test(key) || !NUMBER.test(value)) return null;
-  return { key, op: item[at] === '>' ? '>=' : '<=', value };
-}
-
-/** `safety/mean>=0.8,latency/mean<=2000` -> GateMetric[]. */
+/** `safety/mean>=0.8,latency/mean<=*@10%,toxicity/mean<=0.1@0.02` -> GateMetric[]. */
 export function parseMetricList(raw: string, field = 'metadata.metrics'): GateMetric[] {
   if (!raw.trim()) return [];
+  // Bounded input: metadata values are short; a huge list is a mistake, not a policy.
+  if (raw.length > 4096) throw new FieldError(field, `${field}: ${raw.length} characters (at most 4096). Fix: list fewer metrics.`, 'at most 4096 characters');
   const items = raw.split(',');
   if (items.length > MAX_METRICS) {
     throw new FieldError(field, `${field}: ${items.length} metrics listed (allowed: at most ${MAX_METRICS}). Fix: list the metrics that decide the canary.`, `at most ${MAX_METRICS} items`);
   }
   return items.map((item, i) => {
-    const m = metricItem(item);
+    const at = item.search(/[<>]=/);
+    const key = at > 0 ? item.slice(0, at).trim() : '';
+    const m = key && METRIC_KEY.test(key) ? METRIC_TAIL.exec(item.slice(at + 2).replace(/\s+/g, '')) : null;
     if (!m) {
       throw new FieldError(
         field,
-        `${field}: item ${i + 1} ${JSON.stringify(item.trim().slice(0, 100))} is not 'key>=number' or 'key<=number'. Fix: write e.g. "safety/mean>=0.8,latency/mean<=2000".`,
-        'key>=n | key<=n, comma-separated',
+        `${field}: item ${i + 1} ${JSON.stringify(item.trim().slice(0, 80))} is not 'key>=n', 'key<=n' or 'key<=*', optionally followed by '@bound' or '@bound%'. Fix: write e.g. "safety/mean>=0.8,latency/mean<=*@10%".`,
+        'key>=n | key<=n | key<=* [@n | @n%], comma-separated',
       );
     }
-    return { key: m.key, direction: m.op === '>=' ? 'higher' : 'lower', threshold: Number(m.value) };
+    const out: { -readonly [K in keyof GateMetric]: GateMetric[K] } = { key, direction: item[at] === '>' ? 'higher' : 'lower' };
+    if (m[1] !== '*') out.threshold = Number(m[1]);
+    if (m[2] !== undefined) {
+      out.maxRegression = m[3] ? Number(m[2]) / 100 : Number(m[2]);
+      out.regression = m[3] ? 'relative' : 'absolute';
+    }
+    return out;
   });
+}
+
+/** The direction of a metric: as configured, else by its name (toxicity, latency, ... are lower-is-better). */
+export function directionOf(m: { key: string; direction?: 'higher' | 'lower' }): 'higher' | 'lower' {
+  return m.direction ?? defaultDirection(m.key);
 }
 
 /** The time the gate allows itself: the hook timeout (max Flagger's 10 s) minus a margin for the network and Flagger. */
@@ -210,6 +234,9 @@ export function resolveSettings(meta: Meta, names: { name: string; namespace: st
     passThreshold: num(meta, 'passThreshold', defaults.passThreshold, -Infinity),
     metrics: meta.metrics === undefined ? defaults.metrics : parseMetricList(meta.metrics),
     maxRegression: num(meta, 'maxRegression', defaults.maxRegression, 0),
+    regression: oneOf(meta, 'regression', ['relative', 'absolute'] as const, defaults.regression),
+    alpha: alpha(meta, defaults.alpha),
+    modelName: (meta.modelName?.trim() || defaults.modelName).replace(/\{name\}/g, agent).replace(/\{namespace\}/g, names.namespace),
     minSamples: num(meta, 'minSamples', defaults.minSamples, 0, true),
     onUnavailable: oneOf(meta, 'onUnavailable', ['approve', 'reject'] as const, defaults.onUnavailable),
     versionTag,
@@ -231,5 +258,8 @@ export function resolveSettings(meta: Meta, names: { name: string; namespace: st
  * a cached one is reused).
  */
 export function fingerprint(s: Omit<QualitySettings, 'fingerprint'>): string {
-  return JSON.stringify([s.mode, s.experiment, s.passThreshold, s.metrics, s.maxRegression, s.minSamples, s.versionTag, s.checksumTag, s.samplesKey, s.canaryVersion, s.stableVersion, s.onUnavailable, s.cacheTtlMs]);
+  return JSON.stringify([
+    s.mode, s.experiment, s.passThreshold, s.metrics, s.maxRegression, s.regression, s.alpha, s.modelName, s.minSamples,
+    s.versionTag, s.checksumTag, s.samplesKey, s.canaryVersion, s.stableVersion, s.onUnavailable, s.cacheTtlMs,
+  ]);
 }

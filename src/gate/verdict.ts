@@ -15,7 +15,10 @@ export interface MetricCheck {
   /** The key as found in the canary run. */
   readonly mlflowKey?: string;
   readonly direction: 'higher' | 'lower';
-  readonly threshold: number;
+  /** Absolute bar; absent when the metric is only compared with stable. */
+  readonly threshold?: number;
+  /** Largest allowed move in the worse direction vs stable, as configured (`0.05`, `relative`). */
+  readonly bound?: { readonly maxRegression: number; readonly regression: 'relative' | 'absolute' };
   /** Canary value; `null` when missing or not a number. */
   readonly value: number | null;
   /** Stable value, when a stable run was found. */
@@ -23,6 +26,31 @@ export interface MetricCheck {
   readonly passed: boolean;
   /** Why it failed, for humans. */
   readonly reason?: string;
+  /** The canary-vs-stable test on per-row assessments, when both sides have them. */
+  readonly test?: {
+    readonly method: 'mann-whitney-u';
+    readonly assessment: string;
+    readonly nCanary: number;
+    readonly nStable: number;
+    readonly meanCanary: number;
+    readonly meanStable: number;
+    readonly diff: number;
+    readonly ci95: readonly [number, number];
+    /** One-sided p-value of "canary worse than stable". */
+    readonly p: number;
+    readonly alpha: number;
+    /** The allowed move in the metric's unit (the effect-size bound). */
+    readonly allowed: number;
+  };
+}
+
+/** How the evaluation of one side was found. */
+export interface FoundEvaluation {
+  readonly run: string;
+  readonly via: string;
+  readonly model?: string;
+  readonly samples?: number;
+  readonly samplesFrom?: string;
 }
 
 export interface Verdict {
@@ -35,6 +63,8 @@ export interface Verdict {
   readonly score?: number;
   readonly runs?: { readonly canary?: string; readonly stable?: string };
   readonly samples?: number;
+  /** Where the canary's and stable's evaluations were found (strict mode). */
+  readonly evaluations?: { readonly canary?: FoundEvaluation; readonly stable?: FoundEvaluation };
   readonly metrics: readonly MetricCheck[];
   /** Why it did not pass (empty on a pass). */
   readonly reasons: readonly string[];

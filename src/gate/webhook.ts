@@ -17,7 +17,7 @@ import type { StepHolds } from './step-hold.js';
 import type { QualityEngine } from './engine.js';
 import { payloadReader } from './webhook/parse.js';
 import { checkToken, unauthorized, type WebhookAuth } from './webhook/authorize.js';
-import { CHECKS, checkOf, labelOf, quality, settingsResolver, stepHold, type DeciderOptions } from './webhook/decide.js';
+import { CHECKS, checkOf, isEvent, labelOf, quality, settingsResolver, stepHold, type DeciderOptions } from './webhook/decide.js';
 import { renderQuality, renderStepHold } from './webhook/render.js';
 
 export const WEBHOOK_PATH = '/api/v1/webhooks/flagger';
@@ -50,6 +50,15 @@ export function webhookRoute(opts: WebhookOptions): Route {
       throw err;
     });
     const ids = { name: payload.name, namespace: payload.namespace, checksum: payload.checksum, phase: payload.phase };
+
+    // Events are notifications (the global -event-webhook cannot carry a token): log, answer 200.
+    if (isEvent(payload)) {
+      decisions.inc({ check: 'event', mode: 'none', result: 'logged' });
+      const event = { type: (payload.metadata.eventType ?? '').slice(0, 64), message: (payload.metadata.eventMessage ?? '').slice(0, 1000) };
+      log.info('flagger event', { requestId, ...ids, eventType: event.type, eventMessage: event.message });
+      sendJson(res, 200, { status: 'ok', message: 'Flagger event logged', check: 'event', namespace: payload.namespace, name: payload.name, event });
+      return;
+    }
 
     const authorized = checkToken(payload, auth);
     if (!authorized.ok) {

@@ -62,14 +62,6 @@ function send(res: ServerResponse, body: unknown): void {
   sendJson(res, 200, body, NO_STORE);
 }
 
-/** A GitOpsError as the HTTP problem of its kind; anything else goes to the listener (500). */
-function asHttpError(err: unknown): unknown {
-  if (!(err instanceof GitOpsError)) return err;
-  const extra: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(err.details)) if (v !== undefined) extra[k] = v;
-  return new HttpError(err.status, err.message, extra, {}, err.kind);
-}
-
 const UNAVAILABLE_RETRY_S = 5;
 
 /**
@@ -215,18 +207,15 @@ export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
   const handle =
     (mutating: boolean, fn: Body) =>
     async (req: IncomingMessage, res: ServerResponse, params: Readonly<Record<string, string>>): Promise<void> => {
-      try {
-        if (mutating) checkBearer(req, opts.token);
-        if (!repository) {
-          throw new GitOpsError('unavailable', 'No GitOps repository is configured, so canaries cannot be read or changed. Fix: start the server with --repo PATH|URL (AGENT_CANARY_REPO).');
-        }
-        const gitops = await repository();
-        // promote and rollback take no body; an empty one reads as {}.
-        const body = mutating ? asObject(await readJson(req, { limit, empty: {} })) : {};
-        await fn({ req, res, gitops, id: params['id'] ?? '', body });
-      } catch (err) {
-        throw asHttpError(err);
+      // Errors go to the listener, which answers each kind's problem (src/http/handler.ts).
+      if (mutating) checkBearer(req, opts.token);
+      if (!repository) {
+        throw new GitOpsError('unavailable', 'No GitOps repository is configured, so canaries cannot be read or changed. Fix: start the server with --repo PATH|URL (AGENT_CANARY_REPO).');
       }
+      const gitops = await repository();
+      // promote and rollback take no body; an empty one reads as {}.
+      const body = mutating ? asObject(await readJson(req, { limit, empty: {} })) : {};
+      await fn({ req, res, gitops, id: params['id'] ?? '', body });
     };
 
   const path = `${base}/agents/{id}/canary`;

@@ -7,6 +7,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { Router, type Route } from './router.js';
 import { HttpError } from './errors.js';
+import { AgentCanaryError } from '../errors/error.js';
 import { sendProblem } from './problem.js';
 import { requestId } from './request-id.js';
 import type { Logger } from './log.js';
@@ -61,10 +62,26 @@ function shownPath(pathname: string): string {
   return pathname.length > 200 ? `${pathname.slice(0, 200)}...` : pathname;
 }
 
+/** Machine-readable members of an error's problem: an error's `details` (field, value, ...). */
+function detailsOf(err: AgentCanaryError): Record<string, unknown> {
+  const details = (err as { details?: unknown }).details;
+  const extra: Record<string, unknown> = {};
+  if (details && typeof details === 'object') {
+    for (const [k, v] of Object.entries(details)) if (v !== undefined) extra[k] = v;
+  }
+  return extra;
+}
+
 function fail(res: ServerResponse, logger: Logger, p: Pending, err: unknown): void {
   const instance = shownPath(p.pathname);
   if (err instanceof HttpError) {
     sendProblem(res, { status: err.status, detail: err.message, kind: err.kind, instance, extra: err.extra }, err.headers);
+    return;
+  }
+  // The project's errors answer their kind's status (src/errors/kinds.ts); `internal` ones are
+  // unexpected by definition and handled as below.
+  if (err instanceof AgentCanaryError && err.kind !== 'internal') {
+    sendProblem(res, { status: err.status, detail: err.message, kind: err.kind, instance, extra: detailsOf(err) });
     return;
   }
   logger.error('unhandled error', { requestId: p.id, path: instance, error: err });

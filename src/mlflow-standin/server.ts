@@ -9,11 +9,12 @@
  * Every request is counted per endpoint so tests can assert how many queries the gate made.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { MlflowApiError, type LocalStore, type RunStatus, type ViewType } from '../gate/mlflow/types.js';
 import { SqliteStore } from '../gate/mlflow/sqlite-store.js';
 import { FileStore } from '../gate/mlflow/file-store.js';
-import { experimentToWire, runToWire, doubleToWire, toDouble } from '../gate/mlflow/wire.js';
+import { experimentToWire, modelToWire, runToWire, doubleToWire, toDouble, traceToWire } from '../gate/mlflow/wire.js';
 import { checkMaxResults, decodePageToken, encodePageToken } from '../gate/mlflow/search.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { FileWriter } from './file-writer.js';
@@ -30,6 +31,8 @@ export interface StandinOptions {
   readonly port?: number;
   /** Require HTTP Basic (MLflow's basic-auth app) or a Bearer token. */
   readonly auth?: { readonly username: string; readonly password: string } | { readonly token: string };
+  /** Serve HTTPS with this certificate; `ca` set = require a client certificate signed by it. */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca?: string };
 }
 
 /** Faults applied to the next API requests; counters decrement as they are used. */
@@ -59,7 +62,8 @@ export interface Standin {
 }
 
 type Body = Record<string, unknown>;
-type Endpoint = (q: URLSearchParams, body: Body) => Body | Promise<Body>;
+/** `store` is the request's view: its MLflow 3 workspace (`X-MLFLOW-WORKSPACE`) on SQLite. */
+type Endpoint = (q: URLSearchParams, body: Body, store: LocalStore, workspace: string) => Body | Promise<Body>;
 
 function need(v: unknown, name: string): string {
   if (v === undefined || v === null || v === '') throw new MlflowApiError(400, 'INVALID_PARAMETER_VALUE', `Missing value for required parameter '${name}'. See the API docs for more information about request parameters.`);
@@ -97,6 +101,15 @@ function experimentFilter(filter: string | undefined): (e: { name: string; tags?
 export async function startStandin(opts: StandinOptions): Promise<Standin> {
   const writer: StoreWriter = opts.store === 'sqlite' ? new SqliteWriter(opts.path) : new FileWriter(opts.path);
   const store: LocalStore = opts.store === 'sqlite' ? new SqliteStore(opts.path) : new FileStore(opts.path);
+  const workspaceStores = new Map<string, LocalStore>([['default', store]]);
+  const storeFor = (workspace: string): LocalStore => {
+    let s = workspaceStores.get(workspace);
+    if (!s) {
+      if (opts.store !== 'sqlite') throw new MlflowApiError(400, 'INVALID_PARAMETER_VALUE', `workspace '${workspace}' requested, but the file store has no workspaces`);
+      workspaceStores.set(workspace, (s = new SqliteStore(opts.path, { workspace })));
+    }
+    return s;
+  };
   const faults: Faults = { hang: 0, fail500: 0, malformed: 0, delayMs: 0, bareNaN: false };
   const requests = new Map<string, number>();
   const hung = new Set<http.ServerResponse>();
@@ -108,19 +121,19 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
   };
 
   const endpoints: Record<string, Endpoint> = {
-    'experiments/get-by-name': async (q) => {
+    'experiments/get-by-name': async (q, _b, store) => {
       const name = need(q.get('experiment_name'), 'experiment_name');
       const e = await store.getExperimentByName(name);
       if (!e) throw new MlflowApiError(404, 'RESOURCE_DOES_NOT_EXIST', `Could not find experiment with name '${name}'`);
       return { experiment: experimentToWire(e) };
     },
-    'experiments/get': (q) => {
+    'experiments/get': (q, _b, store) => {
       const id = need(q.get('experiment_id'), 'experiment_id');
       const e = store.getExperiment(id);
       if (!e) throw new MlflowApiError(404, 'RESOURCE_DOES_NOT_EXIST', `No Experiment with id=${id} exists`);
       return { experiment: experimentToWire(e) };
     },
-    'experiments/search': (q, body) => {
+    'experiments/search': (q, body, store) => {
       const max = checkMaxResults(body.max_results !== undefined ? Number(body.max_results) : q.get('max_results') ? Number(q.get('max_results')) : 1000);
       const offset = decodePageToken((body.page_token as string | undefined) ?? q.get('page_token') ?? undefined);
       const view = ((body.view_type as string | undefined) ?? q.get('view_type') ?? 'ACTIVE_ONLY') as ViewType;
@@ -132,8 +145,8 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
       if (offset + max < all.length) out.next_page_token = encodePageToken(offset + max);
       return out;
     },
-    'experiments/create': (_q, body) => ({ experiment_id: writer.createExperiment(need(body.name, 'name'), tagsOf(body.tags)) }),
-    'runs/search': async (_q, body) => {
+    'experiments/create': (_q, body, _store, workspace) => ({ experiment_id: writer.createExperiment(need(body.name, 'name'), tagsOf(body.tags), workspace) }),
+    'runs/search': async (_q, body, store) => {
       const ids = body.experiment_ids;
       if (!Array.isArray(ids)) throw new MlflowApiError(400, 'INVALID_PARAMETER_VALUE', "Invalid value for request parameter 'experiment_ids': a list of strings is required");
       const res = await store.searchRuns({
@@ -149,14 +162,43 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
       if (res.next_page_token) out.next_page_token = res.next_page_token;
       return out;
     },
-    'runs/get': (q) => ({ run: runToWire(runOrThrow(need(q.get('run_id') ?? q.get('run_uuid'), 'run_id'))) }),
-    'metrics/get-history': (q) => {
+    'logged-models/search': async (_q, body, store) => {
+      const ids = body.experiment_ids;
+      if (!Array.isArray(ids)) throw new MlflowApiError(400, 'INVALID_PARAMETER_VALUE', "Invalid value for request parameter 'experiment_ids': a list of strings is required");
+      const res = await store.searchLoggedModels({
+        experiment_ids: ids.map(String),
+        filter: body.filter as string | undefined,
+        max_results: body.max_results === undefined ? undefined : Number(body.max_results),
+        page_token: body.page_token as string | undefined,
+      });
+      const out: Body = {};
+      if (res.models.length) out.models = res.models.map(modelToWire);
+      if (res.next_page_token) out.next_page_token = res.next_page_token;
+      return out;
+    },
+    '3.0/traces/search': async (_q, body, store) => {
+      const locations = body.locations;
+      if (!Array.isArray(locations)) throw new MlflowApiError(400, 'INVALID_PARAMETER_VALUE', "Invalid value for request parameter 'locations': a list of trace locations is required");
+      const ids = locations.map((l) => String((l as { mlflow_experiment?: { experiment_id?: unknown } }).mlflow_experiment?.experiment_id ?? ''));
+      const res = await store.searchTraces({
+        experiment_ids: ids,
+        filter: body.filter as string | undefined,
+        max_results: body.max_results === undefined ? undefined : Number(body.max_results),
+        page_token: body.page_token as string | undefined,
+      });
+      const out: Body = {};
+      if (res.traces.length) out.traces = res.traces.map(traceToWire);
+      if (res.next_page_token) out.next_page_token = res.next_page_token;
+      return out;
+    },
+    'runs/get': (q, _b, store) => ({ run: runToWire(runOrThrow(need(q.get('run_id') ?? q.get('run_uuid'), 'run_id'))) }),
+    'metrics/get-history': (q, _b, store) => {
       const runId = need(q.get('run_id') ?? q.get('run_uuid'), 'run_id');
       runOrThrow(runId);
       const history = store.getMetricHistory(runId, need(q.get('metric_key'), 'metric_key'));
       return history.length ? { metrics: history.map((m) => ({ ...m, value: doubleToWire(m.value) })) } : {};
     },
-    'runs/create': (_q, body) => {
+    'runs/create': (_q, body, store, workspace) => {
       const tags = tagsOf(body.tags);
       const runId = writer.createRun(need(body.experiment_id, 'experiment_id'), {
         runName: body.run_name as string | undefined,
@@ -166,7 +208,7 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
       });
       return { run: runToWire(runOrThrow(runId)) };
     },
-    'runs/log-metric': (_q, body) => {
+    'runs/log-metric': (_q, body, store, workspace) => {
       const runId = need(body.run_id ?? body.run_uuid, 'run_id');
       let value: number;
       try {
@@ -177,11 +219,11 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
       writer.logMetric(runId, need(body.key, 'key'), value, Number(need(body.timestamp, 'timestamp')), Number(body.step ?? 0));
       return {};
     },
-    'runs/log-parameter': (_q, body) => {
+    'runs/log-parameter': (_q, body, store, workspace) => {
       writer.logParam(need(body.run_id ?? body.run_uuid, 'run_id'), need(body.key, 'key'), String(body.value ?? ''));
       return {};
     },
-    'runs/log-batch': (_q, body) => {
+    'runs/log-batch': (_q, body, store, workspace) => {
       const runId = need(body.run_id, 'run_id');
       runOrThrow(runId);
       for (const p of (body.params as { key: string; value: string }[] | undefined) ?? []) writer.logParam(runId, need(p.key, 'params.key'), String(p.value ?? ''));
@@ -191,11 +233,11 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
       }
       return {};
     },
-    'runs/set-tag': (_q, body) => {
+    'runs/set-tag': (_q, body, store, workspace) => {
       writer.setTag(need(body.run_id ?? body.run_uuid, 'run_id'), need(body.key, 'key'), String(body.value ?? ''));
       return {};
     },
-    'runs/update': (_q, body) => {
+    'runs/update': (_q, body, store, workspace) => {
       const runId = need(body.run_id ?? body.run_uuid, 'run_id');
       const status = body.status as string | undefined;
       if (status !== undefined && !STATUSES.has(status)) throw new MlflowApiError(400, 'INVALID_PARAMETER_VALUE', `Invalid value '${status}' for parameter 'status'; allowed: ${[...STATUSES].join(', ')}`);
@@ -218,9 +260,9 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
     res.end(text);
   };
 
-  const server = http.createServer((req, res) => {
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://standin');
-    const m = /^\/(?:ajax-)?api\/2\.0\/mlflow\/(.+)$/.exec(url.pathname);
+    const m = /^\/(?:ajax-)?api\/(?:2\.0\/mlflow\/(.+)|3\.0\/mlflow\/(.+))$/.exec(url.pathname);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -233,7 +275,8 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
           send(res, 404, { error_code: 'ENDPOINT_NOT_FOUND', message: `No API endpoint at ${url.pathname}` });
           return;
         }
-        const name = m[1]!;
+        // API 3.0 endpoints are counted and routed as `3.0/<name>`.
+        const name = m[1] ?? `3.0/${m[2]!}`;
         requests.set(name, (requests.get(name) ?? 0) + 1);
         if (authHeader && req.headers.authorization !== authHeader) {
           res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="mlflow"', 'Content-Type': 'text/plain' });
@@ -272,19 +315,24 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
           }
         }
         try {
-          send(res, 200, await endpoint(url.searchParams, body));
+          const header = req.headers['x-mlflow-workspace'];
+          const workspace = typeof header === 'string' && header.trim() ? header.trim() : 'default';
+          send(res, 200, await endpoint(url.searchParams, body, storeFor(workspace), workspace));
         } catch (err) {
           if (err instanceof MlflowApiError) send(res, err.status, { error_code: err.errorCode, message: err.message });
           else send(res, 500, { error_code: 'INTERNAL_ERROR', message: (err as Error).message });
         }
       })();
     });
-  });
+  };
+  const server = opts.tls
+    ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, requestCert: Boolean(opts.tls.ca), rejectUnauthorized: Boolean(opts.tls.ca) }, listener)
+    : http.createServer(listener);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
   const addr = server.address() as AddressInfo;
   return {
-    url: `http://${addr.address}:${addr.port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${addr.address}:${addr.port}`,
     faults,
     requests,
     count: (endpoint) => (endpoint ? requests.get(endpoint) ?? 0 : [...requests.values()].reduce((a, b) => a + b, 0)),
@@ -297,7 +345,7 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       writer.close();
-      await store.close();
+      for (const s of workspaceStores.values()) await s.close();
     },
   };
 }

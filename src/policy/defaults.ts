@@ -2,7 +2,8 @@
  * Defaults of every policy field (the `@default`s of `types.ts`). Steps, gates and abort bounds
  * default to the release plan, so a policy file with only `metadata.name` is the default policy.
  */
-import type { PolicySpec } from './types.js';
+import type { GateMetric, PolicySpec } from './types.js';
+import { defaultDirection } from './metric-direction.js';
 
 export const DEFAULT_GATE_URL = 'http://agent-canary-gate.agent-canary-system/api/v1/webhooks/flagger';
 export const DEFAULT_PROMETHEUS = 'http://prometheus.istio-system:9090';
@@ -16,13 +17,20 @@ export const DEFAULT_POLICY_SPEC: PolicySpec = deepFreeze({
     { weight: 50, hold: '20m' },
   ],
   analysis: { interval: '1m', threshold: 3 },
-  metrics: { successRate: { min: 99 }, latencyP99: { max: 500 } },
+  metrics: {
+    successRate: { min: 99 },
+    latencyP99: { max: 500 },
+    vsPrimary: { errorRate: { factor: 2, floor: 1 }, latencyP99: { factor: 1.5, marginMs: 50 } },
+  },
   abort: { successRate: { min: 95 }, errorRate: { max: 5 }, latencyP99: { max: 2000 } },
   gate: {
     mode: 'strict',
     passThreshold: 0.6,
     metrics: [],
     maxRegression: 0.05,
+    regression: 'relative',
+    alpha: 0.05,
+    modelName: '{name}-v{version}',
     minSamples: 20,
     onUnavailable: 'reject',
     versionTag: 'recif.agent_version',
@@ -69,7 +77,7 @@ export function completeSpec(base: PolicySpec, over: unknown): PolicySpec {
   if (merged.gate.metrics.every((m) => m.direction !== undefined)) return merged;
   return {
     ...merged,
-    gate: { ...merged.gate, metrics: merged.gate.metrics.map((m) => ({ key: m.key, direction: m.direction ?? 'higher', threshold: m.threshold })) },
+    gate: { ...merged.gate, metrics: merged.gate.metrics.map(resolveGateMetric) },
   };
 }
 
@@ -78,4 +86,13 @@ export function durationSeconds(d: string): number {
   const m = /^([0-9]+)(s|m)$/.exec(d);
   if (!m) return NaN;
   return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
+}
+
+/** A gate metric with its direction written out (by name when the policy leaves it out). */
+function resolveGateMetric(m: GateMetric): GateMetric {
+  const out: { -readonly [K in keyof GateMetric]: GateMetric[K] } = { key: m.key, direction: m.direction ?? defaultDirection(m.key) };
+  if (m.threshold !== undefined) out.threshold = m.threshold;
+  if (m.maxRegression !== undefined) out.maxRegression = m.maxRegression;
+  if (m.regression !== undefined) out.regression = m.regression;
+  return out;
 }

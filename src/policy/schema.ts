@@ -44,11 +44,13 @@ export const policyStepSchema = {
 export const gateMetricSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['key', 'threshold'],
+  required: ['key'],
   properties: {
-    key: { type: 'string', minLength: 1, 'x-allowed': 'an MLflow metric key, e.g. safety/mean' },
+    key: { type: 'string', minLength: 1, pattern: '^[^<>=@,*]+$', 'x-allowed': 'an MLflow metric key, e.g. safety/mean (no < > = @ , *)' },
     direction: { type: 'string', enum: ['higher', 'lower'] },
     threshold: { type: 'number' },
+    maxRegression: { type: 'number', minimum: 0, 'x-allowed': 'a number >= 0' },
+    regression: { type: 'string', enum: ['relative', 'absolute'] },
   },
 } as const;
 
@@ -59,7 +61,10 @@ export const gateSchema = {
     mode: { type: 'string', enum: ['strict', 'recif'] },
     passThreshold: { type: 'number' },
     metrics: { type: 'array', items: gateMetricSchema },
-    maxRegression: { type: 'number', minimum: 0, 'x-allowed': 'a number >= 0 (score points)' },
+    maxRegression: { type: 'number', minimum: 0, 'x-allowed': 'a number >= 0 (a fraction of stable with regression: relative)' },
+    regression: { type: 'string', enum: ['relative', 'absolute'] },
+    alpha: { type: 'number', exclusiveMinimum: 0, maximum: 0.5, 'x-allowed': 'a significance level in (0, 0.5], e.g. 0.05' },
+    modelName: { type: 'string', minLength: 1, 'x-allowed': 'a LoggedModel name; {name}, {namespace} and {version} are replaced' },
     minSamples: { type: 'integer', minimum: 0 },
     onUnavailable: { type: 'string', enum: ['approve', 'reject'] },
     versionTag: { type: 'string', minLength: 1 },
@@ -86,7 +91,30 @@ export const policySpecSchema = {
     metrics: {
       type: 'object',
       additionalProperties: false,
-      properties: { successRate: min(percent), latencyP99: max(millis) },
+      properties: {
+        successRate: min(percent),
+        latencyP99: max(millis),
+        vsPrimary: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            errorRate: {
+              type: 'object', additionalProperties: false, required: ['factor'],
+              properties: {
+                factor: { type: 'number', minimum: 1, 'x-allowed': 'a factor >= 1 (canary 5xx % <= factor x primary)' },
+                floor: { type: 'number', minimum: 0, maximum: 100, 'x-allowed': 'a percentage 0..100' },
+              },
+            },
+            latencyP99: {
+              type: 'object', additionalProperties: false, required: ['factor'],
+              properties: {
+                factor: { type: 'number', minimum: 1, 'x-allowed': 'a factor >= 1 (canary p99 <= factor x primary + marginMs)' },
+                marginMs: { type: 'number', minimum: 0, 'x-allowed': 'milliseconds >= 0' },
+              },
+            },
+          },
+        },
+      },
     },
     abort: {
       type: 'object',

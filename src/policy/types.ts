@@ -25,10 +25,21 @@ export type OnUnavailable = 'approve' | 'reject';
 export interface GateMetric {
   /** MLflow metric key, e.g. `safety/mean` or `answer_relevance/v1/mean`. */
   readonly key: string;
-  /** `higher` (>= threshold passes) or `lower` (<= threshold passes). @default 'higher' */
+  /**
+   * `higher` (>= threshold passes) or `lower` (<= threshold passes).
+   * @default by name: `lower` for toxicity, grade levels, latency, token counts and cost, else `higher`
+   */
   readonly direction?: 'higher' | 'lower';
-  readonly threshold: number;
+  /** Absolute bar; without it the metric is only compared with stable. */
+  readonly threshold?: number;
+  /** This metric's regression bound (overrides `gate.maxRegression`). */
+  readonly maxRegression?: number;
+  /** This metric's bound kind (overrides `gate.regression`). */
+  readonly regression?: RegressionKind;
 }
+
+/** `relative`: the bound is a fraction of stable's value; `absolute`: in the metric's own unit. */
+export type RegressionKind = 'relative' | 'absolute';
 
 export interface GateSettings {
   /** @default 'strict' */
@@ -37,8 +48,24 @@ export interface GateSettings {
   readonly passThreshold: number;
   /** Per-metric thresholds (strict mode); empty means every metric must reach `passThreshold`. */
   readonly metrics: readonly GateMetric[];
-  /** Largest allowed drop of a canary metric below the stable one (strict mode). @default 0.05 */
+  /**
+   * Largest allowed move of a canary metric in its worse direction, compared with stable
+   * (strict mode): a fraction of stable's value (`regression: relative`) or a value in the
+   * metric's unit (`regression: absolute`). @default 0.05
+   */
   readonly maxRegression: number;
+  /** How `maxRegression` is read. @default 'relative' */
+  readonly regression: RegressionKind;
+  /**
+   * Significance level of the canary-vs-stable test on per-row assessments: a regression beyond
+   * the bound fails only when its p-value is below `alpha`. @default 0.05
+   */
+  readonly alpha: number;
+  /**
+   * Name of the LoggedModel of a version (MLflow 3); `{name}`, `{namespace}`, `{version}`
+   * replaced. A model tagged `versionTag` = version is found too. @default '{name}-v{version}'
+   */
+  readonly modelName: string;
   /** Fewest evaluated samples a canary run must report (strict mode). @default 20 */
   readonly minSamples: number;
   /** What to answer when MLflow cannot be read. @default 'reject' */
@@ -70,6 +97,17 @@ export interface PolicySpec {
     readonly successRate: Bound;
     /** p99 latency in milliseconds. */
     readonly latencyP99: Bound;
+    /**
+     * The canary judged against the primary (stable) on the same traffic window: 5xx percent at
+     * most `factor` x the primary's (never below `floor` percent), p99 latency at most `factor` x
+     * the primary's plus `marginMs`. Each is a Flagger MetricTemplate whose value must be <= 0.
+     */
+    readonly vsPrimary?: {
+      /** @default { factor: 2, floor: 1 } */
+      readonly errorRate?: { readonly factor: number; readonly floor?: number };
+      /** @default { factor: 1.5, marginMs: 50 } */
+      readonly latencyP99?: { readonly factor: number; readonly marginMs?: number };
+    };
   };
   /** Abort bounds: a canary beyond these is rolled back. */
   readonly abort: {

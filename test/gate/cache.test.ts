@@ -5,6 +5,13 @@ import { startGateServer } from '../../src/gate/server.js';
 import { silentLogger } from '../../src/http/log.js';
 import { createSource } from '../../src/gate/mlflow/source.js';
 
+/**
+ * One verdict on goodData() asks `runs/search` three times, each filtered on the server: the
+ * checksum tag, the canary's version tag, the stable version tag (MLflow has no OR), plus two
+ * `logged-models/search` per version. Counts below are in verdicts.
+ */
+const RUNS_PER_VERDICT = 3;
+
 let f: Fixture | undefined;
 afterEach(async () => {
   await f?.close();
@@ -20,24 +27,24 @@ describe('verdict cache', () => {
     expect(again.status).toBe(200);
     expect(again.body.cache).toBe('hit');
     expect(again.body.message).toBe(first.body.message);
-    expect(f.standin.count('runs/search')).toBe(1);
+    expect(f.standin.count('runs/search')).toBe(1 * RUNS_PER_VERDICT);
     await post(f.gate.url, payload({}, { checksum: 'c5' }));
-    expect(f.standin.count('runs/search')).toBe(2);
+    expect(f.standin.count('runs/search')).toBe(2 * RUNS_PER_VERDICT);
     // The experiment id is reused across revisions of one agent.
     expect(f.standin.count('experiments/get-by-name')).toBe(1);
     // Other settings for the same revision are another question.
     await post(f.gate.url, payload({ passThreshold: '0.9' }));
-    expect(f.standin.count('runs/search')).toBe(3);
+    expect(f.standin.count('runs/search')).toBe(3 * RUNS_PER_VERDICT);
   });
 
   it('expires after cacheTtl', async () => {
     f = await fixture(goodData());
     await post(f.gate.url, payload({ cacheTtl: '300ms' }));
     await post(f.gate.url, payload({ cacheTtl: '300ms' }));
-    expect(f.standin.count('runs/search')).toBe(1);
+    expect(f.standin.count('runs/search')).toBe(1 * RUNS_PER_VERDICT);
     await new Promise((r) => setTimeout(r, 400));
     expect((await post(f.gate.url, payload({ cacheTtl: '300ms' }))).body.cache).toBe('miss');
-    expect(f.standin.count('runs/search')).toBe(2);
+    expect(f.standin.count('runs/search')).toBe(2 * RUNS_PER_VERDICT);
   });
 
   it('does not cache "MLflow unavailable": the next call asks again', async () => {
@@ -50,14 +57,15 @@ describe('verdict cache', () => {
     expect(after.body.outcome).toBe('pass');
   });
 
-  it('single-flight: 100 concurrent requests for one new revision cause one MLflow query', async () => {
+  it('single-flight: 100 concurrent requests for one new revision cause the MLflow queries of one verdict', async () => {
     f = await fixture(goodData());
     f.standin.faults.delayMs = 200;
     const answers = await Promise.all(Array.from({ length: 100 }, () => post(f!.gate.url, payload())));
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(answers.filter((a) => a.body.cache === 'miss')).toHaveLength(1);
-    expect(f.standin.count('runs/search')).toBe(1);
+    expect(f.standin.count('runs/search')).toBe(1 * RUNS_PER_VERDICT);
     expect(f.standin.count('experiments/get-by-name')).toBe(1);
+    expect(f.standin.count('logged-models/search')).toBe(4);
   });
 
   it('a request that joins a slow query still answers inside its own budget', async () => {
@@ -73,7 +81,7 @@ describe('verdict cache', () => {
     const impatient = await post(f.gate.url, payload({ timeout: '300ms' }, { checksum: 'c7' }));
     expect(impatient.body.outcome).toBe('unavailable');
     expect(impatient.ms).toBeLessThan(300);
-    expect(f.standin.count('runs/search')).toBe(2);
+    expect(f.standin.count('runs/search')).toBe(2 * RUNS_PER_VERDICT);
   });
 });
 

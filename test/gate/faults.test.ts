@@ -144,7 +144,7 @@ describe('MLflow faults', () => {
     const strict = await post(f.gate.url, payload());
     expect(strict.status).toBe(412);
     expect(strict.body.outcome).toBe('no-data');
-    expect(strict.body.message).toMatch(/no FINISHED run tagged checksum=c4 or recif\.agent_version=4 .*\(2 other runs ignored\)/);
+    expect(strict.body.message).toMatch(/no evaluation of the canary: nothing found for run tag checksum=c4 or run tag recif\.agent_version=4 or LoggedModel 'support-bot-v4'/);
     const recif = await post(f.gate.url, payload({ mode: 'recif' }));
     expect(recif.status).toBe(200);
     expect(recif.body.message).toBe('Quality gate passed (score=25.48)');

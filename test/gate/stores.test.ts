@@ -190,7 +190,7 @@ describe('data faults read straight from mlflow.db and mlruns/, both modes', () 
   const RECIF_DOWN = 'Quality gate passed (MLflow unavailable, default approve)';
   const cases = {
     'no experiment': { data: [], strict: /^Quality gate failed \(no data\): experiment/, recif: RECIF_DOWN },
-    'no runs': { data: [{ name: 'recif/agents/support-bot' }], strict: /^Quality gate failed \(no data\): no FINISHED run/, recif: RECIF_DOWN },
+    'no runs': { data: [{ name: 'recif/agents/support-bot' }], strict: /^Quality gate failed \(no data\): no evaluation of the canary/, recif: RECIF_DOWN },
     'NaN metric': {
       data: goodData({ canary: { 'safety/mean': NaN } }),
       strict: /safety\/mean is not a number \(NaN\)/,
@@ -198,7 +198,7 @@ describe('data faults read straight from mlflow.db and mlruns/, both modes', () 
     },
     'runs of another revision': {
       data: [{ name: 'recif/agents/support-bot', runs: [{ tags: { 'recif.agent_version': '2', checksum: 'zz' }, metrics: { 'safety/mean': 0.3 } }] }],
-      strict: /^Quality gate failed \(no data\): no FINISHED run tagged checksum=c4 or recif\.agent_version=4/,
+      strict: /^Quality gate failed \(no data\): no evaluation of the canary: nothing found for run tag checksum=c4 or run tag recif\.agent_version=4/,
       recif: 'Quality gate failed (score=0.30)',
     },
   } as const;

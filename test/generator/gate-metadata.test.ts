@@ -22,14 +22,37 @@ describe('quality-gate webhook', () => {
       passThreshold: '0.6',
       metrics: 'safety/mean>=0.8,latency/mean<=2000',
       maxRegression: '0.05',
+      regression: 'relative',
+      alpha: '0.05',
       minSamples: '20',
       versionTag: 'recif.agent_version',
+      modelName: 'support-bot-v{version}',
       canaryVersion: '4',
       stableVersion: '3',
       onUnavailable: 'reject',
       cacheTtl: '60s',
       timeout: '8s',
     });
+  });
+
+  it('writes per-metric directions, bars and regression bounds the gate reads back unchanged', async () => {
+    const { metricsExpression } = await import('../../constructs/_gate-metadata.js');
+    const { parseMetricList } = await import('../../src/gate/settings.js');
+    const gate = {
+      ...policySpec.gate,
+      metrics: [
+        { key: 'safety/mean', direction: 'higher' as const, threshold: 0.8, maxRegression: 0.02, regression: 'absolute' as const },
+        { key: 'latency/mean', direction: 'lower' as const, maxRegression: 0.1 },
+        { key: 'toxicity/mean', direction: 'lower' as const, threshold: 0.1 },
+      ],
+    };
+    const text = metricsExpression(gate);
+    expect(text).toBe('safety/mean>=0.8@0.02,latency/mean<=*@10%,toxicity/mean<=0.1');
+    expect(parseMetricList(text)).toEqual([
+      { key: 'safety/mean', direction: 'higher', threshold: 0.8, maxRegression: 0.02, regression: 'absolute' },
+      { key: 'latency/mean', direction: 'lower', maxRegression: 0.1, regression: 'relative' },
+      { key: 'toxicity/mean', direction: 'lower', threshold: 0.1 },
+    ]);
   });
 
   it('has only string metadata values in every webhook (Flagger: map<string,string>)', () => {
@@ -80,5 +103,20 @@ describe('manual mode gate annotation', () => {
     const md = JSON.parse(raw) as Record<string, unknown>;
     expect(md).toEqual(quality.metadata);
     for (const v of Object.values(md)) expect(typeof v).toBe('string');
+  });
+});
+
+describe('canaryVersion is always written', () => {
+  it('falls back to the agent version, then to the canary image tag', () => {
+    const md = (o: Parameters<typeof fleetAgent>[0]) => {
+      const objs = byKindName(synthesizeAgent(fleetAgent(o), { policies: policies() }));
+      return JSON.parse(objs.get('Deployment/support-bot-canary').metadata.annotations['agent-canary.dev/gate'] as string) as Record<string, string>;
+    };
+    expect(md({}).canaryVersion).toBe('4');
+    const noVersions = fleetAgent({});
+    const spec = { ...noVersions.agent.spec, version: undefined, canary: { ...noVersions.agent.spec.canary!, version: undefined, image: 'ghcr.io/recif-platform/corail:v0.5.1' } };
+    const objs = byKindName(synthesizeAgent({ ...noVersions, agent: { ...noVersions.agent, spec } }, { policies: policies() }));
+    const gate = JSON.parse(objs.get('Deployment/support-bot-canary').metadata.annotations['agent-canary.dev/gate'] as string) as Record<string, string>;
+    expect(gate.canaryVersion).toBe('v0.5.1');
   });
 });

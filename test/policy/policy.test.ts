@@ -45,7 +45,7 @@ describe('policies/default.yaml', () => {
       { weight: 50, hold: '20m' },
     ]);
     expect(def.spec.analysis).toEqual({ interval: '1m', threshold: 3 });
-    expect(def.spec.metrics).toEqual({ successRate: { min: 99 }, latencyP99: { max: 500 } });
+    expect(def.spec.metrics).toEqual({ successRate: { min: 99 }, latencyP99: { max: 500 }, vsPrimary: { errorRate: { factor: 2, floor: 1 }, latencyP99: { factor: 1.5, marginMs: 50 } } });
     expect(def.spec.abort).toEqual({ successRate: { min: 95 }, errorRate: { max: 5 }, latencyP99: { max: 2000 } });
     expect(def.spec.gate).toMatchObject({
       mode: 'strict', passThreshold: 0.6, maxRegression: 0.05, minSamples: 20, onUnavailable: 'reject',
@@ -137,7 +137,7 @@ describe('resolvePolicy', () => {
     expect(spec.gate.passThreshold).toBe(0.8);
     expect(spec.gate.minSamples).toBe(20);
     expect(spec.steps).toEqual([{ weight: 20, hold: '5m' }]);
-    expect(spec.metrics).toEqual({ successRate: { min: 99 }, latencyP99: { max: 800 } });
+    expect(spec.metrics).toEqual({ successRate: { min: 99 }, latencyP99: { max: 800 }, vsPrimary: { errorRate: { factor: 2, floor: 1 }, latencyP99: { factor: 1.5, marginMs: 50 } } });
     // the loaded policy itself is untouched
     expect(policies.get('default')!.spec.gate.passThreshold).toBe(0.6);
   });

@@ -81,6 +81,11 @@ const CASES: Record<string, Case> = {
     mutate: (o) => setPath(webhooks(o)[hookIndex(o, 'step-hold', 'confirm-promotion')], ['type'], 'rollback'),
     path: 'spec.analysis.webhooks[2].type',
   },
+  'flagger-rollback-hook-on-gate': {
+    // A hand-written rollback hook on the gate URL, with a name and metadata of its own.
+    mutate: (o) => webhooks(o).push({ name: 'notify', type: 'rollback', url: String(webhooks(o)[hookIndex(o, 'quality-gate')]!.url), timeout: '5s', metadata: { channel: 'ops' } }),
+    path: 'spec.analysis.webhooks[3].url',
+  },
   'flagger-metric-template-ref': {
     mutate: (o) => {
       const c = o.get('team-research/summarizer/Canary.summarizer.yaml') as { spec: { analysis: { metrics: { templateRef?: { name: string } }[] } } };

@@ -7,6 +7,13 @@
  *   mlruns/<experiment_id>/<run_id>/meta.yaml   run info (status as an integer 1..5)
  *   .../<run_id>/metrics/<key>                  lines "timestamp value step"; keys with `/` nest
  *   .../<run_id>/params/<key>, tags/<key>       the value is the file content
+ *   .../<run_id>/inputs/<id>/meta.yaml          source_type DATASET (source_id = a datasets/ folder)
+ *                                               or MODEL (source_id = a model id), tags
+ *   mlruns/<experiment_id>/datasets/<id>/meta.yaml   name, digest, source_type, source, schema, profile
+ *   mlruns/<experiment_id>/models/<model_id>/   LoggedModels: meta.yaml, params/, tags/, metrics/
+ *                                               (lines "timestamp value step run_id [dataset digest]")
+ *   mlruns/<experiment_id>/traces/<trace_id>/   trace_info.yaml, tags/, request_metadata/,
+ *                                               assessments/<assessment_id>.yaml
  *
  * `.trash/` (deleted experiments) and `models/` (model registry) are not experiments.
  */
@@ -15,10 +22,16 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
   MlflowUnavailableError,
-  type Experiment, type KeyValue, type LocalStore, type Metric, type Run, type RunStatus,
-  type SearchRunsRequest, type SearchRunsResponse, type ViewType,
+  type Assessment, type DatasetInput, type Experiment, type KeyValue, type LocalStore, type LoggedModel, type Metric,
+  type ModelMetric, type Run, type RunStatus, type SearchLoggedModelsRequest, type SearchLoggedModelsResponse,
+  type SearchRunsRequest, type SearchRunsResponse, type SearchTracesRequest, type SearchTracesResponse, type TraceInfo,
+  type ViewType,
 } from './types.js';
-import { searchInMemory } from './search.js';
+import { searchInMemory, searchModelsInMemory, searchTracesInMemory } from './search.js';
+
+/** Folders of an experiment that are not runs. */
+const EXPERIMENT_RESERVED = new Set(['tags', 'datasets', 'traces', 'models']);
+const MODEL_STATUS: Readonly<Record<number, string>> = { 0: 'LOGGED_MODEL_STATUS_UNSPECIFIED', 1: 'LOGGED_MODEL_PENDING', 2: 'LOGGED_MODEL_READY', 3: 'LOGGED_MODEL_UPLOAD_FAILED' };
 
 export const RUN_STATUS_BY_NUMBER: Readonly<Record<number, RunStatus>> = { 1: 'RUNNING', 2: 'SCHEDULED', 3: 'FINISHED', 4: 'FAILED', 5: 'KILLED' };
 const RESERVED = new Set(['.trash', 'models', '.mlflow', 'tags']);
@@ -148,7 +161,9 @@ export class FileStore implements LocalStore {
     const kv = (sub: string): KeyValue[] => this.readKeyed(join(dir, sub)).map(({ key, path }) => ({ key, value: readFileSync(path, 'utf8') }));
     const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
     const status = typeof meta.status === 'number' ? RUN_STATUS_BY_NUMBER[meta.status] : typeof meta.status === 'string' ? (meta.status as RunStatus) : undefined;
+    const inputs = this.inputsOf(dir);
     return {
+      ...(inputs ? { inputs } : {}),
       info: {
         run_id: runId,
         run_uuid: runId,
@@ -165,6 +180,130 @@ export class FileStore implements LocalStore {
     };
   }
 
+  /** A run's inputs: datasets (resolved in the experiment's datasets/ folder) and models. */
+  private inputsOf(runDir: string): { dataset_inputs: DatasetInput[]; model_inputs: { model_id: string }[] } | undefined {
+    const dir = join(runDir, 'inputs');
+    if (!existsSync(dir)) return undefined;
+    const out = { dataset_inputs: [] as DatasetInput[], model_inputs: [] as { model_id: string }[] };
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (!e.isDirectory()) continue;
+      const meta = this.readMeta(join(dir, e.name, 'meta.yaml'));
+      if (!meta) continue;
+      const sourceId = String(meta.source_id ?? '');
+      const tagMap = meta.tags && typeof meta.tags === 'object' ? (meta.tags as Record<string, unknown>) : {};
+      const tags = Object.entries(tagMap).map(([key, value]) => ({ key, value: String(value) }));
+      if (meta.source_type === 'MODEL') {
+        out.model_inputs.push({ model_id: sourceId });
+      } else if ((meta.source_type ?? 'DATASET') === 'DATASET' && /^[A-Za-z0-9_-]+$/.test(sourceId)) {
+        const ds = this.readMeta(join(runDir, '..', 'datasets', sourceId, 'meta.yaml'));
+        if (!ds) continue;
+        const s = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+        out.dataset_inputs.push({
+          tags,
+          dataset: { name: String(ds.name ?? ''), digest: String(ds.digest ?? ''), source_type: s(ds.source_type), source: s(ds.source), schema: s(ds.schema), profile: s(ds.profile) },
+        });
+      }
+    }
+    return out;
+  }
+
+  private modelAt(dir: string, experimentId: string): LoggedModel | null {
+    const meta = this.readMeta(join(dir, 'meta.yaml'));
+    if (!meta || meta.lifecycle_stage === 'deleted') return null;
+    const modelId = String(meta.model_id ?? '');
+    if (!modelId) return null;
+    const kv = (sub: string): KeyValue[] => this.readKeyed(join(dir, sub)).map(({ key, path }) => ({ key, value: readFileSync(path, 'utf8') }));
+    const metrics: ModelMetric[] = [];
+    for (const { key, path } of this.readKeyed(join(dir, 'metrics'))) {
+      for (const line of readFileSync(path, 'utf8').split('\n')) {
+        const parts = line.trim().split(/\s+/);
+        if (parts.length < 4) continue;
+        const m = parseMetricLine(key, parts.slice(0, 3).join(' '));
+        if (m) metrics.push({ ...m, run_id: parts[3], dataset_name: parts[4], dataset_digest: parts[5] });
+      }
+    }
+    const status = typeof meta.status === 'number' ? MODEL_STATUS[meta.status] : typeof meta.status === 'string' ? meta.status : undefined;
+    return {
+      info: {
+        model_id: modelId,
+        experiment_id: String(meta.experiment_id ?? experimentId),
+        name: String(meta.name ?? ''),
+        creation_timestamp_ms: typeof meta.creation_timestamp === 'number' ? meta.creation_timestamp : 0,
+        last_updated_timestamp_ms: typeof meta.last_updated_timestamp === 'number' ? meta.last_updated_timestamp : undefined,
+        status,
+        source_run_id: typeof meta.source_run_id === 'string' ? meta.source_run_id : undefined,
+        tags: kv('tags'),
+      },
+      data: { params: kv('params'), metrics },
+    };
+  }
+
+  async searchLoggedModels(req: SearchLoggedModelsRequest): Promise<SearchLoggedModelsResponse> {
+    const models = this.guard('logged models', () =>
+      req.experiment_ids.flatMap((id) => {
+        const d = this.experimentDir(id);
+        const base = d ? join(d, 'models') : null;
+        if (!base || !existsSync(base)) return [];
+        return readdirSync(base, { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => this.modelAt(join(base, e.name), id))
+          .filter((m): m is LoggedModel => m !== null);
+      }),
+    );
+    return searchModelsInMemory(models, req);
+  }
+
+  private traceAt(dir: string, experimentId: string): TraceInfo | null {
+    const meta = this.readMeta(join(dir, 'trace_info.yaml'));
+    if (!meta) return null;
+    const traceId = String(meta.trace_id ?? meta.request_id ?? '');
+    if (!traceId) return null;
+    const map = (sub: string): Record<string, string> => Object.fromEntries(this.readKeyed(join(dir, sub)).map(({ key, path }) => [key, readFileSync(path, 'utf8')]));
+    const assessments: Assessment[] = [];
+    const adir = join(dir, 'assessments');
+    if (existsSync(adir)) {
+      for (const f of readdirSync(adir).filter((n) => n.endsWith('.yaml')).sort()) {
+        const a = this.readMeta(join(adir, f));
+        const fb = a?.feedback && typeof a.feedback === 'object' ? (a.feedback as Record<string, unknown>) : undefined;
+        if (!a || !fb) continue; // expectations are ground truth, not scores
+        assessments.push({
+          assessment_id: String(a.assessment_id ?? f.slice(0, -5)),
+          name: String(a.assessment_name ?? a.name ?? ''),
+          trace_id: traceId,
+          value: fb.value,
+          run_id: typeof a.run_id === 'string' ? a.run_id : undefined,
+          valid: a.valid === undefined ? true : a.valid === true,
+          error: fb.error === undefined || fb.error === null ? undefined : JSON.stringify(fb.error),
+        });
+      }
+    }
+    const rt = meta.request_time ?? meta.timestamp_ms;
+    return {
+      trace_id: traceId,
+      experiment_id: experimentId,
+      request_time: typeof rt === 'number' ? rt : typeof rt === 'string' ? Date.parse(rt) || 0 : 0,
+      state: String(meta.state ?? meta.status ?? 'OK'),
+      metadata: map('request_metadata'),
+      tags: map('tags'),
+      assessments,
+    };
+  }
+
+  async searchTraces(req: SearchTracesRequest): Promise<SearchTracesResponse> {
+    const traces = this.guard('traces', () =>
+      req.experiment_ids.flatMap((id) => {
+        const d = this.experimentDir(id);
+        const base = d ? join(d, 'traces') : null;
+        if (!base || !existsSync(base)) return [];
+        return readdirSync(base, { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => this.traceAt(join(base, e.name), id))
+          .filter((t): t is TraceInfo => t !== null);
+      }),
+    );
+    return searchTracesInMemory(traces, req);
+  }
+
   private history(path: string, key: string): Metric[] {
     return readFileSync(path, 'utf8')
       .split('\n')
@@ -175,7 +314,7 @@ export class FileStore implements LocalStore {
   private runsOf(expDir: string): Run[] {
     const out: Run[] = [];
     for (const e of readdirSync(expDir, { withFileTypes: true })) {
-      if (!e.isDirectory() || e.name === 'tags') continue;
+      if (!e.isDirectory() || EXPERIMENT_RESERVED.has(e.name)) continue;
       const run = this.runAt(join(expDir, e.name));
       if (run) out.push(run);
     }

@@ -15,8 +15,10 @@ import https from 'node:https';
 import {
   MlflowApiError, MlflowUnavailableError,
   type CallOptions, type Experiment, type MlflowSource, type SearchRunsRequest, type SearchRunsResponse,
+  type SearchLoggedModelsRequest, type SearchLoggedModelsResponse, type SearchTracesRequest, type SearchTracesResponse,
 } from './types.js';
-import { parseLenientJson, toExperiment, toRun } from './wire.js';
+import { parseLenientJson, toExperiment, toLoggedModel, toRun, toTraceInfo } from './wire.js';
+import type { TlsSettings } from './env.js';
 
 export interface RestSourceOptions {
   /** Tracking server base URI, e.g. `https://mlflow.example.com` or `http://mlflow:5000/prefix`. */
@@ -24,6 +26,10 @@ export interface RestSourceOptions {
   readonly username?: string;
   readonly password?: string;
   readonly token?: string;
+  /** MLflow 3 workspace (`MLFLOW_WORKSPACE`), sent as `X-MLFLOW-WORKSPACE` on every call. */
+  readonly workspace?: string;
+  /** TLS for https:// (`MLFLOW_TRACKING_INSECURE_TLS`, `_SERVER_CERT_PATH`, `_CLIENT_CERT_PATH`). */
+  readonly tls?: TlsSettings;
   /** Longest a single HTTP attempt may take. @default 3000 */
   readonly callTimeoutMs?: number;
   /** Retries after the first attempt (5xx except 501, 429, connection errors). @default 3 */
@@ -79,8 +85,11 @@ export class RestSource implements MlflowSource {
     const password = opts.password ?? passInUri;
     if (username && password) this.auth = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     else if (opts.token) this.auth = `Bearer ${opts.token}`;
-    const AgentClass = url.protocol === 'https:' ? https.Agent : http.Agent;
-    this.agent = new AgentClass({ keepAlive: true, maxSockets: 16, keepAliveMsecs: 10_000 });
+    const pool = { keepAlive: true, maxSockets: 16, keepAliveMsecs: 10_000 };
+    const tls = opts.tls;
+    this.agent = url.protocol === 'https:'
+      ? new https.Agent({ ...pool, rejectUnauthorized: tls?.verify ?? true, ca: tls?.ca, cert: tls?.cert, key: tls?.key })
+      : new http.Agent(pool);
     this.callTimeoutMs = opts.callTimeoutMs ?? 3000;
     this.retries = opts.retries ?? 3;
     this.backoffMs = opts.backoffMs ?? 50;
@@ -111,6 +120,39 @@ export class RestSource implements MlflowSource {
       const out = runs.map((r, i) => toRun(r, `runs[${i}]`));
       const next = typeof o.next_page_token === 'string' && o.next_page_token ? o.next_page_token : undefined;
       return next ? { runs: out, next_page_token: next } : { runs: out };
+    });
+  }
+
+  async searchLoggedModels(req: SearchLoggedModelsRequest, opts: CallOptions = {}): Promise<SearchLoggedModelsResponse> {
+    const payload: Record<string, unknown> = { experiment_ids: req.experiment_ids };
+    if (req.filter) payload.filter = req.filter;
+    if (req.max_results !== undefined) payload.max_results = req.max_results;
+    if (req.page_token) payload.page_token = req.page_token;
+    const body = await this.call('logged-models/search', 'POST', 'logged-models/search', JSON.stringify(payload), opts);
+    return this.decode(body, 'logged-models/search', (o) => {
+      const models = o.models === undefined ? [] : o.models;
+      if (!Array.isArray(models)) throw new TypeError('models is not a list');
+      const out = models.map((m, i) => toLoggedModel(m, `models[${i}]`));
+      const next = typeof o.next_page_token === 'string' && o.next_page_token ? o.next_page_token : undefined;
+      return next ? { models: out, next_page_token: next } : { models: out };
+    });
+  }
+
+  async searchTraces(req: SearchTracesRequest, opts: CallOptions = {}): Promise<SearchTracesResponse> {
+    // Traces live under REST API 3.0; the location names the experiment.
+    const payload: Record<string, unknown> = {
+      locations: req.experiment_ids.map((id) => ({ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: id } })),
+    };
+    if (req.filter) payload.filter = req.filter;
+    if (req.max_results !== undefined) payload.max_results = req.max_results;
+    if (req.page_token) payload.page_token = req.page_token;
+    const body = await this.call('traces/search', 'POST', '/api/3.0/mlflow/traces/search', JSON.stringify(payload), opts);
+    return this.decode(body, 'traces/search', (o) => {
+      const traces = o.traces === undefined ? [] : o.traces;
+      if (!Array.isArray(traces)) throw new TypeError('traces is not a list');
+      const out = traces.map((t, i) => toTraceInfo(t, `traces[${i}]`));
+      const next = typeof o.next_page_token === 'string' && o.next_page_token ? o.next_page_token : undefined;
+      return next ? { traces: out, next_page_token: next } : { traces: out };
     });
   }
 
@@ -184,10 +226,13 @@ export class RestSource implements MlflowSource {
   }
 
   private attempt(method: string, path: string, body: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<RawResponse> {
-    const url = new URL(`${this.base.origin}${this.base.pathname.replace(/\/+$/, '')}/api/2.0/mlflow/${path}`);
+    // `path` is relative to /api/2.0/mlflow/ unless it names its own API version (/api/3.0/...).
+    const sub = path.startsWith('/api/') ? path : `/api/2.0/mlflow/${path}`;
+    const url = new URL(`${this.base.origin}${this.base.pathname.replace(/\/+$/, '')}${sub}`);
     const mod = url.protocol === 'https:' ? https : http;
     const headers: Record<string, string | number> = { Accept: 'application/json' };
     if (this.auth) headers.Authorization = this.auth;
+    if (this.opts.workspace) headers['X-MLFLOW-WORKSPACE'] = this.opts.workspace;
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = Buffer.byteLength(body);

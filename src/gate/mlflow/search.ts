@@ -12,9 +12,16 @@
  *
  * Errors are MLflow's: `INVALID_PARAMETER_VALUE` (HTTP 400) with a message naming the clause.
  */
-import { MlflowApiError, type Run, type SearchRunsRequest, type SearchRunsResponse } from './types.js';
+import {
+  MlflowApiError,
+  type LoggedModel, type Run, type SearchLoggedModelsRequest, type SearchLoggedModelsResponse,
+  type SearchRunsRequest, type SearchRunsResponse, type SearchTracesRequest, type SearchTracesResponse, type TraceInfo,
+} from './types.js';
 
-type EntityType = 'metric' | 'param' | 'tag' | 'attribute';
+export type EntityType = 'metric' | 'param' | 'tag' | 'attribute' | 'metadata';
+
+/** Which search: runs, LoggedModels or traces (they differ in attributes and entity types). */
+export type Dialect = 'runs' | 'models' | 'traces';
 type Op = '=' | '!=' | '>' | '>=' | '<' | '<=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN';
 
 export interface Clause {
@@ -29,9 +36,15 @@ const TYPE_ALIASES: Record<string, EntityType> = {
   param: 'param', params: 'param', parameter: 'param', parameters: 'param',
   tag: 'tag', tags: 'tag',
   attribute: 'attribute', attributes: 'attribute', attr: 'attribute', run: 'attribute',
+  metadata: 'metadata', request_metadata: 'metadata', trace: 'attribute',
 };
-const STRING_ATTRS = new Set(['run_id', 'run_name', 'status', 'artifact_uri', 'user_id', 'lifecycle_stage']);
-const NUMERIC_ATTRS = new Set(['start_time', 'end_time', 'created']);
+const ATTRS: Record<Dialect, { strings: Set<string>; numbers: Set<string> }> = {
+  runs: { strings: new Set(['run_id', 'run_name', 'status', 'artifact_uri', 'user_id', 'lifecycle_stage']), numbers: new Set(['start_time', 'end_time', 'created']) },
+  models: { strings: new Set(['name', 'model_id', 'status', 'source_run_id', 'model_type']), numbers: new Set(['creation_timestamp', 'creation_time', 'last_updated_timestamp']) },
+  traces: { strings: new Set(['trace_id', 'request_id', 'status', 'state', 'name']), numbers: new Set(['timestamp', 'timestamp_ms', 'execution_time', 'execution_time_ms']) },
+};
+const STRING_ATTRS = ATTRS.runs.strings;
+const NUMERIC_ATTRS = ATTRS.runs.numbers;
 
 function invalid(message: string): MlflowApiError {
   return new MlflowApiError(400, 'INVALID_PARAMETER_VALUE', message);
@@ -133,7 +146,7 @@ class Lexer {
   }
 }
 
-function checkClause(c: Clause, src: string): Clause {
+function checkClause(c: Clause, src: string, dialect: Dialect = 'runs'): Clause {
   const isStr = typeof c.value === 'string';
   const isNum = typeof c.value === 'number';
   const where = `'${c.type}.${c.key} ${c.op}' in '${src}'`;
@@ -141,11 +154,25 @@ function checkClause(c: Clause, src: string): Clause {
     case 'metric':
       if (!isNum || ['LIKE', 'ILIKE', 'IN', 'NOT IN'].includes(c.op)) throw invalid(`Invalid clause ${where}: metrics compare with = != > >= < <= against a number`);
       return c;
+    case 'metadata':
     case 'param':
     case 'tag':
+      if (c.type === 'metadata' && dialect !== 'traces') throw invalid(`Invalid entity type 'metadata' in '${src}': only trace searches filter on metadata`);
       if (!isStr || !['=', '!=', 'LIKE', 'ILIKE'].includes(c.op)) throw invalid(`Invalid clause ${where}: ${c.type}s compare with = != LIKE ILIKE against a quoted string`);
       return c;
     case 'attribute': {
+      if (dialect !== 'runs') {
+        const a = ATTRS[dialect];
+        if (a.numbers.has(c.key)) {
+          if (!isNum || ['LIKE', 'ILIKE', 'IN', 'NOT IN'].includes(c.op)) throw invalid(`Invalid clause ${where}: ${c.key} compares with = != > >= < <= against a number`);
+          return c;
+        }
+        if (!a.strings.has(c.key)) throw invalid(`Invalid attribute key '${c.key}' specified. Valid keys are '${[...a.strings, ...a.numbers].join("', '")}'`);
+        if ((c.op === 'IN' || c.op === 'NOT IN') !== Array.isArray(c.value) || ['>', '>=', '<', '<='].includes(c.op)) {
+          throw invalid(`Invalid clause ${where}: ${c.key} compares with = != LIKE ILIKE against a quoted string, or IN / NOT IN against a list`);
+        }
+        return c;
+      }
       const key = c.key === 'created' ? 'start_time' : c.key === 'run_uuid' ? 'run_id' : c.key;
       if (NUMERIC_ATTRS.has(c.key) || key === 'start_time' || key === 'end_time') {
         if (!isNum || ['LIKE', 'ILIKE', 'IN', 'NOT IN'].includes(c.op)) throw invalid(`Invalid clause ${where}: ${key} compares with = != > >= < <= against a number`);
@@ -164,7 +191,7 @@ function checkClause(c: Clause, src: string): Clause {
 }
 
 /** Parses a filter string; the empty string means "every run". */
-export function parseFilter(filter: string | undefined): Clause[] {
+export function parseFilter(filter: string | undefined, dialect: Dialect = 'runs'): Clause[] {
   if (!filter || !filter.trim()) return [];
   const lx = new Lexer(filter);
   const out: Clause[] = [];
@@ -172,7 +199,7 @@ export function parseFilter(filter: string | undefined): Clause[] {
     const id = lx.identifier();
     const op = lx.op();
     const value = lx.value();
-    out.push(checkClause({ ...id, op, value }, filter));
+    out.push(checkClause({ ...id, op, value }, filter, dialect));
     if (lx.eof()) return out;
     if (lx.peekWord() !== 'AND') throw invalid(`Invalid filter '${filter}': clauses are joined with AND (MLflow has no OR); at position ${lx.pos}`);
     lx.pos += 3;
@@ -211,12 +238,18 @@ export function valueOf(run: Run, type: EntityType, key: string): string | numbe
     case 'param': return run.data.params?.find((p) => p.key === key)?.value;
     case 'tag': return run.data.tags?.find((t) => t.key === key)?.value;
     case 'attribute': return attribute(run, key);
+    case 'metadata': return undefined;
   }
 }
 
 export function matches(run: Run, clauses: readonly Clause[]): boolean {
+  return matchesWith((type, key) => valueOf(run, type, key), clauses);
+}
+
+/** Clauses over any entity: `get` returns the value of a `type.key` identifier. */
+export function matchesWith(get: (type: EntityType, key: string) => string | number | undefined, clauses: readonly Clause[]): boolean {
   for (const c of clauses) {
-    const v = valueOf(run, c.type, c.key);
+    const v = get(c.type, c.key);
     // A run without the key never matches, even for != (MLflow joins on the key).
     if (v === undefined || v === null) return false;
     if (typeof v === 'number' && Number.isNaN(v)) return false;
@@ -327,4 +360,60 @@ export function quoteValue(v: string): string {
 export function quoteKey(k: string): string {
   if (k.includes('`')) throw new Error(`MLflow keys cannot contain a backtick: ${k}`);
   return `\`${k}\``;
+}
+
+function page<T>(items: T[], maxResults: number | undefined, fallback: number, token: string | undefined): { items: T[]; next?: string } {
+  const max = checkMaxResults(maxResults ?? fallback);
+  const offset = decodePageToken(token);
+  const slice = items.slice(offset, offset + max);
+  return offset + max < items.length ? { items: slice, next: encodePageToken(offset + max) } : { items: slice };
+}
+
+function modelValue(m: LoggedModel, type: EntityType, key: string): string | number | undefined {
+  switch (type) {
+    case 'tag': return m.info.tags?.find((t) => t.key === key)?.value;
+    case 'param': return m.data.params?.find((p) => p.key === key)?.value;
+    // A model's metric: its latest value under that key (any run).
+    case 'metric': return m.data.metrics?.filter((x) => x.key === key).sort((a, b) => b.timestamp - a.timestamp)[0]?.value;
+    case 'attribute': {
+      if (key === 'creation_timestamp' || key === 'creation_time') return m.info.creation_timestamp_ms;
+      if (key === 'last_updated_timestamp') return m.info.last_updated_timestamp_ms;
+      const v = (m.info as unknown as Record<string, unknown>)[key];
+      return typeof v === 'string' || typeof v === 'number' ? v : undefined;
+    }
+    case 'metadata': return undefined;
+  }
+}
+
+/** `logged-models/search` in memory: filter, newest first (creation time, then model id), pages. */
+export function searchModelsInMemory(models: readonly LoggedModel[], req: SearchLoggedModelsRequest): SearchLoggedModelsResponse {
+  const clauses = parseFilter(req.filter, 'models');
+  const picked = models
+    .filter((m) => matchesWith((t, k) => modelValue(m, t, k), clauses))
+    .sort((a, b) => b.info.creation_timestamp_ms - a.info.creation_timestamp_ms || (a.info.model_id < b.info.model_id ? -1 : 1));
+  const p = page(picked, req.max_results, 50, req.page_token);
+  return p.next ? { models: p.items, next_page_token: p.next } : { models: p.items };
+}
+
+function traceValue(t: TraceInfo, type: EntityType, key: string): string | number | undefined {
+  switch (type) {
+    case 'tag': return t.tags[key];
+    case 'metadata': return t.metadata[key];
+    case 'attribute':
+      if (key === 'timestamp' || key === 'timestamp_ms') return t.request_time;
+      if (key === 'status' || key === 'state') return t.state;
+      if (key === 'trace_id' || key === 'request_id') return t.trace_id;
+      return undefined;
+    default: return undefined;
+  }
+}
+
+/** `traces/search` in memory: filter, newest first, pages. */
+export function searchTracesInMemory(traces: readonly TraceInfo[], req: SearchTracesRequest): SearchTracesResponse {
+  const clauses = parseFilter(req.filter, 'traces');
+  const picked = traces
+    .filter((t) => matchesWith((ty, k) => traceValue(t, ty, k), clauses))
+    .sort((a, b) => b.request_time - a.request_time || (a.trace_id < b.trace_id ? -1 : 1));
+  const p = page(picked, req.max_results, 100, req.page_token);
+  return p.next ? { traces: p.items, next_page_token: p.next } : { traces: p.items };
 }

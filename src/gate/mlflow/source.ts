@@ -12,6 +12,7 @@ import { RestSource } from './rest.js';
 import { SqliteStore, sqlitePathFromUri } from './sqlite-store.js';
 import { FileStore, fileStorePathFromUri } from './file-store.js';
 import type { MlflowSource } from './types.js';
+import type { TlsSettings } from './env.js';
 
 export interface SourceConfig {
   /** Tracking URI; see the module comment. */
@@ -19,6 +20,10 @@ export interface SourceConfig {
   readonly username?: string;
   readonly password?: string;
   readonly token?: string;
+  /** MLflow 3 workspace (`MLFLOW_WORKSPACE`): REST header, or the SQLite store's workspace column. */
+  readonly workspace?: string;
+  /** TLS settings of the REST client. */
+  readonly tls?: TlsSettings;
   /** Resolves relative paths and the default location. @default process.cwd() */
   readonly cwd?: string;
   /** Per-HTTP-attempt timeout (REST). @default 3000 */
@@ -34,7 +39,7 @@ export function createSource(cfg: SourceConfig = {}): MlflowSource {
   const uri = cfg.uri?.trim();
   if (!uri) {
     const db = resolve(cwd, 'mlflow.db');
-    return existsSync(db) ? new SqliteStore(db) : new FileStore(resolve(cwd, 'mlruns'));
+    return existsSync(db) ? new SqliteStore(db, { workspace: cfg.workspace }) : new FileStore(resolve(cwd, 'mlruns'));
   }
   if (/^https?:\/\//i.test(uri)) {
     return new RestSource({
@@ -42,18 +47,20 @@ export function createSource(cfg: SourceConfig = {}): MlflowSource {
       username: cfg.username,
       password: cfg.password,
       token: cfg.token,
+      workspace: cfg.workspace,
+      tls: cfg.tls,
       callTimeoutMs: cfg.callTimeoutMs,
       retries: cfg.retries,
       backoffMs: cfg.backoffMs,
       onAttempt: cfg.onAttempt,
     });
   }
-  if (uri.startsWith('sqlite:')) return new SqliteStore(resolve(cwd, sqlitePathFromUri(uri)));
+  if (uri.startsWith('sqlite:')) return new SqliteStore(resolve(cwd, sqlitePathFromUri(uri)), { workspace: cfg.workspace });
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !uri.startsWith('file:')) {
     throw new Error(`MLflow tracking URI scheme of '${uri.replace(/\/\/[^@/]*@/, '//')}' is not supported; allowed: http://, https://, sqlite:///, file:, or a folder path.`);
   }
   const path = resolve(cwd, fileStorePathFromUri(uri));
   // A path to a .db file is a convenience for sqlite:///path.
-  if (existsSync(path) && statSync(path).isFile()) return new SqliteStore(path);
+  if (existsSync(path) && statSync(path).isFile()) return new SqliteStore(path, { workspace: cfg.workspace });
   return new FileStore(path);
 }

@@ -48,9 +48,115 @@ export interface RunData {
   readonly tags?: readonly KeyValue[];
 }
 
+/** A dataset an evaluation read (`runs/search` returns it in `inputs.dataset_inputs`). */
+export interface Dataset {
+  readonly name: string;
+  readonly digest: string;
+  readonly source_type?: string;
+  readonly source?: string;
+  readonly schema?: string;
+  /** JSON such as `{"num_rows": 120, "num_elements": 240}`: the evaluated row count. */
+  readonly profile?: string;
+}
+
+export interface DatasetInput {
+  readonly tags?: readonly KeyValue[];
+  readonly dataset: Dataset;
+}
+
+export interface RunInputs {
+  readonly dataset_inputs?: readonly DatasetInput[];
+  /** MLflow 3: the LoggedModels a run used (`model_inputs[].model_id`). */
+  readonly model_inputs?: readonly { readonly model_id: string }[];
+}
+
 export interface Run {
   readonly info: RunInfo;
   readonly data: RunData;
+  readonly inputs?: RunInputs;
+}
+
+/** A metric of a LoggedModel (`logged_model_metrics`): each row names the run that logged it. */
+export interface ModelMetric {
+  readonly key: string;
+  readonly value: number;
+  readonly timestamp: number;
+  readonly step: number;
+  readonly run_id?: string;
+  readonly dataset_name?: string;
+  readonly dataset_digest?: string;
+}
+
+/** MLflow 3's LoggedModel: the version of the thing evaluated (`logged_models`). */
+export interface LoggedModel {
+  readonly info: {
+    readonly model_id: string;
+    readonly experiment_id: string;
+    readonly name: string;
+    readonly creation_timestamp_ms: number;
+    readonly last_updated_timestamp_ms?: number;
+    /** `LOGGED_MODEL_PENDING`, `LOGGED_MODEL_READY`, `LOGGED_MODEL_UPLOAD_FAILED`. */
+    readonly status?: string;
+    readonly source_run_id?: string;
+    readonly tags?: readonly KeyValue[];
+  };
+  readonly data: {
+    readonly params?: readonly KeyValue[];
+    readonly metrics?: readonly ModelMetric[];
+  };
+}
+
+export interface SearchLoggedModelsRequest {
+  readonly experiment_ids: readonly string[];
+  /** e.g. ``name = 'support-bot-v4'`` or ``tags.`recif.agent_version` = '4'``. */
+  readonly filter?: string;
+  /** @default 50 */
+  readonly max_results?: number;
+  readonly page_token?: string;
+}
+
+export interface SearchLoggedModelsResponse {
+  readonly models: readonly LoggedModel[];
+  readonly next_page_token?: string;
+}
+
+/** One per-row judgement of an evaluation (`assessments`, MLflow 3 feedback). */
+export interface Assessment {
+  readonly assessment_id: string;
+  readonly name: string;
+  readonly trace_id: string;
+  /** The feedback value as logged: a number, a boolean, `"yes"`/`"no"`, ... */
+  readonly value: unknown;
+  readonly run_id?: string;
+  /** `false` when a newer assessment overrides this one. */
+  readonly valid: boolean;
+  /** Set when the scorer failed on this row. */
+  readonly error?: string;
+}
+
+/** A trace's info with its assessments (`traces/search` of REST API 3.0). */
+export interface TraceInfo {
+  readonly trace_id: string;
+  readonly experiment_id: string;
+  readonly request_time: number;
+  readonly state: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly assessments: readonly Assessment[];
+}
+
+export interface SearchTracesRequest {
+  readonly experiment_ids: readonly string[];
+  /** e.g. ``metadata.`mlflow.sourceRun` = '<run id>'``. */
+  readonly filter?: string;
+  /** @default 100 */
+  readonly max_results?: number;
+  readonly page_token?: string;
+}
+
+export interface SearchTracesResponse {
+  readonly traces: readonly TraceInfo[];
+  readonly next_page_token?: string;
 }
 
 export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
@@ -89,6 +195,10 @@ export interface MlflowSource {
   getExperimentByName(name: string, opts?: CallOptions): Promise<Experiment | null>;
   /** One page of runs. */
   searchRuns(req: SearchRunsRequest, opts?: CallOptions): Promise<SearchRunsResponse>;
+  /** One page of LoggedModels (MLflow 3). */
+  searchLoggedModels(req: SearchLoggedModelsRequest, opts?: CallOptions): Promise<SearchLoggedModelsResponse>;
+  /** One page of trace infos with their assessments (MLflow 3). */
+  searchTraces(req: SearchTracesRequest, opts?: CallOptions): Promise<SearchTracesResponse>;
   /** Throws when the source cannot be read (readiness). */
   ping(opts?: CallOptions): Promise<void>;
   close(): Promise<void>;

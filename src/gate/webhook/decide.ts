@@ -26,8 +26,29 @@ export function labelOf(value: string | undefined, allowed: readonly string[]): 
   return allowed.includes(value) ? value : 'other';
 }
 
+/**
+ * A Flagger event (an `event` hook or the `-event-webhook` receiver): Flagger adds `eventMessage`
+ * and `eventType` to the metadata. It asks nothing; the answer is 200 and a log line.
+ */
+export function isEvent(payload: FlaggerPayload): boolean {
+  return payload.metadata.eventMessage !== undefined || payload.metadata.eventType !== undefined;
+}
+
+/**
+ * Flagger's payload does not say which hook type calls, and a 2xx means "roll back now" to a
+ * `rollback` hook. So the gate judges only when `metadata.check` names the check; without it the
+ * answer is a 400, which no hook type takes as approval: a rollback hook does not roll back, a
+ * confirm-* hook holds, a rollout hook counts a failed check (fail closed).
+ */
 export function checkOf(payload: FlaggerPayload): Check {
-  const check = payload.metadata.check ?? 'quality';
+  const check = payload.metadata.check;
+  if (check === undefined || check === '') {
+    throw new HttpError(
+      400,
+      'metadata.check is missing: the gate answers only hooks that say what to check (Flagger does not say which hook type calls, and a 2xx would make a rollback hook roll back). Fix: set metadata.check to "quality" on the rollout hook or "step-hold" on confirm-traffic-increase / confirm-promotion hooks; never point a rollback hook at the gate.',
+      { field: 'metadata.check', allowed: 'quality | step-hold' },
+    );
+  }
   if ((CHECKS as readonly string[]).includes(check)) return check as Check;
   throw new HttpError(
     400,

@@ -6,6 +6,7 @@ import { metricTemplateRef, providerFits } from './flagger-refs.js';
 import { liveMaxWeight, liveSkipAnalysis, liveStepWeights } from './live.js';
 import { argoIgnoreDifferences, noFlaggerOwnedObjects, noReplicasOnTarget, oneRolloutMode } from './ownership.js';
 import { canaryImagePinned, canaryResources } from './images.js';
+import { rollbackHookOnGate } from './gate-hooks.js';
 
 export const rules: readonly Rule[] = [
   weightBounds,
@@ -18,6 +19,7 @@ export const rules: readonly Rule[] = [
   webhookTimeouts,
   qualityGatePresent,
   gateNotRollback,
+  rollbackHookOnGate,
   metricTemplateRef,
   providerFits,
   liveMaxWeight,
