@@ -23,10 +23,6 @@ function metricMap(run: Run): Map<string, number> {
   return new Map((run.data.metrics ?? []).map((m) => [m.key, m.value]));
 }
 
-function tag(run: Run, key: string): string | undefined {
-  return run.data.tags?.find((t) => t.key === key)?.value;
-}
-
 /** Recif: the newest FINISHED run, whatever revision it belongs to. `runs` is newest first. */
 export function decideRecif(s: QualitySettings, runs: readonly Run[] | null): Verdict {
   const base = { mode: 'recif' as const, experiment: s.experiment };
