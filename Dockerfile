@@ -26,6 +26,7 @@ COPY schemas ./schemas
 COPY src ./src
 COPY docs ./docs
 COPY scripts/install-package.mjs ./scripts/
+COPY scripts/ci ./scripts/ci
 RUN npm pack --pack-destination /tmp \
   && node scripts/install-package.mjs /tmp/agent-canary-*.tgz /app \
   && rm /app/agent-canary.tgz

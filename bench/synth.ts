@@ -108,6 +108,13 @@ function fleetFile(i: number): { rel: string; text: string } {
     modelId: gpt-4.1-mini
     version: "${i + 1}"
 `;
+  // Every traffic feature somewhere: cohorts, session affinity, gateways, blue-green, HPAs (i % 8 == 0).
+  const traffic = [
+    '  hosts: [a.example.com]\n  gateways: [istio-system/public, mesh]\n  cohorts: [{ header: x-internal-user, values: ["true"] }]\n  sessionAffinity: { header: x-conversation-id }\n',
+    '  sessionAffinity: { cookie: agent-track }\n',
+    '  sessionAffinity: { cookie: agent-track }\n',
+    '  strategy: blue-green\n',
+  ];
   const text = `apiVersion: agents.recif.dev/v1
 kind: Agent
 metadata:
@@ -125,13 +132,12 @@ spec:
     and hand over to a human when asked.
   tools: [ticket-lookup, order-status]
   envSecrets: [agent-env]
-  replicas: 2
-  version: "${i}"
+${i % 8 === 0 ? '' : '  replicas: 2\n'}  version: "${i}"
 ${canary}rollout:
   mode: ${mode}
   routing: ${routing}
   policy: default
-${routing === 'gateway-api' ? '  gatewayRefs:\n    - name: internal-gateway\n      namespace: gateway-system\n' : ''}`;
+${routing === 'gateway-api' ? '  gatewayRefs:\n    - name: internal-gateway\n      namespace: gateway-system\n' : ''}${traffic[kind]}${i % 8 === 0 ? '  autoscaling: { minReplicas: 2, maxReplicas: 8 }\n' : ''}`;
   return { rel: `${ns}/${name}.yaml`, text };
 }
 

@@ -20,6 +20,9 @@ import { IstioRoute } from './istio-route.js';
 import { GatewayRoute } from './gateway-route.js';
 import { FlaggerCanary } from './flagger-canary.js';
 import type { AgentResources } from './_pod.js';
+import { AgentCapacity, canaryReplicas } from './capacity.js';
+import { trafficSplit } from './_weights.js';
+import { AGENT_DEFAULTS } from './_runtime-config.js';
 
 export interface AgentReleaseProps {
   readonly fleetAgent: FleetAgent;
@@ -38,6 +41,8 @@ export interface AgentReleaseProps {
 export class AgentRelease extends Construct {
   /** Every Kubernetes object of this agent, in emission order. */
   readonly apiObjects: readonly ApiObject[];
+  /** Deployments whose replica count Flagger or an HPA owns (Argo CD ignores their replicas). */
+  readonly controllerScaled: readonly string[];
 
   constructor(scope: Construct, id: string, props: AgentReleaseProps) {
     super(scope, id);
@@ -54,15 +59,41 @@ export class AgentRelease extends Construct {
       routing: rollout.routing,
       resources: props.resources,
       probePath: props.probePath,
+      autoscaled: rollout.autoscaling !== undefined,
     });
+    const split = trafficSplit(agent);
+    const capacity = new AgentCapacity(this, 'Capacity', {
+      agent,
+      mode,
+      autoscaling: rollout.autoscaling,
+      ...(mode === 'manual' && split.canary !== undefined ? { canaryWeight: split.canary } : {}),
+    });
+    this.controllerScaled = capacity.controllerScaled;
+    // The agent's own gateways win over the cluster's default (agent-canary.yaml istio.gateways).
+    const istioGateways = rollout.gateways ?? props.istioGateways;
+    const traffic = { strategy: rollout.strategy, cohorts: rollout.cohorts, sessionAffinity: rollout.sessionAffinity };
     if (mode === 'manual') {
-      if (agent.spec.canary?.enabled) {
-        new CanaryWorkload(this, 'Canary', { agent, policy, resources: props.resources, probePath: props.probePath });
-      }
+      const canary = agent.spec.canary?.enabled
+        ? new CanaryWorkload(this, 'Canary', {
+            agent,
+            policy,
+            resources: props.resources,
+            probePath: props.probePath,
+            // The canary's size follows its weight (its HPA bounds do, see AgentCapacity).
+            replicas: canaryReplicas(agent.spec.replicas ?? AGENT_DEFAULTS.replicas, split.canary ?? 0),
+            autoscaled: rollout.autoscaling !== undefined,
+          })
+        : undefined;
       if (rollout.routing === 'gateway-api') {
-        new GatewayRoute(this, 'Route', { agent, gatewayRefs: rollout.gatewayRefs ?? [], hosts: rollout.hosts });
+        new GatewayRoute(this, 'Route', { agent, gatewayRefs: rollout.gatewayRefs ?? [], hosts: rollout.hosts, ...traffic });
       } else {
-        new IstioRoute(this, 'Route', { agent, hosts: rollout.hosts, gateways: props.istioGateways });
+        new IstioRoute(this, 'Route', {
+          agent,
+          hosts: rollout.hosts,
+          gateways: istioGateways,
+          ...traffic,
+          revisions: { stable: stable.checksum, canary: canary?.checksum },
+        });
       }
     } else {
       new FlaggerCanary(this, 'Flagger', {
@@ -72,8 +103,11 @@ export class AgentRelease extends Construct {
         gatewayRefs: rollout.gatewayRefs,
         hosts: rollout.hosts,
         loadTest: rollout.loadTest,
+        autoscalerName: capacity.targetAutoscaler?.name,
+        iterations: rollout.iterations,
+        ...traffic,
         ...(props.loadTesterUrl !== undefined ? { loadTesterUrl: props.loadTesterUrl } : {}),
-        istioGateways: props.istioGateways,
+        istioGateways,
         canaryVersion: stable.profile.version,
         target: stable.flaggerTarget,
       });

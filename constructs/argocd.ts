@@ -33,6 +33,12 @@ export interface ArgoCdProps {
   readonly project?: string;
   /** Destination cluster. @default 'https://kubernetes.default.svc' */
   readonly server?: string;
+  /**
+   * Per namespace, the Deployments whose replica count a controller owns (Flagger targets, HPA
+   * targets): only those get `ignoreDifferences` on `/spec/replicas`, so a hand-scaled fixed-size
+   * Deployment is still healed back to Git. @default every Deployment of every agent namespace
+   */
+  readonly controllerScaled?: ReadonlyMap<string, readonly string[]>;
 }
 
 export const DEFAULT_REPO_URL = 'https://github.com/example/agent-canary.git';
@@ -76,6 +82,11 @@ export class ArgoCdApps extends Construct {
       retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } },
     };
     const apps: Application[] = [];
+    const ignoreFor = (namespace: string) => {
+      if (!props.controllerScaled) return [{ group: 'apps', kind: 'Deployment', jsonPointers: ['/spec/replicas'] }];
+      const scaled = [...new Set(props.controllerScaled.get(namespace) ?? [])].sort();
+      return scaled.map((name) => ({ group: 'apps', kind: 'Deployment', name, jsonPointers: ['/spec/replicas'] }));
+    };
     const app = (name: string, path: string, namespace: string, withIgnore: boolean) =>
       new Application(this, name, {
         metadata: { name, namespace: argocdNs, labels, finalizers: ['resources-finalizer.argocd.argoproj.io'] },
@@ -84,7 +95,7 @@ export class ArgoCdApps extends Construct {
           source: { repoUrl: repoURL, targetRevision, path, directory: { recurse: true } },
           destination: { server, namespace },
           syncPolicy,
-          ...(withIgnore ? { ignoreDifferences: [{ group: 'apps', kind: 'Deployment', jsonPointers: ['/spec/replicas'] }] } : {}),
+          ...(withIgnore && ignoreFor(namespace).length ? { ignoreDifferences: ignoreFor(namespace) } : {}),
         },
       });
     apps.push(app('agent-canary-apps', `${distPath}/argocd`, argocdNs, false));

@@ -26,8 +26,10 @@ export interface CanaryWorkloadProps {
   readonly agent: AgentResource;
   /** The resolved policy: its gate settings go into the `agent-canary.dev/gate` annotation. */
   readonly policy: PolicySpec;
-  /** Challenger replicas; Recif runs one. @default 1 */
+  /** Challenger replicas (AgentRelease passes `canaryReplicas(stable, weight)`). @default 1 */
   readonly replicas?: number;
+  /** An HPA owns the replica count, so the Deployment carries none. @default false */
+  readonly autoscaled?: boolean;
   /** @default the AgentResources defaults */
   readonly resources?: AgentResources;
   /** @default undefined (TCP probe) */
@@ -77,7 +79,7 @@ export class CanaryWorkload extends Construct {
         annotations: { ...syncWave(SyncWave.WORKLOAD), [GATE_ANNOTATION]: JSON.stringify(gate) },
       },
       spec: {
-        replicas,
+        ...(props.autoscaled ? {} : { replicas }),
         revisionHistoryLimit: 3,
         selector: { matchLabels: { [APP_LABEL]: slug, [VERSION_LABEL]: 'canary' } },
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) } },

@@ -13,6 +13,12 @@
  * hooks (confirm-traffic-increase, confirm-promotion) through which the gate enforces per-step
  * hold times that Flagger's single interval cannot express.
  *
+ * Strategies (Flagger's `DeploymentStrategy()`): `canary` = `stepWeights` + `maxWeight` (+
+ * `sessionAffinity`, a cookie Flagger sets on responses from the canary); `ab` = `iterations` +
+ * `match` (only the cohorts reach the canary, at 100 %, for `iterations` checks); `blue-green` =
+ * `iterations` alone (the canary is tested without traffic, then all traffic switches). The
+ * step-hold hooks exist only with steps (canary strategy).
+ *
  * Flagger generates Services `<slug>`, `<slug>-primary`, `<slug>-canary` and the
  * VirtualService/HTTPRoute; none of those is emitted here.
  */
@@ -24,10 +30,12 @@ import {
   CanarySpecAnalysisWebhooksType as HookType,
   CanarySpecProvider,
   CanarySpecTargetRefKind,
+  CanarySpecAutoscalerRefKind,
   type CanarySpecAnalysisMetrics,
   type CanarySpecAnalysisWebhooks,
 } from '../imports/flagger-flagger.app.js';
-import type { AgentResource, GatewayRef, Routing } from '../src/fleet/types.js';
+import type { AgentResource, Cohort, GatewayRef, ReleaseStrategy, Routing, SessionAffinity } from '../src/fleet/types.js';
+import { DEFAULT_SESSION_MAX_AGE, istioCohortMatches } from './_traffic.js';
 import type { PolicySpec } from '../src/policy/types.js';
 import { SyncWave, agentLabels, names, syncWave } from './_labels.js';
 import { HTTP_PORT, HTTP_PORT_NAME } from './_pod.js';
@@ -61,6 +69,16 @@ export interface FlaggerCanaryProps {
   readonly progressDeadlineSeconds?: number;
   /** Route request timeout (LLM answers are slow). @default '300s' */
   readonly requestTimeout?: string;
+  /** @default 'canary' */
+  readonly strategy?: ReleaseStrategy;
+  /** ab / blue-green: analysis checks before promotion. @default 10 */
+  readonly iterations?: number;
+  /** ab: the requests routed to the canary (`analysis.match`); required for ab, refused otherwise. */
+  readonly cohorts?: readonly Cohort[];
+  /** canary strategy: pin sessions by a cookie (`analysis.sessionAffinity`); a header is refused. */
+  readonly sessionAffinity?: SessionAffinity;
+  /** The HorizontalPodAutoscaler of the target (`autoscalerRef`); Flagger makes `<hpa>-primary`. */
+  readonly autoscalerName?: string;
   /**
    * The target Deployment, when it is synthesized beside the Canary. Validated at synthesis
    * (`node.addValidation`): same name and namespace as `targetRef`, no `spec.replicas` (Flagger
@@ -101,7 +119,9 @@ export class FlaggerCanary extends Construct {
     if (routing === 'gateway-api' && !props.gatewayRefs?.length) {
       throw new ConstructInputError(`${where}: props.gatewayRefs is empty; Flagger's gatewayapi provider needs service.gatewayRefs. Fix: set rollout.gatewayRefs in the fleet file.`);
     }
-    validatePlan(where, policy);
+    const strategy = props.strategy ?? 'canary';
+    if (strategy === 'canary') validatePlan(where, policy);
+    checkTraffic(where, routing, strategy, props);
     claimRolloutMode(this, namespace, slug, 'progressive');
 
     const intervalSeconds = parseDuration(policy.analysis.interval, `${where}: policy analysis.interval`);
@@ -150,17 +170,31 @@ export class FlaggerCanary extends Construct {
     }
     const version = props.canaryVersion ?? agent.spec.version;
     webhooks.push({ name: 'quality-gate', type: HookType.ROLLOUT, url: policy.gateUrl, timeout: policy.gate.timeout, metadata: qualityGateMetadata(agent, policy, version) });
-    const hold = stepHoldMetadata(agent, policy);
-    webhooks.push({ name: 'step-hold', type: HookType.CONFIRM_HYPHEN_TRAFFIC_HYPHEN_INCREASE, url: policy.gateUrl, timeout: policy.gate.timeout, metadata: hold });
-    webhooks.push({ name: 'step-hold', type: HookType.CONFIRM_HYPHEN_PROMOTION, url: policy.gateUrl, timeout: policy.gate.timeout, metadata: { ...hold } });
+    if (strategy === 'canary') {
+      const hold = stepHoldMetadata(agent, policy);
+      webhooks.push({ name: 'step-hold', type: HookType.CONFIRM_HYPHEN_TRAFFIC_HYPHEN_INCREASE, url: policy.gateUrl, timeout: policy.gate.timeout, metadata: hold });
+      webhooks.push({ name: 'step-hold', type: HookType.CONFIRM_HYPHEN_PROMOTION, url: policy.gateUrl, timeout: policy.gate.timeout, metadata: { ...hold } });
+    }
 
     const weights = policy.steps.map((s) => s.weight);
+    const sa = props.sessionAffinity;
+    const plan =
+      strategy === 'canary'
+        ? {
+            maxWeight: weights[weights.length - 1]!,
+            stepWeights: weights,
+            ...(sa?.cookie !== undefined ? { sessionAffinity: { cookieName: sa.cookie, maxAge: sa.maxAge ?? DEFAULT_SESSION_MAX_AGE } } : {}),
+          }
+        : { iterations: props.iterations ?? 10, ...(strategy === 'ab' ? { match: istioCohortMatches(props.cohorts ?? []) } : {}) };
     this.canary = new Canary(this, 'Canary', {
       metadata: { name: names(slug).flaggerCanary, namespace, labels: agentLabels(agent), annotations: syncWave(SyncWave.CANARY) },
       spec: {
         provider: routing === 'istio' ? CanarySpecProvider.ISTIO : CanarySpecProvider.GATEWAYAPI_V1,
         ...(routing === 'istio' ? { metricsServer: policy.prometheus } : {}),
         targetRef: { apiVersion: 'apps/v1', kind: CanarySpecTargetRefKind.DEPLOYMENT, name: names(slug).deployment },
+        ...(props.autoscalerName
+          ? { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: CanarySpecAutoscalerRefKind.HORIZONTAL_POD_AUTOSCALER, name: props.autoscalerName } }
+          : {}),
         progressDeadlineSeconds: props.progressDeadlineSeconds ?? 600,
         service: {
           name: names(slug).service,
@@ -179,8 +213,7 @@ export class FlaggerCanary extends Construct {
         analysis: {
           interval: policy.analysis.interval,
           threshold: policy.analysis.threshold,
-          maxWeight: weights[weights.length - 1]!,
-          stepWeights: weights,
+          ...plan,
           metrics,
           webhooks,
         },
@@ -208,6 +241,25 @@ function validateTarget(target: FlaggerTarget, namespace: string, slug: string):
     errors.push(`${where} selects ${JSON.stringify(labels)}; Flagger needs exactly {"app":"${slug}"} (it rewrites that one label to ${slug}-primary and drops the others)`);
   }
   return errors;
+}
+
+/** What Flagger cannot express for this strategy and routing (the fleet rules say it first, at a line). */
+function checkTraffic(where: string, routing: Routing, strategy: ReleaseStrategy, p: FlaggerCanaryProps): void {
+  if (strategy !== 'canary' && strategy !== 'ab' && strategy !== 'blue-green') {
+    throw new ConstructInputError(`${where}: props.strategy '${String(strategy)}' is not allowed (allowed: canary, ab, blue-green)`);
+  }
+  if (strategy === 'ab' && !p.cohorts?.length) {
+    throw new ConstructInputError(`${where}: strategy ab needs cohorts (Flagger's analysis.match). Fix: set rollout.cohorts.`);
+  }
+  if (strategy !== 'ab' && p.cohorts?.length) {
+    throw new ConstructInputError(`${where}: cohorts with strategy ${strategy} are not possible in progressive mode (Flagger routes analysis.match only as an A/B test). Fix: strategy ab, or mode manual.`);
+  }
+  if (p.sessionAffinity && (strategy !== 'canary' || p.sessionAffinity.cookie === undefined)) {
+    throw new ConstructInputError(`${where}: props.sessionAffinity ${JSON.stringify(p.sessionAffinity)} is not possible with strategy ${strategy}: Flagger pins sessions only by cookie, only in the canary strategy. Fix: sessionAffinity {cookie: <name>} with strategy canary, or mode manual for a header.`);
+  }
+  if (p.iterations !== undefined && (strategy === 'canary' || !Number.isInteger(p.iterations) || p.iterations < 1)) {
+    throw new ConstructInputError(`${where}: props.iterations ${p.iterations} is not allowed with strategy ${strategy} (allowed: an integer >= 1 with ab or blue-green)`);
+  }
 }
 
 function validatePlan(where: string, policy: PolicySpec): void {

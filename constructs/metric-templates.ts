@@ -81,7 +81,8 @@ function num(n: number): string {
   return String(n);
 }
 
-function queries(p: MetricTemplatesProps): Record<MetricCheck, string> {
+/** The PromQL of each check (Go templates over `{{ target }}`, `{{ namespace }}`, `{{ interval }}`); the dashboards reuse it. */
+export function queries(p: Pick<MetricTemplatesProps, 'source' | 'statusLabel' | 'podLabel' | 'namespaceLabel' | 'vsPrimary'>): Record<MetricCheck, string> {
   const ef = p.vsPrimary?.errorRate;
   const lf = p.vsPrimary?.latencyP99;
   // `err(w)`: percent of 5xx of workload w, as 100 - success so that zero errors is 0, not empty.

@@ -38,6 +38,8 @@ export interface StableWorkloadProps {
   readonly probePath?: string;
   /** Pod UID/GID. @default 10001 */
   readonly runAsUser?: number;
+  /** Manual mode: an HPA owns the replica count, so the Deployment carries none. @default false */
+  readonly autoscaled?: boolean;
 }
 
 export class StableWorkload extends Construct {
@@ -47,6 +49,8 @@ export class StableWorkload extends Construct {
   readonly service?: k8s.KubeService;
   /** What the pods run (the challenger profile in progressive mode with an enabled canary). */
   readonly profile: RuntimeProfile;
+  /** sha256 of the ConfigMap data: this track's revision id (e.g. the session pin cookie's value). */
+  readonly checksum: string;
   /** The Deployment as a Flagger target (progressive mode's cross-object check). */
   readonly flaggerTarget: FlaggerTarget;
 
@@ -65,6 +69,7 @@ export class StableWorkload extends Construct {
 
     this.profile = mode === 'progressive' && canary ? challengerProfile(spec, canary) : stableProfile(spec);
     const data = runtimeEnv(slug, spec, this.profile);
+    this.checksum = configChecksum(data);
 
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: { name: n.config, namespace, labels: agentLabels(agent), annotations: syncWave(SyncWave.CONFIG) },
@@ -76,7 +81,8 @@ export class StableWorkload extends Construct {
     const selector: Record<string, string> = mode === 'manual' ? { [APP_LABEL]: slug, [VERSION_LABEL]: 'stable' } : { [APP_LABEL]: slug };
 
     // Progressive: no replicas, Flagger owns the target's scale (and Argo CD ignores it).
-    const replicas = mode === 'manual' ? spec.replicas ?? AGENT_DEFAULTS.replicas : undefined;
+    // Manual with an HPA: no replicas either (the HPA owns them; Argo CD ignores the field).
+    const replicas = mode === 'manual' && !props.autoscaled ? spec.replicas ?? AGENT_DEFAULTS.replicas : undefined;
     this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
       metadata: { name: n.deployment, namespace, labels, annotations: syncWave(SyncWave.WORKLOAD) },
       spec: {
@@ -88,7 +94,7 @@ export class StableWorkload extends Construct {
           containerName: slug,
           image: this.profile.image,
           labels,
-          annotations: { [CONFIG_CHECKSUM_ANNOTATION]: configChecksum(data) },
+          annotations: { [CONFIG_CHECKSUM_ANNOTATION]: this.checksum },
           configMapName: n.config,
           envSecrets: spec.envSecrets ?? [],
           resources: props.resources,

@@ -2,6 +2,7 @@
  * Credentials never reach Git or a message: the one redaction helper, on URLs and on text.
  */
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../src/http/log.js';
 import { redactCredentials } from '../src/redact/credentials.js';
 
 describe('redactCredentials', () => {
@@ -27,5 +28,15 @@ describe('redactCredentials', () => {
   it('cleans every URL inside a message and leaves the rest as it is', () => {
     const msg = "fatal: unable to access 'https://bot:hunter2@git.example/a.git/': Could not resolve host; also https://tok@h/b.git";
     expect(redactCredentials(msg)).toBe("fatal: unable to access 'https://git.example/a.git/': Could not resolve host; also https://h/b.git");
+  });
+});
+
+describe('server logs', () => {
+  it('use the same helper: a repository URL in a logged error loses its credentials', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', stream: { write: (l: string) => lines.push(l) > 0 } });
+    logger.error('gitops api error', { error: new Error('cannot clone https://bot:hunter2@git.example/fleet.git?private_token=glpat-x (refused)') });
+    const line = JSON.parse(lines.join('')) as { error: { message: string } };
+    expect(line.error.message).toBe('cannot clone https://git.example/fleet.git (refused)');
   });
 });

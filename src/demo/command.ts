@@ -2,7 +2,8 @@
  * `agent-canary demo`: the main job on the embedded defaults, end to end, with nothing but
  * this machine: a local Git repository as the GitOps repository and MLflow's local SQLite store.
  *
- *  1. synthesize the example fleet into dist/ (what Argo CD would sync);
+ *  1. synthesize the example fleet into dist/ (what Argo CD would sync), and route sample
+ *     requests through its routes (cohorts, session affinity, strategies: traffic.ts);
  *  2. seed the embedded GitOps repository `.agent-canary/demo/.agent-canary/gitops`;
  *  3. write `mlflow.genai.evaluate()`-shaped evaluations (LoggedModels, eval runs with dataset
  *     inputs, traces with assessments) into `.agent-canary/demo/mlflow.db`, as MLflow stores them;
@@ -20,6 +21,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { run as synthRun } from '../synth/command.js';
+import { trafficStory } from './traffic.js';
 import { resolveRepo } from '../gitops/workspace.js';
 import { seedFrom } from '../gitops/synth-to-repo.js';
 import { defaultEngine } from '../gitops/default-engine.js';
@@ -175,6 +177,9 @@ export async function run(argv: string[]): Promise<number> {
   const synthCode = await synthRun(['--quiet']);
   story.expect(synthCode === 0, `agent-canary synth exited ${synthCode}`);
   if (synthCode !== 0) return synthCode;
+  const traffic = await trafficStory(join(project, 'dist'));
+  console.log(traffic.map((l) => `  ${l}`).join('\n'));
+  story.expect(traffic.some((l) => l.includes('(cohort)')), 'a cohort request reaches the canary');
 
   story.step('2. seed the embedded GitOps repository');
   await rm(demo, { recursive: true, force: true });

@@ -76,5 +76,8 @@ export function toRolloutSettings(raw: unknown): RolloutSettings {
   if (r['gatewayRefs'] !== undefined) out['gatewayRefs'] = r['gatewayRefs'];
   if (r['hosts'] !== undefined) out['hosts'] = r['hosts'];
   out['loadTest'] = r['loadTest'] ?? ROLLOUT_DEFAULTS.loadTest;
+  for (const k of ['strategy', 'iterations', 'sessionAffinity', 'cohorts', 'gateways', 'autoscaling']) {
+    if (r[k] !== undefined) out[k] = r[k];
+  }
   return out as unknown as RolloutSettings;
 }

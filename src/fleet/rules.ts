@@ -6,6 +6,7 @@
 import type { ProblemDetails } from '../errors/located.js';
 import type { YamlSource } from '../yaml/source.js';
 import { AGENT_SPEC_DEFAULTS } from './normalize.js';
+import { trafficRules } from './traffic-rules.js';
 
 type Report = (segments: readonly (string | number)[], d: Omit<ProblemDetails, 'field'> & { field?: string }) => void;
 
@@ -138,7 +139,10 @@ export const canaryMakesSense: FleetRule = ({ data, error, warn }) => {
       fix: 'set the challenger override (e.g. canary.image or canary.modelId), or set enabled: false',
     });
   }
-  if (mode === 'manual' && weight === 0) {
+  // Cohorts (and a blue-green or A/B release) reach the challenger at weight 0 on purpose.
+  const rollout = obj(data['rollout']);
+  const reachedAtZero = rollout['cohorts'] !== undefined || (rollout['strategy'] ?? 'canary') !== 'canary';
+  if (mode === 'manual' && weight === 0 && !reachedAtZero) {
     warn(['spec', 'canary', 'weight'], {
       problem: 'the canary is deployed but receives no traffic (weight 0); Recif treats it as not running',
       value: 0,
@@ -182,4 +186,5 @@ export const fleetRules: readonly FleetRule[] = [
   gatewayRefsMatchRouting,
   canaryMakesSense,
   imagesPinned,
+  ...trafficRules,
 ];

@@ -114,6 +114,72 @@ export const gatewayRefSchema = {
   },
 } as const;
 
+/** HTTP header names as Istio matches them: lowercase. */
+const HEADER_NAME = '^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$';
+/** Cookie names and values: RFC 6265 token / cookie-octets, no separators. */
+const COOKIE_TOKEN = "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$";
+const COOKIE_VALUE = "^[A-Za-z0-9!#$%&'()*+./:<=>?@^_`{|}~-]+$";
+
+const headerName = {
+  type: 'string',
+  pattern: HEADER_NAME,
+  maxLength: 256,
+  'x-problem': 'is not a lowercase HTTP header name',
+  'x-allowed': "lowercase letters, digits, '-' and '_' (Istio matches lowercase header names), e.g. x-conversation-id",
+  'x-fix': 'write the header name in lowercase, e.g. x-conversation-id',
+} as const;
+const cookieName = {
+  type: 'string',
+  pattern: COOKIE_TOKEN,
+  maxLength: 256,
+  'x-problem': 'is not a cookie name',
+  'x-allowed': "letters, digits and !#$%&'*+.^_`|~- (no spaces, '=', ';' or ',')",
+  'x-fix': 'use a plain name, e.g. agent-track',
+} as const;
+
+export const sessionAffinitySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    cookie: cookieName,
+    header: headerName,
+    maxAge: {
+      type: 'integer',
+      minimum: 60,
+      maximum: 99999,
+      'x-allowed': 'seconds, 60..99999 (the cookie lifetime / session timeout)',
+      'x-fix': 'give the conversation length in seconds, e.g. 86400',
+    },
+  },
+  'x-allowed': 'a mapping with exactly one of cookie or header, and optionally maxAge',
+} as const;
+
+export const cohortSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    header: headerName,
+    cookie: cookieName,
+    values: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 256,
+        pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+        'x-problem': 'is not a header value',
+        'x-allowed': 'a non-empty string without control characters',
+      },
+      'x-allowed': 'a non-empty list of exact values (any one matches)',
+    },
+    regex: { type: 'string', minLength: 1, maxLength: 1024, 'x-allowed': 'an RE2 regular expression the whole value must match' },
+  },
+  'x-allowed': 'a mapping with one of header or cookie, and one of values or regex',
+} as const;
+
+export { COOKIE_VALUE };
+
 export const rolloutSchema = {
   type: 'object',
   additionalProperties: false,
@@ -145,6 +211,42 @@ export const rolloutSchema = {
       },
     },
     loadTest: { type: 'boolean' },
+    strategy: {
+      type: 'string',
+      enum: ['canary', 'ab', 'blue-green'],
+      'x-fix': 'canary (a percentage, the policy steps), ab (only the cohorts reach the challenger) or blue-green (0 % then 100 %)',
+    },
+    iterations: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1000,
+      'x-allowed': 'integer 1..1000 (analysis checks before promotion, progressive ab and blue-green)',
+    },
+    sessionAffinity: sessionAffinitySchema,
+    cohorts: { type: 'array', minItems: 1, maxItems: 16, items: cohortSchema, 'x-allowed': 'a list of 1..16 {header|cookie, values|regex}' },
+    gateways: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'string',
+        pattern: '^(mesh|([a-z0-9]([-a-z0-9]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?)$',
+        maxLength: 317,
+        'x-problem': 'is not an Istio gateway reference',
+        'x-allowed': '<namespace>/<gateway>, <gateway> (same namespace) or mesh (in-mesh callers)',
+        'x-fix': 'write e.g. istio-system/public-gateway, and add mesh to keep in-mesh routing',
+      },
+    },
+    autoscaling: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['minReplicas', 'maxReplicas'],
+      properties: {
+        minReplicas: { type: 'integer', minimum: 1, maximum: 100, 'x-allowed': 'integer 1..100' },
+        maxReplicas: { type: 'integer', minimum: 1, maximum: 100, 'x-allowed': 'integer 1..100, at least minReplicas' },
+        cpuUtilization: { type: 'integer', minimum: 1, maximum: 100, 'x-allowed': 'percent of the CPU request, 1..100' },
+      },
+      'x-allowed': 'a mapping {minReplicas, maxReplicas, cpuUtilization?}',
+    },
   },
 } as const;
 

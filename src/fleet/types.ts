@@ -79,6 +79,40 @@ export interface GatewayRef {
   readonly sectionName?: string;
 }
 
+/**
+ * How the challenger meets traffic: `canary` (a percentage, the policy's steps), `ab` (only the
+ * cohorts reach the challenger, instead of a percentage), `blue-green` (all or nothing: the
+ * challenger is tested at 0 %, then switched to 100 %).
+ */
+export type ReleaseStrategy = 'canary' | 'ab' | 'blue-green';
+
+/** Keeps a conversation on one track: by a cookie the route sets, or by a header the client sends. */
+export interface SessionAffinity {
+  /** Cookie name (exactly one of cookie and header). */
+  readonly cookie?: string;
+  /** Request header carrying a conversation id (exactly one of cookie and header). */
+  readonly header?: string;
+  /** Cookie lifetime / session timeout in seconds. @default 86400 */
+  readonly maxAge?: number;
+}
+
+/** One cohort: requests whose header (or cookie) has one of `values` or matches `regex`. */
+export interface Cohort {
+  readonly header?: string;
+  readonly cookie?: string;
+  readonly values?: readonly string[];
+  /** RE2 regular expression the whole header (or cookie) value must match. */
+  readonly regex?: string;
+}
+
+/** HorizontalPodAutoscaler bounds for the stable track (the canary's follow its weight). */
+export interface Autoscaling {
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** Target average CPU utilization, percent of the request. @default 80 */
+  readonly cpuUtilization?: number;
+}
+
 /** agent-canary's settings for one agent: the `rollout` key of a fleet file. */
 export interface RolloutSettings {
   /** @default 'manual' */
@@ -95,6 +129,16 @@ export interface RolloutSettings {
   readonly hosts?: readonly string[];
   /** Emit the Flagger load-test webhook (flagger-loadtester) in progressive mode. @default false */
   readonly loadTest?: boolean;
+  /** @default 'canary' */
+  readonly strategy?: ReleaseStrategy;
+  /** Progressive ab / blue-green: analysis checks before promotion. @default 10 */
+  readonly iterations?: number;
+  readonly sessionAffinity?: SessionAffinity;
+  /** Requests that reach the challenger first (OR of the list). @default [] */
+  readonly cohorts?: readonly Cohort[];
+  /** Istio gateways (`<namespace>/<name>` or `mesh`) the route binds `hosts` to. @default [] (mesh only) */
+  readonly gateways?: readonly string[];
+  readonly autoscaling?: Autoscaling;
 }
 
 /** One agent as loaded from the fleet, defaults resolved. */

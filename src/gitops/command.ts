@@ -11,6 +11,7 @@ import { GitOpsError } from './errors.js';
 import { GitOps, type CanaryStatus, type OperationOutcome } from './operations.js';
 import { seedFrom } from './synth-to-repo.js';
 import { DEFAULT_REPO_DIR, resolveRepo } from './workspace.js';
+import { chooseRepo, repoLabel } from './default-repo.js';
 
 export const USAGE = `usage: agent-canary canary <action> <namespace>/<agent> [options]
 
@@ -22,8 +23,9 @@ actions:
   rollback   clear the canary; stable takes all traffic
 
 options:
-  --repo PATH|URL      GitOps repository (default: ${DEFAULT_REPO_DIR}, created and seeded from
-                       ./fleet and ./policies on first use; a URL is cloned into .agent-canary/clones/)
+  --repo PATH|URL      GitOps repository (default: the Git work tree around the current folder when
+                       it holds fleet/; otherwise ${DEFAULT_REPO_DIR}, created and seeded from ./fleet
+                       and ./policies on first use, announced). A URL is cloned into .agent-canary/clones/
   --branch NAME        commit to branch NAME (for a pull request) instead of the checked-out branch
   --weight N           start: initial weight; weight: the new weight
   --image REF          start: challenger image
@@ -59,9 +61,9 @@ function describeStatus(s: CanaryStatus): string {
   return `${s.agent_id}: canary version ${s.canary_version ?? '?'} at ${s.weight}%, stable version ${s.stable_version ?? '(unset)'} (${s.mode} mode)${cfg ? `; challenger ${cfg}` : ''}`;
 }
 
-function describeOutcome(o: OperationOutcome): string {
-  if (!o.changed) return `${o.agentId}: ${o.detail} (no commit)`;
-  const where = `commit ${o.commit!.slice(0, 12)} on ${o.branch}${o.pushed ? `, pushed${o.attempts > 1 ? ` after ${o.attempts} attempts` : ''}` : ''}`;
+function describeOutcome(o: OperationOutcome, repo: string): string {
+  if (!o.changed) return `${o.agentId}: ${o.detail} (no commit in ${repo})`;
+  const where = `commit ${o.commit!.slice(0, 12)} on ${o.branch} in ${repo}${o.pushed ? `, pushed${o.attempts > 1 ? ` after ${o.attempts} attempts` : ''}` : ''}`;
   return `${o.agentId}: ${o.detail}: ${where}`;
 }
 
@@ -107,14 +109,17 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const ref = parseFullAgentId(id);
     const projectDir = process.cwd();
-    const repo = await resolveRepo((values['repo'] as string | undefined) || undefined, { projectDir, seed: seedFrom(projectDir) });
+    const choice = await chooseRepo((values['repo'] as string | undefined) || undefined, projectDir);
+    if (choice.announce) console.error(`agent-canary canary: ${choice.announce}`);
+    const repo = await resolveRepo(choice.spec, { projectDir, seed: seedFrom(projectDir) });
+    const where = repoLabel(choice.spec, repo.dir, projectDir);
     const gitops = new GitOps(repo, { engine: defaultEngine({ validate: values['no-validate'] !== true, repoDir: repo.dir }) });
     const opts = { branch: values['branch'] as string | undefined, actor: (values['actor'] as string | undefined) ?? process.env['USER'] ?? undefined };
     let outcome: OperationOutcome;
     switch (action as Action) {
       case 'status': {
         const s = await gitops.status(await gitops.resolve(id));
-        console.log(json ? JSON.stringify({ data: s }, null, 2) : describeStatus(s));
+        console.log(json ? JSON.stringify({ repository: where, data: s }, null, 2) : `${describeStatus(s)} [${where}]`);
         return 0;
       }
       case 'start': {
@@ -148,13 +153,13 @@ export async function run(argv: string[]): Promise<number> {
     if (json) {
       console.log(
         JSON.stringify(
-          { agent_id: outcome.agentId, changed: outcome.changed, detail: outcome.detail, event: outcome.event ?? null, commit: outcome.commit ?? null, branch: outcome.branch, pushed: outcome.pushed, data: outcome.status },
+          { repository: where, agent_id: outcome.agentId, changed: outcome.changed, detail: outcome.detail, event: outcome.event ?? null, commit: outcome.commit ?? null, branch: outcome.branch, pushed: outcome.pushed, data: outcome.status },
           null,
           2,
         ),
       );
     } else {
-      console.log(describeOutcome(outcome));
+      console.log(describeOutcome(outcome, where));
     }
     return 0;
   } catch (err) {

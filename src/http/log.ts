@@ -4,6 +4,7 @@
  * user-info part.
  */
 import type { Writable } from 'node:stream';
+import { redactCredentials } from '../redact/credentials.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -27,7 +28,7 @@ export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[deep]';
   if (typeof value === 'string') {
     // URL user-info, and credentials a remote may echo back in an error message.
-    return value.replace(/\/\/[^/@\s]+@/g, '//[redacted]@').replace(/\b(Basic|Bearer|token)([ :=]+)[A-Za-z0-9._~+/=-]{6,}/gi, '$1$2[redacted]');
+    return redactCredentials(value).replace(/\b(Basic|Bearer|token)([ :=]+)[A-Za-z0-9._~+/=-]{6,}/gi, '$1$2[redacted]');
   }
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   if (value instanceof Error) return { name: value.name, message: redact(value.message, depth + 1) };

@@ -25,10 +25,19 @@ export function packagePath(...parts: string[]): string {
   return join(PACKAGE_ROOT, ...parts);
 }
 
-let version: string | undefined;
+let manifest: { version: string; homepage?: string } | undefined;
+
+function packageJson(): { version: string; homepage?: string } {
+  manifest ??= JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string; homepage?: string };
+  return manifest;
+}
 
 /** The package's version, from its package.json. */
 export function packageVersion(): string {
-  version ??= (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  return version;
+  return packageJson().version;
+}
+
+/** Where the project documents itself (package.json `homepage`), e.g. for SARIF's informationUri. */
+export function packageHomepage(): string {
+  return packageJson().homepage ?? 'https://www.npmjs.com/package/agent-canary';
 }

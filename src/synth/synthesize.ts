@@ -10,6 +10,8 @@ import { Construct, type IConstruct } from 'constructs';
 import { AgentRelease, type AgentReleaseProps } from '../../constructs/agent-release.js';
 import { ArgoCdApps, type ArgoCdProps } from '../../constructs/argocd.js';
 import { GateServer, type GateServerProps } from '../../constructs/gate-server.js';
+import { ArgoCdHealthChecks } from '../../constructs/argocd-health.js';
+import { NamespaceDashboard, type DashboardAgent } from '../../constructs/grafana-dashboard.js';
 import { AgentCanaryError } from '../errors/error.js';
 import type { FleetAgent } from '../fleet/types.js';
 import type { Policy, PolicySpec } from '../policy/types.js';
@@ -157,8 +159,14 @@ export function synthesize(agents: readonly FleetAgent[], opts: SynthOptions): M
   const cluster = opts.cluster ?? DEFAULT_CLUSTER_CONFIG;
   const gate = new GateServer(platform, 'Gate', { ...gateProps(cluster), ...opts.gate });
   const namespaces = [...new Set([...agents.map((a) => a.agent.metadata.namespace), gate.namespace])];
+  const controllerScaled = new Map<string, string[]>();
+  for (const [a, r] of releases) {
+    const ns = a.agent.metadata.namespace;
+    controllerScaled.set(ns, [...(controllerScaled.get(ns) ?? []), ...r.controllerScaled]);
+  }
   const argo = new ArgoCdApps(platform, 'ArgoCd', {
     namespaces,
+    controllerScaled,
     repoURL: opts.repoURL ?? cluster.repository.url,
     targetRevision: opts.targetRevision ?? cluster.repository.revision,
     distPath: opts.distPath ?? cluster.repository.path,
@@ -167,12 +175,21 @@ export function synthesize(agents: readonly FleetAgent[], opts: SynthOptions): M
     server: cluster.argocd.server,
     ...opts.argocd,
   });
+  const health = new ArgoCdHealthChecks(platform, 'ArgoCdHealth', { argocdNamespace: opts.argocd?.argocdNamespace ?? cluster.argocd.namespace });
+  // One dashboard per agent namespace, beside the agents' folders (dist/<namespace>/ConfigMap...).
+  const byNs = new Map<string, DashboardAgent[]>();
+  for (const a of agents) {
+    const ns = a.agent.metadata.namespace;
+    byNs.set(ns, [...(byNs.get(ns) ?? []), { name: a.agent.metadata.name, source: a.rollout.routing === 'gateway-api' ? 'app' : 'istio' }]);
+  }
+  const dashboards = [...byNs].map(([ns, list]) => [ns, new NamespaceDashboard(platform, `Dashboard-${ns}`, { namespace: ns, agents: list })] as const);
   validateTree(app);
 
   const out: Manifest[] = [];
   for (const [a, r] of releases) render(agentDir(a.id), r.apiObjects, out);
   render(`${gate.namespace}/${gate.name}`, apiObjectsOf(gate), out);
-  render(ARGOCD_DIR, apiObjectsOf(argo), out);
+  render(ARGOCD_DIR, [...apiObjectsOf(argo), ...apiObjectsOf(health)], out);
+  for (const [ns, d] of dashboards) render(ns, apiObjectsOf(d), out);
   return out.sort(byPath);
 }
 

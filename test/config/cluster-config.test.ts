@@ -111,8 +111,9 @@ describe('cluster settings reach the objects', () => {
   });
 
   it('agents: Istio gateways on routes, the cluster Prometheus for policies that name none', () => {
+    // support-bot names its own gateways in its fleet file (rollout.gateways wins over the cluster's).
     const vs = objects.find((o) => o['kind'] === 'VirtualService')!;
-    expect(vs['spec'].gateways).toEqual(['istio-system/public', 'mesh']);
+    expect(vs['spec'].gateways).toEqual(['istio-system/public-gateway', 'mesh']);
     const canary = objects.find((o) => o['kind'] === 'Canary' && o['spec'].provider === 'istio');
     expect(canary!['spec'].metricsServer).toBe('http://prometheus.monitoring:9090');
     expect(canary!['spec'].service.gateways).toEqual(['istio-system/public', 'mesh']);

@@ -12,7 +12,7 @@ describe('manual mode, Istio', () => {
     expect([...objs.keys()].sort()).toEqual([
       'Agent/support-bot', 'ConfigMap/support-bot-canary-config', 'ConfigMap/support-bot-config',
       'Deployment/support-bot', 'Deployment/support-bot-canary', 'DestinationRule/support-bot',
-      'Service/support-bot', 'Service/support-bot-canary', 'VirtualService/support-bot',
+      'PodDisruptionBudget/support-bot', 'PodDisruptionBudget/support-bot-canary', 'Service/support-bot', 'Service/support-bot-canary', 'VirtualService/support-bot',
     ]);
   });
 
@@ -135,7 +135,11 @@ describe('progressive mode', () => {
   const gw = byKindName(synthesizeAgent(fleetAgent({ rollout: { mode: 'progressive', routing: 'gateway-api', gatewayRefs, loadTest: true } }), opts));
 
   it('emits the target Deployment without replicas, and none of the objects Flagger generates', () => {
-    expect([...istio.keys()].sort()).toEqual(['Agent/support-bot', 'Canary/support-bot', 'ConfigMap/support-bot-config', 'Deployment/support-bot']);
+    expect([...istio.keys()].sort()).toEqual([
+      'Agent/support-bot', 'Canary/support-bot', 'ConfigMap/support-bot-config', 'Deployment/support-bot',
+      // spec.replicas 2 becomes a fixed-size HPA (Flagger copies it to -primary); a PDB per track
+      'HorizontalPodAutoscaler/support-bot', 'PodDisruptionBudget/support-bot', 'PodDisruptionBudget/support-bot-primary',
+    ]);
     for (const objs of [istio, gw]) {
       const dep = objs.get('Deployment/support-bot');
       expect(dep.spec).not.toHaveProperty('replicas');

@@ -64,7 +64,8 @@ describe('writeOutput', () => {
     writeOutput(dist, synthesize([alpha, beta], opts));
     const r = writeOutput(dist, synthesize([alpha], opts));
     expect(r.deleted.length).toBeGreaterThan(5);
-    expect(r.deleted.every((p) => p.startsWith('team-b/beta/') || p === 'argocd/Application.agent-canary-team-b.yaml')).toBe(true);
+    // The agent's folder, its namespace's Application and (its namespace now empty) the namespace dashboard.
+    expect(r.deleted.every((p) => p.startsWith('team-b/beta/') || ['argocd/Application.agent-canary-team-b.yaml', 'team-b/ConfigMap.agent-canary-dashboard.yaml'].includes(p))).toBe(true);
     expect(existsSync(join(dist, 'team-b'))).toBe(false);
     expect(allFiles(dist).some((f) => f.startsWith('team-a/alpha/'))).toBe(true);
   });
@@ -72,7 +73,7 @@ describe('writeOutput', () => {
   it('deletes the canary objects when a canary ends (promotion or rollback)', () => {
     writeOutput(dist, synthesize([alpha], opts));
     const r = writeOutput(dist, synthesize([fleetAgent({ name: 'alpha', canary: null })], opts));
-    expect(r.deleted).toEqual(['team-a/alpha/ConfigMap.alpha-canary-config.yaml', 'team-a/alpha/Deployment.alpha-canary.yaml', 'team-a/alpha/Service.alpha-canary.yaml']);
+    expect(r.deleted).toEqual(['team-a/alpha/ConfigMap.alpha-canary-config.yaml', 'team-a/alpha/Deployment.alpha-canary.yaml', 'team-a/alpha/PodDisruptionBudget.alpha-canary.yaml', 'team-a/alpha/Service.alpha-canary.yaml']);
   });
 
   it('with a scope, touches only those agents and leaves the rest of dist/ alone', () => {
@@ -83,13 +84,15 @@ describe('writeOutput', () => {
     const changed = fleetAgent({ name: 'alpha', canary: null });
     const r = writeOutput(dist, synthesizeAgent(changed, opts), { scope: [changed.id] });
     expect(r.deleted.every((p) => p.startsWith('team-a/alpha/'))).toBe(true);
-    expect(r.deleted.length).toBe(3);
+    expect(r.deleted.length).toBe(4); // the canary's ConfigMap, Deployment, PDB, Service
     expect(readFileSync(join(dist, 'team-b/beta/Deployment.beta.yaml'), 'utf8')).toBe(before);
     expect(existsSync(join(dist, 'hand', 'Extra.yaml'))).toBe(true);
-    // A scoped agent with no manifests (removed from the fleet) loses its folder.
+    // A scoped agent with no manifests (removed from the fleet) loses its folder; the namespace's
+    // dashboard belongs to full syntheses and stays.
     const gone = writeOutput(dist, [], { scope: ['team-b/beta'] });
     expect(gone.deleted.length).toBeGreaterThan(5);
-    expect(existsSync(join(dist, 'team-b'))).toBe(false);
+    expect(existsSync(join(dist, 'team-b', 'beta'))).toBe(false);
+    expect(readdirSync(join(dist, 'team-b'))).toEqual(['ConfigMap.agent-canary-dashboard.yaml']);
   });
 
   it('refuses manifests outside the scope, paths escaping dist/ and two objects on one path', () => {

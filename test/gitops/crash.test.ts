@@ -88,7 +88,9 @@ describe('crash recovery', () => {
       const repo = await GitRepo.open(wt, { lockStaleMs: 2000, lockTimeoutMs: 120_000 });
       const ops = gitopsFor(repo);
       await ops.rollback(ref);
-      const started = await ops.start(ref, { modelId: 'gpt-4.1-nano' });
+      // A model no earlier run used: a kill after the child's promote leaves gpt-4.1-nano (or an
+      // earlier iteration's model) as the stable one, and a start identical to stable is refused.
+      const started = await ops.start(ref, { modelId: `gpt-4.1-kill-${i}` });
       expect(started.changed).toBe(true);
       expect(started.pushed).toBe(true);
       expect(git(wt, 'status', '--porcelain')).toBe('');

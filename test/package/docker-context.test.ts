@@ -40,7 +40,7 @@ const negations = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8')
   .map((l) => l.trim())
   .filter((l) => l.startsWith('!'))
   .map((l) => l.slice(1).replace(/\/$/, ''));
-const reAdmitsInside = (dir: string): boolean => negations.some((n) => n.startsWith(`${dir}/`));
+const reAdmitsInside = (dir: string): boolean => negations.some((n) => n === dir || n.startsWith(`${dir}/`));
 
 /** Sources of the COPY instructions that read the build context (not --from=another stage). */
 function copySources(): string[] {

@@ -114,9 +114,11 @@ describe('the installed command', () => {
   it('runs canary operations as commits in the embedded repository it announces', async () => {
     const status = await cli(['canary', 'status', 'team-support/support-bot']);
     expect(status.code, status.stderr).toBe(0);
+    expect(status.stderr).toMatch(/creating the embedded GitOps repository \.agent-canary\/gitops/);
     expect(status.stdout).toMatch(/at 10%/);
     const weight = await cli(['canary', 'weight', 'team-support/support-bot', '25']);
     expect(weight.code, weight.stderr).toBe(0);
+    expect(weight.stdout).toMatch(/commit [0-9a-f]{12} on main in \.agent-canary\/gitops/);
     const repo = join(project, '.agent-canary', 'gitops');
     const { stdout: log } = await exec('git', ['log', '--format=%s', '-1'], { cwd: repo });
     expect(log).toMatch(/support-bot/);

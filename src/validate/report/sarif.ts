@@ -1,6 +1,7 @@
 /** `-o sarif`: SARIF 2.1.0 for code-scanning UIs; one rule entry per rule id, one result per finding. */
 import { rules } from '../rules/index.js';
 import { formatObject, type Report } from '../types.js';
+import { packageHomepage, packageVersion } from '../../package/root.js';
 
 const BUILTIN: Record<string, string> = {
   schema: 'The object matches the schema of its kind (unknown fields are errors).',
@@ -33,7 +34,7 @@ export function renderSarif(report: Report): string {
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
-    runs: [{ tool: { driver: { name: 'agent-canary validate', informationUri: 'https://github.com/example/agent-canary', rules: ruleMeta } }, results }],
+    runs: [{ tool: { driver: { name: 'agent-canary validate', version: packageVersion(), informationUri: packageHomepage(), rules: ruleMeta } }, results }],
   };
   return JSON.stringify(sarif, null, 2) + '\n';
 }

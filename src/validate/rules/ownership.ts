@@ -75,29 +75,53 @@ export const noReplicasOnTarget: Rule = {
   },
 };
 
-function hasReplicasIgnore(app: Resource): boolean {
+/** Whether `app` ignores `/spec/replicas` of Deployment `name` (an entry without a name covers all). */
+function ignoresReplicasOf(app: Resource, name: string): boolean {
   const diffs = get(app.object, 'spec', 'ignoreDifferences');
   if (!Array.isArray(diffs)) return false;
   return diffs.some((d) =>
     (get(d, 'group') === 'apps') && get(d, 'kind') === 'Deployment' &&
+    (get(d, 'name') === undefined || get(d, 'name') === name) &&
     ((Array.isArray(get(d, 'jsonPointers')) && (get(d, 'jsonPointers') as unknown[]).includes('/spec/replicas')) ||
      (Array.isArray(get(d, 'jqPathExpressions')) && (get(d, 'jqPathExpressions') as unknown[]).includes('.spec.replicas'))));
+}
+
+/** Deployments whose replica count a controller owns, by namespace: Flagger targets and HPA targets. */
+function controllerScaled(ctx: Parameters<Rule['check']>[0]): Map<string, Map<string, string>> {
+  const owned = new Map<string, Map<string, string>>();
+  const add = (ns: string, name: string, by: string) => {
+    let m = owned.get(ns);
+    if (!m) owned.set(ns, (m = new Map()));
+    if (!m.has(name)) m.set(name, by);
+  };
+  for (const c of ctx.ofKind('Canary', 'flagger.app')) {
+    if (String(get(c.object, 'spec', 'targetRef', 'kind') ?? 'Deployment') === 'Deployment') add(namespaceOf(c), String(get(c.object, 'spec', 'targetRef', 'name') ?? ''), `Flagger Canary ${nameOf(c)}`);
+  }
+  for (const h of ctx.ofKind('HorizontalPodAutoscaler', 'autoscaling')) {
+    if (get(h.object, 'spec', 'scaleTargetRef', 'kind') === 'Deployment') add(namespaceOf(h), String(get(h.object, 'spec', 'scaleTargetRef', 'name') ?? ''), `HorizontalPodAutoscaler ${nameOf(h)}`);
+  }
+  return owned;
 }
 
 export const argoIgnoreDifferences: Rule = {
   id: 'argocd-ignore-differences',
   severity: 'error',
-  description: 'Argo CD Applications ignore apps/Deployment /spec/replicas and sync with RespectIgnoreDifferences=true (Flagger scales targets).',
+  description: 'Argo CD Applications ignore /spec/replicas of the Deployments a controller scales (Flagger targets, HPA targets) and sync with RespectIgnoreDifferences=true.',
   check(ctx) {
+    const owned = controllerScaled(ctx);
     for (const app of ctx.ofKind('Application', 'argoproj.io')) {
-      // The app-of-apps that syncs only Application objects has no Flagger targets.
+      // The app-of-apps that syncs only Application objects has no scaled workloads.
       const path = String(get(app.object, 'spec', 'source', 'path') ?? '');
       if (/(^|\/)argocd\/?$/.test(path)) continue;
-      if (!hasReplicasIgnore(app)) {
+      const ns = String(get(app.object, 'spec', 'destination', 'namespace') ?? '');
+      const scaled = owned.get(ns) ?? new Map<string, string>();
+      const missing = [...scaled].filter(([name]) => !ignoresReplicasOf(app, name));
+      if (missing.length) {
         ctx.report(this, app, ['spec', 'ignoreDifferences'],
-          `Application ${nameOf(app)} does not ignore /spec/replicas of Deployments: Flagger scales canary targets to 0 and Argo CD would report OutOfSync and scale them back`,
-          'add ignoreDifferences: [{group: apps, kind: Deployment, jsonPointers: [/spec/replicas]}]');
+          `Application ${nameOf(app)} does not ignore /spec/replicas of ${missing.map(([n, by]) => `Deployment ${n} (scaled by ${by})`).join(', ')}: Argo CD would report OutOfSync and scale it back on every sync`,
+          `add ignoreDifferences: [{group: apps, kind: Deployment, name: ${missing[0]![0]}, jsonPointers: [/spec/replicas]}]`);
       }
+      if (!scaled.size) continue;
       const opts = get(app.object, 'spec', 'syncPolicy', 'syncOptions');
       if (!Array.isArray(opts) || !opts.includes('RespectIgnoreDifferences=true')) {
         ctx.report(this, app, ['spec', 'syncPolicy', 'syncOptions'],

@@ -5,6 +5,8 @@
 import type { PolicySpec } from '../../policy/types.js';
 import type { Resource } from '../types.js';
 import { get, kindOf, nameOf, type AgentView, type Rule } from './context.js';
+// The annotation the manual routes carry for a strategy other than canary (ab, blue-green).
+import { STRATEGY_ANNOTATION } from '../../../constructs/_traffic.js';
 
 export interface WeightChangeVerdict {
   readonly ok: boolean;
@@ -49,6 +51,14 @@ export interface WeightSite {
   readonly weight: number;
 }
 
+export { STRATEGY_ANNOTATION };
+
+/** A rule with match conditions (cohorts, session pins) sends a whole track by design; the weight lives in the catch-all rule. */
+function hasMatch(rule: unknown, key: 'match' | 'matches'): boolean {
+  const m = get(rule, key);
+  return Array.isArray(m) && m.length > 0;
+}
+
 export function manualWeightSites(agent: AgentView): WeightSite[] {
   const sites: WeightSite[] = [];
   for (const r of agent.resources) {
@@ -58,7 +68,7 @@ export function manualWeightSites(agent: AgentView): WeightSite[] {
       if (!Array.isArray(http)) continue;
       http.forEach((h, i) => {
         const route = get(h, 'route');
-        if (!Array.isArray(route)) return;
+        if (!Array.isArray(route) || hasMatch(h, 'match')) return;
         route.forEach((d, j) => {
           if (get(d, 'destination', 'subset') === 'canary') sites.push({ resource: r, path: ['spec', 'http', i, 'route', j, 'weight'], weight: Number(get(d, 'weight') ?? 0) });
         });
@@ -68,7 +78,7 @@ export function manualWeightSites(agent: AgentView): WeightSite[] {
       if (!Array.isArray(rules)) continue;
       rules.forEach((rule, i) => {
         const refs = get(rule, 'backendRefs');
-        if (!Array.isArray(refs)) return;
+        if (!Array.isArray(refs) || hasMatch(rule, 'matches')) return;
         refs.forEach((b, j) => {
           if (get(b, 'name') === `${agent.name}-canary`) sites.push({ resource: r, path: ['spec', 'rules', i, 'backendRefs', j, 'weight'], weight: Number(get(b, 'weight') ?? 1) });
         });
@@ -98,8 +108,10 @@ export const weightBounds: Rule = {
     for (const agent of ctx.agents) {
       if (agent.canary) continue;
       const policy = ctx.policyFor(agent);
-      const steps = policy ? policy.steps.map((s) => s.weight) : undefined;
-      const plan = steps ? `0 (off), ${steps.join(', ')}` : '0..100';
+      const strategy = agent.resources.map((r) => get(r.object, 'metadata', 'annotations', STRATEGY_ANNOTATION)).find((v) => typeof v === 'string');
+      // A/B reaches the challenger through cohorts only (weight 0); blue-green is a 0/100 switch.
+      const steps = strategy === 'ab' ? [0] : strategy === 'blue-green' ? [0, 100] : policy ? [0, ...policy.steps.map((s) => s.weight)] : undefined;
+      const plan = strategy ? `${steps!.join(' or ')} (strategy ${String(strategy)})` : steps ? `0 (off), ${steps.slice(1).join(', ')}` : '0..100';
       const canary = agent.agent ? get(agent.agent.object, 'spec', 'canary') : undefined;
       if (agent.agent && canary && typeof canary === 'object' && get(canary, 'enabled') === true) {
         const w = get(canary, 'weight');
@@ -107,7 +119,7 @@ export const weightBounds: Rule = {
         if (typeof w !== 'number' || w < 0 || w > 100) {
           ctx.report(this, agent.agent, path, `canary weight ${JSON.stringify(w)} is outside 0..100`, `set spec.canary.weight to a step of the plan: ${plan}`);
         } else if (steps && !steps.includes(w)) {
-          ctx.report(this, agent.agent, path, `canary weight ${w} is not a step of the rollout policy (allowed: ${plan})`, `set spec.canary.weight to one of ${steps.join(', ')}`);
+          ctx.report(this, agent.agent, path, `canary weight ${w} is not a step of the rollout ${strategy ? 'strategy' : 'policy'} (allowed: ${plan})`, `set spec.canary.weight to one of ${steps.join(', ')}`);
         }
       }
       const expected = manualWeight(agent);
