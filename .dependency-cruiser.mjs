@@ -43,8 +43,25 @@ const upward = LAYERS.slice(0, -1).map((layer, i) => ({
  * excluded by `pathNot` on the lower layer; an upward rule's `to` must not catch a lower-layer
  * file by such an overlap, which the ordering above guarantees.
  */
+/** Every path some layer (or the stand-in, beside the layers) claims. */
+const PLACED = [...LAYERS.flatMap((l) => l.path), '^src/mlflow-standin/'];
+
 export const forbidden = [
   ...upward,
+  {
+    name: 'module-outside-the-layers',
+    severity: 'error',
+    comment: 'a new folder or root file joins a layer (LAYERS above, docs/design.md) before it is used',
+    from: { path: '^(src|constructs)/' },
+    to: { path: '^(src|constructs)/', pathNot: PLACED },
+  },
+  {
+    name: 'module-outside-the-layers-imports',
+    severity: 'error',
+    comment: 'a new folder or root file joins a layer (LAYERS above, docs/design.md) before it imports',
+    from: { path: '^(src|constructs)/', pathNot: PLACED },
+    to: { path: '^(src|constructs|imports)/' },
+  },
   {
     name: 'model-policy-below-fleet',
     severity: 'error',

@@ -9,6 +9,8 @@ export type * from './fleet/types.js';
 export { loadPolicies, resolvePolicy, PolicyError } from './policy/load.js';
 export type * from './policy/types.js';
 export { LocatedError } from './errors/located.js';
+export { AgentCanaryError } from './errors/error.js';
+export { ERROR_KINDS, problemType, type ErrorKind } from './errors/kinds.js';
 // synthesis
 export { synthesize, synthesizeAgent, SynthesisError, type Manifest, type SynthOptions } from './synth/synthesize.js';
 export { writeOutput, type WriteOptions, type WriteResult } from './synth/output.js';

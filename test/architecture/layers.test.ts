@@ -83,6 +83,8 @@ describe('the layer rules catch', () => {
       'src/gate/server.ts': "import { decide } from './decide.js';\nexport const serve = decide;\n",
       'src/gate/engine.ts': "import { serve } from './server.js';\nexport const engine = serve;\n",
       'src/gate/command.ts': "import { serve } from './server.js';\nexport const run = serve;\n",
+      'src/newpart/thing.ts': "import type { FleetAgent } from '../fleet/types.js';\nexport type T = FleetAgent;\n",
+      'src/fleet/uses-new.ts': "import type { T } from '../newpart/thing.js';\nexport type U = T;\n",
     });
     fleetUp = await violations(dir, ['src', 'constructs']);
   }, 120_000);
@@ -114,6 +116,11 @@ describe('the layer rules catch', () => {
   it('the decision engine importing a server; a server and a command importing down pass', () => {
     expect(fleetUp).toContain('evaluation-imports-upward: src/gate/engine.ts -> src/gate/server.ts');
     expect(fleetUp.filter((v) => v.startsWith('servers-') || v.includes('command.ts'))).toEqual([]);
+  });
+
+  it('a folder that belongs to no layer, importing or imported', () => {
+    expect(fleetUp).toContain('module-outside-the-layers-imports: src/newpart/thing.ts -> src/fleet/types.ts');
+    expect(fleetUp).toContain('module-outside-the-layers: src/fleet/uses-new.ts -> src/newpart/thing.ts');
   });
 });
 
