@@ -19,23 +19,13 @@ import { agentToken } from '../../src/http/auth.js';
 import { WEBHOOK_PATH } from '../../src/gate/webhook.js';
 import { seededRepo } from '../gitops/fixtures.js';
 import { removeDir, tempDir } from '../gitops/git-helpers.js';
+import { seededRandom } from '../seeded-random.js';
 
 const REQUESTS = 5000;
 const RAW_STREAMS = 200;
 const API_TOKEN = 'fuzz-api-token';
 const GATE_SECRET = 'fuzz-gate-secret';
 
-/** mulberry32: a small seeded PRNG, so a failure reproduces with the same seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Req {
   readonly method: string;
@@ -45,7 +35,7 @@ interface Req {
 }
 
 function generator(seed: number) {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const int = (n: number): number => Math.floor(rnd() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const str = (max: number): string => {
@@ -218,7 +208,7 @@ describe('fuzz: the gate webhook and the canary API', () => {
           if (a.value >= 500 && fivexx.length < 10) fivexx.push(`${a.value} ${batch[j]!.method} ${batch[j]!.path.slice(0, 80)} ${String(batch[j]!.body).slice(0, 120)}`);
         });
       }
-      const rnd = prng(7);
+      const rnd = seededRandom(7);
       for (let i = 0; i < RAW_STREAMS; i++) {
         const bytes = Buffer.from(Array.from({ length: 1 + Math.floor(rnd() * 400) }, () => Math.floor(rnd() * 256)));
         const prefix = i % 2 === 0 ? Buffer.from(`POST ${WEBHOOK_PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: ${Math.floor(rnd() * 100)}\r\n`) : Buffer.alloc(0);

