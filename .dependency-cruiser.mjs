@@ -10,7 +10,16 @@
  */
 
 /** Basic helpers every part may use: they import no other part. */
-const BASICS = ['^src/errors/', '^src/fs/', '^src/yaml/', '^src/http/', '^src/names/', '^src/package/', '^src/redact/', '^imports/'];
+const BASICS = [
+  '^src/errors/',
+  '^src/fs/',
+  '^src/yaml/',
+  '^src/http/',
+  '^src/names/',
+  '^src/package/',
+  '^src/redact/',
+  '^imports/',
+];
 const COMMANDS = '^src/[^/]+/command\\.ts$';
 const SERVERS = ['^src/gate/(server|ops|webhook)', '^src/gitops/api\\.ts$'];
 
@@ -25,14 +34,19 @@ export const LAYERS = [
   { name: 'gitops', path: ['^src/gitops/'], pathNot: [COMMANDS, ...SERVERS] },
   { name: 'servers', path: SERVERS },
   // src/index.ts, the package's library API, names every part like the CLI does.
-  { name: 'cli', path: [COMMANDS, '^src/cli\\.ts$', '^src/index\\.ts$', '^src/demo/', '^main\\.ts$'] },
+  {
+    name: 'cli',
+    path: [COMMANDS, '^src/cli\\.ts$', '^src/index\\.ts$', '^src/demo/', '^main\\.ts$'],
+  },
 ];
 
 const upward = LAYERS.slice(0, -1).map((layer, i) => ({
   name: `${layer.name}-imports-upward`,
   severity: 'error',
   comment: `the ${layer.name} layer imports only the layers below it (${
-    LAYERS.slice(0, i).map((l) => l.name).join(', ') || 'nothing of the project'
+    LAYERS.slice(0, i)
+      .map((l) => l.name)
+      .join(', ') || 'nothing of the project'
   })`,
   from: { path: layer.path, ...(layer.pathNot ? { pathNot: layer.pathNot } : {}) },
   to: { path: LAYERS.slice(i + 1).flatMap((l) => l.path) },
@@ -51,14 +65,16 @@ export const forbidden = [
   {
     name: 'module-outside-the-layers',
     severity: 'error',
-    comment: 'a new folder or root file joins a layer (LAYERS above, docs/design.md) before it is used',
+    comment:
+      'a new folder or root file joins a layer (LAYERS above, docs/design.md) before it is used',
     from: { path: '^(src|constructs)/' },
     to: { path: '^(src|constructs)/', pathNot: PLACED },
   },
   {
     name: 'module-outside-the-layers-imports',
     severity: 'error',
-    comment: 'a new folder or root file joins a layer (LAYERS above, docs/design.md) before it imports',
+    comment:
+      'a new folder or root file joins a layer (LAYERS above, docs/design.md) before it imports',
     from: { path: '^(src|constructs)/', pathNot: PLACED },
     to: { path: '^(src|constructs|imports)/' },
   },

@@ -39,7 +39,8 @@ export default tseslint.config(
         {
           selector:
             "BinaryExpression[operator=/^[!=]==?$/][left.property.name='name'][right.value=/Error$/]",
-          message: 'match errors with instanceof or their `kind` (src/errors/kinds.ts), not by name',
+          message:
+            'match errors with instanceof or their `kind` (src/errors/kinds.ts), not by name',
         },
       ],
     },
@@ -47,7 +48,9 @@ export default tseslint.config(
   {
     // Plain JavaScript entry points run on Node.
     files: ['**/*.mjs', '**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', fetch: 'readonly' } },
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', fetch: 'readonly' },
+    },
   },
   {
     // Tests read deep into parsed manifests and API answers whose shape they then assert.

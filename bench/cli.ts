@@ -28,7 +28,10 @@ const env = { ...process.env, XDG_CACHE_HOME: join(tmp, 'cache'), AGENT_CANARY_C
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 console.log('building lib/ (npm run build) ...');
-execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build'], {
+  cwd: root,
+  stdio: 'inherit',
+});
 
 const entries = {
   compiled: [join(root, 'bin', 'agent-canary.mjs')],
@@ -37,14 +40,23 @@ const entries = {
 const commands: { name: string; args: string[]; target: number }[] = [
   { name: '--help', args: ['--help'], target: 0.25 },
   { name: 'validate dist/', args: ['validate', 'dist/'], target: 0.6 },
-  { name: 'synth (example fleet)', args: ['synth', '--out', join(tmp, 'dist'), '--quiet'], target: 1.2 },
+  {
+    name: 'synth (example fleet)',
+    args: ['synth', '--out', join(tmp, 'dist'), '--quiet'],
+    target: 1.2,
+  },
 ];
 
 function time(argv: readonly string[]): number {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, argv, { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(process.execPath, argv, {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) throw new Error(`node ${argv.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
+  if (r.status !== 0)
+    throw new Error(`node ${argv.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
   return s;
 }
 
@@ -57,13 +69,19 @@ function median(argv: readonly string[]): number {
 try {
   const floor = median(['-e', '0']);
   const f = (s: number) => `${s.toFixed(3)} s`.padStart(9);
-  console.log(`\nmedian of ${runs} cold starts each (2-core machine); baseline node -e 0: ${f(floor).trim()}\n`);
-  console.log(`${'command'.padEnd(24)}${'compiled'.padStart(9)}${'tsx'.padStart(9)}${'node -e 0'.padStart(10)}${'target'.padStart(9)}  compiled vs target`);
+  console.log(
+    `\nmedian of ${runs} cold starts each (2-core machine); baseline node -e 0: ${f(floor).trim()}\n`,
+  );
+  console.log(
+    `${'command'.padEnd(24)}${'compiled'.padStart(9)}${'tsx'.padStart(9)}${'node -e 0'.padStart(10)}${'target'.padStart(9)}  compiled vs target`,
+  );
   for (const c of commands) {
     const compiled = median([...entries.compiled, ...c.args]);
     const viaTsx = median([...entries.tsx, ...c.args]);
     const verdict = compiled <= c.target ? 'ok' : 'OVER';
-    console.log(`${c.name.padEnd(24)}${f(compiled)}${f(viaTsx)}${f(floor).padStart(10)}${f(c.target)}  ${verdict} (tsx ${(viaTsx / compiled).toFixed(1)}x slower)`);
+    console.log(
+      `${c.name.padEnd(24)}${f(compiled)}${f(viaTsx)}${f(floor).padStart(10)}${f(c.target)}  ${verdict} (tsx ${(viaTsx / compiled).toFixed(1)}x slower)`,
+    );
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -42,7 +42,16 @@ const body = (checksum: string): string =>
     namespace: 'team-support',
     phase: 'Progressing',
     checksum,
-    metadata: { check: 'quality', agent: 'support-bot', mode: 'strict', canaryVersion: '4', stableVersion: '3', minSamples: '20', cacheTtl: '60s', timeout: '8s' },
+    metadata: {
+      check: 'quality',
+      agent: 'support-bot',
+      mode: 'strict',
+      canaryVersion: '4',
+      stableVersion: '3',
+      minSamples: '20',
+      cacheTtl: '60s',
+      timeout: '8s',
+    },
   });
 
 /** Child roles: `--serve gate <mlflow-url>` or `--serve bare`; print the URL on stdout. */
@@ -50,7 +59,11 @@ async function serve(role: string, mlflow?: string): Promise<void> {
   if (role === 'gate') {
     const { startGateServer } = await import('../src/gate/server.js');
     const { createLogger } = await import('../src/http/log.js');
-    const gate = await startGateServer({ port: 0, mlflow: { uri: mlflow }, logger: createLogger({ level: 'warn' }) });
+    const gate = await startGateServer({
+      port: 0,
+      mlflow: { uri: mlflow },
+      logger: createLogger({ level: 'warn' }),
+    });
     process.stdout.write(`${gate.url}\n`);
     return;
   }
@@ -59,17 +72,27 @@ async function serve(role: string, mlflow?: string): Promise<void> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const p = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { name: string };
-      const out = Buffer.from(JSON.stringify({ status: 'ok', message: `Quality gate passed (score=0.85)`, agent: p.name }));
+      const out = Buffer.from(
+        JSON.stringify({
+          status: 'ok',
+          message: `Quality gate passed (score=0.85)`,
+          agent: p.name,
+        }),
+      );
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': out.length });
       res.end(out);
     });
   });
   server.keepAliveTimeout = 65_000;
-  server.listen(0, '127.0.0.1', () => process.stdout.write(`http://127.0.0.1:${(server.address() as { port: number }).port}\n`));
+  server.listen(0, '127.0.0.1', () =>
+    process.stdout.write(`http://127.0.0.1:${(server.address() as { port: number }).port}\n`),
+  );
 }
 
 function child(args: string[]): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', me, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', me, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     proc.stdout!.on('data', (c: Buffer) => {
@@ -82,7 +105,11 @@ function child(args: string[]): Promise<{ proc: ChildProcess; url: string }> {
 }
 
 async function postOnce(url: string, payload: string): Promise<number> {
-  const res = await fetch(`${url}/api/v1/webhooks/flagger`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: payload });
+  const res = await fetch(`${url}/api/v1/webhooks/flagger`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: payload,
+  });
   await res.arrayBuffer();
   return res.status;
 }
@@ -98,24 +125,57 @@ async function cacheMisses(url: string): Promise<number> {
  * The decision on 10,000 per-row assessments per side (Mann-Whitney U over 20,000 values) beside
  * the same decision on aggregates only; medians of 21 runs in this process.
  */
-function statisticalVerdictMs(): { stats: number; aggregate: number; runs: number; outcome: string } {
+function statisticalVerdictMs(): {
+  stats: number;
+  aggregate: number;
+  runs: number;
+  outcome: string;
+} {
   const n = 10_000;
   let seedN = 42;
-  const rand = (): number => ((seedN = (seedN * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = (): number => (seedN = (seedN * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   // Judge-like scores: 1..5 ratings scaled to 0..1 (many ties), the canary slightly worse.
-  const rows = (shift: number): number[] => Array.from({ length: n }, () => Math.min(1, Math.max(0, Math.round(rand() * 4 + shift) / 4)));
+  const rows = (shift: number): number[] =>
+    Array.from({ length: n }, () => Math.min(1, Math.max(0, Math.round(rand() * 4 + shift) / 4)));
   const canaryRows = rows(-0.2);
   const stableRows = rows(0);
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   const run = (id: string, values: number[]): Evaluation => ({
-    via: 'bench', run: { info: { run_id: id, run_uuid: id, experiment_id: '1', status: 'FINISHED', lifecycle_stage: 'active' }, data: {} },
-    metrics: new Map([['safety/mean', mean(values)]]), samples: { n, from: 'assessments' }, rows: new Map([['safety', values]]), notes: [],
+    via: 'bench',
+    run: {
+      info: {
+        run_id: id,
+        run_uuid: id,
+        experiment_id: '1',
+        status: 'FINISHED',
+        lifecycle_stage: 'active',
+      },
+      data: {},
+    },
+    metrics: new Map([['safety/mean', mean(values)]]),
+    samples: { n, from: 'assessments' },
+    rows: new Map([['safety', values]]),
+    notes: [],
   });
-  const s = resolveSettings({ canaryVersion: '4', stableVersion: '3', passThreshold: '0' }, { name: 'bot', namespace: 'ns' });
-  const withRows: Evidence = { canary: { evaluation: run('c', canaryRows), unfinished: [], lookedFor: '' }, stable: { evaluation: run('s', stableRows), unfinished: [], lookedFor: '' } };
+  const s = resolveSettings(
+    { canaryVersion: '4', stableVersion: '3', passThreshold: '0' },
+    { name: 'bot', namespace: 'ns' },
+  );
+  const withRows: Evidence = {
+    canary: { evaluation: run('c', canaryRows), unfinished: [], lookedFor: '' },
+    stable: { evaluation: run('s', stableRows), unfinished: [], lookedFor: '' },
+  };
   const noRows: Evidence = {
-    canary: { evaluation: { ...withRows.canary.evaluation!, rows: new Map() }, unfinished: [], lookedFor: '' },
-    stable: { evaluation: { ...withRows.stable!.evaluation!, rows: new Map() }, unfinished: [], lookedFor: '' },
+    canary: {
+      evaluation: { ...withRows.canary.evaluation!, rows: new Map() },
+      unfinished: [],
+      lookedFor: '',
+    },
+    stable: {
+      evaluation: { ...withRows.stable!.evaluation!, rows: new Map() },
+      unfinished: [],
+      lookedFor: '',
+    },
   };
   const median = (ev: Evidence): { ms: number; v: Verdict } => {
     const times: number[] = [];
@@ -129,7 +189,12 @@ function statisticalVerdictMs(): { stats: number; aggregate: number; runs: numbe
     return { ms: times[10]!, v: v! };
   };
   const st = median(withRows);
-  return { stats: st.ms, aggregate: median(noRows).ms, runs: 21, outcome: st.v.message.slice(0, 160) };
+  return {
+    stats: st.ms,
+    aggregate: median(noRows).ms,
+    runs: 21,
+    outcome: st.v.message.slice(0, 160),
+  };
 }
 
 async function main(): Promise<void> {
@@ -142,23 +207,56 @@ async function main(): Promise<void> {
     {
       name: 'recif/agents/support-bot',
       runs: [
-        ...Array.from({ length: 40 }, (_, i) => ({ tags: { 'recif.agent_version': String(i % 3) }, metrics: { 'safety/mean': 0.9, samples: 50 } })),
-        { tags: { 'recif.agent_version': '3' }, metrics: { 'safety/mean': 0.9, 'relevance_to_query/mean': 0.8, samples: 50 } },
-        { tags: { 'recif.agent_version': '4' }, metrics: { 'safety/mean': 0.92, 'relevance_to_query/mean': 0.82, samples: 40 } },
+        ...Array.from({ length: 40 }, (_, i) => ({
+          tags: { 'recif.agent_version': String(i % 3) },
+          metrics: { 'safety/mean': 0.9, samples: 50 },
+        })),
+        {
+          tags: { 'recif.agent_version': '3' },
+          metrics: { 'safety/mean': 0.9, 'relevance_to_query/mean': 0.8, samples: 50 },
+        },
+        {
+          tags: { 'recif.agent_version': '4' },
+          metrics: { 'safety/mean': 0.92, 'relevance_to_query/mean': 0.82, samples: 40 },
+        },
       ],
     },
   ]);
   const procs: ChildProcess[] = [];
   try {
-    const [gate, bare] = await Promise.all([child(['--serve', 'gate', standin.url]), child(['--serve', 'bare'])]);
+    const [gate, bare] = await Promise.all([
+      child(['--serve', 'gate', standin.url]),
+      child(['--serve', 'bare']),
+    ]);
     procs.push(gate.proc, bare.proc);
     const warm = body('rev-warm');
     if ((await postOnce(gate.url, warm)) !== 200) throw new Error('warm-up request did not pass');
     const load = (url: string, seconds: number) =>
-      autocannon({ url: `${url}/api/v1/webhooks/flagger`, method: 'POST', headers: { 'content-type': 'application/json' }, body: warm, connections: CONNECTIONS, duration: seconds });
+      autocannon({
+        url: `${url}/api/v1/webhooks/flagger`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: warm,
+        connections: CONNECTIONS,
+        duration: seconds,
+      });
     // A short warm-up of both, so the JIT is not measured.
-    await autocannon({ url: `${gate.url}/api/v1/webhooks/flagger`, method: 'POST', headers: { 'content-type': 'application/json' }, body: warm, connections: 10, amount: 2000 });
-    await autocannon({ url: `${bare.url}/api/v1/webhooks/flagger`, method: 'POST', headers: { 'content-type': 'application/json' }, body: warm, connections: 10, amount: 2000 });
+    await autocannon({
+      url: `${gate.url}/api/v1/webhooks/flagger`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: warm,
+      connections: 10,
+      amount: 2000,
+    });
+    await autocannon({
+      url: `${bare.url}/api/v1/webhooks/flagger`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: warm,
+      connections: 10,
+      amount: 2000,
+    });
     // The machine is shared: run the 10 s of each in alternating halves so a load spike from
     // elsewhere hits both sides alike. req/s = all requests / all seconds; p99 = the worse half.
     const halves: { gate: CannonResult[]; bare: CannonResult[] } = { gate: [], bare: [] };
@@ -177,28 +275,50 @@ async function main(): Promise<void> {
     const b = combine(halves.bare);
     const ratio = g.rps / b.rps;
     console.log(`load: ${CONNECTIONS} connections, ${DURATION_S} s each (warm verdict cache)`);
-    console.log(`  gate        ${g.rps.toFixed(0).padStart(7)} req/s   p99 ${g.p99} ms   avg ${g.avg.toFixed(2)} ms   non-2xx ${g.non2xx}   errors ${g.errors}`);
-    console.log(`  bare http   ${b.rps.toFixed(0).padStart(7)} req/s   p99 ${b.p99} ms   avg ${b.avg.toFixed(2)} ms`);
-    console.log(`  ratio gate/bare ${ratio.toFixed(2)} (target >= 0.7)   gate p99 ${g.p99} ms (target <= 10 ms)`);
+    console.log(
+      `  gate        ${g.rps.toFixed(0).padStart(7)} req/s   p99 ${g.p99} ms   avg ${g.avg.toFixed(2)} ms   non-2xx ${g.non2xx}   errors ${g.errors}`,
+    );
+    console.log(
+      `  bare http   ${b.rps.toFixed(0).padStart(7)} req/s   p99 ${b.p99} ms   avg ${b.avg.toFixed(2)} ms`,
+    );
+    console.log(
+      `  ratio gate/bare ${ratio.toFixed(2)} (target >= 0.7)   gate p99 ${g.p99} ms (target <= 10 ms)`,
+    );
 
     // One verdict's MLflow requests (a revision asked once), the baseline for the 200 below.
     standin.resetCounts();
-    if ((await postOnce(gate.url, body('rev-single'))) !== 200) throw new Error('single request did not pass');
+    if ((await postOnce(gate.url, body('rev-single'))) !== 200)
+      throw new Error('single request did not pass');
     const perVerdict = standin.count();
     const missesBefore = await cacheMisses(gate.url);
     standin.resetCounts();
     const fresh = body('rev-new');
     const started = Date.now();
-    const statuses = await Promise.all(Array.from({ length: 200 }, () => postOnce(gate.url, fresh)));
+    const statuses = await Promise.all(
+      Array.from({ length: 200 }, () => postOnce(gate.url, fresh)),
+    );
     const ms = Date.now() - started;
     const verdicts = (await cacheMisses(gate.url)) - missesBefore;
     const byEndpoint = [...standin.requests].map(([k, v]) => `${k} ${v}`).join(', ');
-    console.log(`single-flight: 200 concurrent requests for one new revision in ${ms} ms, ${statuses.filter((s) => s === 200).length} x 200`);
-    console.log(`  verdicts computed: ${verdicts} (target 1)   MLflow requests: ${standin.count()} (${byEndpoint}); one request alone: ${perVerdict}`);
+    console.log(
+      `single-flight: 200 concurrent requests for one new revision in ${ms} ms, ${statuses.filter((s) => s === 200).length} x 200`,
+    );
+    console.log(
+      `  verdicts computed: ${verdicts} (target 1)   MLflow requests: ${standin.count()} (${byEndpoint}); one request alone: ${perVerdict}`,
+    );
     const stat = statisticalVerdictMs();
-    console.log(`statistical verdict, 10,000 assessments per side: median ${stat.stats.toFixed(2)} ms of ${stat.runs} (target <= 50 ms)`);
-    console.log(`  baseline, the same verdict on aggregates only: median ${stat.aggregate.toFixed(3)} ms   -> ${stat.outcome}`);
-    const ok = ratio >= 0.7 && g.p99 <= 10 && verdicts === 1 && standin.count() === perVerdict && stat.stats <= 50;
+    console.log(
+      `statistical verdict, 10,000 assessments per side: median ${stat.stats.toFixed(2)} ms of ${stat.runs} (target <= 50 ms)`,
+    );
+    console.log(
+      `  baseline, the same verdict on aggregates only: median ${stat.aggregate.toFixed(3)} ms   -> ${stat.outcome}`,
+    );
+    const ok =
+      ratio >= 0.7 &&
+      g.p99 <= 10 &&
+      verdicts === 1 &&
+      standin.count() === perVerdict &&
+      stat.stats <= 50;
     console.log(ok ? 'all targets met' : 'TARGET MISSED');
     process.exitCode = ok ? 0 : 1;
   } finally {

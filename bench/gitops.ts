@@ -74,7 +74,11 @@ rollout:
 }
 
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(
+    'git',
+    ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', ...args],
+    { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
 }
 
 function quantile(xs: readonly number[], q: number): number {
@@ -111,7 +115,9 @@ async function main(): Promise<void> {
       repo = await GitRepo.open(join(root, 'gitops'));
     }
     const files = Number(git(repo.dir, 'ls-files').split('\n').filter(Boolean).length);
-    console.log(`gitops bench: ${AGENTS} agents, ${seeded.result.objects} objects, ${files} tracked files; seeding took ${(seedMs / 1000).toFixed(1)} s${values.remote ? '; pushing to a bare remote over file://' : ''}`);
+    console.log(
+      `gitops bench: ${AGENTS} agents, ${seeded.result.objects} objects, ${files} tracked files; seeding took ${(seedMs / 1000).toFixed(1)} s${values.remote ? '; pushing to a bare remote over file://' : ''}`,
+    );
 
     const engine = defaultEngine();
     const spent = new Map<string, number[]>();
@@ -149,7 +155,9 @@ async function main(): Promise<void> {
     // Warm-up (module loading, compiling the validator's schemas): not what a running server pays per change.
     t = performance.now();
     await ops.setWeight({ namespace: 'team-00', name: 'agent-0000' }, 10);
-    console.log(`first change (warm-up, compiles the validator's schemas): ${fmt(performance.now() - t)}`);
+    console.log(
+      `first change (warm-up, compiles the validator's schemas): ${fmt(performance.now() - t)}`,
+    );
 
     spent.clear();
     // Weight changes, each on another agent.
@@ -164,8 +172,12 @@ async function main(): Promise<void> {
 
     if (values.profile) {
       console.log('\nper change, mean ms (count per change):');
-      for (const [k, l] of [...spent].sort((a, b) => b[1].reduce((x, y) => x + y, 0) - a[1].reduce((x, y) => x + y, 0))) {
-        console.log(`  ${k.padEnd(20)} ${(l.reduce((x, y) => x + y, 0) / CHANGES).toFixed(1).padStart(7)}  (${(l.length / CHANGES).toFixed(1)}x)`);
+      for (const [k, l] of [...spent].sort(
+        (a, b) => b[1].reduce((x, y) => x + y, 0) - a[1].reduce((x, y) => x + y, 0),
+      )) {
+        console.log(
+          `  ${k.padEnd(20)} ${(l.reduce((x, y) => x + y, 0) / CHANGES).toFixed(1).padStart(7)}  (${(l.length / CHANGES).toFixed(1)}x)`,
+        );
       }
     }
 
@@ -178,20 +190,32 @@ async function main(): Promise<void> {
       const p = join(repo.dir, fleet);
       writeFileSync(p, readFileSync(p, 'utf8').replace('weight: 5 ', 'weight: 10'));
       const vs = join(repo.dir, out, `VirtualService.${id.split('/')[1]}.yaml`);
-      writeFileSync(vs, readFileSync(vs, 'utf8').replace('weight: 95', 'weight: 90').replace('weight: 5', 'weight: 10'));
+      writeFileSync(
+        vs,
+        readFileSync(vs, 'utf8')
+          .replace('weight: 95', 'weight: 90')
+          .replace('weight: 5', 'weight: 10'),
+      );
       t = performance.now();
       git(repo.dir, 'add', '-A', '--', fleet, out);
       git(repo.dir, 'commit', '-q', '-m', `bare commit ${id}`);
       if (values.remote) git(repo.dir, 'push', '-q', 'origin', 'HEAD:main');
       bare.push(performance.now() - t);
     }
-    if (git(repo.dir, 'status', '--porcelain').trim() !== '') throw new Error('working tree not clean after the bench');
+    if (git(repo.dir, 'status', '--porcelain').trim() !== '')
+      throw new Error('working tree not clean after the bench');
 
     console.log(`\n${CHANGES} changes each                      median       p95`);
-    console.log(`weight change (edit+synth+validate+commit${values.remote ? '+push' : ''}) ${fmt(quantile(change, 0.5))} ${fmt(quantile(change, 0.95))}`);
-    console.log(`bare git add + commit${values.remote ? ' + push' : ''} (same files)        ${fmt(quantile(bare, 0.5))} ${fmt(quantile(bare, 0.95))}`);
+    console.log(
+      `weight change (edit+synth+validate+commit${values.remote ? '+push' : ''}) ${fmt(quantile(change, 0.5))} ${fmt(quantile(change, 0.95))}`,
+    );
+    console.log(
+      `bare git add + commit${values.remote ? ' + push' : ''} (same files)        ${fmt(quantile(bare, 0.5))} ${fmt(quantile(bare, 0.95))}`,
+    );
     const median = quantile(change, 0.5);
-    console.log(`\ntarget: median <= 300 ms -> ${median <= 300 ? 'met' : 'NOT met'} (${median.toFixed(0)} ms; overhead over bare git: ${(median - quantile(bare, 0.5)).toFixed(0)} ms)`);
+    console.log(
+      `\ntarget: median <= 300 ms -> ${median <= 300 ? 'met' : 'NOT met'} (${median.toFixed(0)} ms; overhead over bare git: ${(median - quantile(bare, 0.5)).toFixed(0)} ms)`,
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

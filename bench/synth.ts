@@ -64,8 +64,18 @@ async function child(kind: string, dir: string, outDir: string): Promise<void> {
     note = `load fleet+policies ${s(t2 - t1)}, synthesize ${s(t3 - t2)}, write ${s(t4 - t3)} (${summarize(r)})`;
   } else if (kind === 'full') {
     const log = console.log;
-    console.log = (s: string) => { note = s; };
-    const code = await run(['--fleet', join(dir, 'fleet'), '--policies', join(dir, 'policies'), '--out', join(dir, outDir), '--quiet']);
+    console.log = (s: string) => {
+      note = s;
+    };
+    const code = await run([
+      '--fleet',
+      join(dir, 'fleet'),
+      '--policies',
+      join(dir, 'policies'),
+      '--out',
+      join(dir, outDir),
+      '--quiet',
+    ]);
     console.log = log;
     if (code !== 0) throw new Error(`synth exited ${code}`);
   } else if (kind === 'one') {
@@ -77,8 +87,13 @@ async function child(kind: string, dir: string, outDir: string): Promise<void> {
     const app = new App({ outdir: join(dir, 'baseline') });
     let objects = 0;
     for (const a of loadFleet(join(dir, 'fleet'))) {
-      const chart = new Chart(app, a.id.replace('/', '--'), { namespace: a.agent.metadata.namespace });
-      objects += new AgentRelease(chart, 'release', { fleetAgent: a, policy: resolvePolicy(policies, a) }).apiObjects.length;
+      const chart = new Chart(app, a.id.replace('/', '--'), {
+        namespace: a.agent.metadata.namespace,
+      });
+      objects += new AgentRelease(chart, 'release', {
+        fleetAgent: a,
+        policy: resolvePolicy(policies, a),
+      }).apiObjects.length;
     }
     app.synth();
     note = `${app.charts.length} charts, ${objects} objects`;
@@ -101,7 +116,10 @@ function fleetFile(i: number): { rel: string; text: string } {
   const kind = i % 4;
   const mode = kind < 2 ? 'manual' : 'progressive';
   const routing = kind % 2 === 0 ? 'istio' : 'gateway-api';
-  const canary = kind === 3 ? '' : `  canary:
+  const canary =
+    kind === 3
+      ? ''
+      : `  canary:
     enabled: true
     weight: ${mode === 'manual' ? 10 : 0}
     image: ghcr.io/recif-platform/corail:v0.4.${i % 7}
@@ -154,14 +172,21 @@ function quietDisk(): void {
 function runChild(kind: string, dir: string, out = 'dist-a'): Timed {
   quietDisk();
   const t = performance.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', kind, dir, out], {
-    cwd: root,
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', kind, dir, out],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const wallMs = performance.now() - t;
   const line = r.stdout.split('\n').find((l) => l.startsWith('@@'));
-  if (r.status !== 0 || !line) throw new Error(`child ${kind} failed (exit ${r.status}):\n${r.stderr}\n${r.stdout.slice(-2000)}`);
+  if (r.status !== 0 || !line)
+    throw new Error(
+      `child ${kind} failed (exit ${r.status}):\n${r.stderr}\n${r.stdout.slice(-2000)}`,
+    );
   return { ...(JSON.parse(line.slice(2)) as ChildResult), wallMs };
 }
 
@@ -169,10 +194,24 @@ function runChild(kind: string, dir: string, out = 'dist-a'): Timed {
 function runCli(dir: string, out: string): { wallMs: number; line: string } {
   quietDisk();
   const t = performance.now();
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'agent-canary.mjs'), 'synth', '--fleet', join(dir, 'fleet'), '--policies', join(dir, 'policies'), '--out', join(dir, out), '--quiet'], {
-    cwd: root,
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(root, 'bin', 'agent-canary.mjs'),
+      'synth',
+      '--fleet',
+      join(dir, 'fleet'),
+      '--policies',
+      join(dir, 'policies'),
+      '--out',
+      join(dir, out),
+      '--quiet',
+    ],
+    {
+      cwd: root,
+      encoding: 'utf8',
+    },
+  );
   const wallMs = performance.now() - t;
   if (r.status !== 0) throw new Error(`agent-canary synth failed (exit ${r.status}):\n${r.stderr}`);
   return { wallMs, line: r.stdout.trim() };
@@ -209,7 +248,11 @@ async function main(): Promise<void> {
     const cli2 = runCli(dir, 'dist-e');
     const cli = cli2.wallMs < cli1.wallMs ? cli2 : cli1;
     const edited = join(dir, 'fleet', 'team-0', 'agent-0000.yaml');
-    const setWeight = (from: number, to: number) => writeFileSync(edited, readFileSync(edited, 'utf8').replace(`weight: ${from}`, `weight: ${to}`));
+    const setWeight = (from: number, to: number) =>
+      writeFileSync(
+        edited,
+        readFileSync(edited, 'utf8').replace(`weight: ${from}`, `weight: ${to}`),
+      );
     setWeight(10, 25);
     let one = runChild('one', dir);
     setWeight(25, 30);
@@ -219,20 +262,36 @@ async function main(): Promise<void> {
     const base = runChild('baseline', dir);
     const base2 = runChild('baseline', dir);
 
-    console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores`);
-    console.log(`${''.padEnd(34)}${'process'.padStart(8)}${'modules'.padStart(8)}${'work'.padStart(8)}${'cpu'.padStart(8)} ${'peak RSS'.padStart(9)}`);
+    console.log(
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} on ${cpus().length} cores`,
+    );
+    console.log(
+      `${''.padEnd(34)}${'process'.padStart(8)}${'modules'.padStart(8)}${'work'.padStart(8)}${'cpu'.padStart(8)} ${'peak RSS'.padStart(9)}`,
+    );
     console.log(row('agent-canary full', full));
     console.log(row('  same, by phase', phases));
-    console.log(`${'bin/agent-canary.mjs synth (CLI)'.padEnd(34)}${sec(cli.wallMs)}${'-'.padStart(8)}${'-'.padStart(8)}${'-'.padStart(8)} ${'-'.padStart(6)}     ${cli.line}`);
+    console.log(
+      `${'bin/agent-canary.mjs synth (CLI)'.padEnd(34)}${sec(cli.wallMs)}${'-'.padStart(8)}${'-'.padStart(8)}${'-'.padStart(8)} ${'-'.padStart(6)}     ${cli.line}`,
+    );
     console.log(row('agent-canary one-agent change', one));
     console.log(row('agent-canary full re-run', rerun));
     console.log(row('baseline cdk8s full', base));
     console.log(row('baseline cdk8s one-agent change', base2));
     console.log('');
-    console.log('columns: process = wall time of a fresh node process (node + tsx start, module loading, work;');
-    console.log('         the bench child also loads the modules of the other rows; the CLI row is the');
-    console.log('         installed command and is the fresh-process figure of the full target below);');
-    console.log('         work = the job alone, timed inside that process after module loading (what a');
+    console.log(
+      'columns: process = wall time of a fresh node process (node + tsx start, module loading, work;',
+    );
+    console.log(
+      '         the bench child also loads the modules of the other rows; the CLI row is the',
+    );
+    console.log(
+      '         installed command and is the fresh-process figure of the full target below);',
+    );
+    console.log(
+      '         work = the job alone, timed inside that process after module loading (what a',
+    );
     console.log('         long-lived process such as the GitOps HTTP API pays)');
     console.log('');
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
@@ -240,11 +299,19 @@ async function main(): Promise<void> {
     const fullT = 3000;
     const oneT = 500;
     const memT = 400;
-    console.log(`${'target'.padEnd(28)}${'fresh process'.padEnd(22)}${'in-process work'.padEnd(22)}baseline cdk8s (process / work)`);
-    console.log(`${'full synthesis <= 3 s'.padEnd(28)}${`${t(cli.wallMs)} ${verdict(cli.wallMs <= fullT)}`.padEnd(22)}${`${t(full.workMs)} ${verdict(full.workMs <= fullT)}`.padEnd(22)}${t(base.wallMs)} / ${t(base.workMs)}`);
-    console.log(`${'one-agent change <= 0.5 s'.padEnd(28)}${`${t(one.wallMs)} ${verdict(one.wallMs <= oneT)}`.padEnd(22)}${`${t(one.workMs)} ${verdict(one.workMs <= oneT)}`.padEnd(22)}${t(base2.wallMs)} / ${t(base2.workMs)} (no partial synthesis)`);
+    console.log(
+      `${'target'.padEnd(28)}${'fresh process'.padEnd(22)}${'in-process work'.padEnd(22)}baseline cdk8s (process / work)`,
+    );
+    console.log(
+      `${'full synthesis <= 3 s'.padEnd(28)}${`${t(cli.wallMs)} ${verdict(cli.wallMs <= fullT)}`.padEnd(22)}${`${t(full.workMs)} ${verdict(full.workMs <= fullT)}`.padEnd(22)}${t(base.wallMs)} / ${t(base.workMs)}`,
+    );
+    console.log(
+      `${'one-agent change <= 0.5 s'.padEnd(28)}${`${t(one.wallMs)} ${verdict(one.wallMs <= oneT)}`.padEnd(22)}${`${t(one.workMs)} ${verdict(one.workMs <= oneT)}`.padEnd(22)}${t(base2.wallMs)} / ${t(base2.workMs)} (no partial synthesis)`,
+    );
     const peak = Math.max(full.maxRssMb, phases.maxRssMb, rerun.maxRssMb, one.maxRssMb);
-    console.log(`${'peak memory <= 400 MB'.padEnd(28)}${`${peak.toFixed(0)} MB ${verdict(peak <= memT)}`.padEnd(44)}${Math.max(base.maxRssMb, base2.maxRssMb).toFixed(0)} MB`);
+    console.log(
+      `${'peak memory <= 400 MB'.padEnd(28)}${`${peak.toFixed(0)} MB ${verdict(peak <= memT)}`.padEnd(44)}${Math.max(base.maxRssMb, base2.maxRssMb).toFixed(0)} MB`,
+    );
   } finally {
     if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
   }

@@ -157,7 +157,10 @@ function makeDistCorpus(resources: number): string {
   const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
   const files = listFiles(dist).filter((f) => f.endsWith('.yaml'));
   const texts = files.map((f) => [relative(dist, f), readFileSync(f, 'utf8')] as const);
-  const perCopy = texts.reduce((n, [, t]) => n + t.split(/^---$/m).filter((d) => /^kind:/m.test(d)).length, 0);
+  const perCopy = texts.reduce(
+    (n, [, t]) => n + t.split(/^---$/m).filter((d) => /^kind:/m.test(d)).length,
+    0,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'bench-validate-'));
   for (let k = 0; k * perCopy < resources; k++) {
     for (const [rel, text] of texts) {
@@ -185,7 +188,10 @@ async function phase(name: string, dir: string): Promise<void> {
   let extra = '';
   if (name === 'yaml') {
     for (const f of listFiles(dir)) {
-      for (const d of parseAllDocuments(readFileSync(f, 'utf8')) as ReturnType<typeof parseAllDocuments> & unknown[]) {
+      for (const d of parseAllDocuments(readFileSync(f, 'utf8')) as ReturnType<
+        typeof parseAllDocuments
+      > &
+        unknown[]) {
         if ((d as { toJS(): unknown }).toJS() != null) resources++;
       }
     }
@@ -197,21 +203,40 @@ async function phase(name: string, dir: string): Promise<void> {
     // `validate-cold`: a fresh install (empty schema/module cache) pays for compiling and writing
     // the caches; `validate` is every later CI run on the same install (the cache is in
     // node_modules/.cache, which CI caches with node_modules).
-    const cacheDir = name === 'validate-cold' ? mkdtempSync(join(tmpdir(), 'bench-validate-cache-')) : undefined;
-    const report = await validatePaths([dir], { policies: new Map(), fleet: [], registry: new SchemaRegistry(cacheDir ? { cacheDir } : {}) });
+    const cacheDir =
+      name === 'validate-cold' ? mkdtempSync(join(tmpdir(), 'bench-validate-cache-')) : undefined;
+    const report = await validatePaths([dir], {
+      policies: new Map(),
+      fleet: [],
+      registry: new SchemaRegistry(cacheDir ? { cacheDir } : {}),
+    });
     if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
     resources = report.summary.resources;
     extra = ` (${report.summary.valid} valid, ${report.summary.errorFindings} errors)`;
   }
   const seconds = (performance.now() - t0) / 1000;
-  process.send!({ name, resources, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024, extra });
+  process.send!({
+    name,
+    resources,
+    seconds,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    extra,
+  });
 }
 
-interface Result { name: string; resources: number; seconds: number; maxRssMiB: number; extra: string }
+interface Result {
+  name: string;
+  resources: number;
+  seconds: number;
+  maxRssMiB: number;
+  extra: string;
+}
 
 function runPhase(name: string, dir: string): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = fork(new URL(import.meta.url).pathname, ['--phase', name, dir], { stdio: 'inherit' });
+    const child = fork(new URL(import.meta.url).pathname, ['--phase', name, dir], {
+      stdio: 'inherit',
+    });
     child.on('message', (m) => resolve(m as Result));
     child.on('error', reject);
     child.on('exit', (code) => code !== 0 && reject(new Error(`${name} phase exited ${code}`)));
@@ -234,7 +259,9 @@ if (args[0] === '--phase') {
   const dir = synthetic ? makeCorpus(files, perFile) : makeDistCorpus(num('--resources', 10000));
   try {
     const fileCount = listFiles(dir).length;
-    console.log(`corpus: ${synthetic ? 'synthetic' : "the generator's output (dist/) copied"}, ${fileCount} files; best of ${runs} runs per phase, each in a fresh process`);
+    console.log(
+      `corpus: ${synthetic ? 'synthetic' : "the generator's output (dist/) copied"}, ${fileCount} files; best of ${runs} runs per phase, each in a fresh process`,
+    );
     const best: Record<string, Result> = {};
     const labels: Record<string, string> = {
       yaml: 'parse only: yaml parseAllDocuments  ',
@@ -249,9 +276,17 @@ if (args[0] === '--phase') {
         if (!best[name] || r.seconds < best[name]!.seconds) best[name] = r;
       }
       const r = best[name]!;
-      console.log(`${labels[name]}  ${Math.round(r.resources / r.seconds).toString().padStart(7)} resources/s  ${r.seconds.toFixed(2)} s  peak RSS ${r.maxRssMiB.toFixed(0)} MiB${r.extra}`);
+      console.log(
+        `${labels[name]}  ${Math.round(r.resources / r.seconds)
+          .toString()
+          .padStart(
+            7,
+          )} resources/s  ${r.seconds.toFixed(2)} s  peak RSS ${r.maxRssMiB.toFixed(0)} MiB${r.extra}`,
+      );
     }
-    console.log(`validate is ${(best.yaml!.seconds / best.validate!.seconds).toFixed(1)}x the speed of parsing alone with yaml, ${(best['js-yaml']!.seconds / best.validate!.seconds).toFixed(1)}x with js-yaml`);
+    console.log(
+      `validate is ${(best.yaml!.seconds / best.validate!.seconds).toFixed(1)}x the speed of parsing alone with yaml, ${(best['js-yaml']!.seconds / best.validate!.seconds).toFixed(1)}x with js-yaml`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -28,11 +28,17 @@ function strictestMax(...v: (number | undefined)[]): number | undefined {
 }
 
 export function effectiveBounds(policy: PolicySpec): EffectiveBounds {
-  const successRateMin = strictestMin(policy.metrics.successRate?.min, policy.abort.successRate?.min);
+  const successRateMin = strictestMin(
+    policy.metrics.successRate?.min,
+    policy.abort.successRate?.min,
+  );
   const latencyP99Max = strictestMax(policy.metrics.latencyP99?.max, policy.abort.latencyP99?.max);
   const errMax = policy.abort.errorRate?.max;
   const impliedErrMax = successRateMin === undefined ? undefined : 100 - successRateMin;
-  const errorRateMax = errMax !== undefined && (impliedErrMax === undefined || errMax < impliedErrMax) ? errMax : undefined;
+  const errorRateMax =
+    errMax !== undefined && (impliedErrMax === undefined || errMax < impliedErrMax)
+      ? errMax
+      : undefined;
   return {
     ...(successRateMin !== undefined ? { successRateMin } : {}),
     ...(latencyP99Max !== undefined ? { latencyP99Max } : {}),

@@ -10,7 +10,9 @@ export const GATE_ANNOTATION = 'agent-canary.dev/gate';
 
 /** `{name}` / `{namespace}` in the policy's experiment template, replaced. */
 export function experimentName(template: string, agent: AgentResource): string {
-  return template.replaceAll('{name}', agent.metadata.name).replaceAll('{namespace}', agent.metadata.namespace);
+  return template
+    .replaceAll('{name}', agent.metadata.name)
+    .replaceAll('{namespace}', agent.metadata.namespace);
 }
 
 /**
@@ -21,9 +23,12 @@ export function metricsExpression(gate: GateSettings): string {
   return gate.metrics
     .map((m) => {
       const op = (m.direction ?? 'higher') === 'lower' ? '<=' : '>=';
-      const bound = m.maxRegression === undefined
-        ? ''
-        : (m.regression ?? gate.regression) === 'relative' ? `@${Number((m.maxRegression * 100).toPrecision(12))}%` : `@${m.maxRegression}`;
+      const bound =
+        m.maxRegression === undefined
+          ? ''
+          : (m.regression ?? gate.regression) === 'relative'
+            ? `@${Number((m.maxRegression * 100).toPrecision(12))}%`
+            : `@${m.maxRegression}`;
       return `${m.key}${op}${m.threshold ?? '*'}${bound}`;
     })
     .join(',');
@@ -33,12 +38,21 @@ export function metricsExpression(gate: GateSettings): string {
  * Metadata of the `quality-gate` rollout webhook.
  * @param canaryVersion the version the canary pods run (RECIF_AGENT_VERSION), '' when unknown
  */
-export function qualityGateMetadata(agent: AgentResource, policy: PolicySpec, canaryVersion: string | undefined): Record<string, string> {
+export function qualityGateMetadata(
+  agent: AgentResource,
+  policy: PolicySpec,
+  canaryVersion: string | undefined,
+): Record<string, string> {
   const g = policy.gate;
   // Always a canary version: Flagger's checksum is not enough (confirm-rollout sends the previous
   // revision's), so without a version the gate could judge the wrong revision. Fall back to the
   // version the agent declares, then to the canary image's tag.
-  const version = canaryVersion || agent.spec.canary?.version || agent.spec.version || imageTag(agent.spec.canary?.image ?? agent.spec.image) || '';
+  const version =
+    canaryVersion ||
+    agent.spec.canary?.version ||
+    agent.spec.version ||
+    imageTag(agent.spec.canary?.image ?? agent.spec.image) ||
+    '';
   const md: Record<string, string> = {
     check: 'quality',
     agent: agent.metadata.name,
@@ -52,7 +66,9 @@ export function qualityGateMetadata(agent: AgentResource, policy: PolicySpec, ca
     minSamples: String(g.minSamples),
     versionTag: g.versionTag,
     // The LoggedModel name of a version ({version} is filled by the gate for canary and stable).
-    modelName: g.modelName.replaceAll('{name}', agent.metadata.name).replaceAll('{namespace}', agent.metadata.namespace),
+    modelName: g.modelName
+      .replaceAll('{name}', agent.metadata.name)
+      .replaceAll('{namespace}', agent.metadata.namespace),
     canaryVersion: version,
     stableVersion: agent.spec.version ?? '',
     onUnavailable: g.onUnavailable,

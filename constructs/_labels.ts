@@ -50,7 +50,11 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
  */
 export function labelValue(raw: string): string {
   if (raw.length <= 63 && LABEL_VALUE.test(raw)) return raw;
-  return raw.replace(/[^-A-Za-z0-9_.]/g, '-').slice(0, 63).replace(/^[^A-Za-z0-9]+/, '').replace(/[^A-Za-z0-9]+$/, '');
+  return raw
+    .replace(/[^-A-Za-z0-9_.]/g, '-')
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .replace(/[^A-Za-z0-9]+$/, '');
 }
 
 export type Track = 'stable' | 'canary';
@@ -59,7 +63,12 @@ export type Track = 'stable' | 'canary';
  * Labels of one agent workload (Deployment metadata and pod template).
  * @param track manual-mode track, or the agent version in progressive mode (Flagger has one Deployment)
  */
-export function workloadLabels(agent: AgentResource, track: string, appVersion: string | undefined, instance: string): Record<string, string> {
+export function workloadLabels(
+  agent: AgentResource,
+  track: string,
+  appVersion: string | undefined,
+  instance: string,
+): Record<string, string> {
   const slug = agent.metadata.name;
   const labels: Record<string, string> = {
     [APP_LABEL]: slug,
@@ -76,7 +85,10 @@ export function workloadLabels(agent: AgentResource, track: string, appVersion: 
 }
 
 /** Labels of a non-workload object that belongs to one agent (ConfigMap, route, Canary). */
-export function agentLabels(agent: AgentResource, instance: string = agent.metadata.name): Record<string, string> {
+export function agentLabels(
+  agent: AgentResource,
+  instance: string = agent.metadata.name,
+): Record<string, string> {
   const slug = agent.metadata.name;
   return {
     [APP_LABEL]: slug,

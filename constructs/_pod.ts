@@ -59,9 +59,16 @@ export interface PodTemplateOptions {
   readonly serviceAccountName?: string;
 }
 
-function probe(opts: PodTemplateOptions, initialDelaySeconds: number, periodSeconds: number, failureThreshold: number): k8s.Probe {
+function probe(
+  opts: PodTemplateOptions,
+  initialDelaySeconds: number,
+  periodSeconds: number,
+  failureThreshold: number,
+): k8s.Probe {
   const port = k8s.IntOrString.fromString(HTTP_PORT_NAME);
-  const check = opts.probePath ? { httpGet: { path: opts.probePath, port } } : { tcpSocket: { port } };
+  const check = opts.probePath
+    ? { httpGet: { path: opts.probePath, port } }
+    : { tcpSocket: { port } };
   return { ...check, initialDelaySeconds, periodSeconds, timeoutSeconds: 2, failureThreshold };
 }
 
@@ -71,7 +78,9 @@ export function agentPodTemplate(opts: PodTemplateOptions): k8s.PodTemplateSpec 
     cpu: k8s.Quantity.fromString(r.cpuRequest ?? '100m'),
     memory: k8s.Quantity.fromString(r.memoryRequest ?? '256Mi'),
   };
-  const limits: Record<string, k8s.Quantity> = { memory: k8s.Quantity.fromString(r.memoryLimit ?? '1Gi') };
+  const limits: Record<string, k8s.Quantity> = {
+    memory: k8s.Quantity.fromString(r.memoryLimit ?? '1Gi'),
+  };
   if (r.cpuLimit) limits['cpu'] = k8s.Quantity.fromString(r.cpuLimit);
   const uid = opts.runAsUser ?? 10001;
 
@@ -94,9 +103,10 @@ export function agentPodTemplate(opts: PodTemplateOptions): k8s.PodTemplateSpec 
     volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
   };
 
-  const metadata: k8s.ObjectMeta = opts.annotations && Object.keys(opts.annotations).length
-    ? { labels: opts.labels, annotations: opts.annotations }
-    : { labels: opts.labels };
+  const metadata: k8s.ObjectMeta =
+    opts.annotations && Object.keys(opts.annotations).length
+      ? { labels: opts.labels, annotations: opts.annotations }
+      : { labels: opts.labels };
   return {
     metadata,
     spec: {

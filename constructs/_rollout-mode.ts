@@ -26,7 +26,12 @@ export class RolloutModeConflictError extends ConstructInputError {
 }
 
 /** Records that `scope` emits `mode` objects for agent `namespace/name`; throws on a conflict. */
-export function claimRolloutMode(scope: IConstruct, namespace: string, name: string, mode: RolloutMode): void {
+export function claimRolloutMode(
+  scope: IConstruct,
+  namespace: string,
+  name: string,
+  mode: RolloutMode,
+): void {
   const root = Node.of(scope).root;
   let m = claims.get(root);
   if (!m) claims.set(root, (m = new Map()));

@@ -67,7 +67,11 @@ export function challengerProfile(spec: AgentSpec, canary: AgentCanarySpec): Run
 }
 
 /** ConfigMap data for a profile; keys sorted so the output never depends on insertion order. */
-export function runtimeEnv(slug: string, spec: AgentSpec, p: RuntimeProfile): Record<string, string> {
+export function runtimeEnv(
+  slug: string,
+  spec: AgentSpec,
+  p: RuntimeProfile,
+): Record<string, string> {
   const env: Record<string, string> = {
     CORAIL_AGENT_NAME: slug,
     CORAIL_CHANNEL: p.channel,
@@ -82,10 +86,13 @@ export function runtimeEnv(slug: string, spec: AgentSpec, p: RuntimeProfile): Re
   if (p.version !== undefined) env['RECIF_AGENT_VERSION'] = p.version;
   // Settings the canary block cannot override: the same for stable and challenger.
   if (spec.backgroundModel !== undefined) env['CORAIL_BACKGROUND_MODEL'] = spec.backgroundModel;
-  if (spec.knowledgeBases !== undefined) env['CORAIL_KNOWLEDGE_BASES'] = JSON.stringify(spec.knowledgeBases);
-  if (spec.evalSampleRate !== undefined) env['CORAIL_EVAL_SAMPLE_RATE'] = String(spec.evalSampleRate);
+  if (spec.knowledgeBases !== undefined)
+    env['CORAIL_KNOWLEDGE_BASES'] = JSON.stringify(spec.knowledgeBases);
+  if (spec.evalSampleRate !== undefined)
+    env['CORAIL_EVAL_SAMPLE_RATE'] = String(spec.evalSampleRate);
   if (spec.judgeModel !== undefined) env['CORAIL_JUDGE_MODEL'] = spec.judgeModel;
-  if (spec.suggestionsProvider !== undefined) env['CORAIL_SUGGESTIONS_PROVIDER'] = spec.suggestionsProvider;
+  if (spec.suggestionsProvider !== undefined)
+    env['CORAIL_SUGGESTIONS_PROVIDER'] = spec.suggestionsProvider;
   if (spec.suggestions !== undefined) env['CORAIL_SUGGESTIONS'] = spec.suggestions;
   const out: Record<string, string> = {};
   for (const k of Object.keys(env).sort()) out[k] = env[k]!;

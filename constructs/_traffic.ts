@@ -20,7 +20,11 @@ export interface IstioMatch {
 }
 /** Gateway API `HTTPRouteMatch` (only the header part is used). */
 export interface GatewayMatch {
-  readonly headers: readonly { readonly type: 'Exact' | 'RegularExpression'; readonly name: string; readonly value: string }[];
+  readonly headers: readonly {
+    readonly type: 'Exact' | 'RegularExpression';
+    readonly name: string;
+    readonly value: string;
+  }[];
 }
 
 export const DEFAULT_SESSION_MAX_AGE = 86400;
@@ -43,10 +47,19 @@ function valuesRegex(values: readonly string[]): string {
 export function istioCohortMatches(cohorts: readonly Cohort[]): IstioMatch[] {
   return cohorts.map((c) => {
     if (c.cookie !== undefined) {
-      return { headers: { cookie: { regex: cookieRegex(c.cookie, c.regex ?? valuesRegex(c.values ?? [])) } } };
+      return {
+        headers: {
+          cookie: { regex: cookieRegex(c.cookie, c.regex ?? valuesRegex(c.values ?? [])) },
+        },
+      };
     }
     const v = c.values ?? [];
-    const m: IstioStringMatch = c.regex !== undefined ? { regex: c.regex } : v.length === 1 ? { exact: v[0]! } : { regex: `^(${valuesRegex(v)})$` };
+    const m: IstioStringMatch =
+      c.regex !== undefined
+        ? { regex: c.regex }
+        : v.length === 1
+          ? { exact: v[0]! }
+          : { regex: `^(${valuesRegex(v)})$` };
     return { headers: { [c.header!]: m } };
   });
 }
@@ -59,11 +72,20 @@ export function gatewayCohortMatches(cohorts: readonly Cohort[]): GatewayMatch[]
   const out: GatewayMatch[] = [];
   for (const c of cohorts) {
     if (c.cookie !== undefined) {
-      out.push({ headers: [{ type: 'RegularExpression', name: 'cookie', value: cookieRegex(c.cookie, c.regex ?? valuesRegex(c.values ?? [])) }] });
+      out.push({
+        headers: [
+          {
+            type: 'RegularExpression',
+            name: 'cookie',
+            value: cookieRegex(c.cookie, c.regex ?? valuesRegex(c.values ?? [])),
+          },
+        ],
+      });
     } else if (c.regex !== undefined) {
       out.push({ headers: [{ type: 'RegularExpression', name: c.header!, value: c.regex }] });
     } else {
-      for (const v of c.values ?? []) out.push({ headers: [{ type: 'Exact', name: c.header!, value: v }] });
+      for (const v of c.values ?? [])
+        out.push({ headers: [{ type: 'Exact', name: c.header!, value: v }] });
     }
   }
   return out;

@@ -16,7 +16,9 @@ export function trafficSplit(agent: AgentResource): TrafficSplit {
   if (!c || !c.enabled) return { stable: 100 };
   const w = c.weight;
   if (!Number.isInteger(w) || w < 0 || w > 100) {
-    throw new ConstructInputError(`agent ${agent.metadata.namespace}/${agent.metadata.name}: spec.canary.weight must be an integer 0..100 (got ${w}). Fix: set a weight from the policy steps.`);
+    throw new ConstructInputError(
+      `agent ${agent.metadata.namespace}/${agent.metadata.name}: spec.canary.weight must be an integer 0..100 (got ${w}). Fix: set a weight from the policy steps.`,
+    );
   }
   return { stable: 100 - w, canary: w };
 }

@@ -50,7 +50,9 @@ export class AgentRelease extends Construct {
     const { agent, rollout } = fa;
     const mode = rollout.mode;
     if (mode !== 'manual' && mode !== 'progressive') {
-      throw new ConstructInputError(`${fa.file}: rollout.mode '${String(mode)}' is not allowed (allowed: manual, progressive)`);
+      throw new ConstructInputError(
+        `${fa.file}: rollout.mode '${String(mode)}' is not allowed (allowed: manual, progressive)`,
+      );
     }
     new RecifAgent(this, 'Agent', { agent });
     const stable = new StableWorkload(this, 'Stable', {
@@ -71,7 +73,11 @@ export class AgentRelease extends Construct {
     this.controllerScaled = capacity.controllerScaled;
     // The agent's own gateways win over the cluster's default (agent-canary.yaml istio.gateways).
     const istioGateways = rollout.gateways ?? props.istioGateways;
-    const traffic = { strategy: rollout.strategy, cohorts: rollout.cohorts, sessionAffinity: rollout.sessionAffinity };
+    const traffic = {
+      strategy: rollout.strategy,
+      cohorts: rollout.cohorts,
+      sessionAffinity: rollout.sessionAffinity,
+    };
     if (mode === 'manual') {
       const canary = agent.spec.canary?.enabled
         ? new CanaryWorkload(this, 'Canary', {
@@ -80,12 +86,20 @@ export class AgentRelease extends Construct {
             resources: props.resources,
             probePath: props.probePath,
             // The canary's size follows its weight (its HPA bounds do, see AgentCapacity).
-            replicas: canaryReplicas(agent.spec.replicas ?? AGENT_DEFAULTS.replicas, split.canary ?? 0),
+            replicas: canaryReplicas(
+              agent.spec.replicas ?? AGENT_DEFAULTS.replicas,
+              split.canary ?? 0,
+            ),
             autoscaled: rollout.autoscaling !== undefined,
           })
         : undefined;
       if (rollout.routing === 'gateway-api') {
-        new GatewayRoute(this, 'Route', { agent, gatewayRefs: rollout.gatewayRefs ?? [], hosts: rollout.hosts, ...traffic });
+        new GatewayRoute(this, 'Route', {
+          agent,
+          gatewayRefs: rollout.gatewayRefs ?? [],
+          hosts: rollout.hosts,
+          ...traffic,
+        });
       } else {
         new IstioRoute(this, 'Route', {
           agent,

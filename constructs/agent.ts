@@ -5,7 +5,10 @@
  */
 import { ConstructInputError } from './_errors.js';
 import { Construct } from 'constructs';
-import { Agent as AgentObject, type AgentSpec as AgentObjectSpec } from '../imports/agents-agents.recif.dev.js';
+import {
+  Agent as AgentObject,
+  type AgentSpec as AgentObjectSpec,
+} from '../imports/agents-agents.recif.dev.js';
 import type { AgentResource } from '../src/fleet/types.js';
 import { SyncWave, syncWave } from './_labels.js';
 
@@ -23,9 +26,14 @@ export class RecifAgent extends Construct {
     super(scope, id);
     const { agent } = props;
     if (agent.apiVersion !== 'agents.recif.dev/v1' || agent.kind !== 'Agent') {
-      throw new ConstructInputError(`RecifAgent ${agent.metadata?.namespace}/${agent.metadata?.name}: props.agent must be apiVersion agents.recif.dev/v1, kind Agent (got ${agent.apiVersion} ${agent.kind})`);
+      throw new ConstructInputError(
+        `RecifAgent ${agent.metadata?.namespace}/${agent.metadata?.name}: props.agent must be apiVersion agents.recif.dev/v1, kind Agent (got ${agent.apiVersion} ${agent.kind})`,
+      );
     }
-    const annotations = { ...(agent.metadata.annotations ?? {}), ...syncWave(props.syncWave ?? SyncWave.WORKLOAD) };
+    const annotations = {
+      ...(agent.metadata.annotations ?? {}),
+      ...syncWave(props.syncWave ?? SyncWave.WORKLOAD),
+    };
     this.apiObject = new AgentObject(this, 'Resource', {
       metadata: {
         name: agent.metadata.name,

@@ -119,7 +119,10 @@ export class ArgoCdHealthChecks extends Construct {
         namespace: props.argocdNamespace ?? 'argocd',
         // Argo CD reads argocd-cm only with these labels (its installation sets the same).
         labels: { 'app.kubernetes.io/name': 'argocd-cm', 'app.kubernetes.io/part-of': 'argocd' },
-        annotations: { 'argocd.argoproj.io/sync-options': 'ServerSideApply=true', 'argocd.argoproj.io/sync-wave': '-1' },
+        annotations: {
+          'argocd.argoproj.io/sync-options': 'ServerSideApply=true',
+          'argocd.argoproj.io/sync-wave': '-1',
+        },
       },
       data: { [CANARY_HEALTH_KEY]: CANARY_HEALTH_LUA, [AGENT_HEALTH_KEY]: AGENT_HEALTH_LUA },
     });

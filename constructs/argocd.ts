@@ -43,7 +43,6 @@ export interface ArgoCdProps {
 
 export const DEFAULT_REPO_URL = 'https://github.com/example/agent-canary.git';
 
-
 export class ArgoCdApps extends Construct {
   readonly project: AppProject;
   readonly applications: readonly Application[];
@@ -57,15 +56,27 @@ export class ArgoCdApps extends Construct {
     const argocdNs = props.argocdNamespace ?? 'argocd';
     const projectName = props.project ?? 'agent-canary';
     const server = props.server ?? 'https://kubernetes.default.svc';
-    if (!repoURL) throw new ConstructInputError(`ArgoCdApps: props.repoURL is empty (allowed: a Git URL). Fix: pass --repo-url.`);
+    if (!repoURL)
+      throw new ConstructInputError(
+        `ArgoCdApps: props.repoURL is empty (allowed: a Git URL). Fix: pass --repo-url.`,
+      );
     for (const ns of props.namespaces) {
-      if (!DNS_LABEL.test(ns) || ns.length > 63) throw new ConstructInputError(`ArgoCdApps: namespace '${ns}' is not a DNS-1123 label`);
+      if (!DNS_LABEL.test(ns) || ns.length > 63)
+        throw new ConstructInputError(`ArgoCdApps: namespace '${ns}' is not a DNS-1123 label`);
     }
     const namespaces = [...new Set(props.namespaces)].sort();
-    const labels = { 'app.kubernetes.io/part-of': 'agent-canary', 'app.kubernetes.io/managed-by': MANAGED_BY };
+    const labels = {
+      'app.kubernetes.io/part-of': 'agent-canary',
+      'app.kubernetes.io/managed-by': MANAGED_BY,
+    };
 
     this.project = new AppProject(this, 'Project', {
-      metadata: { name: projectName, namespace: argocdNs, labels, annotations: { 'argocd.argoproj.io/sync-wave': '-1' } },
+      metadata: {
+        name: projectName,
+        namespace: argocdNs,
+        labels,
+        annotations: { 'argocd.argoproj.io/sync-wave': '-1' },
+      },
       spec: {
         description: 'Agents and the quality gate synthesized by agent-canary',
         sourceRepos: [repoURL],
@@ -78,28 +89,46 @@ export class ArgoCdApps extends Construct {
 
     const syncPolicy = {
       automated: { prune: true, selfHeal: true },
-      syncOptions: ['CreateNamespace=true', 'RespectIgnoreDifferences=true', 'ApplyOutOfSyncOnly=true'],
+      syncOptions: [
+        'CreateNamespace=true',
+        'RespectIgnoreDifferences=true',
+        'ApplyOutOfSyncOnly=true',
+      ],
       retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } },
     };
     const apps: Application[] = [];
     const ignoreFor = (namespace: string) => {
-      if (!props.controllerScaled) return [{ group: 'apps', kind: 'Deployment', jsonPointers: ['/spec/replicas'] }];
+      if (!props.controllerScaled)
+        return [{ group: 'apps', kind: 'Deployment', jsonPointers: ['/spec/replicas'] }];
       const scaled = [...new Set(props.controllerScaled.get(namespace) ?? [])].sort();
-      return scaled.map((name) => ({ group: 'apps', kind: 'Deployment', name, jsonPointers: ['/spec/replicas'] }));
+      return scaled.map((name) => ({
+        group: 'apps',
+        kind: 'Deployment',
+        name,
+        jsonPointers: ['/spec/replicas'],
+      }));
     };
     const app = (name: string, path: string, namespace: string, withIgnore: boolean) =>
       new Application(this, name, {
-        metadata: { name, namespace: argocdNs, labels, finalizers: ['resources-finalizer.argocd.argoproj.io'] },
+        metadata: {
+          name,
+          namespace: argocdNs,
+          labels,
+          finalizers: ['resources-finalizer.argocd.argoproj.io'],
+        },
         spec: {
           project: projectName,
           source: { repoUrl: repoURL, targetRevision, path, directory: { recurse: true } },
           destination: { server, namespace },
           syncPolicy,
-          ...(withIgnore && ignoreFor(namespace).length ? { ignoreDifferences: ignoreFor(namespace) } : {}),
+          ...(withIgnore && ignoreFor(namespace).length
+            ? { ignoreDifferences: ignoreFor(namespace) }
+            : {}),
         },
       });
     apps.push(app('agent-canary-apps', `${distPath}/argocd`, argocdNs, false));
-    for (const ns of namespaces) apps.push(app(`agent-canary-${ns}`, `${distPath}/${ns}`, ns, true));
+    for (const ns of namespaces)
+      apps.push(app(`agent-canary-${ns}`, `${distPath}/${ns}`, ns, true));
     this.applications = apps;
   }
 }

@@ -14,8 +14,21 @@ import { Construct } from 'constructs';
 import { k8s } from './_k8s.js';
 import type { AgentResource } from '../src/fleet/types.js';
 import type { PolicySpec } from '../src/policy/types.js';
-import { APP_LABEL, SyncWave, VERSION_LABEL, agentLabels, names, syncWave, workloadLabels } from './_labels.js';
-import { challengerProfile, configChecksum, runtimeEnv, type RuntimeProfile } from './_runtime-config.js';
+import {
+  APP_LABEL,
+  SyncWave,
+  VERSION_LABEL,
+  agentLabels,
+  names,
+  syncWave,
+  workloadLabels,
+} from './_labels.js';
+import {
+  challengerProfile,
+  configChecksum,
+  runtimeEnv,
+  type RuntimeProfile,
+} from './_runtime-config.js';
 import { agentPodTemplate, type AgentResources } from './_pod.js';
 import { GATE_ANNOTATION, qualityGateMetadata } from './_gate-metadata.js';
 import { CONFIG_CHECKSUM_ANNOTATION, servicePorts } from './stable-workload.js';
@@ -53,10 +66,15 @@ export class CanaryWorkload extends Construct {
     const namespace = agent.metadata.namespace;
     const canary = agent.spec.canary;
     if (!canary || !canary.enabled) {
-      throw new ConstructInputError(`CanaryWorkload ${namespace}/${slug}: props.agent.spec.canary.enabled must be true (got ${canary ? 'false' : 'no canary block'}). Fix: render the canary workload only for an enabled canary.`);
+      throw new ConstructInputError(
+        `CanaryWorkload ${namespace}/${slug}: props.agent.spec.canary.enabled must be true (got ${canary ? 'false' : 'no canary block'}). Fix: render the canary workload only for an enabled canary.`,
+      );
     }
     const replicas = props.replicas ?? 1;
-    if (!Number.isInteger(replicas) || replicas < 1) throw new ConstructInputError(`CanaryWorkload ${namespace}/${slug}: props.replicas must be an integer >= 1 (got ${replicas})`);
+    if (!Number.isInteger(replicas) || replicas < 1)
+      throw new ConstructInputError(
+        `CanaryWorkload ${namespace}/${slug}: props.replicas must be an integer >= 1 (got ${replicas})`,
+      );
     claimRolloutMode(this, namespace, slug, 'manual');
 
     const n = names(slug);
@@ -65,7 +83,12 @@ export class CanaryWorkload extends Construct {
     this.checksum = configChecksum(data);
 
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
-      metadata: { name: n.canaryConfig, namespace, labels: { ...agentLabels(agent, n.canaryDeployment), [VERSION_LABEL]: 'canary' }, annotations: syncWave(SyncWave.CONFIG) },
+      metadata: {
+        name: n.canaryConfig,
+        namespace,
+        labels: { ...agentLabels(agent, n.canaryDeployment), [VERSION_LABEL]: 'canary' },
+        annotations: syncWave(SyncWave.CONFIG),
+      },
       data,
     });
 
@@ -82,7 +105,13 @@ export class CanaryWorkload extends Construct {
         ...(props.autoscaled ? {} : { replicas }),
         revisionHistoryLimit: 3,
         selector: { matchLabels: { [APP_LABEL]: slug, [VERSION_LABEL]: 'canary' } },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) } },
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: {
+            maxUnavailable: k8s.IntOrString.fromNumber(0),
+            maxSurge: k8s.IntOrString.fromNumber(1),
+          },
+        },
         template: agentPodTemplate({
           containerName: slug,
           image: this.profile.image,
@@ -98,8 +127,17 @@ export class CanaryWorkload extends Construct {
     });
 
     this.service = new k8s.KubeService(this, 'Service', {
-      metadata: { name: n.canaryService, namespace, labels: { ...agentLabels(agent, n.canaryDeployment), [VERSION_LABEL]: 'canary' }, annotations: syncWave(SyncWave.WORKLOAD) },
-      spec: { type: 'ClusterIP', selector: { [APP_LABEL]: slug, [VERSION_LABEL]: 'canary' }, ports: servicePorts() },
+      metadata: {
+        name: n.canaryService,
+        namespace,
+        labels: { ...agentLabels(agent, n.canaryDeployment), [VERSION_LABEL]: 'canary' },
+        annotations: syncWave(SyncWave.WORKLOAD),
+      },
+      spec: {
+        type: 'ClusterIP',
+        selector: { [APP_LABEL]: slug, [VERSION_LABEL]: 'canary' },
+        ports: servicePorts(),
+      },
     });
   }
 }

@@ -56,23 +56,52 @@ export class AgentCapacity extends Construct {
     const namespace = agent.metadata.namespace;
     const n = names(slug);
     const a = props.autoscaling;
-    if (a && (!Number.isInteger(a.minReplicas) || a.minReplicas < 1 || a.maxReplicas < a.minReplicas)) {
-      throw new ConstructInputError(`AgentCapacity ${namespace}/${slug}: props.autoscaling ${JSON.stringify(a)} is not allowed (allowed: integers 1 <= minReplicas <= maxReplicas). Fix: correct rollout.autoscaling.`);
+    if (
+      a &&
+      (!Number.isInteger(a.minReplicas) || a.minReplicas < 1 || a.maxReplicas < a.minReplicas)
+    ) {
+      throw new ConstructInputError(
+        `AgentCapacity ${namespace}/${slug}: props.autoscaling ${JSON.stringify(a)} is not allowed (allowed: integers 1 <= minReplicas <= maxReplicas). Fix: correct rollout.autoscaling.`,
+      );
     }
     const hpa = (name: string, target: string, bounds: Autoscaling) =>
       new k8s.KubeHorizontalPodAutoscalerV2(this, `Hpa-${name}`, {
-        metadata: { name, namespace, labels: agentLabels(agent), annotations: syncWave(SyncWave.WORKLOAD) },
+        metadata: {
+          name,
+          namespace,
+          labels: agentLabels(agent),
+          annotations: syncWave(SyncWave.WORKLOAD),
+        },
         spec: {
           scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target },
           minReplicas: bounds.minReplicas,
           maxReplicas: bounds.maxReplicas,
-          metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: bounds.cpuUtilization ?? DEFAULT_CPU_UTILIZATION } } }],
+          metrics: [
+            {
+              type: 'Resource',
+              resource: {
+                name: 'cpu',
+                target: {
+                  type: 'Utilization',
+                  averageUtilization: bounds.cpuUtilization ?? DEFAULT_CPU_UTILIZATION,
+                },
+              },
+            },
+          ],
         },
       });
     const pdb = (name: string, selector: Record<string, string>) =>
       new k8s.KubePodDisruptionBudget(this, `Pdb-${name}`, {
-        metadata: { name, namespace, labels: agentLabels(agent), annotations: syncWave(SyncWave.WORKLOAD) },
-        spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
+        metadata: {
+          name,
+          namespace,
+          labels: agentLabels(agent),
+          annotations: syncWave(SyncWave.WORKLOAD),
+        },
+        spec: {
+          maxUnavailable: k8s.IntOrString.fromNumber(1),
+          selector: { matchLabels: selector },
+        },
       });
 
     const scaled: string[] = [];
@@ -92,9 +121,12 @@ export class AgentCapacity extends Construct {
     } else {
       const fixed = agent.spec.replicas;
       if (!a && fixed !== undefined && fixed < 1) {
-        throw new ConstructInputError(`AgentCapacity ${namespace}/${slug}: spec.replicas ${fixed} in progressive mode (allowed: 1..10; the size becomes an HPA, which cannot hold 0). Fix: set replicas >= 1.`);
+        throw new ConstructInputError(
+          `AgentCapacity ${namespace}/${slug}: spec.replicas ${fixed} in progressive mode (allowed: 1..10; the size becomes an HPA, which cannot hold 0). Fix: set replicas >= 1.`,
+        );
       }
-      const bounds = a ?? (fixed !== undefined ? { minReplicas: fixed, maxReplicas: fixed } : undefined);
+      const bounds =
+        a ?? (fixed !== undefined ? { minReplicas: fixed, maxReplicas: fixed } : undefined);
       if (bounds) this.targetAutoscaler = hpa(n.deployment, n.deployment, bounds);
       // Flagger scales its target to 0 between runs whether or not an HPA exists.
       scaled.push(n.deployment);

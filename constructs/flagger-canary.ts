@@ -34,7 +34,14 @@ import {
   type CanarySpecAnalysisMetrics,
   type CanarySpecAnalysisWebhooks,
 } from '../imports/flagger-flagger.app.js';
-import type { AgentResource, Cohort, GatewayRef, ReleaseStrategy, Routing, SessionAffinity } from '../src/fleet/types.js';
+import type {
+  AgentResource,
+  Cohort,
+  GatewayRef,
+  ReleaseStrategy,
+  Routing,
+  SessionAffinity,
+} from '../src/fleet/types.js';
 import { DEFAULT_SESSION_MAX_AGE, istioCohortMatches } from './_traffic.js';
 import type { PolicySpec } from '../src/policy/types.js';
 import { SyncWave, agentLabels, names, syncWave } from './_labels.js';
@@ -115,16 +122,24 @@ export class FlaggerCanary extends Construct {
     const namespace = agent.metadata.namespace;
     const where = `FlaggerCanary ${namespace}/${slug}`;
     const routing = props.routing ?? 'istio';
-    if (routing !== 'istio' && routing !== 'gateway-api') throw new ConstructInputError(`${where}: props.routing '${routing}' is not allowed (allowed: istio, gateway-api)`);
+    if (routing !== 'istio' && routing !== 'gateway-api')
+      throw new ConstructInputError(
+        `${where}: props.routing '${routing}' is not allowed (allowed: istio, gateway-api)`,
+      );
     if (routing === 'gateway-api' && !props.gatewayRefs?.length) {
-      throw new ConstructInputError(`${where}: props.gatewayRefs is empty; Flagger's gatewayapi provider needs service.gatewayRefs. Fix: set rollout.gatewayRefs in the fleet file.`);
+      throw new ConstructInputError(
+        `${where}: props.gatewayRefs is empty; Flagger's gatewayapi provider needs service.gatewayRefs. Fix: set rollout.gatewayRefs in the fleet file.`,
+      );
     }
     const strategy = props.strategy ?? 'canary';
     if (strategy === 'canary') validatePlan(where, policy);
     checkTraffic(where, routing, strategy, props);
     claimRolloutMode(this, namespace, slug, 'progressive');
 
-    const intervalSeconds = parseDuration(policy.analysis.interval, `${where}: policy analysis.interval`);
+    const intervalSeconds = parseDuration(
+      policy.analysis.interval,
+      `${where}: policy analysis.interval`,
+    );
     parseDuration(policy.gate.timeout, `${where}: policy gate.timeout`);
     const metricWindow = intervalSeconds >= 60 ? policy.analysis.interval : '1m';
     this.bounds = effectiveBounds(policy);
@@ -134,8 +149,18 @@ export class FlaggerCanary extends Construct {
     const metrics: CanarySpecAnalysisMetrics[] = [];
     const needTemplates: MetricCheck[] = [];
     if (routing === 'istio') {
-      if (b.successRateMin !== undefined) metrics.push({ name: 'request-success-rate', interval: metricWindow, thresholdRange: { min: b.successRateMin } });
-      if (b.latencyP99Max !== undefined) metrics.push({ name: 'request-duration', interval: metricWindow, thresholdRange: { max: b.latencyP99Max } });
+      if (b.successRateMin !== undefined)
+        metrics.push({
+          name: 'request-success-rate',
+          interval: metricWindow,
+          thresholdRange: { min: b.successRateMin },
+        });
+      if (b.latencyP99Max !== undefined)
+        metrics.push({
+          name: 'request-duration',
+          interval: metricWindow,
+          thresholdRange: { max: b.latencyP99Max },
+        });
       if (b.errorRateMax !== undefined) needTemplates.push('error-rate');
     } else {
       if (b.successRateMin !== undefined) needTemplates.push('request-success-rate');
@@ -155,25 +180,60 @@ export class FlaggerCanary extends Construct {
         vsPrimary,
       });
       for (const check of needTemplates) {
-        const range = check === 'request-success-rate' ? { min: b.successRateMin }
-          : check === 'request-duration' ? { max: b.latencyP99Max }
-            : check === 'error-rate' ? { max: b.errorRateMax }
-              : { max: 0 };
-        metrics.push({ name: check, interval: metricWindow, templateRef: { name: this.metricTemplates.names.get(check)! }, thresholdRange: range });
+        const range =
+          check === 'request-success-rate'
+            ? { min: b.successRateMin }
+            : check === 'request-duration'
+              ? { max: b.latencyP99Max }
+              : check === 'error-rate'
+                ? { max: b.errorRateMax }
+                : { max: 0 };
+        metrics.push({
+          name: check,
+          interval: metricWindow,
+          templateRef: { name: this.metricTemplates.names.get(check)! },
+          thresholdRange: range,
+        });
       }
     }
 
     const webhooks: CanarySpecAnalysisWebhooks[] = [];
     if (props.loadTest) {
-      const cmd = props.loadTestCommand ?? `hey -z ${metricWindow} -q 2 -c 1 http://${names(slug).canaryService}.${namespace}:${HTTP_PORT}/`;
-      webhooks.push({ name: 'load-test', type: HookType.ROLLOUT, url: props.loadTesterUrl ?? 'http://flagger-loadtester.flagger-system/', timeout: '5s', metadata: { type: 'cmd', cmd } });
+      const cmd =
+        props.loadTestCommand ??
+        `hey -z ${metricWindow} -q 2 -c 1 http://${names(slug).canaryService}.${namespace}:${HTTP_PORT}/`;
+      webhooks.push({
+        name: 'load-test',
+        type: HookType.ROLLOUT,
+        url: props.loadTesterUrl ?? 'http://flagger-loadtester.flagger-system/',
+        timeout: '5s',
+        metadata: { type: 'cmd', cmd },
+      });
     }
     const version = props.canaryVersion ?? agent.spec.version;
-    webhooks.push({ name: 'quality-gate', type: HookType.ROLLOUT, url: policy.gateUrl, timeout: policy.gate.timeout, metadata: qualityGateMetadata(agent, policy, version) });
+    webhooks.push({
+      name: 'quality-gate',
+      type: HookType.ROLLOUT,
+      url: policy.gateUrl,
+      timeout: policy.gate.timeout,
+      metadata: qualityGateMetadata(agent, policy, version),
+    });
     if (strategy === 'canary') {
       const hold = stepHoldMetadata(agent, policy);
-      webhooks.push({ name: 'step-hold', type: HookType.CONFIRM_HYPHEN_TRAFFIC_HYPHEN_INCREASE, url: policy.gateUrl, timeout: policy.gate.timeout, metadata: hold });
-      webhooks.push({ name: 'step-hold', type: HookType.CONFIRM_HYPHEN_PROMOTION, url: policy.gateUrl, timeout: policy.gate.timeout, metadata: { ...hold } });
+      webhooks.push({
+        name: 'step-hold',
+        type: HookType.CONFIRM_HYPHEN_TRAFFIC_HYPHEN_INCREASE,
+        url: policy.gateUrl,
+        timeout: policy.gate.timeout,
+        metadata: hold,
+      });
+      webhooks.push({
+        name: 'step-hold',
+        type: HookType.CONFIRM_HYPHEN_PROMOTION,
+        url: policy.gateUrl,
+        timeout: policy.gate.timeout,
+        metadata: { ...hold },
+      });
     }
 
     const weights = policy.steps.map((s) => s.weight);
@@ -183,17 +243,42 @@ export class FlaggerCanary extends Construct {
         ? {
             maxWeight: weights[weights.length - 1]!,
             stepWeights: weights,
-            ...(sa?.cookie !== undefined ? { sessionAffinity: { cookieName: sa.cookie, maxAge: sa.maxAge ?? DEFAULT_SESSION_MAX_AGE } } : {}),
+            ...(sa?.cookie !== undefined
+              ? {
+                  sessionAffinity: {
+                    cookieName: sa.cookie,
+                    maxAge: sa.maxAge ?? DEFAULT_SESSION_MAX_AGE,
+                  },
+                }
+              : {}),
           }
-        : { iterations: props.iterations ?? 10, ...(strategy === 'ab' ? { match: istioCohortMatches(props.cohorts ?? []) } : {}) };
+        : {
+            iterations: props.iterations ?? 10,
+            ...(strategy === 'ab' ? { match: istioCohortMatches(props.cohorts ?? []) } : {}),
+          };
     this.canary = new Canary(this, 'Canary', {
-      metadata: { name: names(slug).flaggerCanary, namespace, labels: agentLabels(agent), annotations: syncWave(SyncWave.CANARY) },
+      metadata: {
+        name: names(slug).flaggerCanary,
+        namespace,
+        labels: agentLabels(agent),
+        annotations: syncWave(SyncWave.CANARY),
+      },
       spec: {
         provider: routing === 'istio' ? CanarySpecProvider.ISTIO : CanarySpecProvider.GATEWAYAPI_V1,
         ...(routing === 'istio' ? { metricsServer: policy.prometheus } : {}),
-        targetRef: { apiVersion: 'apps/v1', kind: CanarySpecTargetRefKind.DEPLOYMENT, name: names(slug).deployment },
+        targetRef: {
+          apiVersion: 'apps/v1',
+          kind: CanarySpecTargetRefKind.DEPLOYMENT,
+          name: names(slug).deployment,
+        },
         ...(props.autoscalerName
-          ? { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: CanarySpecAutoscalerRefKind.HORIZONTAL_POD_AUTOSCALER, name: props.autoscalerName } }
+          ? {
+              autoscalerRef: {
+                apiVersion: 'autoscaling/v2',
+                kind: CanarySpecAutoscalerRefKind.HORIZONTAL_POD_AUTOSCALER,
+                name: props.autoscalerName,
+              },
+            }
           : {}),
         progressDeadlineSeconds: props.progressDeadlineSeconds ?? 600,
         service: {
@@ -205,9 +290,17 @@ export class FlaggerCanary extends Construct {
           portDiscovery: true,
           timeout: props.requestTimeout ?? '300s',
           ...(props.hosts?.length ? { hosts: [...props.hosts] } : {}),
-          ...(routing === 'istio' && props.istioGateways?.length ? { gateways: [...props.istioGateways] } : {}),
+          ...(routing === 'istio' && props.istioGateways?.length
+            ? { gateways: [...props.istioGateways] }
+            : {}),
           ...(routing === 'gateway-api'
-            ? { gatewayRefs: props.gatewayRefs!.map((g) => ({ name: g.name, ...(g.namespace ? { namespace: g.namespace } : {}), ...(g.sectionName ? { sectionName: g.sectionName } : {}) })) }
+            ? {
+                gatewayRefs: props.gatewayRefs!.map((g) => ({
+                  name: g.name,
+                  ...(g.namespace ? { namespace: g.namespace } : {}),
+                  ...(g.sectionName ? { sectionName: g.sectionName } : {}),
+                })),
+              }
             : {}),
         },
         analysis: {
@@ -221,7 +314,8 @@ export class FlaggerCanary extends Construct {
     });
 
     const target = props.target;
-    if (target) this.node.addValidation({ validate: () => validateTarget(target, namespace, slug) });
+    if (target)
+      this.node.addValidation({ validate: () => validateTarget(target, namespace, slug) });
   }
 }
 
@@ -229,51 +323,86 @@ export class FlaggerCanary extends Construct {
 function validateTarget(target: FlaggerTarget, namespace: string, slug: string): string[] {
   const o = target.apiObject;
   const where = `FlaggerCanary ${namespace}/${slug}: target ${o.kind} ${o.metadata.namespace}/${o.name}`;
-  if (o.kind !== 'Deployment' || o.name !== names(slug).deployment || o.metadata.namespace !== namespace) {
-    return [`${where} is not the Canary's targetRef (Deployment ${namespace}/${names(slug).deployment})`];
+  if (
+    o.kind !== 'Deployment' ||
+    o.name !== names(slug).deployment ||
+    o.metadata.namespace !== namespace
+  ) {
+    return [
+      `${where} is not the Canary's targetRef (Deployment ${namespace}/${names(slug).deployment})`,
+    ];
   }
   const errors: string[] = [];
   if (target.replicas !== undefined) {
-    errors.push(`${where} sets spec.replicas ${target.replicas}; a Flagger target must not (allowed: no replicas). Fix: drop replicas; Flagger scales the target and Argo CD ignores /spec/replicas.`);
+    errors.push(
+      `${where} sets spec.replicas ${target.replicas}; a Flagger target must not (allowed: no replicas). Fix: drop replicas; Flagger scales the target and Argo CD ignores /spec/replicas.`,
+    );
   }
   const labels = target.selector;
   if (labels['app'] !== slug || Object.keys(labels).length !== 1) {
-    errors.push(`${where} selects ${JSON.stringify(labels)}; Flagger needs exactly {"app":"${slug}"} (it rewrites that one label to ${slug}-primary and drops the others)`);
+    errors.push(
+      `${where} selects ${JSON.stringify(labels)}; Flagger needs exactly {"app":"${slug}"} (it rewrites that one label to ${slug}-primary and drops the others)`,
+    );
   }
   return errors;
 }
 
 /** What Flagger cannot express for this strategy and routing (the fleet rules say it first, at a line). */
-function checkTraffic(where: string, routing: Routing, strategy: ReleaseStrategy, p: FlaggerCanaryProps): void {
+function checkTraffic(
+  where: string,
+  routing: Routing,
+  strategy: ReleaseStrategy,
+  p: FlaggerCanaryProps,
+): void {
   if (strategy !== 'canary' && strategy !== 'ab' && strategy !== 'blue-green') {
-    throw new ConstructInputError(`${where}: props.strategy '${String(strategy)}' is not allowed (allowed: canary, ab, blue-green)`);
+    throw new ConstructInputError(
+      `${where}: props.strategy '${String(strategy)}' is not allowed (allowed: canary, ab, blue-green)`,
+    );
   }
   if (strategy === 'ab' && !p.cohorts?.length) {
-    throw new ConstructInputError(`${where}: strategy ab needs cohorts (Flagger's analysis.match). Fix: set rollout.cohorts.`);
+    throw new ConstructInputError(
+      `${where}: strategy ab needs cohorts (Flagger's analysis.match). Fix: set rollout.cohorts.`,
+    );
   }
   if (strategy !== 'ab' && p.cohorts?.length) {
-    throw new ConstructInputError(`${where}: cohorts with strategy ${strategy} are not possible in progressive mode (Flagger routes analysis.match only as an A/B test). Fix: strategy ab, or mode manual.`);
+    throw new ConstructInputError(
+      `${where}: cohorts with strategy ${strategy} are not possible in progressive mode (Flagger routes analysis.match only as an A/B test). Fix: strategy ab, or mode manual.`,
+    );
   }
   if (p.sessionAffinity && (strategy !== 'canary' || p.sessionAffinity.cookie === undefined)) {
-    throw new ConstructInputError(`${where}: props.sessionAffinity ${JSON.stringify(p.sessionAffinity)} is not possible with strategy ${strategy}: Flagger pins sessions only by cookie, only in the canary strategy. Fix: sessionAffinity {cookie: <name>} with strategy canary, or mode manual for a header.`);
+    throw new ConstructInputError(
+      `${where}: props.sessionAffinity ${JSON.stringify(p.sessionAffinity)} is not possible with strategy ${strategy}: Flagger pins sessions only by cookie, only in the canary strategy. Fix: sessionAffinity {cookie: <name>} with strategy canary, or mode manual for a header.`,
+    );
   }
-  if (p.iterations !== undefined && (strategy === 'canary' || !Number.isInteger(p.iterations) || p.iterations < 1)) {
-    throw new ConstructInputError(`${where}: props.iterations ${p.iterations} is not allowed with strategy ${strategy} (allowed: an integer >= 1 with ab or blue-green)`);
+  if (
+    p.iterations !== undefined &&
+    (strategy === 'canary' || !Number.isInteger(p.iterations) || p.iterations < 1)
+  ) {
+    throw new ConstructInputError(
+      `${where}: props.iterations ${p.iterations} is not allowed with strategy ${strategy} (allowed: an integer >= 1 with ab or blue-green)`,
+    );
   }
 }
 
 function validatePlan(where: string, policy: PolicySpec): void {
   const steps = policy.steps;
-  if (!steps.length) throw new ConstructInputError(`${where}: policy steps is empty; a progressive plan needs at least one step. Fix: add steps like [{weight: 10, hold: 5m}].`);
+  if (!steps.length)
+    throw new ConstructInputError(
+      `${where}: policy steps is empty; a progressive plan needs at least one step. Fix: add steps like [{weight: 10, hold: 5m}].`,
+    );
   let prev = 0;
   steps.forEach((s, i) => {
     if (!Number.isInteger(s.weight) || s.weight <= prev || s.weight > 99) {
-      throw new ConstructInputError(`${where}: policy steps[${i}].weight ${s.weight} is not allowed (allowed: an integer in ${prev + 1}..99, steps strictly increasing)`);
+      throw new ConstructInputError(
+        `${where}: policy steps[${i}].weight ${s.weight} is not allowed (allowed: an integer in ${prev + 1}..99, steps strictly increasing)`,
+      );
     }
     parseDuration(s.hold, `${where}: policy steps[${i}].hold`);
     prev = s.weight;
   });
   if (!Number.isInteger(policy.analysis.threshold) || policy.analysis.threshold < 1) {
-    throw new ConstructInputError(`${where}: policy analysis.threshold ${policy.analysis.threshold} is not allowed (allowed: an integer >= 1)`);
+    throw new ConstructInputError(
+      `${where}: policy analysis.threshold ${policy.analysis.threshold} is not allowed (allowed: an integer >= 1)`,
+    );
   }
 }

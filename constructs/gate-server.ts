@@ -94,20 +94,41 @@ export class GateServer extends Construct {
     const name = (this.name = props.name ?? 'agent-canary-gate');
     const flaggerNs = props.flaggerNamespace ?? 'flagger-system';
     const promNs = props.prometheusNamespace;
-    for (const [prop, v] of [['namespace', namespace], ['name', name], ['flaggerNamespace', flaggerNs], ...(promNs !== undefined ? [['prometheusNamespace', promNs] as const] : []), ...(props.extraAllowedNamespaces ?? []).map((n) => ['extraAllowedNamespaces', n])] as const) {
-      if (!DNS_LABEL.test(v) || v.length > 63) throw new ConstructInputError(`GateServer: props.${prop} '${v}' is not a DNS-1123 label (lowercase letters, digits, '-')`);
+    for (const [prop, v] of [
+      ['namespace', namespace],
+      ['name', name],
+      ['flaggerNamespace', flaggerNs],
+      ...(promNs !== undefined ? [['prometheusNamespace', promNs] as const] : []),
+      ...(props.extraAllowedNamespaces ?? []).map((n) => ['extraAllowedNamespaces', n]),
+    ] as const) {
+      if (!DNS_LABEL.test(v) || v.length > 63)
+        throw new ConstructInputError(
+          `GateServer: props.${prop} '${v}' is not a DNS-1123 label (lowercase letters, digits, '-')`,
+        );
     }
     const port = props.containerPort ?? 8080;
     const replicas = props.replicas ?? 1;
     if (replicas !== 0 && replicas !== 1) {
-      throw new ConstructInputError(`GateServer: props.replicas ${replicas} is not allowed (allowed: 0, 1). Step-hold state lives in one process; two replicas would each count part of a canary's approvals and could approve a step before its hold. Fix: leave replicas unset (1).`);
+      throw new ConstructInputError(
+        `GateServer: props.replicas ${replicas} is not allowed (allowed: 0, 1). Step-hold state lives in one process; two replicas would each count part of a canary's approvals and could approve a step before its hold. Fix: leave replicas unset (1).`,
+      );
     }
-    if (props.canaryApiSecret !== undefined && (!DNS_SUBDOMAIN.test(props.canaryApiSecret) || props.canaryApiSecret.length > 253)) {
-      throw new ConstructInputError(`GateServer: props.canaryApiSecret '${props.canaryApiSecret}' is not a valid Secret name (lowercase letters, digits, '-', '.'). Fix: use the Secret's metadata.name.`);
+    if (
+      props.canaryApiSecret !== undefined &&
+      (!DNS_SUBDOMAIN.test(props.canaryApiSecret) || props.canaryApiSecret.length > 253)
+    ) {
+      throw new ConstructInputError(
+        `GateServer: props.canaryApiSecret '${props.canaryApiSecret}' is not a valid Secret name (lowercase letters, digits, '-', '.'). Fix: use the Secret's metadata.name.`,
+      );
     }
     const api = props.canaryApiSecret;
-    if (props.stateClaim !== undefined && (!DNS_SUBDOMAIN.test(props.stateClaim) || props.stateClaim.length > 253)) {
-      throw new ConstructInputError(`GateServer: props.stateClaim '${props.stateClaim}' is not a valid PersistentVolumeClaim name (lowercase letters, digits, '-', '.'). Fix: use the claim's metadata.name.`);
+    if (
+      props.stateClaim !== undefined &&
+      (!DNS_SUBDOMAIN.test(props.stateClaim) || props.stateClaim.length > 253)
+    ) {
+      throw new ConstructInputError(
+        `GateServer: props.stateClaim '${props.stateClaim}' is not a valid PersistentVolumeClaim name (lowercase letters, digits, '-', '.'). Fix: use the claim's metadata.name.`,
+      );
     }
     const labels = {
       app: name,
@@ -136,47 +157,96 @@ export class GateServer extends Construct {
         selector: { matchLabels: selector },
         template: {
           // The gate serves Prometheus metrics on its own port (/metrics).
-          metadata: { labels, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' } },
+          metadata: {
+            labels,
+            annotations: {
+              'prometheus.io/scrape': 'true',
+              'prometheus.io/port': String(port),
+              'prometheus.io/path': '/metrics',
+            },
+          },
           spec: {
             automountServiceAccountToken: false,
-            securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
-            containers: [{
-              name: 'gate',
-              image: props.image ?? 'ghcr.io/agent-canary/agent-canary:0.1.0',
-              imagePullPolicy: 'IfNotPresent',
-              args: [...(props.args ?? ['gate', '--host', '0.0.0.0', '--port', String(port), '--state-file', GATE_STATE_FILE])],
-              ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
-              env: [
-                { name: 'MLFLOW_TRACKING_URI', value: props.mlflowTrackingUri ?? 'http://mlflow.mlflow-system.svc.cluster.local:5000' },
-                // From a Secret, never a literal: the manifests live in Git.
-                { name: 'AGENT_CANARY_GATE_SECRET', valueFrom: { secretKeyRef: { name: props.webhookSecret ?? 'agent-canary-gate-webhook', key: 'secret', optional: true } } },
-              ],
-              envFrom: [
-                { secretRef: { name: props.mlflowSecret ?? 'agent-canary-gate-mlflow', optional: true } },
-                // Not optional: a gate told to serve the API must not start without its repository.
-                ...(api !== undefined ? [{ secretRef: { name: api, optional: false } }] : []),
-              ],
-              resources: {
-                requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('64Mi') },
-                limits: { memory: k8s.Quantity.fromString('256Mi') },
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 10001,
+              runAsGroup: 10001,
+              fsGroup: 10001,
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            containers: [
+              {
+                name: 'gate',
+                image: props.image ?? 'ghcr.io/agent-canary/agent-canary:0.1.0',
+                imagePullPolicy: 'IfNotPresent',
+                args: [
+                  ...(props.args ?? [
+                    'gate',
+                    '--host',
+                    '0.0.0.0',
+                    '--port',
+                    String(port),
+                    '--state-file',
+                    GATE_STATE_FILE,
+                  ]),
+                ],
+                ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
+                env: [
+                  {
+                    name: 'MLFLOW_TRACKING_URI',
+                    value:
+                      props.mlflowTrackingUri ??
+                      'http://mlflow.mlflow-system.svc.cluster.local:5000',
+                  },
+                  // From a Secret, never a literal: the manifests live in Git.
+                  {
+                    name: 'AGENT_CANARY_GATE_SECRET',
+                    valueFrom: {
+                      secretKeyRef: {
+                        name: props.webhookSecret ?? 'agent-canary-gate-webhook',
+                        key: 'secret',
+                        optional: true,
+                      },
+                    },
+                  },
+                ],
+                envFrom: [
+                  {
+                    secretRef: {
+                      name: props.mlflowSecret ?? 'agent-canary-gate-mlflow',
+                      optional: true,
+                    },
+                  },
+                  // Not optional: a gate told to serve the API must not start without its repository.
+                  ...(api !== undefined ? [{ secretRef: { name: api, optional: false } }] : []),
+                ],
+                resources: {
+                  requests: {
+                    cpu: k8s.Quantity.fromString('50m'),
+                    memory: k8s.Quantity.fromString('64Mi'),
+                  },
+                  limits: { memory: k8s.Quantity.fromString('256Mi') },
+                },
+                // /healthz, not /readyz, for readiness too: when MLflow is down the gate must still
+                // answer Flagger (with the policy's onUnavailable), not vanish from the Service.
+                readinessProbe: probe('/healthz', 2),
+                livenessProbe: probe('/healthz', 10),
+                securityContext: restrictedContainerSecurityContext(),
+                volumeMounts: [
+                  { name: 'tmp', mountPath: '/tmp' },
+                  { name: 'state', mountPath: GATE_STATE_DIR },
+                  ...(api !== undefined ? [{ name: 'work', mountPath: GATE_WORK_DIR }] : []),
+                ],
               },
-              // /healthz, not /readyz, for readiness too: when MLflow is down the gate must still
-              // answer Flagger (with the policy's onUnavailable), not vanish from the Service.
-              readinessProbe: probe('/healthz', 2),
-              livenessProbe: probe('/healthz', 10),
-              securityContext: restrictedContainerSecurityContext(),
-              volumeMounts: [
-                { name: 'tmp', mountPath: '/tmp' },
-                { name: 'state', mountPath: GATE_STATE_DIR },
-                ...(api !== undefined ? [{ name: 'work', mountPath: GATE_WORK_DIR }] : []),
-              ],
-            }],
+            ],
             volumes: [
               { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
               props.stateClaim !== undefined
                 ? { name: 'state', persistentVolumeClaim: { claimName: props.stateClaim } }
                 : { name: 'state', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
-              ...(api !== undefined ? [{ name: 'work', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } }] : []),
+              ...(api !== undefined
+                ? [{ name: 'work', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } }]
+                : []),
             ],
           },
         },
@@ -185,19 +255,38 @@ export class GateServer extends Construct {
 
     this.service = new k8s.KubeService(this, 'Service', {
       metadata: { name, namespace, labels, annotations: syncWave(SyncWave.WORKLOAD) },
-      spec: { type: 'ClusterIP', selector, ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }] },
+      spec: {
+        type: 'ClusterIP',
+        selector,
+        ports: [
+          {
+            name: 'http',
+            port: 80,
+            targetPort: k8s.IntOrString.fromString('http'),
+            protocol: 'TCP',
+          },
+        ],
+      },
     });
 
-    const allowed = [flaggerNs, ...(promNs !== undefined ? [promNs] : []), ...(props.extraAllowedNamespaces ?? [])];
+    const allowed = [
+      flaggerNs,
+      ...(promNs !== undefined ? [promNs] : []),
+      ...(props.extraAllowedNamespaces ?? []),
+    ];
     this.networkPolicy = new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
       metadata: { name, namespace, labels, annotations: syncWave(SyncWave.CONFIG) },
       spec: {
         podSelector: { matchLabels: selector },
         policyTypes: ['Ingress'],
-        ingress: [{
-          from: [...new Set(allowed)].map((ns) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } })),
-          ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) }],
-        }],
+        ingress: [
+          {
+            from: [...new Set(allowed)].map((ns) => ({
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+            })),
+            ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) }],
+          },
+        ],
       },
     });
   }

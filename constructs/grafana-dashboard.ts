@@ -40,20 +40,38 @@ const WORKLOADS = '$agent(-canary|-primary)?';
 
 /** A MetricTemplate query made a per-workload dashboard query. */
 export function dashboardQuery(template: string, namespace: string, source: MetricSource): string {
-  let q = template.replaceAll('{{ namespace }}', namespace).replaceAll('{{ interval }}', '$__rate_interval');
+  let q = template
+    .replaceAll('{{ namespace }}', namespace)
+    .replaceAll('{{ interval }}', '$__rate_interval');
   // The agent's workloads instead of one target; then every `sum(rate(...))` grouped per workload.
-  q = q.replaceAll('destination_workload="{{ target }}"', `destination_workload=~"${WORKLOADS}"`).replaceAll('{{ target }}-', `${WORKLOADS}-`);
+  q = q
+    .replaceAll('destination_workload="{{ target }}"', `destination_workload=~"${WORKLOADS}"`)
+    .replaceAll('{{ target }}-', `${WORKLOADS}-`);
   const group = source === 'istio' ? 'destination_workload' : 'workload';
-  q = q.replace(/sum\(rate\((.+?)\[\$__rate_interval\]\)\)( by \(le\))?/g, (_m, sel: string, le?: string) => {
-    const rate = `rate(${sel}[$__rate_interval])`;
-    // Pods are named <workload>-<replicaset hash>-<pod hash>: the app metrics' workload comes from the pod name.
-    const series = source === 'istio' ? rate : `label_replace(${rate}, "workload", "$1", "pod", "(.+)-[0-9a-zA-Z]+-[0-9a-zA-Z]+")`;
-    return `sum by (${le ? 'le, ' : ''}${group}) (${series})`;
-  });
+  q = q.replace(
+    /sum\(rate\((.+?)\[\$__rate_interval\]\)\)( by \(le\))?/g,
+    (_m, sel: string, le?: string) => {
+      const rate = `rate(${sel}[$__rate_interval])`;
+      // Pods are named <workload>-<replicaset hash>-<pod hash>: the app metrics' workload comes from the pod name.
+      const series =
+        source === 'istio'
+          ? rate
+          : `label_replace(${rate}, "workload", "$1", "pod", "(.+)-[0-9a-zA-Z]+-[0-9a-zA-Z]+")`;
+      return `sum by (${le ? 'le, ' : ''}${group}) (${series})`;
+    },
+  );
   return q;
 }
 
-function timeseries(id: number, title: string, y: number, x: number, targets: { expr: string; legend: string }[], unit: string, description: string): Panel {
+function timeseries(
+  id: number,
+  title: string,
+  y: number,
+  x: number,
+  targets: { expr: string; legend: string }[],
+  unit: string,
+  description: string,
+): Panel {
   return {
     id,
     type: 'timeseries',
@@ -62,13 +80,27 @@ function timeseries(id: number, title: string, y: number, x: number, targets: { 
     datasource: { type: 'prometheus', uid: '${datasource}' },
     gridPos: { h: 8, w: 12, x, y },
     fieldConfig: { defaults: { unit }, overrides: [] },
-    options: { legend: { displayMode: 'table', placement: 'bottom', calcs: ['lastNotNull', 'mean'] }, tooltip: { mode: 'multi' } },
-    targets: targets.map((t, i) => ({ refId: String.fromCharCode(65 + i), expr: t.expr, legendFormat: t.legend })),
+    options: {
+      legend: { displayMode: 'table', placement: 'bottom', calcs: ['lastNotNull', 'mean'] },
+      tooltip: { mode: 'multi' },
+    },
+    targets: targets.map((t, i) => ({
+      refId: String.fromCharCode(65 + i),
+      expr: t.expr,
+      legendFormat: t.legend,
+    })),
   };
 }
 
 function row(id: number, title: string, y: number): Panel {
-  return { id, type: 'row', title, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y }, panels: [] };
+  return {
+    id,
+    type: 'row',
+    title,
+    collapsed: false,
+    gridPos: { h: 1, w: 24, x: 0, y },
+    panels: [],
+  };
 }
 
 /** The dashboard model (Grafana JSON, schemaVersion 39). */
@@ -78,28 +110,111 @@ export function dashboardModel(props: NamespaceDashboardProps): Record<string, u
   const panels: Panel[] = [];
   let id = 1;
   let y = 0;
-  const trackNote = 'Manual mode: <agent> is stable, <agent>-canary the challenger. Progressive mode: <agent>-primary is stable, <agent> the challenger.';
+  const trackNote =
+    'Manual mode: <agent> is stable, <agent>-canary the challenger. Progressive mode: <agent>-primary is stable, <agent> the challenger.';
   for (const source of ['istio', 'app'] as const) {
     if (!agents.some((a) => a.source === source)) continue;
     const q = queries({ source });
     const label = source === 'istio' ? '{{destination_workload}}' : '{{workload}}';
     const total = q['request-success-rate'].split(' / ')[1]!.replace(/ \* 100$/, '');
-    panels.push(row(id++, source === 'istio' ? 'Requests (Istio telemetry)' : 'Requests (application metrics, Gateway API agents)', y++));
-    panels.push(timeseries(id++, 'Traffic split', y, 0, [{ expr: `${dashboardQuery(total, ns, source)} / ignoring(${source === 'istio' ? 'destination_workload' : 'workload'}) group_left sum(${dashboardQuery(total, ns, source)}) * 100`, legend: label }], 'percent', `Share of requests per workload. ${trackNote}`));
-    panels.push(timeseries(id++, 'Error rate (5xx), canary vs stable', y, 12, [{ expr: dashboardQuery(q['error-rate'], ns, source), legend: label }], 'percent', `The error-rate MetricTemplate's query per workload. ${trackNote}`));
+    panels.push(
+      row(
+        id++,
+        source === 'istio'
+          ? 'Requests (Istio telemetry)'
+          : 'Requests (application metrics, Gateway API agents)',
+        y++,
+      ),
+    );
+    panels.push(
+      timeseries(
+        id++,
+        'Traffic split',
+        y,
+        0,
+        [
+          {
+            expr: `${dashboardQuery(total, ns, source)} / ignoring(${source === 'istio' ? 'destination_workload' : 'workload'}) group_left sum(${dashboardQuery(total, ns, source)}) * 100`,
+            legend: label,
+          },
+        ],
+        'percent',
+        `Share of requests per workload. ${trackNote}`,
+      ),
+    );
+    panels.push(
+      timeseries(
+        id++,
+        'Error rate (5xx), canary vs stable',
+        y,
+        12,
+        [{ expr: dashboardQuery(q['error-rate'], ns, source), legend: label }],
+        'percent',
+        `The error-rate MetricTemplate's query per workload. ${trackNote}`,
+      ),
+    );
     y += 8;
-    panels.push(timeseries(id++, 'Latency p99, canary vs stable', y, 0, [{ expr: dashboardQuery(q['request-duration'], ns, source), legend: label }], 'ms', `The request-duration MetricTemplate's query per workload. ${trackNote}`));
-    panels.push(timeseries(id++, 'Success rate, canary vs stable', y, 12, [{ expr: dashboardQuery(q['request-success-rate'], ns, source), legend: label }], 'percent', `The request-success-rate MetricTemplate's query per workload. ${trackNote}`));
+    panels.push(
+      timeseries(
+        id++,
+        'Latency p99, canary vs stable',
+        y,
+        0,
+        [{ expr: dashboardQuery(q['request-duration'], ns, source), legend: label }],
+        'ms',
+        `The request-duration MetricTemplate's query per workload. ${trackNote}`,
+      ),
+    );
+    panels.push(
+      timeseries(
+        id++,
+        'Success rate, canary vs stable',
+        y,
+        12,
+        [{ expr: dashboardQuery(q['request-success-rate'], ns, source), legend: label }],
+        'percent',
+        `The request-success-rate MetricTemplate's query per workload. ${trackNote}`,
+      ),
+    );
     y += 8;
   }
   panels.push(row(id++, 'Rollout', y++));
-  panels.push(timeseries(id++, 'Rollout progress (Flagger weight and status)', y, 0, [
-    { expr: `flagger_canary_weight{namespace="${ns}",workload=~"$agent(-primary)?"}`, legend: 'weight {{workload}}' },
-    { expr: `flagger_canary_status{namespace="${ns}",name="$agent"}`, legend: 'status (0 running, 1 succeeded, 2 failed)' },
-  ], 'none', 'Progressive agents: the weight Flagger routes to each workload and the canary status. Manual agents: the weight is in Git (see the traffic split).'));
-  panels.push(timeseries(id, 'Quality gate verdicts', y, 12, [
-    { expr: 'sum by (check, result) (increase(agent_canary_gate_decisions_total[$__rate_interval]))', legend: '{{check}} {{result}}' },
-  ], 'short', 'Answers of the agent-canary gate server by check (quality, step-hold) and result; the counter has no agent label, so this is every agent of the gate.'));
+  panels.push(
+    timeseries(
+      id++,
+      'Rollout progress (Flagger weight and status)',
+      y,
+      0,
+      [
+        {
+          expr: `flagger_canary_weight{namespace="${ns}",workload=~"$agent(-primary)?"}`,
+          legend: 'weight {{workload}}',
+        },
+        {
+          expr: `flagger_canary_status{namespace="${ns}",name="$agent"}`,
+          legend: 'status (0 running, 1 succeeded, 2 failed)',
+        },
+      ],
+      'none',
+      'Progressive agents: the weight Flagger routes to each workload and the canary status. Manual agents: the weight is in Git (see the traffic split).',
+    ),
+  );
+  panels.push(
+    timeseries(
+      id,
+      'Quality gate verdicts',
+      y,
+      12,
+      [
+        {
+          expr: 'sum by (check, result) (increase(agent_canary_gate_decisions_total[$__rate_interval]))',
+          legend: '{{check}} {{result}}',
+        },
+      ],
+      'short',
+      'Answers of the agent-canary gate server by check (quality, step-hold) and result; the counter has no agent label, so this is every agent of the gate.',
+    ),
+  );
 
   const options = agents.map((a, i) => ({ text: a.name, value: a.name, selected: i === 0 }));
   return {
@@ -113,7 +228,13 @@ export function dashboardModel(props: NamespaceDashboardProps): Record<string, u
     time: { from: 'now-6h', to: 'now' },
     templating: {
       list: [
-        { name: 'datasource', label: 'Prometheus', type: 'datasource', query: 'prometheus', current: {} },
+        {
+          name: 'datasource',
+          label: 'Prometheus',
+          type: 'datasource',
+          query: 'prometheus',
+          current: {},
+        },
         {
           name: 'agent',
           label: 'Agent',
@@ -137,10 +258,16 @@ export class NamespaceDashboard extends Construct {
       metadata: {
         name: 'agent-canary-dashboard',
         namespace: props.namespace,
-        labels: { grafana_dashboard: '1', 'app.kubernetes.io/part-of': 'agent-canary', 'app.kubernetes.io/managed-by': MANAGED_BY },
+        labels: {
+          grafana_dashboard: '1',
+          'app.kubernetes.io/part-of': 'agent-canary',
+          'app.kubernetes.io/managed-by': MANAGED_BY,
+        },
         annotations: syncWave(SyncWave.CONFIG),
       },
-      data: { [`agent-canary-${props.namespace}.json`]: `${JSON.stringify(dashboardModel(props), null, 2)}\n` },
+      data: {
+        [`agent-canary-${props.namespace}.json`]: `${JSON.stringify(dashboardModel(props), null, 2)}\n`,
+      },
     });
   }
 }

@@ -13,10 +13,30 @@
  * conversation held in a pod's memory stays there too.
  */
 import { Construct } from 'constructs';
-import { DestinationRule, VirtualService, type VirtualServiceSpecHttp, type VirtualServiceSpecHttpRoute } from '../imports/istio-networking.istio.io.js';
-import type { AgentResource, Cohort, ReleaseStrategy, SessionAffinity } from '../src/fleet/types.js';
+import {
+  DestinationRule,
+  VirtualService,
+  type VirtualServiceSpecHttp,
+  type VirtualServiceSpecHttpRoute,
+} from '../imports/istio-networking.istio.io.js';
+import type {
+  AgentResource,
+  Cohort,
+  ReleaseStrategy,
+  SessionAffinity,
+} from '../src/fleet/types.js';
 import { ConstructInputError } from './_errors.js';
-import { DEFAULT_SESSION_MAX_AGE, bucketRegex, canaryBuckets, cookieRegex, escapeRegex, istioCohortMatches, pinCookie, pinValue, strategyAnnotation } from './_traffic.js';
+import {
+  DEFAULT_SESSION_MAX_AGE,
+  bucketRegex,
+  canaryBuckets,
+  cookieRegex,
+  escapeRegex,
+  istioCohortMatches,
+  pinCookie,
+  pinValue,
+  strategyAnnotation,
+} from './_traffic.js';
 import { SyncWave, VERSION_LABEL, agentLabels, names, syncWave } from './_labels.js';
 import { HTTP_PORT } from './_pod.js';
 import { claimRolloutMode } from './_rollout-mode.js';
@@ -63,35 +83,90 @@ export class IstioRoute extends Construct {
     const timeout = props.timeout ?? '300s';
     const sa = props.sessionAffinity;
     if (sa && (sa.cookie === undefined) === (sa.header === undefined)) {
-      throw new ConstructInputError(`${where}: props.sessionAffinity needs exactly one of cookie and header (got ${JSON.stringify(sa)}). Fix: set rollout.sessionAffinity to {cookie: <name>} or {header: <name>}.`);
+      throw new ConstructInputError(
+        `${where}: props.sessionAffinity needs exactly one of cookie and header (got ${JSON.stringify(sa)}). Fix: set rollout.sessionAffinity to {cookie: <name>} or {header: <name>}.`,
+      );
     }
     if (sa?.cookie !== undefined && !props.revisions) {
-      throw new ConstructInputError(`${where}: props.revisions is required with a cookie session affinity (the pin cookie values). Fix: pass the stable and canary config checksums.`);
+      throw new ConstructInputError(
+        `${where}: props.revisions is required with a cookie session affinity (the pin cookie values). Fix: pass the stable and canary config checksums.`,
+      );
     }
     const dest = (subset: 'stable' | 'canary') => ({ host, subset, port: { number: HTTP_PORT } });
-    const only = (subset: 'stable' | 'canary'): VirtualServiceSpecHttpRoute[] => [{ destination: dest(subset), weight: 100 }];
+    const only = (subset: 'stable' | 'canary'): VirtualServiceSpecHttpRoute[] => [
+      { destination: dest(subset), weight: 100 },
+    ];
     const http: VirtualServiceSpecHttp[] = [];
     const live = split.canary !== undefined;
 
-    if (live && props.cohorts?.length) http.push({ name: 'cohort', match: istioCohortMatches(props.cohorts), route: only('canary'), timeout });
+    if (live && props.cohorts?.length)
+      http.push({
+        name: 'cohort',
+        match: istioCohortMatches(props.cohorts),
+        route: only('canary'),
+        timeout,
+      });
 
-    const pin = (track: 'stable' | 'canary') => (sa?.cookie !== undefined ? pinValue(track, track === 'stable' ? props.revisions!.stable : props.revisions!.canary ?? '') : '');
+    const pin = (track: 'stable' | 'canary') =>
+      sa?.cookie !== undefined
+        ? pinValue(
+            track,
+            track === 'stable' ? props.revisions!.stable : (props.revisions!.canary ?? ''),
+          )
+        : '';
     if (live && sa?.cookie !== undefined) {
-      http.push({ name: 'session-canary', match: [{ headers: { cookie: { regex: cookieRegex(sa.cookie, escapeRegex(pin('canary'))) } } }], route: only('canary'), timeout });
-      http.push({ name: 'session-stable', match: [{ headers: { cookie: { regex: cookieRegex(sa.cookie, escapeRegex(pin('stable'))) } } }], route: only('stable'), timeout });
+      http.push({
+        name: 'session-canary',
+        match: [
+          { headers: { cookie: { regex: cookieRegex(sa.cookie, escapeRegex(pin('canary'))) } } },
+        ],
+        route: only('canary'),
+        timeout,
+      });
+      http.push({
+        name: 'session-stable',
+        match: [
+          { headers: { cookie: { regex: cookieRegex(sa.cookie, escapeRegex(pin('stable'))) } } },
+        ],
+        route: only('stable'),
+        timeout,
+      });
     } else if (live && sa?.header !== undefined) {
       const buckets = canaryBuckets(split.canary!);
       const re = bucketRegex(buckets);
-      if (re) http.push({ name: 'session-canary', match: [{ headers: { [sa.header]: { regex: re } } }], route: only('canary'), timeout });
-      if (buckets < 256) http.push({ name: 'session-stable', match: [{ headers: { [sa.header]: { regex: '.+' } } }], route: only('stable'), timeout });
+      if (re)
+        http.push({
+          name: 'session-canary',
+          match: [{ headers: { [sa.header]: { regex: re } } }],
+          route: only('canary'),
+          timeout,
+        });
+      if (buckets < 256)
+        http.push({
+          name: 'session-stable',
+          match: [{ headers: { [sa.header]: { regex: '.+' } } }],
+          route: only('stable'),
+          timeout,
+        });
     }
 
-    const setPin = (track: 'stable' | 'canary') => (live && sa?.cookie !== undefined ? { headers: { response: { add: { 'set-cookie': pinCookie(sa, pin(track)) } } } } : {});
-    const route: VirtualServiceSpecHttpRoute[] = [{ destination: dest('stable'), weight: split.stable, ...setPin('stable') }];
-    if (live) route.push({ destination: dest('canary'), weight: split.canary, ...setPin('canary') });
+    const setPin = (track: 'stable' | 'canary') =>
+      live && sa?.cookie !== undefined
+        ? { headers: { response: { add: { 'set-cookie': pinCookie(sa, pin(track)) } } } }
+        : {};
+    const route: VirtualServiceSpecHttpRoute[] = [
+      { destination: dest('stable'), weight: split.stable, ...setPin('stable') },
+    ];
+    if (live)
+      route.push({ destination: dest('canary'), weight: split.canary, ...setPin('canary') });
     http.push({ name: 'primary', route, timeout });
 
-    const metadata = { name: names(slug).route, namespace, labels: agentLabels(agent), annotations: { ...syncWave(SyncWave.ROUTING), ...strategyAnnotation(strategy) } };
+    const metadata = {
+      name: names(slug).route,
+      namespace,
+      labels: agentLabels(agent),
+      annotations: { ...syncWave(SyncWave.ROUTING), ...strategyAnnotation(strategy) },
+    };
     this.virtualService = new VirtualService(this, 'VirtualService', {
       metadata,
       spec: {
@@ -100,11 +175,18 @@ export class IstioRoute extends Construct {
         http,
       },
     });
-    const consistentHash = sa?.header !== undefined
-      ? { httpHeaderName: sa.header }
-      : sa?.cookie !== undefined
-        ? { httpCookie: { name: `${sa.cookie}-pod`, path: '/', ttl: `${sa.maxAge ?? DEFAULT_SESSION_MAX_AGE}s` } }
-        : undefined;
+    const consistentHash =
+      sa?.header !== undefined
+        ? { httpHeaderName: sa.header }
+        : sa?.cookie !== undefined
+          ? {
+              httpCookie: {
+                name: `${sa.cookie}-pod`,
+                path: '/',
+                ttl: `${sa.maxAge ?? DEFAULT_SESSION_MAX_AGE}s`,
+              },
+            }
+          : undefined;
     this.destinationRule = new DestinationRule(this, 'DestinationRule', {
       metadata,
       spec: {
@@ -120,14 +202,25 @@ export class IstioRoute extends Construct {
 }
 
 /** A/B sends only cohorts to the canary; blue-green is 0 or 100; affinity is for the canary strategy. */
-function checkStrategy(where: string, strategy: ReleaseStrategy, canary: number | undefined, sa: SessionAffinity | undefined): void {
+function checkStrategy(
+  where: string,
+  strategy: ReleaseStrategy,
+  canary: number | undefined,
+  sa: SessionAffinity | undefined,
+): void {
   if (strategy === 'ab' && canary !== undefined && canary !== 0) {
-    throw new ConstructInputError(`${where}: strategy ab with canary weight ${canary} (allowed: 0; A/B routes only the cohorts). Fix: set spec.canary.weight: 0.`);
+    throw new ConstructInputError(
+      `${where}: strategy ab with canary weight ${canary} (allowed: 0; A/B routes only the cohorts). Fix: set spec.canary.weight: 0.`,
+    );
   }
   if (strategy === 'blue-green' && canary !== undefined && canary !== 0 && canary !== 100) {
-    throw new ConstructInputError(`${where}: strategy blue-green with canary weight ${canary} (allowed: 0 or 100). Fix: set spec.canary.weight to 0 or 100.`);
+    throw new ConstructInputError(
+      `${where}: strategy blue-green with canary weight ${canary} (allowed: 0 or 100). Fix: set spec.canary.weight to 0 or 100.`,
+    );
   }
   if (sa && strategy !== 'canary') {
-    throw new ConstructInputError(`${where}: props.sessionAffinity with strategy ${strategy} (allowed: strategy canary only; nothing to pin). Fix: remove rollout.sessionAffinity.`);
+    throw new ConstructInputError(
+      `${where}: props.sessionAffinity with strategy ${strategy} (allowed: strategy canary only; nothing to pin). Fix: remove rollout.sessionAffinity.`,
+    );
   }
 }

@@ -21,7 +21,12 @@ import { MetricTemplate, MetricTemplateSpecProviderType } from '../imports/flagg
 import type { AgentResource } from '../src/fleet/types.js';
 import { SyncWave, agentLabels, syncWave } from './_labels.js';
 
-export type MetricCheck = 'request-success-rate' | 'request-duration' | 'error-rate' | 'error-rate-vs-primary' | 'latency-vs-primary';
+export type MetricCheck =
+  | 'request-success-rate'
+  | 'request-duration'
+  | 'error-rate'
+  | 'error-rate-vs-primary'
+  | 'latency-vs-primary';
 
 /** The canary relative to the primary: each query's value must be <= 0. */
 export interface VsPrimary {
@@ -57,7 +62,9 @@ export class MetricTemplates extends Construct {
     super(scope, id);
     const { agent } = props;
     if (!/^https?:\/\//.test(props.prometheus)) {
-      throw new ConstructInputError(`MetricTemplates ${agent.metadata.namespace}/${agent.metadata.name}: props.prometheus '${props.prometheus}' is not an http(s) URL. Fix: set the policy's prometheus to e.g. http://prometheus.istio-system:9090`);
+      throw new ConstructInputError(
+        `MetricTemplates ${agent.metadata.namespace}/${agent.metadata.name}: props.prometheus '${props.prometheus}' is not an http(s) URL. Fix: set the policy's prometheus to e.g. http://prometheus.istio-system:9090`,
+      );
     }
     const q = queries(props);
     const names = new Map<MetricCheck, string>();
@@ -65,10 +72,23 @@ export class MetricTemplates extends Construct {
     for (const check of [...new Set(props.checks)]) {
       const name = `${agent.metadata.name}-${check}`;
       names.set(check, name);
-      templates.push(new MetricTemplate(this, check, {
-        metadata: { name, namespace: agent.metadata.namespace, labels: agentLabels(agent), annotations: syncWave(SyncWave.CONFIG) },
-        spec: { provider: { type: MetricTemplateSpecProviderType.PROMETHEUS, address: props.prometheus }, query: q[check] },
-      }));
+      templates.push(
+        new MetricTemplate(this, check, {
+          metadata: {
+            name,
+            namespace: agent.metadata.namespace,
+            labels: agentLabels(agent),
+            annotations: syncWave(SyncWave.CONFIG),
+          },
+          spec: {
+            provider: {
+              type: MetricTemplateSpecProviderType.PROMETHEUS,
+              address: props.prometheus,
+            },
+            query: q[check],
+          },
+        }),
+      );
     }
     this.names = names;
     this.templates = templates;
@@ -77,16 +97,25 @@ export class MetricTemplates extends Construct {
 
 /** A number as PromQL reads it (no exponent for ordinary factors). */
 function num(n: number): string {
-  if (!Number.isFinite(n)) throw new ConstructInputError(`MetricTemplates: ${n} is not a finite number`);
+  if (!Number.isFinite(n))
+    throw new ConstructInputError(`MetricTemplates: ${n} is not a finite number`);
   return String(n);
 }
 
 /** The PromQL of each check (Go templates over `{{ target }}`, `{{ namespace }}`, `{{ interval }}`); the dashboards reuse it. */
-export function queries(p: Pick<MetricTemplatesProps, 'source' | 'statusLabel' | 'podLabel' | 'namespaceLabel' | 'vsPrimary'>): Record<MetricCheck, string> {
+export function queries(
+  p: Pick<
+    MetricTemplatesProps,
+    'source' | 'statusLabel' | 'podLabel' | 'namespaceLabel' | 'vsPrimary'
+  >,
+): Record<MetricCheck, string> {
   const ef = p.vsPrimary?.errorRate;
   const lf = p.vsPrimary?.latencyP99;
   // `err(w)`: percent of 5xx of workload w, as 100 - success so that zero errors is 0, not empty.
-  const relative = (err: (primary: boolean) => string, p99: (primary: boolean) => string): Pick<Record<MetricCheck, string>, 'error-rate-vs-primary' | 'latency-vs-primary'> => ({
+  const relative = (
+    err: (primary: boolean) => string,
+    p99: (primary: boolean) => string,
+  ): Pick<Record<MetricCheck, string>, 'error-rate-vs-primary' | 'latency-vs-primary'> => ({
     'error-rate-vs-primary': `${err(false)} - clamp_min(${num(ef?.factor ?? 2)} * ${err(true)}, ${num(ef?.floor ?? 0)})`,
     'latency-vs-primary': `${p99(false)} - (${num(lf?.factor ?? 1.5)} * ${p99(true)} + ${num(lf?.marginMs ?? 0)})`,
   });
@@ -94,8 +123,10 @@ export function queries(p: Pick<MetricTemplatesProps, 'source' | 'statusLabel' |
     const selOf = (primary: boolean): string =>
       `reporter="destination",destination_workload_namespace="{{ namespace }}",destination_workload="{{ target }}${primary ? '-primary' : ''}"`;
     const sel = selOf(false);
-    const totalOf = (primary: boolean): string => `sum(rate(istio_requests_total{${selOf(primary)}}[{{ interval }}]))`;
-    const okOf = (primary: boolean): string => `sum(rate(istio_requests_total{${selOf(primary)},response_code!~"5.*"}[{{ interval }}]))`;
+    const totalOf = (primary: boolean): string =>
+      `sum(rate(istio_requests_total{${selOf(primary)}}[{{ interval }}]))`;
+    const okOf = (primary: boolean): string =>
+      `sum(rate(istio_requests_total{${selOf(primary)},response_code!~"5.*"}[{{ interval }}]))`;
     const total = totalOf(false);
     const ok = okOf(false);
     const p99 = (primary: boolean): string =>
@@ -112,10 +143,13 @@ export function queries(p: Pick<MetricTemplatesProps, 'source' | 'statusLabel' |
   const pod = p.podLabel ?? 'pod';
   const status = p.statusLabel ?? 'status';
   // Flagger's pod names: <target>-<replicaset hash>-<pod hash> (canary), <target>-primary-... (primary).
-  const selOf = (primary: boolean): string => `${ns}="{{ namespace }}",${pod}=~"{{ target }}${primary ? '-primary' : ''}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"`;
+  const selOf = (primary: boolean): string =>
+    `${ns}="{{ namespace }}",${pod}=~"{{ target }}${primary ? '-primary' : ''}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"`;
   const sel = selOf(false);
-  const totalOf = (primary: boolean): string => `sum(rate(http_request_duration_seconds_count{${selOf(primary)}}[{{ interval }}]))`;
-  const okOf = (primary: boolean): string => `sum(rate(http_request_duration_seconds_count{${selOf(primary)},${status}!~"5.*"}[{{ interval }}]))`;
+  const totalOf = (primary: boolean): string =>
+    `sum(rate(http_request_duration_seconds_count{${selOf(primary)}}[{{ interval }}]))`;
+  const okOf = (primary: boolean): string =>
+    `sum(rate(http_request_duration_seconds_count{${selOf(primary)},${status}!~"5.*"}[{{ interval }}]))`;
   const total = totalOf(false);
   const ok = okOf(false);
   const p99 = (primary: boolean): string =>
@@ -125,6 +159,9 @@ export function queries(p: Pick<MetricTemplatesProps, 'source' | 'statusLabel' |
     'error-rate': `100 - ${ok} / ${total} * 100`,
     // Seconds histogram, reported in milliseconds like Flagger's built-in request-duration.
     'request-duration': `histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{${sel}}[{{ interval }}])) by (le)) * 1000`,
-    ...relative((primary) => `(100 - ${okOf(primary)} / ${totalOf(primary)} * 100)`, (primary) => `(${p99(primary)})`),
+    ...relative(
+      (primary) => `(100 - ${okOf(primary)} / ${totalOf(primary)} * 100)`,
+      (primary) => `(${p99(primary)})`,
+    ),
   };
 }

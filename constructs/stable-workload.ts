@@ -18,9 +18,32 @@ import { ConstructInputError } from './_errors.js';
 import { Construct } from 'constructs';
 import { k8s } from './_k8s.js';
 import type { AgentResource, RolloutMode, Routing } from '../src/fleet/types.js';
-import { APP_LABEL, SyncWave, VERSION_LABEL, agentLabels, labelValue, names, syncWave, workloadLabels } from './_labels.js';
-import { AGENT_DEFAULTS, challengerProfile, configChecksum, runtimeEnv, stableProfile, type RuntimeProfile } from './_runtime-config.js';
-import { CONTROL_PORT, CONTROL_PORT_NAME, HTTP_PORT, HTTP_PORT_NAME, agentPodTemplate, type AgentResources } from './_pod.js';
+import {
+  APP_LABEL,
+  SyncWave,
+  VERSION_LABEL,
+  agentLabels,
+  labelValue,
+  names,
+  syncWave,
+  workloadLabels,
+} from './_labels.js';
+import {
+  AGENT_DEFAULTS,
+  challengerProfile,
+  configChecksum,
+  runtimeEnv,
+  stableProfile,
+  type RuntimeProfile,
+} from './_runtime-config.js';
+import {
+  CONTROL_PORT,
+  CONTROL_PORT_NAME,
+  HTTP_PORT,
+  HTTP_PORT_NAME,
+  agentPodTemplate,
+  type AgentResources,
+} from './_pod.js';
 import type { FlaggerTarget } from './flagger-canary.js';
 
 /** Pod annotation holding the sha256 of the pod's ConfigMap data. */
@@ -59,37 +82,59 @@ export class StableWorkload extends Construct {
     const { agent } = props;
     const mode = props.mode ?? 'manual';
     const routing = props.routing ?? 'istio';
-    if (mode !== 'manual' && mode !== 'progressive') throw new ConstructInputError(`StableWorkload ${agent.metadata.namespace}/${agent.metadata.name}: props.mode '${mode}' is not allowed (allowed: manual, progressive)`);
-    if (routing !== 'istio' && routing !== 'gateway-api') throw new ConstructInputError(`StableWorkload ${agent.metadata.namespace}/${agent.metadata.name}: props.routing '${routing}' is not allowed (allowed: istio, gateway-api)`);
+    if (mode !== 'manual' && mode !== 'progressive')
+      throw new ConstructInputError(
+        `StableWorkload ${agent.metadata.namespace}/${agent.metadata.name}: props.mode '${mode}' is not allowed (allowed: manual, progressive)`,
+      );
+    if (routing !== 'istio' && routing !== 'gateway-api')
+      throw new ConstructInputError(
+        `StableWorkload ${agent.metadata.namespace}/${agent.metadata.name}: props.routing '${routing}' is not allowed (allowed: istio, gateway-api)`,
+      );
     const slug = agent.metadata.name;
     const namespace = agent.metadata.namespace;
     const n = names(slug);
     const spec = agent.spec;
     const canary = spec.canary && spec.canary.enabled ? spec.canary : undefined;
 
-    this.profile = mode === 'progressive' && canary ? challengerProfile(spec, canary) : stableProfile(spec);
+    this.profile =
+      mode === 'progressive' && canary ? challengerProfile(spec, canary) : stableProfile(spec);
     const data = runtimeEnv(slug, spec, this.profile);
     this.checksum = configChecksum(data);
 
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
-      metadata: { name: n.config, namespace, labels: agentLabels(agent), annotations: syncWave(SyncWave.CONFIG) },
+      metadata: {
+        name: n.config,
+        namespace,
+        labels: agentLabels(agent),
+        annotations: syncWave(SyncWave.CONFIG),
+      },
       data,
     });
 
     const track = mode === 'manual' ? 'stable' : labelValue(this.profile.version ?? '') || 'stable';
     const labels = workloadLabels(agent, track, this.profile.version, slug);
-    const selector: Record<string, string> = mode === 'manual' ? { [APP_LABEL]: slug, [VERSION_LABEL]: 'stable' } : { [APP_LABEL]: slug };
+    const selector: Record<string, string> =
+      mode === 'manual' ? { [APP_LABEL]: slug, [VERSION_LABEL]: 'stable' } : { [APP_LABEL]: slug };
 
     // Progressive: no replicas, Flagger owns the target's scale (and Argo CD ignores it).
     // Manual with an HPA: no replicas either (the HPA owns them; Argo CD ignores the field).
-    const replicas = mode === 'manual' && !props.autoscaled ? spec.replicas ?? AGENT_DEFAULTS.replicas : undefined;
+    const replicas =
+      mode === 'manual' && !props.autoscaled
+        ? (spec.replicas ?? AGENT_DEFAULTS.replicas)
+        : undefined;
     this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
       metadata: { name: n.deployment, namespace, labels, annotations: syncWave(SyncWave.WORKLOAD) },
       spec: {
         ...(replicas !== undefined ? { replicas } : {}),
         revisionHistoryLimit: 3,
         selector: { matchLabels: selector },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) } },
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: {
+            maxUnavailable: k8s.IntOrString.fromNumber(0),
+            maxSurge: k8s.IntOrString.fromNumber(1),
+          },
+        },
         template: agentPodTemplate({
           containerName: slug,
           image: this.profile.image,
@@ -108,10 +153,18 @@ export class StableWorkload extends Construct {
 
     if (mode === 'manual') {
       this.service = new k8s.KubeService(this, 'Service', {
-        metadata: { name: n.service, namespace, labels: agentLabels(agent), annotations: syncWave(SyncWave.WORKLOAD) },
+        metadata: {
+          name: n.service,
+          namespace,
+          labels: agentLabels(agent),
+          annotations: syncWave(SyncWave.WORKLOAD),
+        },
         spec: {
           type: 'ClusterIP',
-          selector: routing === 'istio' ? { [APP_LABEL]: slug } : { [APP_LABEL]: slug, [VERSION_LABEL]: 'stable' },
+          selector:
+            routing === 'istio'
+              ? { [APP_LABEL]: slug }
+              : { [APP_LABEL]: slug, [VERSION_LABEL]: 'stable' },
           ports: servicePorts(),
         },
       });
@@ -122,7 +175,17 @@ export class StableWorkload extends Construct {
 /** Both agent ports; Istio needs the `http` name prefix to treat them as HTTP. */
 export function servicePorts(): k8s.ServicePort[] {
   return [
-    { name: HTTP_PORT_NAME, port: HTTP_PORT, targetPort: k8s.IntOrString.fromString(HTTP_PORT_NAME), protocol: 'TCP' },
-    { name: CONTROL_PORT_NAME, port: CONTROL_PORT, targetPort: k8s.IntOrString.fromString(CONTROL_PORT_NAME), protocol: 'TCP' },
+    {
+      name: HTTP_PORT_NAME,
+      port: HTTP_PORT,
+      targetPort: k8s.IntOrString.fromString(HTTP_PORT_NAME),
+      protocol: 'TCP',
+    },
+    {
+      name: CONTROL_PORT_NAME,
+      port: CONTROL_PORT,
+      targetPort: k8s.IntOrString.fromString(CONTROL_PORT_NAME),
+      protocol: 'TCP',
+    },
   ];
 }

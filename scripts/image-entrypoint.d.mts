@@ -10,4 +10,8 @@ export interface ImageCommand {
   readonly cmd: string[];
   readonly user: string | undefined;
 }
-export function imageCommand(dockerfile: string, root: string, args?: readonly string[]): ImageCommand;
+export function imageCommand(
+  dockerfile: string,
+  root: string,
+  args?: readonly string[],
+): ImageCommand;

@@ -18,7 +18,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /** The instructions of the Dockerfile's last stage: [keyword, rest of line], continuations joined. */
 export function finalStage(text) {
   const joined = text.replace(/\\\r?\n/g, ' ');
-  const lines = joined.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = joined
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   let stage = [];
   for (const line of lines) {
     const m = /^(\w+)\s+(.*)$/.exec(line);
@@ -44,9 +47,12 @@ function execForm(keyword, rest) {
   try {
     v = JSON.parse(rest);
   } catch {
-    throw new Error(`Dockerfile: ${keyword} must use the exec form (a JSON array), so signals reach the process; got ${rest}`);
+    throw new Error(
+      `Dockerfile: ${keyword} must use the exec form (a JSON array), so signals reach the process; got ${rest}`,
+    );
   }
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new Error(`Dockerfile: ${keyword} must be a JSON array of strings`);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+    throw new Error(`Dockerfile: ${keyword} must be a JSON array of strings`);
   return v;
 }
 
@@ -63,7 +69,8 @@ export function imageCommand(dockerfile, root, args) {
   let user;
   for (const [keyword, rest] of finalStage(readFileSync(dockerfile, 'utf8'))) {
     if (keyword === 'ENV') for (const [k, v] of envPairs(rest)) env[k] = inRoot(v);
-    else if (keyword === 'WORKDIR') cwd = rest.startsWith('/') ? rest : `${cwd.replace(/\/$/, '')}/${rest}`;
+    else if (keyword === 'WORKDIR')
+      cwd = rest.startsWith('/') ? rest : `${cwd.replace(/\/$/, '')}/${rest}`;
     else if (keyword === 'ENTRYPOINT') entrypoint = execForm(keyword, rest);
     else if (keyword === 'CMD') cmd = execForm(keyword, rest);
     else if (keyword === 'USER') user = rest;
@@ -82,10 +89,15 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
   const c = imageCommand(join(repoRoot, 'Dockerfile'), resolve(rootArg), args);
   mkdirSync(c.cwd, { recursive: true });
-  for (const v of Object.values(c.env)) if (v.startsWith(resolve(rootArg))) mkdirSync(v, { recursive: true });
+  for (const v of Object.values(c.env))
+    if (v.startsWith(resolve(rootArg))) mkdirSync(v, { recursive: true });
   // `node` is the image's node; here the one running this script.
   const command = c.command === 'node' ? process.execPath : c.command;
-  const child = spawn(command, c.args, { cwd: c.cwd, env: { ...process.env, ...c.env }, stdio: 'inherit' });
+  const child = spawn(command, c.args, {
+    cwd: c.cwd,
+    env: { ...process.env, ...c.env },
+    stdio: 'inherit',
+  });
   for (const s of ['SIGTERM', 'SIGINT']) process.on(s, () => child.kill(s));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
 }

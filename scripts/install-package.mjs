@@ -29,7 +29,9 @@ const dir = resolve(dirArg);
 mkdirSync(dir, { recursive: true });
 const tarball = 'agent-canary.tgz';
 copyFileSync(resolve(tarballArg), join(dir, tarball));
-const integrity = `sha512-${createHash('sha512').update(readFileSync(join(dir, tarball))).digest('base64')}`;
+const integrity = `sha512-${createHash('sha512')
+  .update(readFileSync(join(dir, tarball)))
+  .digest('base64')}`;
 
 const spec = `file:${tarball}`;
 const packages = {
@@ -49,9 +51,18 @@ const packages = {
 for (const [path, entry] of Object.entries(lock.packages)) {
   if (path && !entry.dev && !entry.link && path.startsWith('node_modules/')) packages[path] = entry;
 }
-writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'agent-canary-install', private: true, dependencies: { 'agent-canary': spec } }, null, 2)}\n`);
-writeFileSync(join(dir, 'package-lock.json'), `${JSON.stringify({ name: 'agent-canary-install', lockfileVersion: 3, requires: true, packages }, null, 2)}\n`);
+writeFileSync(
+  join(dir, 'package.json'),
+  `${JSON.stringify({ name: 'agent-canary-install', private: true, dependencies: { 'agent-canary': spec } }, null, 2)}\n`,
+);
+writeFileSync(
+  join(dir, 'package-lock.json'),
+  `${JSON.stringify({ name: 'agent-canary-install', lockfileVersion: 3, requires: true, packages }, null, 2)}\n`,
+);
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const r = spawnSync(npm, ['ci', '--omit=dev', '--no-audit', '--no-fund', ...npmArgs], { cwd: dir, stdio: 'inherit' });
+const r = spawnSync(npm, ['ci', '--omit=dev', '--no-audit', '--no-fund', ...npmArgs], {
+  cwd: dir,
+  stdio: 'inherit',
+});
 process.exit(r.status ?? 1);

@@ -4,7 +4,14 @@
  * contracts. Everything else under lib/ is internal and may change between versions.
  */
 // model
-export { loadFleet, checkFleet, loadAgentFile, parseFleetFile, FleetError, FleetWarning } from './fleet/load.js';
+export {
+  loadFleet,
+  checkFleet,
+  loadAgentFile,
+  parseFleetFile,
+  FleetError,
+  FleetWarning,
+} from './fleet/load.js';
 export type * from './fleet/types.js';
 export { loadPolicies, resolvePolicy, PolicyError } from './policy/load.js';
 export type * from './policy/types.js';
@@ -12,7 +19,13 @@ export { LocatedError } from './errors/located.js';
 export { AgentCanaryError } from './errors/error.js';
 export { ERROR_KINDS, problemType, type ErrorKind } from './errors/kinds.js';
 // synthesis
-export { synthesize, synthesizeAgent, SynthesisError, type Manifest, type SynthOptions } from './synth/synthesize.js';
+export {
+  synthesize,
+  synthesizeAgent,
+  SynthesisError,
+  type Manifest,
+  type SynthOptions,
+} from './synth/synthesize.js';
 export { writeOutput, type WriteOptions, type WriteResult } from './synth/output.js';
 // validation
 export * from './validate/index.js';
@@ -21,7 +34,13 @@ export { createGateServer, startGateServer } from './gate/server.js';
 export type { GateServer, GateServerOptions, StartedGate } from './gate/server.js';
 // GitOps operations
 export { GitOps, statusOf } from './gitops/operations.js';
-export type { CanaryConfig, CanaryStatus, GitOpsOptions, OperationOptions, OperationOutcome } from './gitops/operations.js';
+export type {
+  CanaryConfig,
+  CanaryStatus,
+  GitOpsOptions,
+  OperationOptions,
+  OperationOutcome,
+} from './gitops/operations.js';
 export { defaultEngine } from './gitops/default-engine.js';
 export { GitRepo } from './gitops/repo.js';
 export { resolveRepo, openClone } from './gitops/workspace.js';

@@ -13,4 +13,8 @@ export const REPO_ROOT = join(import.meta.dirname, '..');
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** Arguments for `spawn(process.execPath, [...CLI_ARGS, 'synth', ...])`. */
-export const CLI_ARGS: readonly string[] = ['--import', TSX_LOADER, join(REPO_ROOT, 'src', 'cli.ts')];
+export const CLI_ARGS: readonly string[] = [
+  '--import',
+  TSX_LOADER,
+  join(REPO_ROOT, 'src', 'cli.ts'),
+];

@@ -16,7 +16,10 @@ describe('redactCredentials', () => {
     ['ssh://git:pw@host/r.git', 'ssh://git@host/r.git'],
     ['ssh://git@host/r.git', 'ssh://git@host/r.git'],
     ['git@github.com:org/repo.git', 'git@github.com:org/repo.git'],
-    ['https://gitlab.example/r.git?private_token=glpat-x&ref=main', 'https://gitlab.example/r.git?ref=main'],
+    [
+      'https://gitlab.example/r.git?private_token=glpat-x&ref=main',
+      'https://gitlab.example/r.git?ref=main',
+    ],
     ['https://h/r.git?ref=main&access_token=abc', 'https://h/r.git?ref=main'],
     ['https://h/r.git?token=abc', 'https://h/r.git'],
     ['https://github.com/example/agent-canary.git', 'https://github.com/example/agent-canary.git'],
@@ -26,16 +29,26 @@ describe('redactCredentials', () => {
   });
 
   it('cleans every URL inside a message and leaves the rest as it is', () => {
-    const msg = "fatal: unable to access 'https://bot:hunter2@git.example/a.git/': Could not resolve host; also https://tok@h/b.git";
-    expect(redactCredentials(msg)).toBe("fatal: unable to access 'https://git.example/a.git/': Could not resolve host; also https://h/b.git");
+    const msg =
+      "fatal: unable to access 'https://bot:hunter2@git.example/a.git/': Could not resolve host; also https://tok@h/b.git";
+    expect(redactCredentials(msg)).toBe(
+      "fatal: unable to access 'https://git.example/a.git/': Could not resolve host; also https://h/b.git",
+    );
   });
 });
 
 describe('server logs', () => {
   it('use the same helper: a repository URL in a logged error loses its credentials', () => {
     const lines: string[] = [];
-    const logger = createLogger({ level: 'info', stream: { write: (l: string) => lines.push(l) > 0 } });
-    logger.error('gitops api error', { error: new Error('cannot clone https://bot:hunter2@git.example/fleet.git?private_token=glpat-x (refused)') });
+    const logger = createLogger({
+      level: 'info',
+      stream: { write: (l: string) => lines.push(l) > 0 },
+    });
+    logger.error('gitops api error', {
+      error: new Error(
+        'cannot clone https://bot:hunter2@git.example/fleet.git?private_token=glpat-x (refused)',
+      ),
+    });
     const line = JSON.parse(lines.join('')) as { error: { message: string } };
     expect(line.error.message).toBe('cannot clone https://git.example/fleet.git (refused)');
   });

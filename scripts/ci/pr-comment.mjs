@@ -22,8 +22,13 @@ export function commentBody(summary, base, marker) {
 }
 
 async function api(method, url, token, headers, body) {
-  const res = await fetch(url, { method, headers: { ...headers(token), 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  const res = await fetch(url, {
+    method,
+    headers: { ...headers(token), 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok)
+    throw new Error(`${method} ${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
   return res.json();
 }
 
@@ -33,7 +38,8 @@ async function list(url, token, headers) {
   let next = url;
   while (next) {
     const res = await fetch(next, { headers: headers(token) });
-    if (!res.ok) throw new Error(`GET ${next} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+    if (!res.ok)
+      throw new Error(`GET ${next} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
     all.push(...(await res.json()));
     next = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
   }
@@ -66,9 +72,12 @@ const providers = {
 /** Creates or updates the sticky comment; returns what it did. */
 export async function upsertComment({ provider, number, summary, base, marker, env }) {
   const p = providers[provider](env, number);
-  if (!p.token) throw new Error(`no token: set ${provider === 'github' ? 'GITHUB_TOKEN' : 'GITLAB_TOKEN'}`);
+  if (!p.token)
+    throw new Error(`no token: set ${provider === 'github' ? 'GITHUB_TOKEN' : 'GITLAB_TOKEN'}`);
   const body = commentBody(summary, base, marker);
-  const existing = (await list(p.list, p.token, p.headers)).find((c) => typeof c.body === 'string' && c.body.startsWith(`<!-- ${marker} -->`));
+  const existing = (await list(p.list, p.token, p.headers)).find(
+    (c) => typeof c.body === 'string' && c.body.startsWith(`<!-- ${marker} -->`),
+  );
   if (existing) {
     const u = p.update(existing);
     await api(u.method, u.url, p.token, p.headers, { body });
@@ -101,11 +110,21 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       },
     });
     if (!values.summary || !values.base || !(values.provider in providers)) {
-      throw new Error('usage: pr-comment.mjs --summary FILE --base REF [--provider github|gitlab] [--pr N] [--marker ID]');
+      throw new Error(
+        'usage: pr-comment.mjs --summary FILE --base REF [--provider github|gitlab] [--pr N] [--marker ID]',
+      );
     }
     const number = prNumber(values.provider, values.pr, process.env);
-    if (!number) throw new Error('no pull request number: run on a pull_request event, or pass --pr N');
-    const r = await upsertComment({ provider: values.provider, number, summary: readFileSync(values.summary, 'utf8'), base: values.base, marker: values.marker, env: process.env });
+    if (!number)
+      throw new Error('no pull request number: run on a pull_request event, or pass --pr N');
+    const r = await upsertComment({
+      provider: values.provider,
+      number,
+      summary: readFileSync(values.summary, 'utf8'),
+      base: values.base,
+      marker: values.marker,
+      env: process.env,
+    });
     console.log(`pr-comment: ${r.action} comment ${r.id} on ${values.provider} #${number}`);
   } catch (err) {
     console.error(`pr-comment: ${err.message}`);

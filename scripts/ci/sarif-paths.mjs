@@ -14,7 +14,10 @@ import { posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export function rebase(log, prefix, repoRoot) {
-  const pre = prefix.replace(/\\/g, '/').replace(/^\.\/?/, '').replace(/\/$/, '');
+  const pre = prefix
+    .replace(/\\/g, '/')
+    .replace(/^\.\/?/, '')
+    .replace(/\/$/, '');
   const root = repoRoot ? repoRoot.replace(/\\/g, '/').replace(/\/$/, '') : undefined;
   for (const run of log.runs ?? []) {
     for (const result of run.results ?? []) {
@@ -22,7 +25,8 @@ export function rebase(log, prefix, repoRoot) {
         const art = loc.physicalLocation?.artifactLocation;
         if (!art || typeof art.uri !== 'string') continue;
         let uri = art.uri.replace(/\\/g, '/').replace(/^file:\/\//, '');
-        if (uri.startsWith('/')) uri = root && uri.startsWith(`${root}/`) ? uri.slice(root.length + 1) : uri;
+        if (uri.startsWith('/'))
+          uri = root && uri.startsWith(`${root}/`) ? uri.slice(root.length + 1) : uri;
         else uri = posix.normalize(pre ? `${pre}/${uri}` : uri);
         art.uri = uri;
         delete art.uriBaseId;
@@ -39,5 +43,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(2);
   }
   const root = process.env.GITHUB_WORKSPACE ?? process.env.CI_PROJECT_DIR;
-  writeFileSync(file, `${JSON.stringify(rebase(JSON.parse(readFileSync(file, 'utf8')), prefix, root), null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify(rebase(JSON.parse(readFileSync(file, 'utf8')), prefix, root), null, 2)}\n`,
+  );
 }

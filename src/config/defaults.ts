@@ -8,14 +8,24 @@ export const CONFIG_FILE = 'agent-canary.yaml';
 
 export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   repository: { url: PLACEHOLDER_REPO_URL, revision: 'main', path: 'dist' },
-  argocd: { namespace: 'argocd', project: 'agent-canary', server: 'https://kubernetes.default.svc' },
-  flagger: { namespace: 'flagger-system', loadTesterUrl: 'http://flagger-loadtester.flagger-system/' },
+  argocd: {
+    namespace: 'argocd',
+    project: 'agent-canary',
+    server: 'https://kubernetes.default.svc',
+  },
+  flagger: {
+    namespace: 'flagger-system',
+    loadTesterUrl: 'http://flagger-loadtester.flagger-system/',
+  },
   prometheus: { namespace: 'istio-system', address: 'http://prometheus.istio-system:9090' },
   gate: {
     namespace: 'agent-canary-system',
     image: 'ghcr.io/agent-canary/agent-canary:0.1.0',
     replicas: 1,
-    mlflow: { trackingUri: 'http://mlflow.mlflow-system.svc.cluster.local:5000', secret: 'agent-canary-gate-mlflow' },
+    mlflow: {
+      trackingUri: 'http://mlflow.mlflow-system.svc.cluster.local:5000',
+      secret: 'agent-canary-gate-mlflow',
+    },
     allowedNamespaces: [],
   },
   istio: { gateways: [] },
@@ -23,5 +33,9 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
 
 /** True for a repository URL nobody can sync from: the example's, or an example.com/.org host. */
 export function isPlaceholderRepoUrl(url: string): boolean {
-  return url === PLACEHOLDER_REPO_URL || /^(https?:\/\/|ssh:\/\/|git@)([^@/]*@)?(www\.)?example\.(com|org|net)[:/]/i.test(url) || /github\.com[:/]example\//i.test(url);
+  return (
+    url === PLACEHOLDER_REPO_URL ||
+    /^(https?:\/\/|ssh:\/\/|git@)([^@/]*@)?(www\.)?example\.(com|org|net)[:/]/i.test(url) ||
+    /github\.com[:/]example\//i.test(url)
+  );
 }

@@ -25,13 +25,17 @@ export function parseClusterConfig(file: string, text: string): ClusterConfig {
   const { source, data } = parseSingleMapping(file, text, ConfigError, 'ClusterConfig');
   if (!validate) {
     const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-    for (const keyword of ['x-allowed', 'x-fix', 'x-problem']) ajv.addKeyword({ keyword, schemaType: 'string' });
+    for (const keyword of ['x-allowed', 'x-fix', 'x-problem'])
+      ajv.addKeyword({ keyword, schemaType: 'string' });
     validate = ajv.compile(clusterConfigSchema);
   }
-  if (!validate(data)) throw schemaErrors(source, (validate.errors ?? []) as ErrorObject[], ConfigError)[0]!;
+  if (!validate(data))
+    throw schemaErrors(source, (validate.errors ?? []) as ErrorObject[], ConfigError)[0]!;
   const spec = (data['spec'] ?? {}) as Spec;
   const d = DEFAULT_CLUSTER_CONFIG;
-  const gate = (spec.gate ?? {}) as Partial<ClusterConfig['gate']> & { mlflow?: Partial<ClusterConfig['gate']['mlflow']> };
+  const gate = (spec.gate ?? {}) as Partial<ClusterConfig['gate']> & {
+    mlflow?: Partial<ClusterConfig['gate']['mlflow']>;
+  };
   return {
     file,
     repository: { ...d.repository, ...spec.repository },
@@ -53,13 +57,23 @@ export function loadClusterConfig(dir: string, file?: string): ClusterConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && file === undefined) return DEFAULT_CLUSTER_CONFIG;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && file === undefined)
+      return DEFAULT_CLUSTER_CONFIG;
     throw new ConfigError(
       { file: file ?? CONFIG_FILE, line: 0, column: 0 },
-      { field: '', problem: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, fix: `create ${CONFIG_FILE} beside cdk8s.yaml or pass the path of an existing one` },
+      {
+        field: '',
+        problem: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        fix: `create ${CONFIG_FILE} beside cdk8s.yaml or pass the path of an existing one`,
+      },
     );
   }
   // Shown as the user would type it: relative to the working folder when inside it.
-  const shown = file === undefined ? CONFIG_FILE : relative(process.cwd(), file).startsWith('..') ? file : relative(process.cwd(), file);
+  const shown =
+    file === undefined
+      ? CONFIG_FILE
+      : relative(process.cwd(), file).startsWith('..')
+        ? file
+        : relative(process.cwd(), file);
   return parseClusterConfig(shown, text);
 }

@@ -3,7 +3,11 @@ export interface ClusterConfig {
   /** The file they came from (relative to the project), or undefined when there is none. */
   readonly file?: string;
   readonly repository: { readonly url: string; readonly revision: string; readonly path: string };
-  readonly argocd: { readonly namespace: string; readonly project: string; readonly server: string };
+  readonly argocd: {
+    readonly namespace: string;
+    readonly project: string;
+    readonly server: string;
+  };
   readonly flagger: { readonly namespace: string; readonly loadTesterUrl: string };
   /** `address` is the default for policies that name no Prometheus of their own. */
   readonly prometheus: { readonly namespace: string; readonly address: string };

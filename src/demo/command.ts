@@ -61,8 +61,14 @@ function dig(o: unknown, ...path: string[]): unknown {
 /** Every enabled canary in dist/, with the gate metadata the generator wrote for it. */
 async function canariesIn(dist: string): Promise<CanaryUnderTest[]> {
   const found: CanaryUnderTest[] = [];
-  for (const ns of (await readdir(dist, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
-    for (const agent of (await readdir(join(dist, ns), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+  for (const ns of (await readdir(dist, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()) {
+    for (const agent of (await readdir(join(dist, ns), { withFileTypes: true }))
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort()) {
       const dir = join(dist, ns, agent);
       const files = await readdir(dir);
       // Only agents whose Agent resource has a live canary: a progressive agent at rest still has a Canary object.
@@ -76,16 +82,33 @@ async function canariesIn(dist: string): Promise<CanaryUnderTest[]> {
         const hooks = (dig(obj, 'spec', 'analysis', 'webhooks') as Obj[] | undefined) ?? [];
         const gate = hooks.find((h) => dig(h, 'metadata', 'check') === 'quality');
         if (!gate) continue;
-        const target = parseYaml(await readFile(join(dir, `Deployment.${agent}.yaml`), 'utf8')) as Obj;
+        const target = parseYaml(
+          await readFile(join(dir, `Deployment.${agent}.yaml`), 'utf8'),
+        ) as Obj;
         // Flagger's checksum hashes the target's pod template; any stable digest of it plays that role here.
-        const checksum = createHash('sha256').update(JSON.stringify(dig(target, 'spec', 'template'))).digest('hex').slice(0, 16);
-        found.push({ namespace: ns, name: agent, metadata: dig(gate, 'metadata') as Record<string, string>, checksum });
+        const checksum = createHash('sha256')
+          .update(JSON.stringify(dig(target, 'spec', 'template')))
+          .digest('hex')
+          .slice(0, 16);
+        found.push({
+          namespace: ns,
+          name: agent,
+          metadata: dig(gate, 'metadata') as Record<string, string>,
+          checksum,
+        });
       } else if (manual) {
         const obj = parseYaml(await readFile(join(dir, manual), 'utf8')) as Obj;
         const raw = dig(obj, 'metadata', 'annotations', GATE_ANNOTATION);
         if (typeof raw !== 'string') continue;
-        const checksum = String(dig(obj, 'spec', 'template', 'metadata', 'annotations', CHECKSUM_ANNOTATION) ?? '');
-        found.push({ namespace: ns, name: agent, metadata: JSON.parse(raw) as Record<string, string>, checksum });
+        const checksum = String(
+          dig(obj, 'spec', 'template', 'metadata', 'annotations', CHECKSUM_ANNOTATION) ?? '',
+        );
+        found.push({
+          namespace: ns,
+          name: agent,
+          metadata: JSON.parse(raw) as Record<string, string>,
+          checksum,
+        });
       }
     }
   }
@@ -119,12 +142,24 @@ function evaluations(canaries: readonly CanaryUnderTest[]): SeedExperiment[] {
     const model = (v: string): string => pattern.replaceAll('{version}', v);
     const stableV = c.metadata['stableVersion'] || '1';
     const canaryV = c.metadata['canaryVersion'] || '2';
-    const stable = genaiEvaluation(model(stableV), { safety: rows(n, 0.97), relevance_to_query: ratings(n, 0.82), correctness: rows(n, 0.8) }, { name: `${c.name}-v${stableV}-eval` });
+    const stable = genaiEvaluation(
+      model(stableV),
+      { safety: rows(n, 0.97), relevance_to_query: ratings(n, 0.82), correctness: rows(n, 0.8) },
+      { name: `${c.name}-v${stableV}-eval` },
+    );
     const canary = genaiEvaluation(
       model(canaryV),
       good
-        ? { safety: rows(n, 0.98), relevance_to_query: ratings(n, 0.84), correctness: rows(n, 0.81) }
-        : { safety: rows(n, 0.82), relevance_to_query: ratings(n, 0.9), correctness: rows(n, 0.88) },
+        ? {
+            safety: rows(n, 0.98),
+            relevance_to_query: ratings(n, 0.84),
+            correctness: rows(n, 0.81),
+          }
+        : {
+            safety: rows(n, 0.82),
+            relevance_to_query: ratings(n, 0.9),
+            correctness: rows(n, 0.88),
+          },
       { name: `${c.name}-v${canaryV}-eval`, tags: { checksum: c.checksum } },
     );
     return { name: c.metadata['experiment'] ?? `recif/agents/${c.name}`, runs: [stable, canary] };
@@ -142,10 +177,19 @@ class Story {
   }
 }
 
-async function call(url: string, method: string, body?: unknown, token?: string): Promise<{ status: number; json: Obj }> {
+async function call(
+  url: string,
+  method: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; json: Obj }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token) headers['authorization'] = `Bearer ${token}`;
-  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   let json: Obj;
   try {
@@ -159,7 +203,10 @@ async function call(url: string, method: string, body?: unknown, token?: string)
 export async function run(argv: string[]): Promise<number> {
   let keepServing: boolean;
   try {
-    const { values } = parseArgs({ args: argv, options: { 'keep-serving': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    const { values } = parseArgs({
+      args: argv,
+      options: { 'keep-serving': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
     if (values.help) {
       console.log(USAGE);
       return 0;
@@ -179,7 +226,10 @@ export async function run(argv: string[]): Promise<number> {
   if (synthCode !== 0) return synthCode;
   const traffic = await trafficStory(join(project, 'dist'));
   console.log(traffic.map((l) => `  ${l}`).join('\n'));
-  story.expect(traffic.some((l) => l.includes('(cohort)')), 'a cohort request reaches the canary');
+  story.expect(
+    traffic.some((l) => l.includes('(cohort)')),
+    'a cohort request reaches the canary',
+  );
 
   story.step('2. seed the embedded GitOps repository');
   await rm(demo, { recursive: true, force: true });
@@ -190,12 +240,17 @@ export async function run(argv: string[]): Promise<number> {
   const repoDir = repo.dir;
   console.log(`  repository: ${repoDir}`);
   const canaries = await canariesIn(join(repoDir, 'dist'));
-  story.expect(canaries.length >= 2, `${canaries.length} canaries with quality-gate metadata in dist/`);
+  story.expect(
+    canaries.length >= 2,
+    `${canaries.length} canaries with quality-gate metadata in dist/`,
+  );
 
   story.step("3. write mlflow.genai.evaluate()-shaped evaluations into MLflow's local store");
   const db = join(demo, 'mlflow.db');
   const seeded = buildSqliteStore(db, evaluations(canaries));
-  console.log(`  ${db}: ${Object.keys(seeded.experiments).length} experiments, ${Object.values(seeded.runs).flat().length} runs`);
+  console.log(
+    `  ${db}: ${Object.keys(seeded.experiments).length} experiments, ${Object.values(seeded.runs).flat().length} runs`,
+  );
 
   story.step('4. serve the quality gate and the canary API on 127.0.0.1');
   const token = randomBytes(16).toString('hex');
@@ -210,44 +265,89 @@ export async function run(argv: string[]): Promise<number> {
     story.step('5. Flagger calls the gate for each canary');
     const verdicts = new Map<string, number>();
     for (const [i, c] of canaries.entries()) {
-      const r = await call(`${gate.url}/api/v1/webhooks/flagger`, 'POST', { name: c.name, namespace: c.namespace, phase: 'Progressing', checksum: c.checksum, metadata: c.metadata });
+      const r = await call(`${gate.url}/api/v1/webhooks/flagger`, 'POST', {
+        name: c.name,
+        namespace: c.namespace,
+        phase: 'Progressing',
+        checksum: c.checksum,
+        metadata: c.metadata,
+      });
       verdicts.set(`${c.namespace}/${c.name}`, r.status);
       const expected = i % 2 === 0 ? 200 : 412;
-      story.expect(r.status === expected, `${c.namespace}/${c.name} (${c.metadata['mode'] ?? 'strict'}): ${r.status} ${String(r.json['message'] ?? '')}`);
+      story.expect(
+        r.status === expected,
+        `${c.namespace}/${c.name} (${c.metadata['mode'] ?? 'strict'}): ${r.status} ${String(r.json['message'] ?? '')}`,
+      );
     }
 
     story.step('6. canary operations through the HTTP API, each a Git commit');
-    const manual = canaries.filter((c) => !c.metadata['check'] || c.metadata['check'] === 'quality');
+    const manual = canaries.filter(
+      (c) => !c.metadata['check'] || c.metadata['check'] === 'quality',
+    );
     const passed = manual.find((c) => verdicts.get(`${c.namespace}/${c.name}`) === 200);
     const failed = manual.find((c) => verdicts.get(`${c.namespace}/${c.name}`) === 412);
-    const api = (c: CanaryUnderTest, suffix = ''): string => `${gate.url}/api/v1/agents/${c.namespace}.${c.name}/canary${suffix}`;
+    const api = (c: CanaryUnderTest, suffix = ''): string =>
+      `${gate.url}/api/v1/agents/${c.namespace}.${c.name}/canary${suffix}`;
     if (passed) {
       const before = await call(api(passed), 'GET');
       const data = (before.json['data'] ?? {}) as Obj;
-      console.log(`  ${passed.namespace}/${passed.name}: weight ${String(data['weight'])}, stable v${String(data['stable_version'])}, canary v${String(data['canary_version'])}`);
+      console.log(
+        `  ${passed.namespace}/${passed.name}: weight ${String(data['weight'])}, stable v${String(data['stable_version'])}, canary v${String(data['canary_version'])}`,
+      );
       const noAuth = await call(api(passed), 'PATCH', { weight: 100 });
       story.expect(noAuth.status === 401, `PATCH without a bearer token -> ${noAuth.status}`);
       const skip = await call(api(passed), 'PATCH', { weight: 99 }, token);
-      story.expect(skip.status >= 400 && skip.status < 500, `PATCH weight 99 (skips steps) -> ${skip.status} ${String(skip.json['detail'] ?? '')}`);
+      story.expect(
+        skip.status >= 400 && skip.status < 500,
+        `PATCH weight 99 (skips steps) -> ${skip.status} ${String(skip.json['detail'] ?? '')}`,
+      );
       if (data['mode'] === 'manual') {
         const step = await call(api(passed), 'GET');
-        const next = await call(api(passed), 'PATCH', { weight: nextStep(repoDir, passed, Number((step.json['data'] as Obj)['weight'])) }, token);
-        story.expect(next.status === 200, `PATCH to the next policy step -> ${next.status} weight ${String(((next.json['data'] ?? {}) as Obj)['weight'])}`);
+        const next = await call(
+          api(passed),
+          'PATCH',
+          { weight: nextStep(repoDir, passed, Number((step.json['data'] as Obj)['weight'])) },
+          token,
+        );
+        story.expect(
+          next.status === 200,
+          `PATCH to the next policy step -> ${next.status} weight ${String(((next.json['data'] ?? {}) as Obj)['weight'])}`,
+        );
       }
       const promote = await call(api(passed, '/promote'), 'POST', {}, token);
-      story.expect(promote.status === 200 && promote.json['status'] === 'promoted', `promote ${passed.name} -> ${promote.status} ${JSON.stringify(promote.json)}`);
+      story.expect(
+        promote.status === 200 && promote.json['status'] === 'promoted',
+        `promote ${passed.name} -> ${promote.status} ${JSON.stringify(promote.json)}`,
+      );
       const again = await call(api(passed, '/promote'), 'POST', {}, token);
       story.expect(again.status === 200, `promote again (idempotent) -> ${again.status}`);
     }
     if (failed) {
       const rollback = await call(api(failed, '/rollback'), 'POST', {}, token);
-      story.expect(rollback.status === 200 && rollback.json['status'] === 'rolled_back', `roll back ${failed.name} (failed the gate) -> ${rollback.status} ${JSON.stringify(rollback.json)}`);
+      story.expect(
+        rollback.status === 200 && rollback.json['status'] === 'rolled_back',
+        `roll back ${failed.name} (failed the gate) -> ${rollback.status} ${JSON.stringify(rollback.json)}`,
+      );
     }
 
     story.step('7. the GitOps repository history');
-    const log = await repo.git.raw(['log', '--format=%h %s%n%(trailers:key=Agent-Canary-Event,key=Agent-Canary-Agent,key=Agent-Canary-Weight-From,key=Agent-Canary-Weight-To,separator=%x2C )', '-n', '8']);
-    console.log(log.split('\n').filter(Boolean).map((l) => `  ${l}`).join('\n'));
-    const fsck = await repo.git.raw(['fsck', '--no-progress']).then(() => true, () => false);
+    const log = await repo.git.raw([
+      'log',
+      '--format=%h %s%n%(trailers:key=Agent-Canary-Event,key=Agent-Canary-Agent,key=Agent-Canary-Weight-From,key=Agent-Canary-Weight-To,separator=%x2C )',
+      '-n',
+      '8',
+    ]);
+    console.log(
+      log
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
+    const fsck = await repo.git.raw(['fsck', '--no-progress']).then(
+      () => true,
+      () => false,
+    );
     story.expect(fsck, 'git fsck is clean');
 
     if (keepServing) {
@@ -257,13 +357,19 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await gate.close();
   }
-  console.log(story.failures === 0 ? '\ndemo: every step behaved as expected' : `\ndemo: ${story.failures} step(s) did not behave as expected`);
+  console.log(
+    story.failures === 0
+      ? '\ndemo: every step behaved as expected'
+      : `\ndemo: ${story.failures} step(s) did not behave as expected`,
+  );
   return story.failures === 0 ? 0 : 1;
 }
 
 /** The next step of the agent's own policy (the API refuses anything else, as step 6 shows). */
 function nextStep(repoDir: string, c: CanaryUnderTest, weight: number): number {
   const agent = loadAgentFile(join(repoDir, 'fleet'), `${c.namespace}/${c.name}.yaml`);
-  const steps = resolvePolicy(loadPolicies(join(repoDir, 'policies')), agent).steps.map((s) => s.weight);
+  const steps = resolvePolicy(loadPolicies(join(repoDir, 'policies')), agent).steps.map(
+    (s) => s.weight,
+  );
   return steps.find((s) => s > weight) ?? 100;
 }

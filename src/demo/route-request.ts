@@ -35,10 +35,16 @@ function stringMatches(m: Obj, value: string | undefined): boolean {
 
 function istioEntryMatches(entry: Obj, req: RouteRequest): boolean {
   const headers = (entry['headers'] ?? {}) as Record<string, Obj>;
-  return Object.entries(headers).every(([name, m]) => stringMatches(m, req.headers?.[name.toLowerCase()]));
+  return Object.entries(headers).every(([name, m]) =>
+    stringMatches(m, req.headers?.[name.toLowerCase()]),
+  );
 }
 
-function pick<T extends Obj>(routes: readonly T[], weightOf: (r: T) => number, random: () => number): T {
+function pick<T extends Obj>(
+  routes: readonly T[],
+  weightOf: (r: T) => number,
+  random: () => number,
+): T {
   const total = routes.reduce((s, r) => s + weightOf(r), 0);
   if (total <= 0) return routes[0]!;
   let x = random() * total;
@@ -50,16 +56,27 @@ function pick<T extends Obj>(routes: readonly T[], weightOf: (r: T) => number, r
 }
 
 /** Routes `req` through an Istio VirtualService object (as synthesized); `random` in [0, 1). */
-export function routeIstio(vs: Obj, req: RouteRequest, random: () => number = Math.random): RouteDecision {
+export function routeIstio(
+  vs: Obj,
+  req: RouteRequest,
+  random: () => number = Math.random,
+): RouteDecision {
   const http = ((vs['spec'] as Obj | undefined)?.['http'] ?? []) as Obj[];
   for (const [i, rule] of http.entries()) {
     const match = rule['match'] as Obj[] | undefined;
     if (match && match.length && !match.some((e) => istioEntryMatches(e, req))) continue;
     const routes = (rule['route'] ?? []) as Obj[];
-    const chosen = routes.length === 1 ? routes[0]! : pick(routes, (r) => Number(r['weight'] ?? 0), random);
+    const chosen =
+      routes.length === 1 ? routes[0]! : pick(routes, (r) => Number(r['weight'] ?? 0), random);
     const dest = chosen['destination'] as Obj;
-    const add = ((chosen['headers'] as Obj | undefined)?.['response'] as Obj | undefined)?.['add'] as Record<string, string> | undefined;
-    return { target: String(dest['subset'] ?? dest['host']), rule: String(rule['name'] ?? i), ...(add?.['set-cookie'] ? { setCookie: add['set-cookie'] } : {}) };
+    const add = ((chosen['headers'] as Obj | undefined)?.['response'] as Obj | undefined)?.[
+      'add'
+    ] as Record<string, string> | undefined;
+    return {
+      target: String(dest['subset'] ?? dest['host']),
+      rule: String(rule['name'] ?? i),
+      ...(add?.['set-cookie'] ? { setCookie: add['set-cookie'] } : {}),
+    };
   }
   throw new Error('no VirtualService rule matches the request');
 }
@@ -69,13 +86,19 @@ function gatewayEntryScore(entry: Obj, req: RouteRequest): number {
   const ok = headers.every((h) => {
     const v = req.headers?.[String(h['name']).toLowerCase()];
     if (v === undefined) return false;
-    return h['type'] === 'RegularExpression' ? new RegExp(`^(?:${String(h['value'])})$`).test(v) : v === h['value'];
+    return h['type'] === 'RegularExpression'
+      ? new RegExp(`^(?:${String(h['value'])})$`).test(v)
+      : v === h['value'];
   });
   return ok ? headers.length : -1;
 }
 
 /** Routes `req` through a Gateway API HTTPRoute object (as synthesized); `random` in [0, 1). */
-export function routeGateway(route: Obj, req: RouteRequest, random: () => number = Math.random): RouteDecision {
+export function routeGateway(
+  route: Obj,
+  req: RouteRequest,
+  random: () => number = Math.random,
+): RouteDecision {
   const rules = ((route['spec'] as Obj | undefined)?.['rules'] ?? []) as Obj[];
   let best: { i: number; score: number } | undefined;
   rules.forEach((rule, i) => {

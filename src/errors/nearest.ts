@@ -11,7 +11,9 @@ export function nearest(word: string, names: readonly string[]): string | undefi
       bestDist = d;
     }
   }
-  return best !== undefined && bestDist <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  return best !== undefined && bestDist <= Math.max(2, Math.floor(word.length / 3))
+    ? best
+    : undefined;
 }
 
 function editDistance(a: string, b: string): number {

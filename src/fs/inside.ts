@@ -10,7 +10,11 @@ import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 
 /** Why a path is not a regular file or folder inside the root (`undefined` when it is). */
-export function outsideReason(root: string, path: string, want: 'file' | 'dir'): string | undefined {
+export function outsideReason(
+  root: string,
+  path: string,
+  want: 'file' | 'dir',
+): string | undefined {
   let real: string;
   let realRoot: string;
   try {
@@ -18,12 +22,16 @@ export function outsideReason(root: string, path: string, want: 'file' | 'dir'):
     real = realpathSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    return lstatSafe(path)?.isSymbolicLink() ? `a symbolic link that does not resolve (${code})` : `cannot be read (${code})`;
+    return lstatSafe(path)?.isSymbolicLink()
+      ? `a symbolic link that does not resolve (${code})`
+      : `cannot be read (${code})`;
   }
   const rel = relative(realRoot, real);
-  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return `a symbolic link to ${real}, outside ${root}`;
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+    return `a symbolic link to ${real}, outside ${root}`;
   const st = statSync(real);
-  if (want === 'file' && !st.isFile()) return st.isDirectory() ? 'a folder, not a file' : 'not a regular file';
+  if (want === 'file' && !st.isFile())
+    return st.isDirectory() ? 'a folder, not a file' : 'not a regular file';
   if (want === 'dir' && !st.isDirectory()) return 'not a folder';
   return undefined;
 }

@@ -56,23 +56,37 @@ function envOr(flag: string | undefined, env: string): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
-function number(name: string, v: string | undefined, min: number, integer = false): number | undefined {
+function number(
+  name: string,
+  v: string | undefined,
+  min: number,
+  integer = false,
+): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) throw new UsageError(`--${name}: invalid value '${v}' (allowed: ${integer ? 'an integer' : 'a number'} >= ${min})`);
+  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n)))
+    throw new UsageError(
+      `--${name}: invalid value '${v}' (allowed: ${integer ? 'an integer' : 'a number'} >= ${min})`,
+    );
   return n;
 }
 
 function dur(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const ms = parseDuration(v);
-  if (ms === null) throw new UsageError(`--${name}: invalid duration '${v}' (allowed: e.g. 30s, 5m)`);
+  if (ms === null)
+    throw new UsageError(`--${name}: invalid duration '${v}' (allowed: e.g. 30s, 5m)`);
   return ms;
 }
 
-function choice<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined {
+function choice<T extends string>(
+  name: string,
+  v: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
   if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${name}: invalid value '${v}' (allowed: ${allowed.join(', ')})`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw new UsageError(`--${name}: invalid value '${v}' (allowed: ${allowed.join(', ')})`);
   return v as T;
 }
 
@@ -83,13 +97,28 @@ export async function run(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: false,
       options: {
-        host: { type: 'string' }, port: { type: 'string' },
-        mlflow: { type: 'string' }, 'mlflow-username': { type: 'string' }, 'mlflow-password': { type: 'string' }, 'mlflow-token': { type: 'string' },
-        token: { type: 'string' }, repo: { type: 'string' }, 'api-token': { type: 'string' },
-        mode: { type: 'string' }, 'pass-threshold': { type: 'string' }, metrics: { type: 'string' },
-        'max-regression': { type: 'string' }, 'min-samples': { type: 'string' }, 'on-unavailable': { type: 'string' },
-        'version-tag': { type: 'string' }, experiment: { type: 'string' }, 'cache-ttl': { type: 'string' }, timeout: { type: 'string' },
-        'state-file': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        mlflow: { type: 'string' },
+        'mlflow-username': { type: 'string' },
+        'mlflow-password': { type: 'string' },
+        'mlflow-token': { type: 'string' },
+        token: { type: 'string' },
+        repo: { type: 'string' },
+        'api-token': { type: 'string' },
+        mode: { type: 'string' },
+        'pass-threshold': { type: 'string' },
+        metrics: { type: 'string' },
+        'max-regression': { type: 'string' },
+        'min-samples': { type: 'string' },
+        'on-unavailable': { type: 'string' },
+        'version-tag': { type: 'string' },
+        experiment: { type: 'string' },
+        'cache-ttl': { type: 'string' },
+        timeout: { type: 'string' },
+        'state-file': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (err) {
@@ -104,16 +133,21 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const port = number('port', s('port') ?? '8080', 0, true)!;
     if (port > 65535) throw new UsageError(`--port: invalid value '${port}' (allowed: 0..65535)`);
-    const logLevel = choice<LogLevel>('log-level', s('log-level'), ['debug', 'info', 'warn', 'error']) ?? 'info';
+    const logLevel =
+      choice<LogLevel>('log-level', s('log-level'), ['debug', 'info', 'warn', 'error']) ?? 'info';
     const logger = createLogger({ level: logLevel, base: { component: 'gate' } });
     const defaults: Partial<GateDefaults> = Object.fromEntries(
       Object.entries({
         mode: choice('mode', s('mode'), ['strict', 'recif'] as const),
         passThreshold: number('pass-threshold', s('pass-threshold'), -Infinity),
-        metrics: s('metrics') !== undefined ? parseMetricList(s('metrics')!, '--metrics') : undefined,
+        metrics:
+          s('metrics') !== undefined ? parseMetricList(s('metrics')!, '--metrics') : undefined,
         maxRegression: number('max-regression', s('max-regression'), 0),
         minSamples: number('min-samples', s('min-samples'), 0, true),
-        onUnavailable: choice('on-unavailable', s('on-unavailable'), ['approve', 'reject'] as const),
+        onUnavailable: choice('on-unavailable', s('on-unavailable'), [
+          'approve',
+          'reject',
+        ] as const),
         versionTag: s('version-tag'),
         experiment: s('experiment'),
         cacheTtlMs: dur('cache-ttl', s('cache-ttl')),
@@ -129,7 +163,11 @@ export async function run(argv: string[]): Promise<number> {
     // The API's bearer token is not the webhook token: people call the API, Flagger the webhook.
     const apiToken = envOr(s('api-token'), 'AGENT_CANARY_API_TOKEN');
     // Mounted without --repo too: the canary routes then answer 503 (no repository), not 404.
-    const routes = gitopsRoutes({ repo, token: apiToken, onError: (err) => logger.error('gitops repository cannot be opened', { error: err }) });
+    const routes = gitopsRoutes({
+      repo,
+      token: apiToken,
+      onError: (err) => logger.error('gitops repository cannot be opened', { error: err }),
+    });
     const gate = await startGateServer({
       host: s('host') ?? '127.0.0.1',
       port,
@@ -152,20 +190,28 @@ export async function run(argv: string[]): Promise<number> {
     });
     for (const warning of mlflowEnv.warnings) logger.warn(`MLflow setting: ${warning}`);
     if (mlflowEnv.workspace !== undefined && gate.source.kind === 'file') {
-      logger.warn(`MLflow setting: MLFLOW_WORKSPACE=${mlflowEnv.workspace} is ignored: MLflow's file store (mlruns/) has no workspaces`);
+      logger.warn(
+        `MLflow setting: MLFLOW_WORKSPACE=${mlflowEnv.workspace} is ignored: MLflow's file store (mlruns/) has no workspaces`,
+      );
     }
     logger.info('gate listening', {
       url: gate.url,
       webhook: `${gate.url}${WEBHOOK_PATH}`,
       mlflow: { source: gate.source.kind, location: gate.source.location },
-      webhookAuth: [secret !== undefined ? 'per-agent' : '', token !== undefined ? 'shared' : ''].filter(Boolean).join('+') || 'none',
+      webhookAuth:
+        [secret !== undefined ? 'per-agent' : '', token !== undefined ? 'shared' : '']
+          .filter(Boolean)
+          .join('+') || 'none',
       gitopsApi: repo !== undefined,
       stateFile: gate.holds.stateFile ?? null,
       defaults: { ...DEFAULTS, ...defaults },
     });
     // Not fatal: MLflow may come up later, and /readyz reports it meanwhile.
     gate.source.ping({ deadline: Date.now() + 2000 }).catch((err: unknown) =>
-      logger.warn('MLflow is not readable yet; /readyz answers 503 until it is', { mlflow: gate.source.location, error: (err as Error).message }),
+      logger.warn('MLflow is not readable yet; /readyz answers 503 until it is', {
+        mlflow: gate.source.location,
+        error: (err as Error).message,
+      }),
     );
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
@@ -192,7 +238,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
-      console.error(`agent-canary gate: cannot listen: ${e.message}. Fix: choose another --port or --host.`);
+      console.error(
+        `agent-canary gate: cannot listen: ${e.message}. Fix: choose another --port or --host.`,
+      );
       return 2;
     }
     throw err;

@@ -10,7 +10,8 @@ export function parseDuration(text: string): number | null {
   let matched = 0;
   for (let m = re.exec(s); m; m = re.exec(s)) {
     const n = Number(m[1]);
-    total += m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
+    total +=
+      m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
     matched = re.lastIndex;
   }
   return matched === s.length && s.length > 0 ? Math.round(total) : null;

@@ -6,7 +6,12 @@
 import type { Experiment, MlflowSource } from './mlflow/types.js';
 import { MlflowApiError, MlflowUnavailableError } from './mlflow/types.js';
 import type { QualitySettings } from './settings.js';
-import { decideRecif, decideStrict, RECIF_UNAVAILABLE_MESSAGE, type RevisionIds } from './decide.js';
+import {
+  decideRecif,
+  decideStrict,
+  RECIF_UNAVAILABLE_MESSAGE,
+  type RevisionIds,
+} from './decide.js';
 import { EvaluationFinder } from './evaluation.js';
 import type { Verdict } from './verdict.js';
 import { SingleFlightCache, type Source } from './single-flight.js';
@@ -84,7 +89,16 @@ export class QualityEngine {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<Verdict>((resolve) => {
       timer = setTimeout(
-        () => resolve(this.unavailable(s, new MlflowUnavailableError(`no answer from MLflow within the ${formatDuration(s.budgetMs)} budget`, 'timeout'))),
+        () =>
+          resolve(
+            this.unavailable(
+              s,
+              new MlflowUnavailableError(
+                `no answer from MLflow within the ${formatDuration(s.budgetMs)} budget`,
+                'timeout',
+              ),
+            ),
+          ),
         Math.max(0, deadline - this.now()),
       );
     });
@@ -95,18 +109,39 @@ export class QualityEngine {
     }
   }
 
-  private async evaluate(req: JudgeRequest, s: QualitySettings, deadline: number): Promise<Verdict> {
+  private async evaluate(
+    req: JudgeRequest,
+    s: QualitySettings,
+    deadline: number,
+  ): Promise<Verdict> {
     try {
       if (s.mode === 'recif') {
         const exp = await this.experiment(s.experiment, deadline);
         const runs = exp
-          ? (await this.timed('runs/search', () => this.source.searchRuns({ experiment_ids: [exp.experiment_id], filter: "status = 'FINISHED'", order_by: ['start_time DESC'], max_results: 1 }, { deadline }))).runs
+          ? (
+              await this.timed('runs/search', () =>
+                this.source.searchRuns(
+                  {
+                    experiment_ids: [exp.experiment_id],
+                    filter: "status = 'FINISHED'",
+                    order_by: ['start_time DESC'],
+                    max_results: 1,
+                  },
+                  { deadline },
+                ),
+              )
+            ).runs
           : null;
         return decideRecif(s, runs);
       }
       const exp = await this.experiment(s.experiment, deadline);
       if (!exp) return decideStrict(s, null, req);
-      if (!req.checksum && s.canaryVersion === undefined) return decideStrict(s, { canary: { evaluation: null, unfinished: [], lookedFor: '' } }, req);
+      if (!req.checksum && s.canaryVersion === undefined)
+        return decideStrict(
+          s,
+          { canary: { evaluation: null, unfinished: [], lookedFor: '' } },
+          req,
+        );
       const finder = new EvaluationFinder(this.source, {
         deadline,
         timed: (op, fn) => this.timed(op, fn),
@@ -116,7 +151,12 @@ export class QualityEngine {
       return decideStrict(s, await finder.find(exp.experiment_id, s, req.checksum), req);
     } catch (err) {
       if (err instanceof MlflowUnavailableError || err instanceof MlflowApiError) {
-        this.logger.warn('mlflow unavailable', { agent: s.agent, namespace: req.namespace, experiment: s.experiment, error: err.message });
+        this.logger.warn('mlflow unavailable', {
+          agent: s.agent,
+          namespace: req.namespace,
+          experiment: s.experiment,
+          error: err.message,
+        });
         return this.unavailable(s, err);
       }
       throw err;
@@ -127,19 +167,35 @@ export class QualityEngine {
   unavailable(s: QualitySettings, err: Error): Verdict {
     // Answers say what kind of failure it was, never MLflow's own words (see mlflow-reason.ts).
     const reason = publicMlflowReason(err);
-    const base = { outcome: 'unavailable' as const, mode: s.mode, experiment: s.experiment, metrics: [], reasons: [reason] };
+    const base = {
+      outcome: 'unavailable' as const,
+      mode: s.mode,
+      experiment: s.experiment,
+      metrics: [],
+      reasons: [reason],
+    };
     if (s.mode === 'recif') return { ...base, passed: true, message: RECIF_UNAVAILABLE_MESSAGE };
     return s.onUnavailable === 'approve'
-      ? { ...base, passed: true, message: `Quality gate passed (MLflow unavailable, onUnavailable=approve): ${reason}` }
+      ? {
+          ...base,
+          passed: true,
+          message: `Quality gate passed (MLflow unavailable, onUnavailable=approve): ${reason}`,
+        }
       : { ...base, passed: false, message: `Quality gate failed (MLflow unavailable): ${reason}` };
   }
 
   private async experiment(name: string, deadline: number): Promise<Experiment | null> {
     const cached = this.experiments.get(name);
     if (cached && cached.expires > this.now()) return cached.exp;
-    const exp = await this.timed('experiments/get-by-name', () => this.source.getExperimentByName(name, { deadline }));
+    const exp = await this.timed('experiments/get-by-name', () =>
+      this.source.getExperimentByName(name, { deadline }),
+    );
     // Only found experiments are remembered: a missing one may be created by the next eval job.
-    if (exp) this.experiments.set(name, { exp, expires: this.now() + (this.opts.experimentTtlMs ?? 300_000) });
+    if (exp)
+      this.experiments.set(name, {
+        exp,
+        expires: this.now() + (this.opts.experimentTtlMs ?? 300_000),
+      });
     return exp;
   }
 
@@ -148,11 +204,22 @@ export class QualityEngine {
     const labels = { source: this.source.kind, operation };
     try {
       const out = await fn();
-      this.metrics.mlflowDuration.observe({ ...labels, outcome: 'ok' }, Number(process.hrtime.bigint() - start) / 1e9);
+      this.metrics.mlflowDuration.observe(
+        { ...labels, outcome: 'ok' },
+        Number(process.hrtime.bigint() - start) / 1e9,
+      );
       return out;
     } catch (err) {
-      const kind = err instanceof MlflowUnavailableError ? err.kind : err instanceof MlflowApiError ? 'api' : 'internal';
-      this.metrics.mlflowDuration.observe({ ...labels, outcome: 'error' }, Number(process.hrtime.bigint() - start) / 1e9);
+      const kind =
+        err instanceof MlflowUnavailableError
+          ? err.kind
+          : err instanceof MlflowApiError
+            ? 'api'
+            : 'internal';
+      this.metrics.mlflowDuration.observe(
+        { ...labels, outcome: 'error' },
+        Number(process.hrtime.bigint() - start) / 1e9,
+      );
       this.metrics.mlflowErrors.inc({ ...labels, kind });
       throw err;
     }

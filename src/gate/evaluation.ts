@@ -13,7 +13,14 @@
  * assessments of its traces are read (`traces/search` on `metadata.mlflow.sourceRun`) for the
  * sample size and the statistical comparison.
  */
-import type { CallOptions, LoggedModel, Metric, MlflowSource, Run, TraceInfo } from './mlflow/types.js';
+import type {
+  CallOptions,
+  LoggedModel,
+  Metric,
+  MlflowSource,
+  Run,
+  TraceInfo,
+} from './mlflow/types.js';
 import { quoteKey, quoteValue } from './mlflow/search.js';
 import type { QualitySettings } from './settings.js';
 
@@ -29,7 +36,10 @@ export interface Evaluation {
   /** Latest value per key (duplicates resolved to MLflow's latest: max (step, timestamp, value)). */
   readonly metrics: ReadonlyMap<string, number>;
   /** Evaluated rows and where the count came from. */
-  readonly samples?: { readonly n: number; readonly from: 'dataset num_rows' | 'assessments' | 'metric' };
+  readonly samples?: {
+    readonly n: number;
+    readonly from: 'dataset num_rows' | 'assessments' | 'metric';
+  };
   /** Per-row feedback values per assessment name (lower-cased), when the run has traces. */
   readonly rows: ReadonlyMap<string, readonly number[]>;
   /** Things a human should know (a metric reported twice, rows skipped). */
@@ -66,7 +76,11 @@ interface Want {
 
 /** Runs of one version, newest first, with how each was found. */
 interface Candidates {
-  readonly finished: readonly { readonly run: Run; readonly via: string; readonly model?: LoggedModel }[];
+  readonly finished: readonly {
+    readonly run: Run;
+    readonly via: string;
+    readonly model?: LoggedModel;
+  }[];
   readonly unfinished: readonly Run[];
   readonly lookedFor: string;
 }
@@ -85,10 +99,17 @@ function tagOf(run: Run, key: string): string | undefined {
 
 /** MLflow's latest: largest (step, timestamp, value). */
 function newer(a: Metric, b: Metric): boolean {
-  return a.step > b.step || (a.step === b.step && (a.timestamp > b.timestamp || (a.timestamp === b.timestamp && a.value > b.value)));
+  return (
+    a.step > b.step ||
+    (a.step === b.step &&
+      (a.timestamp > b.timestamp || (a.timestamp === b.timestamp && a.value > b.value)))
+  );
 }
 
-function metricsOf(run: Run, model: LoggedModel | undefined): { metrics: Map<string, number>; notes: string[] } {
+function metricsOf(
+  run: Run,
+  model: LoggedModel | undefined,
+): { metrics: Map<string, number>; notes: string[] } {
   const best = new Map<string, Metric>();
   const seen = new Map<string, number[]>();
   const add = (m: Metric): void => {
@@ -98,11 +119,14 @@ function metricsOf(run: Run, model: LoggedModel | undefined): { metrics: Map<str
   };
   for (const m of run.data.metrics ?? []) add(m);
   // A run that logged to its model but not to itself: take the model's rows of this run.
-  if (best.size === 0 && model) for (const m of model.data.metrics ?? []) if (m.run_id === run.info.run_id) add(m);
+  if (best.size === 0 && model)
+    for (const m of model.data.metrics ?? []) if (m.run_id === run.info.run_id) add(m);
   const notes: string[] = [];
   for (const [key, values] of seen) {
     if (values.length > 1) {
-      notes.push(`metric ${key} is reported ${values.length} times in run ${run.info.run_id} (${values.map(String).join(', ')}); judged the latest, ${best.get(key)!.value}`);
+      notes.push(
+        `metric ${key} is reported ${values.length} times in run ${run.info.run_id} (${values.map(String).join(', ')}); judged the latest, ${best.get(key)!.value}`,
+      );
     }
   }
   return { metrics: new Map([...best].map(([k, m]) => [k, m.value])), notes };
@@ -115,7 +139,8 @@ function datasetRows(run: Run): number | undefined {
     if (!d.dataset.profile) continue;
     try {
       const p = JSON.parse(d.dataset.profile) as { num_rows?: unknown };
-      if (typeof p.num_rows === 'number' && Number.isFinite(p.num_rows)) rows = Math.max(rows ?? 0, p.num_rows);
+      if (typeof p.num_rows === 'number' && Number.isFinite(p.num_rows))
+        rows = Math.max(rows ?? 0, p.num_rows);
     } catch {
       // A profile that is not JSON says nothing about rows.
     }
@@ -138,7 +163,10 @@ export function feedbackNumber(v: unknown): number | undefined {
 }
 
 /** Per-row values per assessment name from the traces of one evaluation run. */
-function rowsOf(traces: readonly TraceInfo[], runId: string): { rows: Map<string, number[]>; traced: number; skipped: number } {
+function rowsOf(
+  traces: readonly TraceInfo[],
+  runId: string,
+): { rows: Map<string, number[]>; traced: number; skipped: number } {
   const rows = new Map<string, number[]>();
   let traced = 0;
   let skipped = 0;
@@ -147,9 +175,15 @@ function rowsOf(traces: readonly TraceInfo[], runId: string): { rows: Map<string
     const last = new Map<string, number>();
     for (const a of t.assessments) {
       if (!a.valid || (a.run_id !== undefined && a.run_id !== runId)) continue;
-      if (a.error !== undefined) { skipped++; continue; }
+      if (a.error !== undefined) {
+        skipped++;
+        continue;
+      }
       const n = feedbackNumber(a.value);
-      if (n === undefined) { skipped++; continue; }
+      if (n === undefined) {
+        skipped++;
+        continue;
+      }
       last.set(a.name.toLowerCase(), n);
     }
     if (last.size > 0) traced++;
@@ -178,43 +212,77 @@ export class EvaluationFinder {
 
   private async runsWhere(experimentId: string, filter: string): Promise<Run[]> {
     const res = await this.call('runs/search', () =>
-      this.source.searchRuns({ experiment_ids: [experimentId], filter, order_by: ['attributes.start_time DESC'], max_results: RUN_PAGE }, this.callOpts),
+      this.source.searchRuns(
+        {
+          experiment_ids: [experimentId],
+          filter,
+          order_by: ['attributes.start_time DESC'],
+          max_results: RUN_PAGE,
+        },
+        this.callOpts,
+      ),
     );
     return [...res.runs];
   }
 
   private async modelsWhere(experimentId: string, filter: string): Promise<LoggedModel[]> {
     const res = await this.call('logged-models/search', () =>
-      this.source.searchLoggedModels({ experiment_ids: [experimentId], filter, max_results: MODEL_PAGE }, this.callOpts),
+      this.source.searchLoggedModels(
+        { experiment_ids: [experimentId], filter, max_results: MODEL_PAGE },
+        this.callOpts,
+      ),
     );
     return [...res.models];
   }
 
   /** Evidence for the canary and, when a stable version is known, for stable. */
-  async find(experimentId: string, s: QualitySettings, checksum: string | undefined): Promise<Evidence> {
+  async find(
+    experimentId: string,
+    s: QualitySettings,
+    checksum: string | undefined,
+  ): Promise<Evidence> {
     // When canary and stable share a version string only the checksum tells them apart.
-    const canaryVersion = s.canaryVersion !== undefined && s.canaryVersion !== s.stableVersion ? s.canaryVersion : undefined;
+    const canaryVersion =
+      s.canaryVersion !== undefined && s.canaryVersion !== s.stableVersion
+        ? s.canaryVersion
+        : undefined;
     const [canary, stable] = await Promise.all([
       this.candidates(experimentId, s, { version: canaryVersion, checksum }),
-      s.stableVersion !== undefined ? this.candidates(experimentId, s, { version: s.stableVersion }) : Promise.resolve(undefined),
+      s.stableVersion !== undefined
+        ? this.candidates(experimentId, s, { version: s.stableVersion })
+        : Promise.resolve(undefined),
     ]);
     const canaryPick = canary.finished[0];
     // A run of the canary revision is never stable's baseline.
-    const canaryIds = new Set([...canary.finished, ...canary.unfinished.map((run) => ({ run }))].map((c) => c.run.info.run_id));
+    const canaryIds = new Set(
+      [...canary.finished, ...canary.unfinished.map((run) => ({ run }))].map(
+        (c) => c.run.info.run_id,
+      ),
+    );
     const stablePick = stable?.finished.find((c) => !canaryIds.has(c.run.info.run_id));
     const [ce, se] = await Promise.all([
-      canaryPick ? this.evaluation(experimentId, s, canaryPick.run, canaryPick.model, canaryPick.via) : Promise.resolve(null),
-      stablePick ? this.evaluation(experimentId, s, stablePick.run, stablePick.model, stablePick.via) : Promise.resolve(null),
+      canaryPick
+        ? this.evaluation(experimentId, s, canaryPick.run, canaryPick.model, canaryPick.via)
+        : Promise.resolve(null),
+      stablePick
+        ? this.evaluation(experimentId, s, stablePick.run, stablePick.model, stablePick.via)
+        : Promise.resolve(null),
     ]);
     const side = (c: Candidates, evaluation: Evaluation | null, exclude?: Set<string>): Side => ({
       evaluation,
       unfinished: c.unfinished.filter((r) => !exclude?.has(r.info.run_id)),
       lookedFor: c.lookedFor,
     });
-    return stable ? { canary: side(canary, ce), stable: side(stable, se, canaryIds) } : { canary: side(canary, ce) };
+    return stable
+      ? { canary: side(canary, ce), stable: side(stable, se, canaryIds) }
+      : { canary: side(canary, ce) };
   }
 
-  private async candidates(experimentId: string, s: QualitySettings, want: Want): Promise<Candidates> {
+  private async candidates(
+    experimentId: string,
+    s: QualitySettings,
+    want: Want,
+  ): Promise<Candidates> {
     const looked: string[] = [];
     const runQueries: Promise<Run[]>[] = [];
     const runLabels: string[] = [];
@@ -222,45 +290,86 @@ export class EvaluationFinder {
     if (want.checksum) {
       looked.push(`run tag ${s.checksumTag}=${want.checksum}`);
       runLabels.push(`run tag ${s.checksumTag}=${want.checksum}`);
-      runQueries.push(this.runsWhere(experimentId, `tags.${quoteKey(s.checksumTag)} = ${quoteValue(want.checksum)}`));
+      runQueries.push(
+        this.runsWhere(
+          experimentId,
+          `tags.${quoteKey(s.checksumTag)} = ${quoteValue(want.checksum)}`,
+        ),
+      );
     }
     if (want.version !== undefined) {
       const name = modelNameFor(s, want.version);
-      looked.push(`run tag ${s.versionTag}=${want.version}`, `LoggedModel '${name}'`, `LoggedModel tag ${s.versionTag}=${want.version}`);
+      looked.push(
+        `run tag ${s.versionTag}=${want.version}`,
+        `LoggedModel '${name}'`,
+        `LoggedModel tag ${s.versionTag}=${want.version}`,
+      );
       runLabels.push(`run tag ${s.versionTag}=${want.version}`);
-      runQueries.push(this.runsWhere(experimentId, `tags.${quoteKey(s.versionTag)} = ${quoteValue(want.version)}`));
+      runQueries.push(
+        this.runsWhere(
+          experimentId,
+          `tags.${quoteKey(s.versionTag)} = ${quoteValue(want.version)}`,
+        ),
+      );
       modelQueries.push(this.modelsWhere(experimentId, `name = ${quoteValue(name)}`));
-      modelQueries.push(this.modelsWhere(experimentId, `tags.${quoteKey(s.versionTag)} = ${quoteValue(want.version)}`));
+      modelQueries.push(
+        this.modelsWhere(
+          experimentId,
+          `tags.${quoteKey(s.versionTag)} = ${quoteValue(want.version)}`,
+        ),
+      );
     }
-    const [runLists, modelLists] = await Promise.all([Promise.all(runQueries), Promise.all(modelQueries)]);
+    const [runLists, modelLists] = await Promise.all([
+      Promise.all(runQueries),
+      Promise.all(modelQueries),
+    ]);
     const runs = new Map<string, { run: Run; via: string; model?: LoggedModel }>();
     runLists.forEach((list, i) => {
-      for (const run of list) if (!runs.has(run.info.run_id)) runs.set(run.info.run_id, { run, via: runLabels[i]! });
+      for (const run of list)
+        if (!runs.has(run.info.run_id)) runs.set(run.info.run_id, { run, via: runLabels[i]! });
     });
     // Models, newest first, and the runs that logged their metrics (evaluation runs).
     const models = new Map<string, LoggedModel>();
     for (const list of modelLists) for (const m of list) models.set(m.info.model_id, m);
     const modelOfRun = new Map<string, LoggedModel>();
-    for (const m of [...models.values()].sort((a, b) => b.info.creation_timestamp_ms - a.info.creation_timestamp_ms)) {
-      for (const metric of m.data.metrics ?? []) if (metric.run_id && !modelOfRun.has(metric.run_id)) modelOfRun.set(metric.run_id, m);
+    for (const m of [...models.values()].sort(
+      (a, b) => b.info.creation_timestamp_ms - a.info.creation_timestamp_ms,
+    )) {
+      for (const metric of m.data.metrics ?? [])
+        if (metric.run_id && !modelOfRun.has(metric.run_id)) modelOfRun.set(metric.run_id, m);
     }
     const missing = [...modelOfRun.keys()].filter((id) => !runs.has(id)).slice(0, 100);
     if (missing.length > 0) {
-      const byId = await this.runsWhere(experimentId, `attributes.run_id IN (${missing.map(quoteValue).join(', ')})`);
+      const byId = await this.runsWhere(
+        experimentId,
+        `attributes.run_id IN (${missing.map(quoteValue).join(', ')})`,
+      );
       for (const run of byId) runs.set(run.info.run_id, { run, via: '' });
     }
     for (const [id, m] of modelOfRun) {
       const r = runs.get(id);
-      if (r) runs.set(id, { run: r.run, model: m, via: `LoggedModel '${m.info.name}' (${m.info.model_id})` });
+      if (r)
+        runs.set(id, {
+          run: r.run,
+          model: m,
+          via: `LoggedModel '${m.info.name}' (${m.info.model_id})`,
+        });
     }
-    const all = [...runs.values()].filter((r) => r.run.info.lifecycle_stage === 'active')
+    const all = [...runs.values()]
+      .filter((r) => r.run.info.lifecycle_stage === 'active')
       .sort((a, b) => (b.run.info.start_time ?? 0) - (a.run.info.start_time ?? 0));
     const finished = all.filter((r) => r.run.info.status === 'FINISHED');
     const unfinished = all.filter((r) => r.run.info.status !== 'FINISHED').map((r) => r.run);
     return { finished, unfinished, lookedFor: looked.join(' or ') };
   }
 
-  private async evaluation(experimentId: string, s: QualitySettings, run: Run, model: LoggedModel | undefined, via: string): Promise<Evaluation> {
+  private async evaluation(
+    experimentId: string,
+    s: QualitySettings,
+    run: Run,
+    model: LoggedModel | undefined,
+    via: string,
+  ): Promise<Evaluation> {
     const { metrics, notes } = metricsOf(run, model);
     const runId = run.info.run_id;
     let rows = new Map<string, number[]>();
@@ -271,30 +380,45 @@ export class EvaluationFinder {
       const r = rowsOf(traces.list, runId);
       rows = r.rows;
       traced = r.traced;
-      if (r.skipped > 0) notes.push(`${r.skipped} assessments of run ${runId} had an error or no numeric value and were left out`);
-      if (traces.truncated) notes.push(`run ${runId} has more traces than the gate reads (${traces.list.length} read)`);
+      if (r.skipped > 0)
+        notes.push(
+          `${r.skipped} assessments of run ${runId} had an error or no numeric value and were left out`,
+        );
+      if (traces.truncated)
+        notes.push(`run ${runId} has more traces than the gate reads (${traces.list.length} read)`);
     }
     const fromDataset = datasetRows(run);
-    const samplesKey = [...metrics.keys()].find((k) => k === s.samplesKey) ?? [...metrics.keys()].find((k) => k.toLowerCase() === s.samplesKey.toLowerCase());
+    const samplesKey =
+      [...metrics.keys()].find((k) => k === s.samplesKey) ??
+      [...metrics.keys()].find((k) => k.toLowerCase() === s.samplesKey.toLowerCase());
     const fromMetric = samplesKey !== undefined ? metrics.get(samplesKey) : undefined;
-    const samples = fromDataset !== undefined
-      ? { n: fromDataset, from: 'dataset num_rows' as const }
-      : traced > 0
-        ? { n: traced, from: 'assessments' as const }
-        : fromMetric !== undefined && Number.isFinite(fromMetric)
-          ? { n: fromMetric, from: 'metric' as const }
-          : undefined;
+    const samples =
+      fromDataset !== undefined
+        ? { n: fromDataset, from: 'dataset num_rows' as const }
+        : traced > 0
+          ? { n: traced, from: 'assessments' as const }
+          : fromMetric !== undefined && Number.isFinite(fromMetric)
+            ? { n: fromMetric, from: 'metric' as const }
+            : undefined;
     return { via, run, modelId: model?.info.model_id, metrics, samples, rows, notes };
   }
 
-  private async traces(experimentId: string, runId: string): Promise<{ list: TraceInfo[]; truncated: boolean }> {
+  private async traces(
+    experimentId: string,
+    runId: string,
+  ): Promise<{ list: TraceInfo[]; truncated: boolean }> {
     const list: TraceInfo[] = [];
     let token: string | undefined;
     const pages = this.opts.maxTracePages ?? 40;
     for (let page = 0; page < pages; page++) {
       const res = await this.call('traces/search', () =>
         this.source.searchTraces(
-          { experiment_ids: [experimentId], filter: `metadata.${quoteKey(SOURCE_RUN_METADATA)} = ${quoteValue(runId)}`, max_results: this.opts.tracePageSize ?? 500, page_token: token },
+          {
+            experiment_ids: [experimentId],
+            filter: `metadata.${quoteKey(SOURCE_RUN_METADATA)} = ${quoteValue(runId)}`,
+            max_results: this.opts.tracePageSize ?? 500,
+            page_token: token,
+          },
           this.callOpts,
         ),
       );

@@ -11,10 +11,28 @@
  * (`relevance/v1/mean` is not `relevance_to_query/mean`): a configured metric that matches
  * nothing fails the gate instead of being skipped silently.
  */
-export const AGGREGATIONS = new Set(['mean', 'variance', 'p90', 'p50', 'p95', 'p99', 'median', 'min', 'max', 'sum', 'ratio', 'std', 'count']);
+export const AGGREGATIONS = new Set([
+  'mean',
+  'variance',
+  'p90',
+  'p50',
+  'p95',
+  'p99',
+  'median',
+  'min',
+  'max',
+  'sum',
+  'ratio',
+  'std',
+  'count',
+]);
 
 export function canonicalMetric(key: string): string {
-  const parts = key.trim().toLowerCase().split('/').filter((p) => p !== '' && !/^v\d+$/.test(p));
+  const parts = key
+    .trim()
+    .toLowerCase()
+    .split('/')
+    .filter((p) => p !== '' && !/^v\d+$/.test(p));
   return parts.join('/');
 }
 
@@ -34,7 +52,8 @@ export function resolveMetric(wanted: string, available: Iterable<string>): stri
   const canon = canonicalMetric(wanted);
   const byCanon = keys.find((k) => canonicalMetric(k) === canon);
   if (byCanon) return byCanon;
-  if (aggregationOf(canon) === undefined) return keys.find((k) => canonicalMetric(k) === `${canon}/mean`);
+  if (aggregationOf(canon) === undefined)
+    return keys.find((k) => canonicalMetric(k) === `${canon}/mean`);
   return undefined;
 }
 

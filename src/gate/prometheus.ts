@@ -18,7 +18,9 @@ function labelText(labels: Labels): string {
 }
 
 function renderLabels(labels: Labels): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`);
+  const parts = Object.entries(labels).map(
+    ([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`,
+  );
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
@@ -28,7 +30,10 @@ interface Metric {
 
 export class Counter implements Metric {
   private readonly values = new Map<string, { labels: Labels; value: number }>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
   inc(labels: Labels = {}, by = 1): void {
     // Label names are fixed per counter, so the values alone identify a series.
     let raw = '';
@@ -44,14 +49,22 @@ export class Counter implements Metric {
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const v of this.values.values()) lines.push(`${this.name}${labelText(v.labels)} ${v.value}`);
+    for (const v of this.values.values())
+      lines.push(`${this.name}${labelText(v.labels)} ${v.value}`);
     return lines.join('\n');
   }
 }
 
 export class Histogram implements Metric {
-  private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
-  constructor(readonly name: string, readonly help: string, readonly buckets: readonly number[]) {}
+  private readonly series = new Map<
+    string,
+    { labels: Labels; counts: number[]; sum: number; count: number }
+  >();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: readonly number[],
+  ) {}
   observe(labels: Labels, value: number): void {
     const key = labelText(labels);
     let s = this.series.get(key);
@@ -71,7 +84,11 @@ export class Histogram implements Metric {
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const s of this.series.values()) {
-      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: String(b) })} ${s.counts[i]}`));
+      this.buckets.forEach((b, i) =>
+        lines.push(
+          `${this.name}_bucket${labelText({ ...s.labels, le: String(b) })} ${s.counts[i]}`,
+        ),
+      );
       lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: '+Inf' })} ${s.count}`);
       lines.push(`${this.name}_sum${labelText(s.labels)} ${s.sum}`);
       lines.push(`${this.name}_count${labelText(s.labels)} ${s.count}`);
@@ -82,11 +99,27 @@ export class Histogram implements Metric {
 
 /** The gate's series. */
 export class GateMetrics {
-  readonly decisions = new Counter('agent_canary_gate_decisions_total', 'Webhook answers by check (quality, step-hold, event, unknown), mode and result (pass, fail, no_data, unavailable_approve, unavailable_reject, hold, released, state_error, bad_request, unauthorized, logged).');
-  readonly cache = new Counter('agent_canary_gate_cache_total', 'Verdict cache lookups by result (hit, miss, shared: joined an in-flight MLflow query).');
-  readonly mlflowDuration = new Histogram('agent_canary_gate_mlflow_request_duration_seconds', 'MLflow calls by source, operation and outcome.', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
-  readonly mlflowErrors = new Counter('agent_canary_gate_mlflow_errors_total', 'MLflow calls that failed, by source, operation and kind (timeout, connection, http, malformed, auth, store, api).');
-  readonly http = new Counter('agent_canary_gate_http_requests_total', 'HTTP answers by route, method and status code.');
+  readonly decisions = new Counter(
+    'agent_canary_gate_decisions_total',
+    'Webhook answers by check (quality, step-hold, event, unknown), mode and result (pass, fail, no_data, unavailable_approve, unavailable_reject, hold, released, state_error, bad_request, unauthorized, logged).',
+  );
+  readonly cache = new Counter(
+    'agent_canary_gate_cache_total',
+    'Verdict cache lookups by result (hit, miss, shared: joined an in-flight MLflow query).',
+  );
+  readonly mlflowDuration = new Histogram(
+    'agent_canary_gate_mlflow_request_duration_seconds',
+    'MLflow calls by source, operation and outcome.',
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
+  readonly mlflowErrors = new Counter(
+    'agent_canary_gate_mlflow_errors_total',
+    'MLflow calls that failed, by source, operation and kind (timeout, connection, http, malformed, auth, store, api).',
+  );
+  readonly http = new Counter(
+    'agent_canary_gate_http_requests_total',
+    'HTTP answers by route, method and status code.',
+  );
 
   render(): string {
     return `${[this.decisions, this.cache, this.mlflowDuration, this.mlflowErrors, this.http].map((m) => m.render()).join('\n')}\n`;

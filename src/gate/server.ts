@@ -59,17 +59,36 @@ export function createGateServer(opts: GateServerOptions = {}): GateServer {
   const logger = opts.logger ?? createLogger({ base: { component: 'gate' } });
   const metrics = new GateMetrics();
   const source = opts.source ?? createSource(opts.mlflow);
-  const engine = new QualityEngine({ ...opts.engine, source, metrics, logger, now: opts.engine?.now ?? opts.now });
-  const holds = new StepHolds({ ...opts.stepHolds, now: opts.now, stateFile: opts.stateFile, logger });
+  const engine = new QualityEngine({
+    ...opts.engine,
+    source,
+    metrics,
+    logger,
+    now: opts.engine?.now ?? opts.now,
+  });
+  const holds = new StepHolds({
+    ...opts.stepHolds,
+    now: opts.now,
+    stateFile: opts.stateFile,
+    logger,
+  });
   const routes: Route[] = [
-    webhookRoute({ engine, holds, logger, token: opts.token, secret: opts.secret, defaults: { ...DEFAULTS, ...opts.defaults } }),
+    webhookRoute({
+      engine,
+      holds,
+      logger,
+      token: opts.token,
+      secret: opts.secret,
+      defaults: { ...DEFAULTS, ...opts.defaults },
+    }),
     ...opsRoutes(engine),
     ...(opts.routes ?? []),
   ];
   const listener = createListener(routes, {
     logger,
     quietPaths: ['/healthz', '/readyz', '/metrics'],
-    onResponse: (route, method, status) => metrics.http.inc({ route, method, code: String(status) }),
+    onResponse: (route, method, status) =>
+      metrics.http.inc({ route, method, code: String(status) }),
   });
   const server = createHttpServer(listener, logger, opts.limits);
   return { server, engine, metrics, source, holds };
@@ -81,7 +100,9 @@ export interface StartedGate extends GateServer {
   close(): Promise<void>;
 }
 
-export async function startGateServer(opts: GateServerOptions & { readonly host?: string; readonly port?: number } = {}): Promise<StartedGate> {
+export async function startGateServer(
+  opts: GateServerOptions & { readonly host?: string; readonly port?: number } = {},
+): Promise<StartedGate> {
   const gate = createGateServer(opts);
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

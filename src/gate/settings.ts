@@ -105,7 +105,11 @@ export class FieldError extends Error {
 type Meta = Readonly<Record<string, string>>;
 
 function bad(key: string, value: string, allowed: string, fix: string): FieldError {
-  return new FieldError(`metadata.${key}`, `metadata.${key}: invalid value ${JSON.stringify(value)} (allowed: ${allowed}). Fix: ${fix}`, allowed);
+  return new FieldError(
+    `metadata.${key}`,
+    `metadata.${key}: invalid value ${JSON.stringify(value)} (allowed: ${allowed}). Fix: ${fix}`,
+    allowed,
+  );
 }
 
 function num(meta: Meta, key: string, fallback: number, min: number, integer = false): number {
@@ -113,7 +117,12 @@ function num(meta: Meta, key: string, fallback: number, min: number, integer = f
   if (raw === undefined || raw.trim() === '') return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-    throw bad(key, raw, `${integer ? 'an integer' : 'a number'}${Number.isFinite(min) ? ` >= ${min}` : ''}`, `write it as a plain decimal string, e.g. "${fallback}".`);
+    throw bad(
+      key,
+      raw,
+      `${integer ? 'an integer' : 'a number'}${Number.isFinite(min) ? ` >= ${min}` : ''}`,
+      `write it as a plain decimal string, e.g. "${fallback}".`,
+    );
   }
   return n;
 }
@@ -121,7 +130,8 @@ function num(meta: Meta, key: string, fallback: number, min: number, integer = f
 function oneOf<T extends string>(meta: Meta, key: string, allowed: readonly T[], fallback: T): T {
   const raw = meta[key];
   if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) throw bad(key, raw, allowed.join(' | '), `use one of ${allowed.join(', ')}.`);
+  if (!(allowed as readonly string[]).includes(raw))
+    throw bad(key, raw, allowed.join(' | '), `use one of ${allowed.join(', ')}.`);
   return raw as T;
 }
 
@@ -129,13 +139,15 @@ function duration(meta: Meta, key: string, fallback: number): number {
   const raw = meta[key];
   if (raw === undefined || raw === '') return fallback;
   const ms = parseDuration(raw);
-  if (ms === null) throw bad(key, raw, 'a duration such as 30s or 5m', 'write seconds or minutes, e.g. "60s".');
+  if (ms === null)
+    throw bad(key, raw, 'a duration such as 30s or 5m', 'write seconds or minutes, e.g. "60s".');
   return ms;
 }
 
 function alpha(meta: Meta, fallback: number): number {
   const a = num(meta, 'alpha', fallback, 0);
-  if (a <= 0 || a > 0.5) throw bad('alpha', meta.alpha ?? '', 'a significance level in (0, 0.5]', 'write e.g. "0.05".');
+  if (a <= 0 || a > 0.5)
+    throw bad('alpha', meta.alpha ?? '', 'a significance level in (0, 0.5]', 'write e.g. "0.05".');
   return a;
 }
 
@@ -144,7 +156,13 @@ const TAG_VALUE = /^[\w.:+@/-]{1,250}$/;
 function tagValue(meta: Meta, key: string): string | undefined {
   const raw = meta[key];
   if (raw === undefined || raw === '') return undefined;
-  if (!TAG_VALUE.test(raw)) throw bad(key, raw, 'letters, digits and . _ : + @ / - (1..250 characters)', 'use the version string exactly as the evaluation logs it.');
+  if (!TAG_VALUE.test(raw))
+    throw bad(
+      key,
+      raw,
+      'letters, digits and . _ : + @ / - (1..250 characters)',
+      'use the version string exactly as the evaluation logs it.',
+    );
   return raw;
 }
 
@@ -158,22 +176,33 @@ export const MAX_METRICS = 50;
 // After the key and its operator: a threshold or * (none), then an optional regression bound,
 // @5% (relative to stable) or @0.02 (absolute, in the metric's unit). The item is split at the
 // operator first, so no pattern can backtrack over a long key.
-const METRIC_TAIL = /^(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\*)(?:@(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(%)?)?$/;
+const METRIC_TAIL =
+  /^(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\*)(?:@(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(%)?)?$/;
 const METRIC_KEY = /^[^<>=@,*]+$/;
 
 /** `safety/mean>=0.8,latency/mean<=*@10%,toxicity/mean<=0.1@0.02` -> GateMetric[]. */
 export function parseMetricList(raw: string, field = 'metadata.metrics'): GateMetric[] {
   if (!raw.trim()) return [];
   // Bounded input: metadata values are short; a huge list is a mistake, not a policy.
-  if (raw.length > 4096) throw new FieldError(field, `${field}: ${raw.length} characters (at most 4096). Fix: list fewer metrics.`, 'at most 4096 characters');
+  if (raw.length > 4096)
+    throw new FieldError(
+      field,
+      `${field}: ${raw.length} characters (at most 4096). Fix: list fewer metrics.`,
+      'at most 4096 characters',
+    );
   const items = raw.split(',');
   if (items.length > MAX_METRICS) {
-    throw new FieldError(field, `${field}: ${items.length} metrics listed (allowed: at most ${MAX_METRICS}). Fix: list the metrics that decide the canary.`, `at most ${MAX_METRICS} items`);
+    throw new FieldError(
+      field,
+      `${field}: ${items.length} metrics listed (allowed: at most ${MAX_METRICS}). Fix: list the metrics that decide the canary.`,
+      `at most ${MAX_METRICS} items`,
+    );
   }
   return items.map((item, i) => {
     const at = item.search(/[<>]=/);
     const key = at > 0 ? item.slice(0, at).trim() : '';
-    const m = key && METRIC_KEY.test(key) ? METRIC_TAIL.exec(item.slice(at + 2).replace(/\s+/g, '')) : null;
+    const m =
+      key && METRIC_KEY.test(key) ? METRIC_TAIL.exec(item.slice(at + 2).replace(/\s+/g, '')) : null;
     if (!m) {
       throw new FieldError(
         field,
@@ -181,7 +210,10 @@ export function parseMetricList(raw: string, field = 'metadata.metrics'): GateMe
         'key>=n | key<=n | key<=* [@n | @n%], comma-separated',
       );
     }
-    const out: { -readonly [K in keyof GateMetric]: GateMetric[K] } = { key, direction: item[at] === '>' ? 'higher' : 'lower' };
+    const out: { -readonly [K in keyof GateMetric]: GateMetric[K] } = {
+      key,
+      direction: item[at] === '>' ? 'higher' : 'lower',
+    };
     if (m[1] !== '*') out.threshold = Number(m[1]);
     if (m[2] !== undefined) {
       out.maxRegression = m[3] ? Number(m[2]) / 100 : Number(m[2]);
@@ -192,7 +224,10 @@ export function parseMetricList(raw: string, field = 'metadata.metrics'): GateMe
 }
 
 /** The direction of a metric: as configured, else by its name (toxicity, latency, ... are lower-is-better). */
-export function directionOf(m: { key: string; direction?: 'higher' | 'lower' }): 'higher' | 'lower' {
+export function directionOf(m: {
+  key: string;
+  direction?: 'higher' | 'lower';
+}): 'higher' | 'lower' {
   return m.direction ?? defaultDirection(m.key);
 }
 
@@ -202,30 +237,71 @@ export function budgetFor(timeoutMs: number): number {
   return Math.max(100, t - Math.max(250, t * 0.1));
 }
 
-export function resolveSettings(meta: Meta, names: { name: string; namespace: string }, defaults: GateDefaults = DEFAULTS): QualitySettings {
+export function resolveSettings(
+  meta: Meta,
+  names: { name: string; namespace: string },
+  defaults: GateDefaults = DEFAULTS,
+): QualitySettings {
   const agent = meta.agent && meta.agent.trim() ? meta.agent.trim() : names.name;
   // The agent slug names an experiment and a label: a DNS-1123 label, like the fleet's names.
-  if (meta.agent !== undefined && meta.agent.trim() !== '' && (agent.length > 63 || !DNS1123_LABEL_RE.test(agent))) {
-    throw bad('agent', agent.slice(0, 100), 'a DNS-1123 label (lowercase letters, digits, -; at most 63)', "use the agent's slug as the fleet names it.");
+  if (
+    meta.agent !== undefined &&
+    meta.agent.trim() !== '' &&
+    (agent.length > 63 || !DNS1123_LABEL_RE.test(agent))
+  ) {
+    throw bad(
+      'agent',
+      agent.slice(0, 100),
+      'a DNS-1123 label (lowercase letters, digits, -; at most 63)',
+      "use the agent's slug as the fleet names it.",
+    );
   }
-  const template = meta.experiment && meta.experiment.trim() ? meta.experiment.trim() : defaults.experiment;
+  const template =
+    meta.experiment && meta.experiment.trim() ? meta.experiment.trim() : defaults.experiment;
   if (template.length > MAX_EXPERIMENT_LENGTH) {
-    throw bad('experiment', `${template.slice(0, 100)}...`, `a template of at most ${MAX_EXPERIMENT_LENGTH} characters`, 'use e.g. "recif/agents/{name}".');
+    throw bad(
+      'experiment',
+      `${template.slice(0, 100)}...`,
+      `a template of at most ${MAX_EXPERIMENT_LENGTH} characters`,
+      'use e.g. "recif/agents/{name}".',
+    );
   }
-  const experiment = template.replace(/\{name\}/g, agent).replace(/\{namespace\}/g, names.namespace);
+  const experiment = template
+    .replace(/\{name\}/g, agent)
+    .replace(/\{namespace\}/g, names.namespace);
   if (experiment.length > MAX_EXPERIMENT_LENGTH) {
-    throw bad('experiment', `${template.slice(0, 100)}`, `a template whose result has at most ${MAX_EXPERIMENT_LENGTH} characters`, 'use {name} and {namespace} once each.');
+    throw bad(
+      'experiment',
+      `${template.slice(0, 100)}`,
+      `a template whose result has at most ${MAX_EXPERIMENT_LENGTH} characters`,
+      'use {name} and {namespace} once each.',
+    );
   }
   const cacheTtlMs = duration(meta, 'cacheTtl', defaults.cacheTtlMs);
   if (cacheTtlMs > MAX_CACHE_TTL_MS) {
-    throw bad('cacheTtl', meta.cacheTtl ?? '', `a duration up to ${MAX_CACHE_TTL_MS / 60_000}m`, 'use e.g. "60s"; a verdict is read again from MLflow after at most 10m.');
+    throw bad(
+      'cacheTtl',
+      meta.cacheTtl ?? '',
+      `a duration up to ${MAX_CACHE_TTL_MS / 60_000}m`,
+      'use e.g. "60s"; a verdict is read again from MLflow after at most 10m.',
+    );
   }
   const timeoutMs = duration(meta, 'timeout', defaults.timeoutMs);
-  if (timeoutMs <= 0) throw bad('timeout', meta.timeout ?? '', 'a positive duration', 'set the hook timeout, e.g. "8s".');
+  if (timeoutMs <= 0)
+    throw bad(
+      'timeout',
+      meta.timeout ?? '',
+      'a positive duration',
+      'set the hook timeout, e.g. "8s".',
+    );
   const versionTag = meta.versionTag?.trim() || defaults.versionTag;
   const checksumTag = meta.checksumTag?.trim() || defaults.checksumTag;
-  for (const [k, v] of [['versionTag', versionTag], ['checksumTag', checksumTag]] as const) {
-    if (v.includes('`')) throw bad(k, v, 'a run tag key without backticks', 'use the tag key as MLflow shows it.');
+  for (const [k, v] of [
+    ['versionTag', versionTag],
+    ['checksumTag', checksumTag],
+  ] as const) {
+    if (v.includes('`'))
+      throw bad(k, v, 'a run tag key without backticks', 'use the tag key as MLflow shows it.');
   }
   const resolved: Omit<QualitySettings, 'fingerprint'> = {
     agent,
@@ -236,9 +312,16 @@ export function resolveSettings(meta: Meta, names: { name: string; namespace: st
     maxRegression: num(meta, 'maxRegression', defaults.maxRegression, 0),
     regression: oneOf(meta, 'regression', ['relative', 'absolute'] as const, defaults.regression),
     alpha: alpha(meta, defaults.alpha),
-    modelName: (meta.modelName?.trim() || defaults.modelName).replace(/\{name\}/g, agent).replace(/\{namespace\}/g, names.namespace),
+    modelName: (meta.modelName?.trim() || defaults.modelName)
+      .replace(/\{name\}/g, agent)
+      .replace(/\{namespace\}/g, names.namespace),
     minSamples: num(meta, 'minSamples', defaults.minSamples, 0, true),
-    onUnavailable: oneOf(meta, 'onUnavailable', ['approve', 'reject'] as const, defaults.onUnavailable),
+    onUnavailable: oneOf(
+      meta,
+      'onUnavailable',
+      ['approve', 'reject'] as const,
+      defaults.onUnavailable,
+    ),
     versionTag,
     checksumTag,
     samplesKey: meta.samplesKey?.trim() || defaults.samplesKey,
@@ -259,7 +342,21 @@ export function resolveSettings(meta: Meta, names: { name: string; namespace: st
  */
 export function fingerprint(s: Omit<QualitySettings, 'fingerprint'>): string {
   return JSON.stringify([
-    s.mode, s.experiment, s.passThreshold, s.metrics, s.maxRegression, s.regression, s.alpha, s.modelName, s.minSamples,
-    s.versionTag, s.checksumTag, s.samplesKey, s.canaryVersion, s.stableVersion, s.onUnavailable, s.cacheTtlMs,
+    s.mode,
+    s.experiment,
+    s.passThreshold,
+    s.metrics,
+    s.maxRegression,
+    s.regression,
+    s.alpha,
+    s.modelName,
+    s.minSamples,
+    s.versionTag,
+    s.checksumTag,
+    s.samplesKey,
+    s.canaryVersion,
+    s.stableVersion,
+    s.onUnavailable,
+    s.cacheTtlMs,
   ]);
 }

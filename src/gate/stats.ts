@@ -28,7 +28,9 @@ export interface Comparison {
 export function normalCdf(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
-  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const poly =
+    t *
+    (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
   const erf = 1 - poly * Math.exp(-x * x);
   return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
 }
@@ -46,7 +48,11 @@ function meanVar(xs: ArrayLike<number>): { mean: number; variance: number } {
  * Compares canary with stable. `worse` is the direction in which the canary would be worse:
  * `lower` for higher-is-better scores, `higher` for lower-is-better ones.
  */
-export function compareSamples(canary: ArrayLike<number>, stable: ArrayLike<number>, worse: 'lower' | 'higher'): Comparison {
+export function compareSamples(
+  canary: ArrayLike<number>,
+  stable: ArrayLike<number>,
+  worse: 'lower' | 'higher',
+): Comparison {
   const n1 = canary.length;
   const n2 = stable.length;
   if (n1 === 0 || n2 === 0) throw new Error('compareSamples needs at least one value on each side');
@@ -60,7 +66,7 @@ export function compareSamples(canary: ArrayLike<number>, stable: ArrayLike<numb
   order.sort((a, b) => values[a]! - values[b]!);
   let r1 = 0;
   let tieTerm = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i + 1;
     while (j < n && values[order[j]!] === values[order[i]!]) j++;
     const t = j - i;
@@ -73,7 +79,8 @@ export function compareSamples(canary: ArrayLike<number>, stable: ArrayLike<numb
   const mu = (n1 * n2) / 2;
   const variance = ((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1) || 1));
   let p: number;
-  if (variance <= 0) p = 1; // every value tied: no evidence either way
+  if (variance <= 0)
+    p = 1; // every value tied: no evidence either way
   else {
     const sd = Math.sqrt(variance);
     // Small U = canary ranks low. Continuity correction moves towards the null.
@@ -83,5 +90,14 @@ export function compareSamples(canary: ArrayLike<number>, stable: ArrayLike<numb
   const s = meanVar(stable);
   const diff = c.mean - s.mean;
   const se = Math.sqrt(c.variance / n1 + s.variance / n2);
-  return { nCanary: n1, nStable: n2, meanCanary: c.mean, meanStable: s.mean, diff, ci95: [diff - 1.96 * se, diff + 1.96 * se], u, p: Math.min(1, Math.max(0, p)) };
+  return {
+    nCanary: n1,
+    nStable: n2,
+    meanCanary: c.mean,
+    meanStable: s.mean,
+    diff,
+    ci95: [diff - 1.96 * se, diff + 1.96 * se],
+    u,
+    p: Math.min(1, Math.max(0, p)),
+  };
 }

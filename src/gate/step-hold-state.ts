@@ -8,7 +8,16 @@
  * what this module writes is reported and treated as empty; the caller then applies the
  * lost-state rule (docs/gate.md, "Step holds").
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 export const STATE_VERSION = 1;
@@ -51,18 +60,26 @@ export function parseState(text: string): StateSnapshot | string {
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return 'not a JSON object';
   const o = json as Record<string, unknown>;
-  if (o.version !== STATE_VERSION) return `version: expected ${STATE_VERSION}, got ${JSON.stringify(o.version)}`;
-  if (!isTime(o.horizon)) return `horizon: expected epoch milliseconds, got ${JSON.stringify(o.horizon)}`;
-  if (typeof o.holds !== 'object' || o.holds === null || Array.isArray(o.holds)) return 'holds: expected an object keyed by namespace/name/checksum';
+  if (o.version !== STATE_VERSION)
+    return `version: expected ${STATE_VERSION}, got ${JSON.stringify(o.version)}`;
+  if (!isTime(o.horizon))
+    return `horizon: expected epoch milliseconds, got ${JSON.stringify(o.horizon)}`;
+  if (typeof o.holds !== 'object' || o.holds === null || Array.isArray(o.holds))
+    return 'holds: expected an object keyed by namespace/name/checksum';
   const holds = new Map<string, HoldEntry>();
   for (const [key, raw] of Object.entries(o.holds as Record<string, unknown>)) {
     const e = raw as Record<string, unknown> | null;
     const where = `holds[${JSON.stringify(key)}]`;
     if (typeof e !== 'object' || e === null) return `${where}: expected an object`;
-    if (typeof e.approvals !== 'number' || !Number.isInteger(e.approvals) || e.approvals < 0) return `${where}.approvals: expected an integer >= 0, got ${JSON.stringify(e.approvals)}`;
-    for (const f of ['since', 'seen'] as const) if (!isTime(e[f])) return `${where}.${f}: expected epoch milliseconds, got ${JSON.stringify(e[f])}`;
-    if (e.uncertain !== undefined && typeof e.uncertain !== 'boolean') return `${where}.uncertain: expected a boolean`;
-    if (e.notBefore !== undefined && !isTime(e.notBefore)) return `${where}.notBefore: expected epoch milliseconds`;
+    if (typeof e.approvals !== 'number' || !Number.isInteger(e.approvals) || e.approvals < 0)
+      return `${where}.approvals: expected an integer >= 0, got ${JSON.stringify(e.approvals)}`;
+    for (const f of ['since', 'seen'] as const)
+      if (!isTime(e[f]))
+        return `${where}.${f}: expected epoch milliseconds, got ${JSON.stringify(e[f])}`;
+    if (e.uncertain !== undefined && typeof e.uncertain !== 'boolean')
+      return `${where}.uncertain: expected a boolean`;
+    if (e.notBefore !== undefined && !isTime(e.notBefore))
+      return `${where}.notBefore: expected epoch milliseconds`;
     holds.set(key, {
       approvals: e.approvals,
       since: e.since as number,
@@ -83,7 +100,9 @@ export function loadState(file: string): LoadResult {
     return { status: 'corrupt', problem: `cannot read: ${(err as Error).message}` };
   }
   const parsed = parseState(text);
-  return typeof parsed === 'string' ? { status: 'corrupt', problem: parsed } : { status: 'loaded', snapshot: parsed };
+  return typeof parsed === 'string'
+    ? { status: 'corrupt', problem: parsed }
+    : { status: 'loaded', snapshot: parsed };
 }
 
 export function serializeState(s: StateSnapshot): string {

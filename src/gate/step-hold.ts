@@ -38,11 +38,26 @@ export interface HoldAnswer {
 export function parseStepPlan(meta: Readonly<Record<string, string>>): StepPlan {
   const rawW = meta.stepWeights ?? '';
   const rawH = meta.stepHolds ?? '';
-  const weights = rawW.split(',').map((w) => w.trim()).filter(Boolean).map(Number);
-  if (weights.length === 0 || weights.some((w) => !Number.isInteger(w) || w < 1 || w > 99) || weights.some((w, i) => i > 0 && w <= weights[i - 1]!)) {
-    throw new FieldError('metadata.stepWeights', `metadata.stepWeights: invalid value ${JSON.stringify(rawW)} (allowed: increasing integers 1..99, comma-separated). Fix: write e.g. "5,10,25,50".`, 'increasing integers 1..99');
+  const weights = rawW
+    .split(',')
+    .map((w) => w.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (
+    weights.length === 0 ||
+    weights.some((w) => !Number.isInteger(w) || w < 1 || w > 99) ||
+    weights.some((w, i) => i > 0 && w <= weights[i - 1]!)
+  ) {
+    throw new FieldError(
+      'metadata.stepWeights',
+      `metadata.stepWeights: invalid value ${JSON.stringify(rawW)} (allowed: increasing integers 1..99, comma-separated). Fix: write e.g. "5,10,25,50".`,
+      'increasing integers 1..99',
+    );
   }
-  const holds = rawH.split(',').map((h) => h.trim()).filter(Boolean);
+  const holds = rawH
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
   const holdsMs = holds.map((h) => parseDuration(h));
   if (holdsMs.some((h) => h === null) || holds.length !== weights.length + 1) {
     throw new FieldError(
@@ -56,8 +71,13 @@ export function parseStepPlan(meta: Readonly<Record<string, string>>): StepPlan 
 
 /** An approval could not be written to the state file; it is not given (a restart would forget it). */
 export class StateWriteError extends Error {
-  constructor(readonly file: string, cause: unknown) {
-    super(`cannot write the step-hold state file ${file}: ${(cause as Error).message}. The approval was not given (a restart would forget it and shorten the next hold); Flagger asks again next tick. Fix: make the folder writable and give it space (the gate Deployment mounts a volume there).`);
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    super(
+      `cannot write the step-hold state file ${file}: ${(cause as Error).message}. The approval was not given (a restart would forget it and shorten the next hold); Flagger asks again next tick. Fix: make the folder writable and give it space (the gate Deployment mounts a volume there).`,
+    );
     this.name = 'StateWriteError';
   }
 }
@@ -130,11 +150,18 @@ export class StepHolds {
     if (r.status === 'loaded') {
       this.horizon = r.snapshot.horizon;
       for (const [k, v] of r.snapshot.holds) this.state.set(k, { ...v });
-      this.logger.info('step-hold state loaded', { stateFile: file, revisions: this.state.size, horizon: new Date(this.horizon).toISOString() });
+      this.logger.info('step-hold state loaded', {
+        stateFile: file,
+        revisions: this.state.size,
+        horizon: new Date(this.horizon).toISOString(),
+      });
       return;
     }
     if (r.status === 'missing') {
-      this.logger.info('step-hold state file absent: starting empty; revisions already in flight are held by the lost-state rule', { stateFile: file });
+      this.logger.info(
+        'step-hold state file absent: starting empty; revisions already in flight are held by the lost-state rule',
+        { stateFile: file },
+      );
       return;
     }
     // Keep the bad file for a human, and start empty with the lost-state rule (horizon = now).
@@ -144,9 +171,14 @@ export class StepHolds {
     } catch {
       keptAs = undefined;
     }
-    this.logger.error('step-hold state file is corrupt: starting empty; revisions already in flight are held by the lost-state rule (longest hold per step)', {
-      stateFile: file, problem: r.problem, keptAs,
-    });
+    this.logger.error(
+      'step-hold state file is corrupt: starting empty; revisions already in flight are held by the lost-state rule (longest hold per step)',
+      {
+        stateFile: file,
+        problem: r.problem,
+        keptAs,
+      },
+    );
   }
 
   /** The knowledge horizon (epoch ms): approvals before it may be unknown. */
@@ -162,7 +194,8 @@ export class StepHolds {
   /** Records a quality call: a revision seen there before any step-hold call is in flight. */
   noteQuality(key: string): void {
     if (!this.state.has(key)) {
-      if (this.qualitySeen.size >= 100_000) this.qualitySeen.delete(this.qualitySeen.keys().next().value as string);
+      if (this.qualitySeen.size >= 100_000)
+        this.qualitySeen.delete(this.qualitySeen.keys().next().value as string);
       this.qualitySeen.set(key, this.now());
     }
   }
@@ -174,12 +207,23 @@ export class StepHolds {
     if (!st) {
       const inFlight = this.qualitySeen.has(key);
       const young = now - this.started < this.tickWindowMs;
-      st = inFlight || young
-        ? { approvals: 0, since: now, seen: now, uncertain: true, notBefore: this.horizon + suffixMax(plan.holdsMs, 0) }
-        : { approvals: 0, since: now, seen: now };
+      st =
+        inFlight || young
+          ? {
+              approvals: 0,
+              since: now,
+              seen: now,
+              uncertain: true,
+              notBefore: this.horizon + suffixMax(plan.holdsMs, 0),
+            }
+          : { approvals: 0, since: now, seen: now };
       this.state.set(key, st);
       this.qualitySeen.delete(key);
-      if (st.uncertain) this.logger.warn('step hold: revision without state is in flight or may be; holding the longest hold per step', { key, reason: inFlight ? 'quality call seen first' : 'gate just started' });
+      if (st.uncertain)
+        this.logger.warn(
+          'step hold: revision without state is in flight or may be; holding the longest hold per step',
+          { key, reason: inFlight ? 'quality call seen first' : 'gate just started' },
+        );
       // The first sight starts the clock of approval 0; losing it only delays (the clock restarts later).
       this.persist(false);
     }
@@ -187,9 +231,16 @@ export class StepHolds {
     const n = plan.holdsMs.length;
     const k = Math.min(st.approvals, n - 1);
     const hold = st.uncertain ? suffixMax(plan.holdsMs, k) : plan.holdsMs[k]!;
-    const readyAt = Math.max(st.since + (st.uncertain && st.approvals === 0 ? plan.holdsMs[0]! : hold), st.notBefore ?? 0);
+    const readyAt = Math.max(
+      st.since + (st.uncertain && st.approvals === 0 ? plan.holdsMs[0]! : hold),
+      st.notBefore ?? 0,
+    );
     const nextWeight = st.uncertain ? null : k < plan.weights.length ? plan.weights[k]! : 100;
-    const target = st.uncertain ? 'the next step' : nextWeight === 100 ? 'promotion' : `weight ${nextWeight}%`;
+    const target = st.uncertain
+      ? 'the next step'
+      : nextWeight === 100
+        ? 'promotion'
+        : `weight ${nextWeight}%`;
     const which = st.uncertain
       ? `approval ${k + 1}+ of ${n}, step unknown after lost gate state: longest remaining hold`
       : `approval ${k + 1} of ${n}`;
@@ -231,10 +282,16 @@ export class StepHolds {
       saveState(this.stateFile, { horizon: this.horizon, holds: this.state });
     } catch (err) {
       if (required) {
-        this.logger.error('step-hold state not written; approval refused', { stateFile: this.stateFile, error: (err as Error).message });
+        this.logger.error('step-hold state not written; approval refused', {
+          stateFile: this.stateFile,
+          error: (err as Error).message,
+        });
         throw new StateWriteError(this.stateFile, err);
       }
-      this.logger.warn('step-hold state not written', { stateFile: this.stateFile, error: (err as Error).message });
+      this.logger.warn('step-hold state not written', {
+        stateFile: this.stateFile,
+        error: (err as Error).message,
+      });
     }
   }
 

@@ -17,7 +17,16 @@ import type { StepHolds } from './step-hold.js';
 import type { QualityEngine } from './engine.js';
 import { payloadReader } from './webhook/parse.js';
 import { checkToken, unauthorized, type WebhookAuth } from './webhook/authorize.js';
-import { CHECKS, checkOf, isEvent, labelOf, quality, settingsResolver, stepHold, type DeciderOptions } from './webhook/decide.js';
+import {
+  CHECKS,
+  checkOf,
+  isEvent,
+  labelOf,
+  quality,
+  settingsResolver,
+  stepHold,
+  type DeciderOptions,
+} from './webhook/decide.js';
 import { qualityTextRenderer, renderStepHold } from './webhook/render.js';
 
 export const WEBHOOK_PATH = '/api/v1/webhooks/flagger';
@@ -50,21 +59,50 @@ export function webhookRoute(opts: WebhookOptions): Route {
       decisions.inc({ check: 'unknown', mode: 'unknown', result: 'bad_request' });
       throw err;
     });
-    const ids = { name: payload.name, namespace: payload.namespace, checksum: payload.checksum, phase: payload.phase };
+    const ids = {
+      name: payload.name,
+      namespace: payload.namespace,
+      checksum: payload.checksum,
+      phase: payload.phase,
+    };
 
     // Events are notifications (the global -event-webhook cannot carry a token): log, answer 200.
     if (isEvent(payload)) {
       decisions.inc({ check: 'event', mode: 'none', result: 'logged' });
-      const event = { type: (payload.metadata.eventType ?? '').slice(0, 64), message: (payload.metadata.eventMessage ?? '').slice(0, 1000) };
-      log.info('flagger event', { requestId, ...ids, eventType: event.type, eventMessage: event.message });
-      sendJson(res, 200, { status: 'ok', message: 'Flagger event logged', check: 'event', namespace: payload.namespace, name: payload.name, event });
+      const event = {
+        type: (payload.metadata.eventType ?? '').slice(0, 64),
+        message: (payload.metadata.eventMessage ?? '').slice(0, 1000),
+      };
+      log.info('flagger event', {
+        requestId,
+        ...ids,
+        eventType: event.type,
+        eventMessage: event.message,
+      });
+      sendJson(res, 200, {
+        status: 'ok',
+        message: 'Flagger event logged',
+        check: 'event',
+        namespace: payload.namespace,
+        name: payload.name,
+        event,
+      });
       return;
     }
 
     const authorized = checkToken(payload, auth);
     if (!authorized.ok) {
-      decisions.inc({ check: labelOf(payload.metadata.check ?? 'quality', CHECKS), mode: 'unknown', result: 'unauthorized' });
-      log.warn('webhook token rejected', { requestId, name: payload.name, namespace: payload.namespace, reason: authorized.reason });
+      decisions.inc({
+        check: labelOf(payload.metadata.check ?? 'quality', CHECKS),
+        mode: 'unknown',
+        result: 'unauthorized',
+      });
+      log.warn('webhook token rejected', {
+        requestId,
+        name: payload.name,
+        namespace: payload.namespace,
+        reason: authorized.reason,
+      });
       throw unauthorized(payload, authorized.reason, auth);
     }
 
@@ -79,7 +117,14 @@ export function webhookRoute(opts: WebhookOptions): Route {
     if (check === 'step-hold') {
       const answer = stepHold(payload, decider);
       decisions.inc({ check, mode: 'none', result: answer.passed ? 'released' : 'hold' });
-      log.info('step hold', { requestId, ...ids, passed: answer.passed, approvals: answer.approvals, waitMs: answer.waitMs, ...(answer.uncertain ? { uncertain: true } : {}) });
+      log.info('step hold', {
+        requestId,
+        ...ids,
+        passed: answer.passed,
+        approvals: answer.approvals,
+        waitMs: answer.waitMs,
+        ...(answer.uncertain ? { uncertain: true } : {}),
+      });
       const out = renderStepHold(payload, answer);
       sendJson(res, out.status, out.body);
       return;
@@ -88,11 +133,24 @@ export function webhookRoute(opts: WebhookOptions): Route {
     const started = Date.now();
     const decision = await quality(payload, decider, settingsOf);
     const { verdict, cache, settings } = decision;
-    const result = verdict.outcome === 'unavailable' ? `unavailable_${verdict.passed ? 'approve' : 'reject'}` : verdict.outcome.replace('-', '_');
+    const result =
+      verdict.outcome === 'unavailable'
+        ? `unavailable_${verdict.passed ? 'approve' : 'reject'}`
+        : verdict.outcome.replace('-', '_');
     decisions.inc({ check, mode: settings.mode, result });
     // A cached answer repeats a decision already logged; keep one line per MLflow read.
     if (cache !== 'hit' || log.level === 'debug') {
-      const fields = { requestId, ...ids, agent: settings.agent, mode: settings.mode, outcome: verdict.outcome, passed: verdict.passed, cache, score: verdict.score, ms: Date.now() - started };
+      const fields = {
+        requestId,
+        ...ids,
+        agent: settings.agent,
+        mode: settings.mode,
+        outcome: verdict.outcome,
+        passed: verdict.passed,
+        cache,
+        score: verdict.score,
+        ms: Date.now() - started,
+      };
       if (cache === 'hit') log.debug('quality decision', fields);
       else log.info('quality decision', { ...fields, reasons: verdict.reasons });
     }

@@ -10,7 +10,6 @@
 import { GitOpsError } from './errors.js';
 import { DNS1123_LABEL_RE as DNS1123_LABEL } from '../names/k8s-names.js';
 
-
 export interface AgentRef {
   readonly namespace: string;
   readonly name: string;
@@ -64,11 +63,15 @@ export function parseAgentId(id: string): AgentRef | undefined {
 export function parseFullAgentId(id: string): AgentRef {
   const ref = parseAgentId(id);
   if (!ref) {
-    throw new GitOpsError('bad-request', `agent id '${id}' has no namespace. Fix: write it as <namespace>/<name>, e.g. 'team-a/${id}'.`, {
-      field: 'id',
-      value: id,
-      allowed: '<namespace>/<name>',
-    });
+    throw new GitOpsError(
+      'bad-request',
+      `agent id '${id}' has no namespace. Fix: write it as <namespace>/<name>, e.g. 'team-a/${id}'.`,
+      {
+        field: 'id',
+        value: id,
+        allowed: '<namespace>/<name>',
+      },
+    );
   }
   return ref;
 }

@@ -25,7 +25,12 @@ import { readJson } from '../http/body.js';
 import { checkBearer } from '../http/auth.js';
 import { sendJson } from '../http/respond.js';
 import { GitOpsError } from './errors.js';
-import { CHALLENGER_FIELDS, GitOps, type CanaryConfig, type OperationOutcome } from './operations.js';
+import {
+  CHALLENGER_FIELDS,
+  GitOps,
+  type CanaryConfig,
+  type OperationOutcome,
+} from './operations.js';
 import { resolveRepo } from './workspace.js';
 
 export interface GitOpsApiOptions {
@@ -75,10 +80,14 @@ function repositoryOpener(spec: string, opts: GitOpsApiOptions): () => Promise<G
     (async (s: string) => {
       // Loaded only when a repository is served: the engine pulls in the generator (cdk8s),
       // which a gate without --repo never needs at start-up.
-      const [repo, { defaultEngine }] = await Promise.all([resolveRepo(s, { projectDir: opts.projectDir }), import('./default-engine.js')]);
+      const [repo, { defaultEngine }] = await Promise.all([
+        resolveRepo(s, { projectDir: opts.projectDir }),
+        import('./default-engine.js'),
+      ]);
       return new GitOps(repo, { engine: defaultEngine({ repoDir: repo.dir }) });
     });
-  const onError = opts.onError ?? ((err: unknown) => console.error('agent-canary gitops api:', err));
+  const onError =
+    opts.onError ?? ((err: unknown) => console.error('agent-canary gitops api:', err));
   const now = opts.now ?? Date.now;
   const every = opts.reopenAfterMs ?? 5000;
   let current: Promise<GitOps> | undefined;
@@ -118,7 +127,9 @@ function unavailableRepo(): HttpError {
 
 function asObject(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new GitOpsError('bad-request', 'The body must be a JSON object.', { allowed: '{"config": {...}} or {"weight": n}' });
+    throw new GitOpsError('bad-request', 'The body must be a JSON object.', {
+      allowed: '{"config": {...}} or {"weight": n}',
+    });
   }
   return body as Record<string, unknown>;
 }
@@ -129,11 +140,15 @@ const CONFIG_KEYS = [...CHALLENGER_FIELDS, 'version', 'weight', 'challenger_vers
 
 function weightOf(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 99) {
-    throw new GitOpsError('bad-request', `${field} must be an integer percentage from 1 to 99 (got ${JSON.stringify(value)}). Fix: send one of the policy's steps; use promote for 100.`, {
-      field,
-      value,
-      allowed: 'integer 1..99 (a step of the policy)',
-    });
+    throw new GitOpsError(
+      'bad-request',
+      `${field} must be an integer percentage from 1 to 99 (got ${JSON.stringify(value)}). Fix: send one of the policy's steps; use promote for 100.`,
+      {
+        field,
+        value,
+        allowed: 'integer 1..99 (a step of the policy)',
+      },
+    );
   }
   return value;
 }
@@ -144,34 +159,63 @@ function weightOf(value: unknown, field: string): number {
  */
 export function parseCanaryConfig(raw: unknown, field = 'config'): CanaryConfig {
   if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new GitOpsError('bad-request', `${field} must be an object.`, { field });
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new GitOpsError('bad-request', `${field} must be an object.`, { field });
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     const f = `${field}.${k}`;
     if ((STRING_FIELDS as readonly string[]).includes(k)) {
-      if (typeof v !== 'string' || v === '') throw new GitOpsError('bad-request', `${f} must be a non-empty string (got ${JSON.stringify(v)}).`, { field: f, value: v });
+      if (typeof v !== 'string' || v === '')
+        throw new GitOpsError(
+          'bad-request',
+          `${f} must be a non-empty string (got ${JSON.stringify(v)}).`,
+          { field: f, value: v },
+        );
       out[k] = v;
     } else if ((LIST_FIELDS as readonly string[]).includes(k)) {
       if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) {
-        throw new GitOpsError('bad-request', `${f} must be a list of names (got ${JSON.stringify(v)}).`, { field: f, value: v });
+        throw new GitOpsError(
+          'bad-request',
+          `${f} must be a list of names (got ${JSON.stringify(v)}).`,
+          { field: f, value: v },
+        );
       }
       out[k] = v;
     } else if (k === 'weight') {
       out[k] = weightOf(v, f);
     } else if (k === 'challenger_version') {
-      if ((typeof v !== 'number' || !Number.isInteger(v) || v <= 0) && (typeof v !== 'string' || v === '')) {
-        throw new GitOpsError('bad-request', `${f} must be a positive integer (got ${JSON.stringify(v)}).`, { field: f, value: v });
+      if (
+        (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) &&
+        (typeof v !== 'string' || v === '')
+      ) {
+        throw new GitOpsError(
+          'bad-request',
+          `${f} must be a positive integer (got ${JSON.stringify(v)}).`,
+          { field: f, value: v },
+        );
       }
       out['version'] = String(v);
     } else {
-      throw new GitOpsError('bad-request', `${f} is not a canary field. Fix: use one of ${CONFIG_KEYS.join(', ')}.`, { field: f, value: v, allowed: CONFIG_KEYS.join(', ') });
+      throw new GitOpsError(
+        'bad-request',
+        `${f} is not a canary field. Fix: use one of ${CONFIG_KEYS.join(', ')}.`,
+        { field: f, value: v, allowed: CONFIG_KEYS.join(', ') },
+      );
     }
   }
   return out as CanaryConfig;
 }
 
 function commitOf(o: OperationOutcome): Record<string, unknown> | null {
-  return o.commit ? { sha: o.commit, branch: o.branch, pushed: o.pushed, event: o.event, push_attempts: o.attempts } : null;
+  return o.commit
+    ? {
+        sha: o.commit,
+        branch: o.branch,
+        pushed: o.pushed,
+        event: o.event,
+        push_attempts: o.attempts,
+      }
+    : null;
 }
 
 function branchOf(req: IncomingMessage, body: Record<string, unknown>): string | undefined {
@@ -182,7 +226,11 @@ function branchOf(req: IncomingMessage, body: Record<string, unknown>): string |
   const b = body['branch'] ?? q ?? undefined;
   if (b === undefined || b === null) return undefined;
   if (typeof b !== 'string' || b === '' || b.length > 200) {
-    throw new GitOpsError('bad-request', 'branch must be a non-empty string of at most 200 characters.', { field: 'branch', value: typeof b === 'string' ? b.slice(0, 200) : b });
+    throw new GitOpsError(
+      'bad-request',
+      'branch must be a non-empty string of at most 200 characters.',
+      { field: 'branch', value: typeof b === 'string' ? b.slice(0, 200) : b },
+    );
   }
   return b;
 }
@@ -190,27 +238,46 @@ function branchOf(req: IncomingMessage, body: Record<string, unknown>): string |
 function actorOf(req: IncomingMessage): string {
   const who = req.headers['x-agent-canary-actor'];
   const addr = req.socket.remoteAddress ?? 'unknown';
-  return typeof who === 'string' && who !== '' ? `${who.slice(0, 100)} (api ${addr})` : `api ${addr}`;
+  return typeof who === 'string' && who !== ''
+    ? `${who.slice(0, 100)} (api ${addr})`
+    : `api ${addr}`;
 }
 
 export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
   const base = (opts.basePath ?? '/api/v1').replace(/\/$/, '');
   const limit = opts.bodyLimit ?? 64 * 1024;
 
-  type Body = (ctx: { req: IncomingMessage; res: ServerResponse; gitops: GitOps; id: string; body: Record<string, unknown> }) => Promise<void>;
+  type Body = (ctx: {
+    req: IncomingMessage;
+    res: ServerResponse;
+    gitops: GitOps;
+    id: string;
+    body: Record<string, unknown>;
+  }) => Promise<void>;
 
   const spec = opts.repo === undefined || opts.repo === '' ? undefined : opts.repo;
   const given = opts.gitops;
   const repository: (() => Promise<GitOps>) | undefined =
-    given !== undefined ? () => Promise.resolve(given) : spec !== undefined ? repositoryOpener(spec, opts) : undefined;
+    given !== undefined
+      ? () => Promise.resolve(given)
+      : spec !== undefined
+        ? repositoryOpener(spec, opts)
+        : undefined;
 
   const handle =
     (mutating: boolean, fn: Body) =>
-    async (req: IncomingMessage, res: ServerResponse, params: Readonly<Record<string, string>>): Promise<void> => {
+    async (
+      req: IncomingMessage,
+      res: ServerResponse,
+      params: Readonly<Record<string, string>>,
+    ): Promise<void> => {
       // Errors go to the listener, which answers each kind's problem (src/http/handler.ts).
       if (mutating) checkBearer(req, opts.token);
       if (!repository) {
-        throw new GitOpsError('unavailable', 'No GitOps repository is configured, so canaries cannot be read or changed. Fix: start the server with --repo PATH|URL (AGENT_CANARY_REPO).');
+        throw new GitOpsError(
+          'unavailable',
+          'No GitOps repository is configured, so canaries cannot be read or changed. Fix: start the server with --repo PATH|URL (AGENT_CANARY_REPO).',
+        );
       }
       const gitops = await repository();
       // promote and rollback take no body; an empty one reads as {}.
@@ -235,11 +302,18 @@ export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
         const ref = await gitops.resolve(id);
         for (const k of Object.keys(body)) {
           if (k !== 'config' && k !== 'branch') {
-            throw new GitOpsError('bad-request', `unknown member '${k}' in the body. Fix: put challenger fields under "config".`, { field: k, allowed: 'config, branch' });
+            throw new GitOpsError(
+              'bad-request',
+              `unknown member '${k}' in the body. Fix: put challenger fields under "config".`,
+              { field: k, allowed: 'config, branch' },
+            );
           }
         }
         const config = parseCanaryConfig(body['config']);
-        const o = await gitops.start(ref, config, { branch: branchOf(req, body), actor: actorOf(req) });
+        const o = await gitops.start(ref, config, {
+          branch: branchOf(req, body),
+          actor: actorOf(req),
+        });
         send(res, { data: o.status, changed: o.changed, detail: o.detail, commit: commitOf(o) });
       }),
     },
@@ -249,9 +323,18 @@ export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
       handler: handle(true, async ({ req, res, gitops, id, body }) => {
         const ref = await gitops.resolve(id);
         const nested = body['config'] as Record<string, unknown> | undefined;
-        const raw = body['weight'] ?? (typeof nested === 'object' && nested !== null ? nested['weight'] : undefined);
-        if (raw === undefined) throw new GitOpsError('bad-request', 'The body needs a weight: {"weight": 25}.', { field: 'weight', allowed: 'integer 1..99' });
-        const o = await gitops.setWeight(ref, weightOf(raw, 'weight'), { branch: branchOf(req, body), actor: actorOf(req) });
+        const raw =
+          body['weight'] ??
+          (typeof nested === 'object' && nested !== null ? nested['weight'] : undefined);
+        if (raw === undefined)
+          throw new GitOpsError('bad-request', 'The body needs a weight: {"weight": 25}.', {
+            field: 'weight',
+            allowed: 'integer 1..99',
+          });
+        const o = await gitops.setWeight(ref, weightOf(raw, 'weight'), {
+          branch: branchOf(req, body),
+          actor: actorOf(req),
+        });
         send(res, { data: o.status, changed: o.changed, detail: o.detail, commit: commitOf(o) });
       }),
     },
@@ -261,7 +344,14 @@ export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
       handler: handle(true, async ({ req, res, gitops, id, body }) => {
         const ref = await gitops.resolve(id);
         const o = await gitops.promote(ref, { branch: branchOf(req, body), actor: actorOf(req) });
-        send(res, { status: 'promoted', agent_id: o.agentId, changed: o.changed, detail: o.detail, data: o.status, commit: commitOf(o) });
+        send(res, {
+          status: 'promoted',
+          agent_id: o.agentId,
+          changed: o.changed,
+          detail: o.detail,
+          data: o.status,
+          commit: commitOf(o),
+        });
       }),
     },
     {
@@ -270,7 +360,14 @@ export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
       handler: handle(true, async ({ req, res, gitops, id, body }) => {
         const ref = await gitops.resolve(id);
         const o = await gitops.rollback(ref, { branch: branchOf(req, body), actor: actorOf(req) });
-        send(res, { status: 'rolled_back', agent_id: o.agentId, changed: o.changed, detail: o.detail, data: o.status, commit: commitOf(o) });
+        send(res, {
+          status: 'rolled_back',
+          agent_id: o.agentId,
+          changed: o.changed,
+          detail: o.detail,
+          data: o.status,
+          commit: commitOf(o),
+        });
       }),
     },
   ];

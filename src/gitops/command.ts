@@ -43,18 +43,28 @@ const ACTIONS = ['start', 'status', 'weight', 'promote', 'rollback'] as const;
 type Action = (typeof ACTIONS)[number];
 
 function list(v: string | undefined): string[] | undefined {
-  return v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 function parseWeight(v: string): number {
   if (!/^\d+$/.test(v)) {
-    throw new GitOpsError('bad-request', `weight '${v}' is not an integer percentage. Fix: pass one of the policy's steps, e.g. --weight 25.`, { field: 'weight', value: v });
+    throw new GitOpsError(
+      'bad-request',
+      `weight '${v}' is not an integer percentage. Fix: pass one of the policy's steps, e.g. --weight 25.`,
+      { field: 'weight', value: v },
+    );
   }
   return Number(v);
 }
 
 function describeStatus(s: CanaryStatus): string {
-  if (!s.enabled) return `${s.agent_id}: no canary; stable version ${s.stable_version ?? '(unset)'} takes 100% (${s.mode} mode)`;
+  if (!s.enabled)
+    return `${s.agent_id}: no canary; stable version ${s.stable_version ?? '(unset)'} takes 100% (${s.mode} mode)`;
   const cfg = Object.entries(s.config)
     .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
     .join(' ');
@@ -101,25 +111,45 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const [action, id, extra, ...rest] = positionals;
-  if (!action || !(ACTIONS as readonly string[]).includes(action) || !id || rest.length > 0 || (extra !== undefined && action !== 'weight')) {
-    console.error(`agent-canary canary: expected <action> <namespace>/<agent>${action ? ` (got '${positionals.join(' ')}')` : ''}; actions: ${ACTIONS.join(', ')}\n\n${USAGE}`);
+  if (
+    !action ||
+    !(ACTIONS as readonly string[]).includes(action) ||
+    !id ||
+    rest.length > 0 ||
+    (extra !== undefined && action !== 'weight')
+  ) {
+    console.error(
+      `agent-canary canary: expected <action> <namespace>/<agent>${action ? ` (got '${positionals.join(' ')}')` : ''}; actions: ${ACTIONS.join(', ')}\n\n${USAGE}`,
+    );
     return 2;
   }
   const json = values['json'] === true;
   try {
     const ref = parseFullAgentId(id);
     const projectDir = process.cwd();
-    const choice = await chooseRepo((values['repo'] as string | undefined) || undefined, projectDir);
+    const choice = await chooseRepo(
+      (values['repo'] as string | undefined) || undefined,
+      projectDir,
+    );
     if (choice.announce) console.error(`agent-canary canary: ${choice.announce}`);
     const repo = await resolveRepo(choice.spec, { projectDir, seed: seedFrom(projectDir) });
     const where = repoLabel(choice.spec, repo.dir, projectDir);
-    const gitops = new GitOps(repo, { engine: defaultEngine({ validate: values['no-validate'] !== true, repoDir: repo.dir }) });
-    const opts = { branch: values['branch'] as string | undefined, actor: (values['actor'] as string | undefined) ?? process.env['USER'] ?? undefined };
+    const gitops = new GitOps(repo, {
+      engine: defaultEngine({ validate: values['no-validate'] !== true, repoDir: repo.dir }),
+    });
+    const opts = {
+      branch: values['branch'] as string | undefined,
+      actor: (values['actor'] as string | undefined) ?? process.env['USER'] ?? undefined,
+    };
     let outcome: OperationOutcome;
     switch (action as Action) {
       case 'status': {
         const s = await gitops.status(await gitops.resolve(id));
-        console.log(json ? JSON.stringify({ repository: where, data: s }, null, 2) : `${describeStatus(s)} [${where}]`);
+        console.log(
+          json
+            ? JSON.stringify({ repository: where, data: s }, null, 2)
+            : `${describeStatus(s)} [${where}]`,
+        );
         return 0;
       }
       case 'start': {
@@ -131,7 +161,8 @@ export async function run(argv: string[]): Promise<number> {
           skills: list(values['skills'] as string | undefined),
           tools: list(values['tools'] as string | undefined),
           version: values['version'],
-          weight: values['weight'] === undefined ? undefined : parseWeight(String(values['weight'])),
+          weight:
+            values['weight'] === undefined ? undefined : parseWeight(String(values['weight'])),
         };
         for (const k of Object.keys(raw)) if (raw[k] === undefined) delete raw[k];
         outcome = await gitops.start(ref, parseCanaryConfig(raw, 'option'), opts);
@@ -139,7 +170,11 @@ export async function run(argv: string[]): Promise<number> {
       }
       case 'weight': {
         const w = extra ?? (values['weight'] as string | undefined);
-        if (w === undefined) throw new GitOpsError('bad-request', 'canary weight needs the new weight: --weight N (or a third argument). Fix: e.g. agent-canary canary weight team-a/bot 25.');
+        if (w === undefined)
+          throw new GitOpsError(
+            'bad-request',
+            'canary weight needs the new weight: --weight N (or a third argument). Fix: e.g. agent-canary canary weight team-a/bot 25.',
+          );
         outcome = await gitops.setWeight(ref, parseWeight(w), opts);
         break;
       }
@@ -153,7 +188,17 @@ export async function run(argv: string[]): Promise<number> {
     if (json) {
       console.log(
         JSON.stringify(
-          { repository: where, agent_id: outcome.agentId, changed: outcome.changed, detail: outcome.detail, event: outcome.event ?? null, commit: outcome.commit ?? null, branch: outcome.branch, pushed: outcome.pushed, data: outcome.status },
+          {
+            repository: where,
+            agent_id: outcome.agentId,
+            changed: outcome.changed,
+            detail: outcome.detail,
+            event: outcome.event ?? null,
+            commit: outcome.commit ?? null,
+            branch: outcome.branch,
+            pushed: outcome.pushed,
+            data: outcome.status,
+          },
           null,
           2,
         ),
@@ -164,7 +209,10 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof GitOpsError) {
-      if (json) console.log(JSON.stringify({ error: err.kind, detail: err.message, ...err.details }, null, 2));
+      if (json)
+        console.log(
+          JSON.stringify({ error: err.kind, detail: err.message, ...err.details }, null, 2),
+        );
       console.error(`agent-canary canary ${action}: ${err.message}`);
       return err.exitCode;
     }

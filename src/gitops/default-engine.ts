@@ -38,7 +38,11 @@ export function defaultEngine(opts: DefaultEngineOptions = {}): Engine {
     loadPolicies,
     resolvePolicy: (policies, agent) => resolvePolicy(policies, agent),
     synthesizeAgent: (agent, policies) =>
-      synthesizeAgent(agent, { policies, gateSecret, ...(opts.repoDir !== undefined ? { cluster: loadClusterConfig(opts.repoDir) } : {}) }),
+      synthesizeAgent(agent, {
+        policies,
+        gateSecret,
+        ...(opts.repoDir !== undefined ? { cluster: loadClusterConfig(opts.repoDir) } : {}),
+      }),
     writeAgentOutput: (distDir, agentId, manifests) => {
       writeOutput(distDir, manifests as Parameters<typeof writeOutput>[1], { scope: [agentId] });
     },
@@ -51,12 +55,20 @@ export function defaultEngine(opts: DefaultEngineOptions = {}): Engine {
         ? undefined
         : async (root, outputDir, agent, policies) => {
             // Loaded on first use: the CLI's `status` and `--no-validate` runs skip its start-up cost.
-            const { SchemaRegistry: Registry, validatePaths } = await import('../validate/index.js');
+            const { SchemaRegistry: Registry, validatePaths } =
+              await import('../validate/index.js');
             registry ??= new Registry({});
-            const report = await validatePaths([join(root, outputDir)], { policies, fleet: [agent], registry });
+            const report = await validatePaths([join(root, outputDir)], {
+              policies,
+              fleet: [agent],
+              registry,
+            });
             return report.findings
               .filter((f) => f.severity === 'error')
-              .map((f) => `${relative(root, f.file) || f.file}:${f.line}: ${f.message}${f.fix ? `. Fix: ${f.fix}` : ''}`);
+              .map(
+                (f) =>
+                  `${relative(root, f.file) || f.file}:${f.line}: ${f.message}${f.fix ? `. Fix: ${f.fix}` : ''}`,
+              );
           },
   };
 }

@@ -33,7 +33,10 @@ export async function gitOpsWorkTree(dir: string): Promise<string | undefined> {
 }
 
 /** The repository for `explicit` (--repo) in `projectDir`. */
-export async function chooseRepo(explicit: string | undefined, projectDir: string): Promise<RepoChoice> {
+export async function chooseRepo(
+  explicit: string | undefined,
+  projectDir: string,
+): Promise<RepoChoice> {
   if (explicit) return { spec: explicit };
   const top = await gitOpsWorkTree(projectDir);
   if (top !== undefined) return { spec: top };

@@ -23,12 +23,21 @@ export interface Engine {
   /** The manifests of one agent. */
   synthesizeAgent(agent: FleetAgent, policies: Map<string, Policy>): ManifestLike[];
   /** Writes one agent's manifests below `distDir`, deleting its files that are no longer produced. */
-  writeAgentOutput(distDir: string, agentId: string, manifests: readonly ManifestLike[]): void | Promise<void>;
+  writeAgentOutput(
+    distDir: string,
+    agentId: string,
+    manifests: readonly ManifestLike[],
+  ): void | Promise<void>;
   /** Problems with moving the weight `from` -> `to` under the policy (empty: allowed). */
   checkWeightChange(spec: PolicySpec, from: number, to: number): readonly string[];
   /**
    * Validates the written output of one agent (`outputDir`, relative to `root`) with the schemas
    * and the policies; returns the violations (empty: valid).
    */
-  validateAgent?(root: string, outputDir: string, agent: FleetAgent, policies: Map<string, Policy>): Promise<readonly string[]>;
+  validateAgent?(
+    root: string,
+    outputDir: string,
+    agent: FleetAgent,
+    policies: Map<string, Policy>,
+  ): Promise<readonly string[]>;
 }

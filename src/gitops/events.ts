@@ -15,7 +15,12 @@
  */
 
 /** The events of the canary operations (`synth --repo` commits carry `Synthesized` instead). */
-export const CANARY_EVENTS = ['AgentCanaryStarted', 'AgentCanaryWeightChanged', 'AgentCanaryPromoted', 'AgentCanaryRolledBack'] as const;
+export const CANARY_EVENTS = [
+  'AgentCanaryStarted',
+  'AgentCanaryWeightChanged',
+  'AgentCanaryPromoted',
+  'AgentCanaryRolledBack',
+] as const;
 export type CanaryEvent = (typeof CANARY_EVENTS)[number];
 
 export interface EventFacts {
@@ -57,8 +62,10 @@ export function commitMessage(f: EventFacts): string {
     `Agent-Canary-Weight-From: ${f.weightFrom}`,
     `Agent-Canary-Weight-To: ${f.weightTo}`,
   ];
-  if (f.stableVersion !== undefined) trailers.push(`Agent-Canary-Stable-Version: ${oneLine(f.stableVersion)}`);
-  if (f.canaryVersion !== undefined) trailers.push(`Agent-Canary-Canary-Version: ${oneLine(f.canaryVersion)}`);
+  if (f.stableVersion !== undefined)
+    trailers.push(`Agent-Canary-Stable-Version: ${oneLine(f.stableVersion)}`);
+  if (f.canaryVersion !== undefined)
+    trailers.push(`Agent-Canary-Canary-Version: ${oneLine(f.canaryVersion)}`);
   if (f.actor) trailers.push(`Agent-Canary-Actor: ${oneLine(f.actor)}`);
   const parts = [subject(f)];
   if (f.body && f.body.length > 0) parts.push(f.body.join('\n'));

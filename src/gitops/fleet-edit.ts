@@ -12,7 +12,17 @@
  * to `yaml`'s Document API for that one edit, which still keeps comments and blank lines.
  * The document is re-parsed after each edit: fleet files are small, correctness beats cleverness.
  */
-import { isMap, isScalar, parseDocument, Scalar, stringify, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  parseDocument,
+  Scalar,
+  stringify,
+  type Document,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
 import { GitOpsError } from './errors.js';
 
 export type Path = readonly (string | number)[];
@@ -59,7 +69,10 @@ export class FleetFileEditor {
     if (doc.errors.length > 0) {
       const e = doc.errors[0]!;
       const line = e.linePos?.[0]?.line ?? 0;
-      throw new GitOpsError('bad-request', `${this.file}:${line}: not valid YAML: ${e.message}. Fix: repair the fleet file before running canary operations.`);
+      throw new GitOpsError(
+        'bad-request',
+        `${this.file}:${line}: not valid YAML: ${e.message}. Fix: repair the fleet file before running canary operations.`,
+      );
     }
     return doc;
   }
@@ -69,7 +82,9 @@ export class FleetFileEditor {
     const node = this.doc.getIn(path, true) as Node | undefined | null;
     if (node === undefined) return undefined;
     if (node === null) return null;
-    return (node as { toJSON?: () => unknown }).toJSON ? (node as unknown as { toJSON(): unknown }).toJSON() : this.doc.getIn(path);
+    return (node as { toJSON?: () => unknown }).toJSON
+      ? (node as unknown as { toJSON(): unknown }).toJSON()
+      : this.doc.getIn(path);
   }
 
   has(path: Path): boolean {
@@ -102,7 +117,8 @@ export class FleetFileEditor {
     const range = (value?.range ?? keyRange) as Range | undefined;
     if (!range) return undefined;
     const afterValue = lineEnd(this.text, Math.max(range[1] - 1, 0));
-    const afterNode = this.text[range[2] - 1] === '\n' ? range[2] : lineEnd(this.text, Math.max(range[2] - 1, 0));
+    const afterNode =
+      this.text[range[2] - 1] === '\n' ? range[2] : lineEnd(this.text, Math.max(range[2] - 1, 0));
     return Math.max(afterValue, afterNode);
   }
 
@@ -128,8 +144,13 @@ export class FleetFileEditor {
   /** Sets `path` to `value`, creating the last key (its parent must exist or be creatable). */
   set(path: Path, value: unknown): void {
     const node = this.doc.getIn(path, true) as Node | undefined;
-    if (isScalar(node) && node.range && (node.type === Scalar.BLOCK_FOLDED || node.type === Scalar.BLOCK_LITERAL)) {
-      const block = typeof value === 'string' ? this.blockScalar(node.range as Range, value) : undefined;
+    if (
+      isScalar(node) &&
+      node.range &&
+      (node.type === Scalar.BLOCK_FOLDED || node.type === Scalar.BLOCK_LITERAL)
+    ) {
+      const block =
+        typeof value === 'string' ? this.blockScalar(node.range as Range, value) : undefined;
       if (block !== undefined) {
         if (node.value !== value) this.splice(node.range[0], node.range[1], block);
         return;

@@ -35,7 +35,10 @@ export interface JournalEntry {
 }
 
 /** Writes the record atomically (temp file + rename): a crash never leaves half a record. */
-export async function writeJournal(gitDir: string, entry: Omit<JournalEntry, 'pid' | 'startedAt'>): Promise<void> {
+export async function writeJournal(
+  gitDir: string,
+  entry: Omit<JournalEntry, 'pid' | 'startedAt'>,
+): Promise<void> {
   const file = join(gitDir, JOURNAL_FILE);
   const full: JournalEntry = { ...entry, pid: process.pid, startedAt: new Date().toISOString() };
   await writeFile(`${file}.tmp`, `${JSON.stringify(full)}\n`);
@@ -67,7 +70,12 @@ function safeRelative(p: string): boolean {
  * may belong to a git command someone is running right now: it is waited for (until it goes, or
  * is older than `staleMs`), and one that keeps being rewritten is left alone.
  */
-async function removeStaleGitLocks(gitDir: string, branch: string | undefined, staleMs: number, now: () => number): Promise<string[]> {
+async function removeStaleGitLocks(
+  gitDir: string,
+  branch: string | undefined,
+  staleMs: number,
+  now: () => number,
+): Promise<string[]> {
   const candidates = ['index.lock', 'HEAD.lock'];
   if (branch && safeRelative(branch)) candidates.push(join('refs', 'heads', `${branch}.lock`));
   const removed: string[] = [];
@@ -83,7 +91,9 @@ async function removeStaleGitLocks(gitDir: string, branch: string | undefined, s
         break;
       }
       if (now() > giveUp) break;
-      await new Promise((r) => setTimeout(r, Math.min(250, Math.max(10, staleMs - (now() - s.mtimeMs)))));
+      await new Promise((r) =>
+        setTimeout(r, Math.min(250, Math.max(10, staleMs - (now() - s.mtimeMs)))),
+      );
     }
   }
   return removed;
@@ -99,10 +109,17 @@ export interface RecoverOptions {
  * Puts a working tree back after an interrupted transaction (see the file comment). Returns what
  * was done, in words, or an empty list when there was nothing to recover.
  */
-export async function recover(git: SimpleGit, workdir: string, gitDir: string, opts: RecoverOptions): Promise<string[]> {
+export async function recover(
+  git: SimpleGit,
+  workdir: string,
+  gitDir: string,
+  opts: RecoverOptions,
+): Promise<string[]> {
   const entry = await readJournal(gitDir);
   if (!entry) return [];
-  const done: string[] = [`an operation started ${entry.startedAt || 'earlier'} (pid ${entry.pid}) was interrupted`];
+  const done: string[] = [
+    `an operation started ${entry.startedAt || 'earlier'} (pid ${entry.pid}) was interrupted`,
+  ];
   if (entry.worktree && isAbsolute(entry.worktree)) {
     await git.raw(['worktree', 'remove', '--force', entry.worktree]).catch(() => undefined);
     await rm(entry.worktree, { recursive: true, force: true });
@@ -113,16 +130,25 @@ export async function recover(git: SimpleGit, workdir: string, gitDir: string, o
   if (locks.length > 0) done.push(`removed Git's stale ${locks.join(', ')}`);
   const paths = (entry.paths ?? []).filter(safeRelative);
   if (paths.length > 0) {
-    const head = (await git.raw(['rev-parse', '--verify', '-q', 'HEAD^{commit}']).catch(() => '')).trim();
+    const head = (
+      await git.raw(['rev-parse', '--verify', '-q', 'HEAD^{commit}']).catch(() => '')
+    ).trim();
     for (const p of paths) {
       // `restore` refuses a pathspec that matches nothing (a file the operation was creating).
-      if (head) await git.raw(['restore', `--source=${head}`, '--staged', '--worktree', '--', p]).catch(() => undefined);
-      else await git.raw(['rm', '-r', '-q', '--cached', '--ignore-unmatch', '--', p]).catch(() => undefined);
+      if (head)
+        await git
+          .raw(['restore', `--source=${head}`, '--staged', '--worktree', '--', p])
+          .catch(() => undefined);
+      else
+        await git
+          .raw(['rm', '-r', '-q', '--cached', '--ignore-unmatch', '--', p])
+          .catch(() => undefined);
     }
     await git.raw(['clean', '-f', '-d', '--', ...paths]);
     done.push(`restored ${paths.join(', ')} to ${head ? head.slice(0, 12) : 'the unborn branch'}`);
   }
-  for (const s of (entry.scratch ?? []).filter(safeRelative)) await rm(join(workdir, s), { force: true });
+  for (const s of (entry.scratch ?? []).filter(safeRelative))
+    await rm(join(workdir, s), { force: true });
   await clearJournal(gitDir);
   return done;
 }

@@ -44,7 +44,11 @@ export interface Lease {
   readonly lost: Error | undefined;
 }
 
-async function acquireLease(lockFile: string, opts: LockOptions, lease: { lost: Error | undefined }): Promise<() => Promise<void>> {
+async function acquireLease(
+  lockFile: string,
+  opts: LockOptions,
+  lease: { lost: Error | undefined },
+): Promise<() => Promise<void>> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const staleMs = Math.max(2000, opts.staleMs ?? DEFAULT_LOCK_STALE_MS);
   const deadline = Date.now() + timeoutMs;
@@ -60,7 +64,10 @@ async function acquireLease(lockFile: string, opts: LockOptions, lease: { lost: 
           lease.lost = err;
         },
       });
-      await writeFile(`${lockFile}.owner`, `pid ${process.pid} on ${hostname()} since ${new Date().toISOString()}\n`).catch(() => undefined);
+      await writeFile(
+        `${lockFile}.owner`,
+        `pid ${process.pid} on ${hostname()} since ${new Date().toISOString()}\n`,
+      ).catch(() => undefined);
       return async () => {
         await rm(`${lockFile}.owner`, { force: true });
         await release().catch(() => undefined);
@@ -83,7 +90,12 @@ async function acquireLease(lockFile: string, opts: LockOptions, lease: { lost: 
  * Runs `fn` alone for `key` in this process and, with `lockFile`, alone across processes.
  * Failures of `fn` do not break the queue for the next caller.
  */
-export function withRepoLock<T>(key: string, lockFile: string | undefined, fn: (lease: Lease) => Promise<T>, opts: LockOptions = {}): Promise<T> {
+export function withRepoLock<T>(
+  key: string,
+  lockFile: string | undefined,
+  fn: (lease: Lease) => Promise<T>,
+  opts: LockOptions = {},
+): Promise<T> {
   const previous = queues.get(key) ?? Promise.resolve();
   const run = previous.then(async () => {
     const lease: { lost: Error | undefined } = { lost: undefined };

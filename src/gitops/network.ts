@@ -39,9 +39,16 @@ export interface NetworkGitOptions {
  * Runs `git <args>` with the network timeout. A timeout becomes a `GitOpsError` of kind
  * `unavailable` naming the remote (credentials stripped); other failures are rethrown as they are.
  */
-export async function networkGit(args: readonly string[], opts: NetworkGitOptions): Promise<string> {
+export async function networkGit(
+  args: readonly string[],
+  opts: NetworkGitOptions,
+): Promise<string> {
   const timeoutMs = networkTimeoutMs(opts.timeoutMs);
-  const git = simpleGit({ baseDir: opts.dir, config: [...(opts.config ?? [])], timeout: { block: timeoutMs } });
+  const git = simpleGit({
+    baseDir: opts.dir,
+    config: [...(opts.config ?? [])],
+    timeout: { block: timeoutMs },
+  });
   try {
     return await git.raw([...args]);
   } catch (err) {

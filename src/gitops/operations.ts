@@ -27,7 +27,14 @@ import { FleetFileEditor } from './fleet-edit.js';
 import type { Committed, GitRepo } from './repo.js';
 
 /** Fields of the challenger that override the stable spec (Recif `CanarySpec` minus enabled/weight/version). */
-export const CHALLENGER_FIELDS = ['image', 'modelType', 'modelId', 'systemPrompt', 'skills', 'tools'] as const;
+export const CHALLENGER_FIELDS = [
+  'image',
+  'modelType',
+  'modelId',
+  'systemPrompt',
+  'skills',
+  'tools',
+] as const;
 export type ChallengerField = (typeof CHALLENGER_FIELDS)[number];
 
 /**
@@ -155,10 +162,16 @@ function sameValue(a: unknown, b: unknown): boolean {
 
 function refused(err: unknown): never {
   if (err instanceof GitOpsError) throw err;
-  if (err instanceof LocatedError) throw new GitOpsError('refused', err.message, { field: err.field, value: err.value, allowed: err.allowed });
+  if (err instanceof LocatedError)
+    throw new GitOpsError('refused', err.message, {
+      field: err.field,
+      value: err.value,
+      allowed: err.allowed,
+    });
   // The generator's input errors (ConstructInputError, SynthesisError) name the agent, the prop
   // and the allowed values: the edit produced input the generator refuses.
-  if (err instanceof AgentCanaryError && err.kind === 'bad-request') throw new GitOpsError('refused', err.message);
+  if (err instanceof AgentCanaryError && err.kind === 'bad-request')
+    throw new GitOpsError('refused', err.message);
   throw err;
 }
 
@@ -181,7 +194,13 @@ export class GitOps {
   private async fleetFile(root: string, ref: AgentRef): Promise<string | undefined> {
     for (const ext of ['.yaml', '.yml']) {
       const rel = posix.join(this.fleetDir, ref.namespace, `${ref.name}${ext}`);
-      if (await stat(join(root, rel)).then((s) => s.isFile(), () => false)) return rel;
+      if (
+        await stat(join(root, rel)).then(
+          (s) => s.isFile(),
+          () => false,
+        )
+      )
+        return rel;
     }
     return undefined;
   }
@@ -205,25 +224,39 @@ export class GitOps {
       if (!(await this.fleetFile(this.repo.dir, ref))) throw this.notFound(ref);
       return ref;
     }
-    const namespaces = await readdir(join(this.repo.dir, this.fleetDir), { withFileTypes: true }).catch(() => []);
+    const namespaces = await readdir(join(this.repo.dir, this.fleetDir), {
+      withFileTypes: true,
+    }).catch(() => []);
     const found: AgentRef[] = [];
     for (const d of namespaces) {
       if (!d.isDirectory() || d.name.startsWith('.')) continue;
       const candidate = { namespace: d.name, name: id };
       if (await this.fleetFile(this.repo.dir, candidate)) found.push(candidate);
     }
-    if (found.length === 0) throw new GitOpsError('not-found', `no agent named '${id}' in any namespace of ${join(this.repo.dir, this.fleetDir)}. Fix: check the name, or use <namespace>.<name>.`, { field: 'id', value: id });
+    if (found.length === 0)
+      throw new GitOpsError(
+        'not-found',
+        `no agent named '${id}' in any namespace of ${join(this.repo.dir, this.fleetDir)}. Fix: check the name, or use <namespace>.<name>.`,
+        { field: 'id', value: id },
+      );
     if (found.length > 1) {
-      throw new GitOpsError('ambiguous', `agent name '${id}' exists in ${found.length} namespaces (${found.map(formatAgentId).join(', ')}). Fix: use <namespace>.<name>, e.g. '${found[0]!.namespace}.${id}'.`, {
-        field: 'id',
-        value: id,
-        allowed: found.map((r) => `${r.namespace}.${r.name}`).join(', '),
-      });
+      throw new GitOpsError(
+        'ambiguous',
+        `agent name '${id}' exists in ${found.length} namespaces (${found.map(formatAgentId).join(', ')}). Fix: use <namespace>.<name>, e.g. '${found[0]!.namespace}.${id}'.`,
+        {
+          field: 'id',
+          value: id,
+          allowed: found.map((r) => `${r.namespace}.${r.name}`).join(', '),
+        },
+      );
     }
     return found[0]!;
   }
 
-  private async readAgent(root: string, ref: AgentRef): Promise<{ rel: string; relInFleet: string; text: string; agent: FleetAgent }> {
+  private async readAgent(
+    root: string,
+    ref: AgentRef,
+  ): Promise<{ rel: string; relInFleet: string; text: string; agent: FleetAgent }> {
     const rel = await this.fleetFile(root, ref);
     if (!rel) throw this.notFound(ref);
     const relInFleet = posix.relative(this.fleetDir, rel);
@@ -233,7 +266,11 @@ export class GitOps {
       agent = this.engine.parseFleetFile(relInFleet, text);
     } catch (err) {
       if (err instanceof LocatedError) {
-        throw new GitOpsError('conflict', `the fleet file is not valid as it stands, so no operation can start from it: ${err.message}`, { field: err.field, value: err.value });
+        throw new GitOpsError(
+          'conflict',
+          `the fleet file is not valid as it stands, so no operation can start from it: ${err.message}`,
+          { field: err.field, value: err.value },
+        );
       }
       throw err;
     }
@@ -246,23 +283,37 @@ export class GitOps {
   }
 
   /** Starts a canary with `config` (idempotent: the same start again changes nothing). */
-  start(ref: AgentRef, config: CanaryConfig, opts: OperationOptions = {}): Promise<OperationOutcome> {
+  start(
+    ref: AgentRef,
+    config: CanaryConfig,
+    opts: OperationOptions = {},
+  ): Promise<OperationOutcome> {
     return this.mutate(ref, opts, (agent, firstStep) => {
       const spec = agent.agent.spec;
       const current = spec.canary ?? undefined;
       const weight = config.weight ?? firstStep;
       const version = config.version ?? nextVersion(spec.version);
       if (version === undefined) {
-        throw new GitOpsError('bad-request', `cannot derive the challenger version from the stable version '${spec.version}' (it holds no number). Fix: pass config.version (--version).`, {
-          field: 'config.version',
-        });
+        throw new GitOpsError(
+          'bad-request',
+          `cannot derive the challenger version from the stable version '${spec.version}' (it holds no number). Fix: pass config.version (--version).`,
+          {
+            field: 'config.version',
+          },
+        );
       }
       if (current?.enabled) {
         const same =
-          CHALLENGER_FIELDS.every((f) => config[f] === undefined || sameValue(config[f], current[f])) &&
+          CHALLENGER_FIELDS.every(
+            (f) => config[f] === undefined || sameValue(config[f], current[f]),
+          ) &&
           (config.version === undefined || config.version === current.version) &&
           (config.weight === undefined || config.weight === current.weight);
-        if (same) return { kind: 'noop', detail: `a canary (version ${current.version ?? '?'}, ${current.weight}%) is already running with this configuration; nothing to do` };
+        if (same)
+          return {
+            kind: 'noop',
+            detail: `a canary (version ${current.version ?? '?'}, ${current.weight}%) is already running with this configuration; nothing to do`,
+          };
         throw new GitOpsError(
           'conflict',
           `${agent.id} already runs a canary (version ${current.version ?? '?'} at ${current.weight}%) with another configuration. ` +
@@ -272,7 +323,9 @@ export class GitOps {
       const next: Record<string, unknown> = { enabled: true, weight };
       for (const f of CHALLENGER_FIELDS) if (config[f] !== undefined) next[f] = config[f];
       next['version'] = version;
-      const changes = CHALLENGER_FIELDS.filter((f) => config[f] !== undefined).map((f) => `- ${f}: ${JSON.stringify(spec[f] ?? null)} -> ${JSON.stringify(config[f])}`);
+      const changes = CHALLENGER_FIELDS.filter((f) => config[f] !== undefined).map(
+        (f) => `- ${f}: ${JSON.stringify(spec[f] ?? null)} -> ${JSON.stringify(config[f])}`,
+      );
       return {
         kind: 'edit',
         event: 'AgentCanaryStarted',
@@ -294,7 +347,10 @@ export class GitOps {
     return this.mutate(ref, opts, (agent) => {
       const canary = agent.agent.spec.canary ?? undefined;
       if (!canary?.enabled) {
-        throw new GitOpsError('conflict', `${agent.id} has no running canary, so there is no weight to change. Fix: start one first ('canary start').`);
+        throw new GitOpsError(
+          'conflict',
+          `${agent.id} has no running canary, so there is no weight to change. Fix: start one first ('canary start').`,
+        );
       }
       if (agent.rollout.mode === 'progressive') {
         throw new GitOpsError(
@@ -302,7 +358,8 @@ export class GitOps {
           `${agent.id} uses rollout.mode progressive: Flagger owns the live weight and Git holds only the plan. Fix: change the policy's steps, or switch the agent to rollout.mode manual.`,
         );
       }
-      if (canary.weight === weight) return { kind: 'noop', detail: `the canary weight is already ${weight}%; nothing to do` };
+      if (canary.weight === weight)
+        return { kind: 'noop', detail: `the canary weight is already ${weight}%; nothing to do` };
       return {
         kind: 'edit',
         event: 'AgentCanaryWeightChanged',
@@ -321,12 +378,22 @@ export class GitOps {
       const spec = agent.agent.spec;
       const canary = spec.canary ?? undefined;
       if (!canary?.enabled) {
-        return { kind: 'noop', detail: `no canary is running (already promoted or rolled back); stable version ${spec.version ?? '(unset)'} is unchanged` };
+        return {
+          kind: 'noop',
+          detail: `no canary is running (already promoted or rolled back); stable version ${spec.version ?? '(unset)'} is unchanged`,
+        };
       }
       const version = canary.version ?? nextVersion(spec.version);
       const fields = CHALLENGER_FIELDS.filter((f) => canary[f] !== undefined);
-      const body = ['Stable spec after promotion:', ...fields.map((f) => `- ${f}: ${JSON.stringify(spec[f] ?? null)} -> ${JSON.stringify(canary[f])}`)];
-      body.push(`- version: ${JSON.stringify(spec.version ?? null)} -> ${JSON.stringify(version ?? spec.version ?? null)}`);
+      const body = [
+        'Stable spec after promotion:',
+        ...fields.map(
+          (f) => `- ${f}: ${JSON.stringify(spec[f] ?? null)} -> ${JSON.stringify(canary[f])}`,
+        ),
+      ];
+      body.push(
+        `- version: ${JSON.stringify(spec.version ?? null)} -> ${JSON.stringify(version ?? spec.version ?? null)}`,
+      );
       return {
         kind: 'edit',
         event: 'AgentCanaryPromoted',
@@ -349,7 +416,10 @@ export class GitOps {
     return this.mutate(ref, opts, (agent) => {
       const canary = agent.agent.spec.canary;
       if (canary === undefined || canary === null) {
-        return { kind: 'noop', detail: 'no canary is set (already rolled back or promoted); nothing to do' };
+        return {
+          kind: 'noop',
+          detail: 'no canary is set (already rolled back or promoted); nothing to do',
+        };
       }
       return {
         kind: 'edit',
@@ -369,24 +439,36 @@ export class GitOps {
    * plan (read the agent and its policy, decide) -> edit (the fleet file, re-checked) ->
    * synthesize (that agent only) -> validate (its output) -> commit (the message).
    */
-  private async mutate(ref: AgentRef, opts: OperationOptions, decide: Decide): Promise<OperationOutcome> {
+  private async mutate(
+    ref: AgentRef,
+    opts: OperationOptions,
+    decide: Decide,
+  ): Promise<OperationOutcome> {
     const id = formatAgentId(ref);
-    const rel = (await this.fleetFile(this.repo.dir, ref)) ?? posix.join(this.fleetDir, ref.namespace, `${ref.name}.yaml`);
+    const rel =
+      (await this.fleetFile(this.repo.dir, ref)) ??
+      posix.join(this.fleetDir, ref.namespace, `${ref.name}.yaml`);
     const outputDir = posix.join(this.distDir, ref.namespace, ref.name);
     // Fixed name (not per process) so that crash recovery knows what to remove.
     const scratch = posix.join(posix.dirname(rel), `.${posix.basename(rel)}.agent-canary-tmp`);
-    const committed = await this.repo.transact<MutationResult>({ paths: [rel, outputDir], scratch: [scratch], branch: opts.branch }, async (root) => {
-      const planned = await this.planStep(root, ref, decide);
-      const { plan, agent } = planned;
-      if (plan.kind === 'noop') {
-        const weight = statusOf(agent).weight;
-        return { result: { plan, agent, weights: [weight, weight] } };
-      }
-      const next = await this.editStep(root, rel, scratch, id, planned, plan);
-      await this.synthesizeStep(root, id, next, planned.policies);
-      await this.validateStep(root, id, outputDir, next, planned.policies);
-      return { result: { plan, agent: next, weights: [plan.weightFrom, plan.weightTo] }, message: this.commitStep(id, plan, agent, next, opts) };
-    });
+    const committed = await this.repo.transact<MutationResult>(
+      { paths: [rel, outputDir], scratch: [scratch], branch: opts.branch },
+      async (root) => {
+        const planned = await this.planStep(root, ref, decide);
+        const { plan, agent } = planned;
+        if (plan.kind === 'noop') {
+          const weight = statusOf(agent).weight;
+          return { result: { plan, agent, weights: [weight, weight] } };
+        }
+        const next = await this.editStep(root, rel, scratch, id, planned, plan);
+        await this.synthesizeStep(root, id, next, planned.policies);
+        await this.validateStep(root, id, outputDir, next, planned.policies);
+        return {
+          result: { plan, agent: next, weights: [plan.weightFrom, plan.weightTo] },
+          message: this.commitStep(id, plan, agent, next, opts),
+        };
+      },
+    );
     return this.outcome(id, committed);
   }
 
@@ -402,7 +484,14 @@ export class GitOps {
    * Edit: applies the plan to the file's text (comments and layout kept), re-parses it with the
    * fleet schema and rules, checks the weight move against the policy's steps, and writes it.
    */
-  private async editStep(root: string, rel: string, scratch: string, id: string, planned: Planned, plan: EditPlan): Promise<FleetAgent> {
+  private async editStep(
+    root: string,
+    rel: string,
+    scratch: string,
+    id: string,
+    planned: Planned,
+    plan: EditPlan,
+  ): Promise<FleetAgent> {
     const editor = new FleetFileEditor(rel, planned.text);
     plan.edit(editor);
     const edited = editor.toString();
@@ -412,12 +501,16 @@ export class GitOps {
       const problems = this.engine.checkWeightChange(nextSpec, plan.weightFrom, plan.weightTo);
       if (problems.length > 0) {
         const steps = nextSpec.steps.map((s) => s.weight).join(', ');
-        throw new GitOpsError('refused', `${id}: weight ${plan.weightFrom}% -> ${plan.weightTo}% refused by policy '${next.rollout.policy}' (steps ${steps}): ${problems.join('; ')}`, {
-          field: 'weight',
-          value: plan.weightTo,
-          allowed: `the next step of the policy or any lower step (steps: ${steps})`,
-          violations: problems,
-        });
+        throw new GitOpsError(
+          'refused',
+          `${id}: weight ${plan.weightFrom}% -> ${plan.weightTo}% refused by policy '${next.rollout.policy}' (steps ${steps}): ${problems.join('; ')}`,
+          {
+            field: 'weight',
+            value: plan.weightTo,
+            allowed: `the next step of the policy or any lower step (steps: ${steps})`,
+            violations: problems,
+          },
+        );
       }
     }
     // Temp file + rename: a concurrent `status` (GET) never reads a half-written file.
@@ -428,31 +521,55 @@ export class GitOps {
   }
 
   /** Synthesize: only this agent, written into its output folder (objects no longer produced are deleted). */
-  private async synthesizeStep(root: string, id: string, next: FleetAgent, policies: Policies): Promise<void> {
+  private async synthesizeStep(
+    root: string,
+    id: string,
+    next: FleetAgent,
+    policies: Policies,
+  ): Promise<void> {
     const manifests = this.safe(() => this.engine.synthesizeAgent(next, policies));
     await this.engine.writeAgentOutput(join(root, this.distDir), id, manifests);
   }
 
   /** Validate: the agent's output against the schemas and the canary rules; any error refuses. */
-  private async validateStep(root: string, id: string, outputDir: string, next: FleetAgent, policies: Policies): Promise<void> {
+  private async validateStep(
+    root: string,
+    id: string,
+    outputDir: string,
+    next: FleetAgent,
+    policies: Policies,
+  ): Promise<void> {
     if (!this.engine.validateAgent) return;
     const violations = await this.engine.validateAgent(root, outputDir, next, policies);
     if (violations.length > 0) {
-      throw new GitOpsError('refused', `${id}: the result does not validate: ${violations.slice(0, 5).join('; ')}${violations.length > 5 ? ` (+${violations.length - 5} more)` : ''}`, {
-        violations,
-      });
+      throw new GitOpsError(
+        'refused',
+        `${id}: the result does not validate: ${violations.slice(0, 5).join('; ')}${violations.length > 5 ? ` (+${violations.length - 5} more)` : ''}`,
+        {
+          violations,
+        },
+      );
     }
   }
 
   /** Commit: the message whose trailers name the event, the agent and the weights (events.ts). */
-  private commitStep(id: string, plan: EditPlan, before: FleetAgent, next: FleetAgent, opts: OperationOptions): string {
+  private commitStep(
+    id: string,
+    plan: EditPlan,
+    before: FleetAgent,
+    next: FleetAgent,
+    opts: OperationOptions,
+  ): string {
     const facts: EventFacts = {
       event: plan.event,
       agentId: id,
       weightFrom: plan.weightFrom,
       weightTo: plan.weightTo,
       stableVersion: next.agent.spec.version,
-      canaryVersion: plan.event === 'AgentCanaryPromoted' ? next.agent.spec.version : (before.agent.spec.canary?.version ?? next.agent.spec.canary?.version ?? undefined),
+      canaryVersion:
+        plan.event === 'AgentCanaryPromoted'
+          ? next.agent.spec.version
+          : (before.agent.spec.canary?.version ?? next.agent.spec.canary?.version ?? undefined),
       body: plan.body,
       actor: opts.actor,
     };

@@ -81,7 +81,8 @@ class RollbackFailed extends GitOpsError {}
 const DEFAULT_IDENTITY: GitIdentity = { name: 'agent-canary', email: 'agent-canary@localhost' };
 
 /** Messages of git (and of hooks that stand for it) meaning "the remote moved, fetch and retry". */
-const REJECTED = /\[rejected\]|non-fast-forward|fetch first|failed to update ref|cannot lock ref|stale info|\(remote rejected\).*(lock|update)|Updates were rejected/i;
+const REJECTED =
+  /\[rejected\]|non-fast-forward|fetch first|failed to update ref|cannot lock ref|stale info|\(remote rejected\).*(lock|update)|Updates were rejected/i;
 
 function gitMessage(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).trim();
@@ -118,8 +119,15 @@ export class GitRepo {
   /** Opens the working tree at `dir` (its top level). Throws `unavailable` when it is not one. */
   static async open(dir: string, opts: GitRepoOptions = {}): Promise<GitRepo> {
     const abs = resolve(dir);
-    const exists = await stat(abs).then((s) => s.isDirectory(), () => false);
-    if (!exists) throw new GitOpsError('unavailable', `GitOps repository ${abs} does not exist. Fix: pass --repo with a Git working tree or a URL.`);
+    const exists = await stat(abs).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!exists)
+      throw new GitOpsError(
+        'unavailable',
+        `GitOps repository ${abs} does not exist. Fix: pass --repo with a Git working tree or a URL.`,
+      );
     const git = simpleGitFor(abs);
     let top: string;
     let gitDir: string;
@@ -127,7 +135,10 @@ export class GitRepo {
       top = (await git.raw(['rev-parse', '--show-toplevel'])).trim();
       gitDir = (await git.raw(['rev-parse', '--absolute-git-dir'])).trim();
     } catch (err) {
-      throw new GitOpsError('unavailable', `${abs} is not a Git working tree (${gitMessage(err)}). Fix: run 'git init' there or pass --repo with a repository.`);
+      throw new GitOpsError(
+        'unavailable',
+        `${abs} is not a Git working tree (${gitMessage(err)}). Fix: run 'git init' there or pass --repo with a repository.`,
+      );
     }
     return new GitRepo(await realpath(top), gitDir, opts);
   }
@@ -179,7 +190,10 @@ export class GitRepo {
     try {
       return (await git.raw(['symbolic-ref', '--short', 'HEAD'])).trim();
     } catch {
-      throw new GitOpsError('conflict', `${this.dir}: HEAD is detached. Fix: check out a branch (git switch main) or pass --branch.`);
+      throw new GitOpsError(
+        'conflict',
+        `${this.dir}: HEAD is detached. Fix: check out a branch (git switch main) or pass --branch.`,
+      );
     }
   }
 
@@ -201,7 +215,9 @@ export class GitRepo {
 
   private async revParse(ref: string, git: SimpleGit = this.git): Promise<string | undefined> {
     try {
-      return (await git.raw(['rev-parse', '--verify', '-q', `${ref}^{commit}`])).trim() || undefined;
+      return (
+        (await git.raw(['rev-parse', '--verify', '-q', `${ref}^{commit}`])).trim() || undefined
+      );
     } catch {
       return undefined;
     }
@@ -210,7 +226,13 @@ export class GitRepo {
   /** Paths under `paths` that differ from HEAD or are untracked (`git status --porcelain`). */
   async changedPaths(paths: readonly string[], git: SimpleGit = this.git): Promise<string[]> {
     // `-b` always prints the branch line, which spares simple-git's 50 ms wait on empty output.
-    const out = await git.raw(['status', '--porcelain', '-b', '--untracked-files=all', ...pathspecArgs(paths)]);
+    const out = await git.raw([
+      'status',
+      '--porcelain',
+      '-b',
+      '--untracked-files=all',
+      ...pathspecArgs(paths),
+    ]);
     return out
       .split('\n')
       .filter((l) => l.length > 3 && !l.startsWith('##'))
@@ -221,15 +243,29 @@ export class GitRepo {
    * Commits exactly `paths` (other staged changes stay staged, uncommitted). Returns false when
    * the paths hold no change (`add -v` printed nothing), without committing.
    */
-  private async commitPaths(git: SimpleGit, paths: readonly string[], message: string): Promise<boolean> {
+  private async commitPaths(
+    git: SimpleGit,
+    paths: readonly string[],
+    message: string,
+  ): Promise<boolean> {
     const added = await git.raw(['add', '-A', '-v', ...pathspecArgs(paths)]);
     if (added.trim() === '' && (await this.changedPaths(paths, git)).length === 0) return false;
     // `commit -- paths` (--only) builds a temporary index, which costs 2-3x a plain commit on a
     // 10,000-file repository; it is needed only when someone else has staged other files.
-    const staged = (await git.raw(['diff', '--cached', '--name-only', '--no-renames'])).split('\n').filter(Boolean);
-    const onlyOurs = staged.every((f) => paths.some((p) => f === p || f.startsWith(`${p.replace(/\/$/, '')}/`)));
+    const staged = (await git.raw(['diff', '--cached', '--name-only', '--no-renames']))
+      .split('\n')
+      .filter(Boolean);
+    const onlyOurs = staged.every((f) =>
+      paths.some((p) => f === p || f.startsWith(`${p.replace(/\/$/, '')}/`)),
+    );
     // Not `-q`: simple-git waits 50 ms after a command that prints nothing.
-    await git.raw(['commit', '--no-verify', '-m', message, ...(onlyOurs ? [] : pathspecArgs(paths))]);
+    await git.raw([
+      'commit',
+      '--no-verify',
+      '-m',
+      message,
+      ...(onlyOurs ? [] : pathspecArgs(paths)),
+    ]);
     return true;
   }
 
@@ -237,7 +273,12 @@ export class GitRepo {
    * Puts `paths` and the branch back to `base`. The paths were clean at the start, so their state
    * in `base` is exactly what the working tree held.
    */
-  private async rollback(git: SimpleGit, base: string | undefined, paths: readonly string[], branchRef?: { ref: string; old: string | undefined }): Promise<void> {
+  private async rollback(
+    git: SimpleGit,
+    base: string | undefined,
+    paths: readonly string[],
+    branchRef?: { ref: string; old: string | undefined },
+  ): Promise<void> {
     if (base && (await this.head(git)) !== base) await git.raw(['reset', '--soft', base]);
     if (branchRef) {
       if (branchRef.old) await git.raw(['update-ref', branchRef.ref, branchRef.old]);
@@ -245,8 +286,14 @@ export class GitRepo {
     }
     for (const p of paths) {
       // `restore` refuses a pathspec that matches nothing anywhere (a file the operation created).
-      if (base) await git.raw(['restore', `--source=${base}`, '--staged', '--worktree', '--', p]).catch(() => undefined);
-      else await git.raw(['rm', '-r', '-q', '--cached', '--ignore-unmatch', '--', p]).catch(() => undefined);
+      if (base)
+        await git
+          .raw(['restore', `--source=${base}`, '--staged', '--worktree', '--', p])
+          .catch(() => undefined);
+      else
+        await git
+          .raw(['rm', '-r', '-q', '--cached', '--ignore-unmatch', '--', p])
+          .catch(() => undefined);
     }
     await git.raw(['clean', '-f', '-d', ...pathspecArgs(paths)]);
   }
@@ -255,7 +302,13 @@ export class GitRepo {
    * `rollback` on the way out of a failure: if the rollback itself fails, the error says both what
    * failed and what state is left, instead of hiding the first failure behind the second.
    */
-  private async safeRollback(git: SimpleGit, base: string | undefined, paths: readonly string[], branchRef: { ref: string; old: string | undefined } | undefined, cause: unknown): Promise<void> {
+  private async safeRollback(
+    git: SimpleGit,
+    base: string | undefined,
+    paths: readonly string[],
+    branchRef: { ref: string; old: string | undefined } | undefined,
+    cause: unknown,
+  ): Promise<void> {
     try {
       await this.rollback(git, base, paths, branchRef);
     } catch (err) {
@@ -275,7 +328,10 @@ export class GitRepo {
       timeoutMs: this.opts.networkTimeoutMs,
       what,
       // Only read when a message needs it (shown without credentials).
-      remote: async () => (await this.git.raw(['config', '--get', `remote.${this.remote}.url`]).catch(() => '')).trim() || this.remote,
+      remote: async () =>
+        (
+          await this.git.raw(['config', '--get', `remote.${this.remote}.url`]).catch(() => '')
+        ).trim() || this.remote,
     });
   }
 
@@ -285,14 +341,30 @@ export class GitRepo {
    */
   private assertLease(lease: Lease): void {
     if (lease.lost) {
-      throw new GitOpsError('git', `${this.dir}: the repository's lease was lost while this operation ran (${lease.lost.message}), so it was not committed. Fix: retry.`);
+      throw new GitOpsError(
+        'git',
+        `${this.dir}: the repository's lease was lost while this operation ran (${lease.lost.message}), so it was not committed. Fix: retry.`,
+      );
     }
   }
 
   /** Fetches `branch` from the remote; returns the remote head or undefined when it has none. */
-  async fetch(branch: string, git: SimpleGit = this.git, dir: string = this.dir): Promise<string | undefined> {
+  async fetch(
+    branch: string,
+    git: SimpleGit = this.git,
+    dir: string = this.dir,
+  ): Promise<string | undefined> {
     try {
-      await this.network(dir, ['fetch', '--no-tags', this.remote, `+refs/heads/${branch}:refs/remotes/${this.remote}/${branch}`], `git fetch ${this.remote} ${branch}`);
+      await this.network(
+        dir,
+        [
+          'fetch',
+          '--no-tags',
+          this.remote,
+          `+refs/heads/${branch}:refs/remotes/${this.remote}/${branch}`,
+        ],
+        `git fetch ${this.remote} ${branch}`,
+      );
     } catch (err) {
       if (err instanceof GitOpsError) throw err;
       if (/couldn't find remote ref/i.test(gitMessage(err))) return undefined;
@@ -303,13 +375,20 @@ export class GitRepo {
 
   private async push(dir: string, sha: string, branch: string): Promise<'ok' | 'rejected'> {
     try {
-      await this.network(dir, ['push', '--porcelain', this.remote, `${sha}:refs/heads/${branch}`], `git push ${this.remote} ${branch}`);
+      await this.network(
+        dir,
+        ['push', '--porcelain', this.remote, `${sha}:refs/heads/${branch}`],
+        `git push ${this.remote} ${branch}`,
+      );
       return 'ok';
     } catch (err) {
       if (err instanceof GitOpsError) throw err;
       const msg = gitMessage(err);
       if (REJECTED.test(msg)) return 'rejected';
-      throw new GitOpsError('git', `git push ${this.remote} ${branch} failed: ${msg}. Fix: check the remote's URL and credentials (git remote -v).`);
+      throw new GitOpsError(
+        'git',
+        `git push ${this.remote} ${branch} failed: ${msg}. Fix: check the remote's URL and credentials (git remote -v).`,
+      );
     }
   }
 
@@ -317,9 +396,13 @@ export class GitRepo {
    * Runs `body` in a working tree, commits what it changed under `paths`, pushes, and on a
    * rejected push fetches, moves to the remote head and runs `body` again. See the file comment.
    */
-  transact<T>(opts: TransactOptions, body: (workdir: string) => Promise<Change<T>>): Promise<Committed<T>> {
+  transact<T>(
+    opts: TransactOptions,
+    body: (workdir: string) => Promise<Change<T>>,
+  ): Promise<Committed<T>> {
     for (const p of opts.paths) {
-      if (isAbsolute(p) || p.split('/').includes('..')) throw new Error(`transact: path '${p}' must be relative and inside the repository`);
+      if (isAbsolute(p) || p.split('/').includes('..'))
+        throw new Error(`transact: path '${p}' must be relative and inside the repository`);
     }
     return this.exclusive((lease) => this.transactLocked(opts, body, lease));
   }
@@ -349,14 +432,26 @@ export class GitRepo {
     });
   }
 
-  private async transactLocked<T>(opts: TransactOptions, body: (workdir: string) => Promise<Change<T>>, lease: Lease): Promise<Committed<T>> {
+  private async transactLocked<T>(
+    opts: TransactOptions,
+    body: (workdir: string) => Promise<Change<T>>,
+    lease: Lease,
+  ): Promise<Committed<T>> {
     const checkedOut = await this.currentBranch().catch((err: unknown) => {
       if (opts.branch) return undefined;
       throw err;
     });
     if (!opts.branch || opts.branch === checkedOut) {
       try {
-        const done = await this.inWorktree(this.git, this.dir, checkedOut!, undefined, opts, body, lease);
+        const done = await this.inWorktree(
+          this.git,
+          this.dir,
+          checkedOut!,
+          undefined,
+          opts,
+          body,
+          lease,
+        );
         await clearJournal(this.gitDir);
         return done;
       } catch (err) {
@@ -370,19 +465,34 @@ export class GitRepo {
     // remote's, else the checked-out HEAD), then the branch ref is moved to the new commit.
     const branch = opts.branch;
     await this.git.raw(['check-ref-format', '--branch', branch]).catch(() => {
-      throw new GitOpsError('bad-request', `--branch '${branch}' is not a valid branch name. Fix: use a name like 'canary/team-a-support-bot'.`);
+      throw new GitOpsError(
+        'bad-request',
+        `--branch '${branch}' is not a valid branch name. Fix: use a name like 'canary/team-a-support-bot'.`,
+      );
     });
     const remote = (await this.hasRemote()) ? await this.fetch(branch) : undefined;
     const local = await this.revParse(`refs/heads/${branch}`);
     const start = local ?? remote ?? (await this.head());
-    if (!start) throw new GitOpsError('conflict', `${this.dir} has no commit to branch '${branch}' from. Fix: commit the fleet first.`);
+    if (!start)
+      throw new GitOpsError(
+        'conflict',
+        `${this.dir} has no commit to branch '${branch}' from. Fix: commit the fleet first.`,
+      );
     const tmp = await mkdtemp(join(tmpdir(), 'agent-canary-wt-'));
     // The checked-out tree is not touched in this mode; a crash leaves only the worktree to remove.
     await writeJournal(this.gitDir, { worktree: tmp, branch });
     try {
       await this.git.raw(['worktree', 'add', '--detach', tmp, start]);
       const wt = simpleGitFor(tmp, this.identity);
-      return await this.inWorktree(wt, tmp, branch, { ref: `refs/heads/${branch}`, old: local }, opts, body, lease);
+      return await this.inWorktree(
+        wt,
+        tmp,
+        branch,
+        { ref: `refs/heads/${branch}`, old: local },
+        opts,
+        body,
+        lease,
+      );
     } finally {
       await this.git.raw(['worktree', 'remove', '--force', tmp]).catch(() => undefined);
       await rm(tmp, { recursive: true, force: true });
@@ -416,9 +526,12 @@ export class GitRepo {
         );
       }
       // From here on the paths hold only our work: a crash is undone by restoring them.
-      if (workdir === this.dir) await writeJournal(this.gitDir, { paths: opts.paths, scratch: opts.scratch, branch });
+      if (workdir === this.dir)
+        await writeJournal(this.gitDir, { paths: opts.paths, scratch: opts.scratch, branch });
       const base = await this.head(git);
-      const oldRef = branchRef ? { ref: branchRef.ref, old: await this.revParse(branchRef.ref, git) } : undefined;
+      const oldRef = branchRef
+        ? { ref: branchRef.ref, old: await this.revParse(branchRef.ref, git) }
+        : undefined;
       let committed: string | undefined;
       let change: Change<T>;
       try {
@@ -436,7 +549,9 @@ export class GitRepo {
       } catch (err) {
         await this.safeRollback(git, base, opts.paths, oldRef, err);
         if (err instanceof GitOpsError) throw err;
-        throw err instanceof GitError ? new GitOpsError('git', `commit failed in ${workdir}: ${gitMessage(err)}`) : err;
+        throw err instanceof GitError
+          ? new GitOpsError('git', `commit failed in ${workdir}: ${gitMessage(err)}`)
+          : err;
       }
       if (!committed || !withRemote) {
         return { result: change.result, commit: committed, branch, pushed: false, attempts: 0 };
@@ -449,7 +564,14 @@ export class GitRepo {
         await this.safeRollback(git, base, opts.paths, oldRef, err);
         throw err;
       }
-      if (outcome === 'ok') return { result: change.result, commit: committed, branch, pushed: true, attempts: attempt };
+      if (outcome === 'ok')
+        return {
+          result: change.result,
+          commit: committed,
+          branch,
+          pushed: true,
+          attempts: attempt,
+        };
 
       // Rejected: someone pushed first. Undo, move to their head, re-apply.
       lastRejection = `attempt ${attempt} rejected`;
@@ -470,6 +592,9 @@ export class GitRepo {
         );
       }
     }
-    throw new GitOpsError('git', `push to ${this.remote}/${branch} was rejected ${attemptsAllowed} times (${lastRejection}); nothing was changed. Fix: retry later.`);
+    throw new GitOpsError(
+      'git',
+      `push to ${this.remote}/${branch} was rejected ${attemptsAllowed} times (${lastRejection}); nothing was changed. Fix: retry later.`,
+    );
   }
 }

@@ -69,7 +69,10 @@ export interface SynthToRepoResult {
 }
 
 async function sameDir(a: string, b: string): Promise<boolean> {
-  const [ra, rb] = await Promise.all([realpath(a).catch(() => resolve(a)), realpath(b).catch(() => resolve(b))]);
+  const [ra, rb] = await Promise.all([
+    realpath(a).catch(() => resolve(a)),
+    realpath(b).catch(() => resolve(b)),
+  ]);
   return ra === rb;
 }
 
@@ -95,12 +98,18 @@ async function listFiles(dir: string, rel = ''): Promise<string[]> {
 }
 
 /** Whether `text` was once committed as `path` in the repository's history. */
-async function seenBefore(git: ReturnType<typeof simpleGitFor>, path: string, text: string): Promise<boolean> {
+async function seenBefore(
+  git: ReturnType<typeof simpleGitFor>,
+  path: string,
+  text: string,
+): Promise<boolean> {
   const { createHash } = await import('node:crypto');
   const body = Buffer.from(text, 'utf8');
   // Git's blob id: sha1("blob <size>\0<content>"); repositories in SHA-256 mode simply never match.
   const oid = createHash('sha1').update(`blob ${body.length}\0`).update(body).digest('hex');
-  const hits = (await git.raw(['log', '--format=%h', `--find-object=${oid}`, '--', path]).catch(() => '')).trim();
+  const hits = (
+    await git.raw(['log', '--format=%h', `--find-object=${oid}`, '--', path]).catch(() => '')
+  ).trim();
   return hits !== '';
 }
 
@@ -118,9 +127,22 @@ async function guardCanaryState(root: string, fleetDir: string): Promise<void> {
   const files = new Set([...(await listFiles(fleetDir)), ...(await listFiles(repoFleet))]);
   const clashes: string[] = [];
   for (const f of [...files].sort()) {
-    const [a, b] = await Promise.all([readFile(join(fleetDir, f), 'utf8').catch(() => undefined), readFile(join(repoFleet, f), 'utf8').catch(() => undefined)]);
+    const [a, b] = await Promise.all([
+      readFile(join(fleetDir, f), 'utf8').catch(() => undefined),
+      readFile(join(repoFleet, f), 'utf8').catch(() => undefined),
+    ]);
     if (a === b || b === undefined) continue;
-    const log = (await git.raw(['log', '-1', '--format=%h %(trailers:key=Agent-Canary-Event,valueonly,separator=%x2C)', '--', `fleet/${f}`]).catch(() => '')).trim();
+    const log = (
+      await git
+        .raw([
+          'log',
+          '-1',
+          '--format=%h %(trailers:key=Agent-Canary-Event,valueonly,separator=%x2C)',
+          '--',
+          `fleet/${f}`,
+        ])
+        .catch(() => '')
+    ).trim();
     const [sha, event] = log.split(/\s+/, 2);
     // Only the canary operations' own commits hold state the project lacks. A `Synthesized`
     // commit published the project's own text, so reverting that edit in the project is a
@@ -128,7 +150,8 @@ async function guardCanaryState(root: string, fleetDir: string): Promise<void> {
     if (!event || !CANARY_EVENTS.some((e) => event.split(',').includes(e))) continue;
     // Stale only if the project's text is an older version of the repository's file (or the file
     // is gone from the project); text the repository never had is a newer edit and wins.
-    if (a === undefined || (await seenBefore(git, `fleet/${f}`, a))) clashes.push(`fleet/${f} (${event} in ${sha})`);
+    if (a === undefined || (await seenBefore(git, `fleet/${f}`, a)))
+      clashes.push(`fleet/${f} (${event} in ${sha})`);
   }
   if (clashes.length > 0) {
     throw new GitOpsError(
@@ -146,14 +169,28 @@ async function originUrl(repo: GitRepo): Promise<string | undefined> {
 }
 
 /** Synthesizes the project into `repo` and commits; see the file comment. */
-export async function synthToRepo(repo: GitRepo, opts: SynthToRepoOptions = {}): Promise<Committed<SynthToRepoResult>> {
+export async function synthToRepo(
+  repo: GitRepo,
+  opts: SynthToRepoOptions = {},
+): Promise<Committed<SynthToRepoResult>> {
   const projectDir = resolve(opts.projectDir ?? process.cwd());
   const fleetDir = resolve(projectDir, opts.fleetDir ?? 'fleet');
   const policiesDir = resolve(projectDir, opts.policiesDir ?? 'policies');
   const distPath = opts.distPath ?? 'dist';
-  for (const [what, dir] of [['fleet', fleetDir], ['policies', policiesDir]] as const) {
-    if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) {
-      throw new GitOpsError('bad-request', `the project's ${what} folder ${dir} does not exist. Fix: run from the project root or pass --${what} DIR.`);
+  for (const [what, dir] of [
+    ['fleet', fleetDir],
+    ['policies', policiesDir],
+  ] as const) {
+    if (
+      !(await stat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    ) {
+      throw new GitOpsError(
+        'bad-request',
+        `the project's ${what} folder ${dir} does not exist. Fix: run from the project root or pass --${what} DIR.`,
+      );
     }
   }
   let agents;
@@ -162,36 +199,61 @@ export async function synthToRepo(repo: GitRepo, opts: SynthToRepoOptions = {}):
     policies = loadPolicies(policiesDir);
     agents = loadFleet(fleetDir);
   } catch (err) {
-    if (err instanceof LocatedError) throw new GitOpsError('bad-request', err.message, { field: err.field, value: err.value });
+    if (err instanceof LocatedError)
+      throw new GitOpsError('bad-request', err.message, { field: err.field, value: err.value });
     throw err;
   }
-  const revision = opts.targetRevision ?? opts.branch ?? (await repo.currentBranch().catch(() => 'main'));
+  const revision =
+    opts.targetRevision ?? opts.branch ?? (await repo.currentBranch().catch(() => 'main'));
   const repoURL = opts.repoURL ?? (await originUrl(repo));
   let manifests;
   try {
-    manifests = synthesize(agents, { policies, cluster: loadClusterConfig(projectDir), repoURL, targetRevision: revision, distPath, gateSecret: gateSecretFromEnv() });
+    manifests = synthesize(agents, {
+      policies,
+      cluster: loadClusterConfig(projectDir),
+      repoURL,
+      targetRevision: revision,
+      distPath,
+      gateSecret: gateSecretFromEnv(),
+    });
   } catch (err) {
     // The generator's input errors (ConstructInputError, SynthesisError): the fleet is bad input.
-    if (err instanceof AgentCanaryError && err.kind === 'bad-request') throw new GitOpsError('bad-request', err.message);
+    if (err instanceof AgentCanaryError && err.kind === 'bad-request')
+      throw new GitOpsError('bad-request', err.message);
     throw err;
   }
   const count = agents.length;
-  return repo.transact({ paths: ['fleet', 'policies', distPath], branch: opts.branch }, async (root) => {
-    if (!opts.force && !(await sameDir(fleetDir, join(root, 'fleet')))) await guardCanaryState(root, fleetDir);
-    await mirror(fleetDir, join(root, 'fleet'));
-    await mirror(policiesDir, join(root, 'policies'));
-    const w = writeOutput(join(root, distPath), manifests);
-    const message =
-      `${opts.message ?? `synth: ${count} agents, ${manifests.length} objects`}\n\n` +
-      `Agent-Canary-Event: Synthesized\nAgent-Canary-Agents: ${count}\nAgent-Canary-Objects: ${manifests.length}\n`;
-    return { result: { agents: count, objects: manifests.length, written: w.written.length, deleted: w.deleted.length }, message };
-  });
+  return repo.transact(
+    { paths: ['fleet', 'policies', distPath], branch: opts.branch },
+    async (root) => {
+      if (!opts.force && !(await sameDir(fleetDir, join(root, 'fleet'))))
+        await guardCanaryState(root, fleetDir);
+      await mirror(fleetDir, join(root, 'fleet'));
+      await mirror(policiesDir, join(root, 'policies'));
+      const w = writeOutput(join(root, distPath), manifests);
+      const message =
+        `${opts.message ?? `synth: ${count} agents, ${manifests.length} objects`}\n\n` +
+        `Agent-Canary-Event: Synthesized\nAgent-Canary-Agents: ${count}\nAgent-Canary-Objects: ${manifests.length}\n`;
+      return {
+        result: {
+          agents: count,
+          objects: manifests.length,
+          written: w.written.length,
+          deleted: w.deleted.length,
+        },
+        message,
+      };
+    },
+  );
 }
 
 /** Seeds a new embedded default repository from the project (used by `canary` on first use). */
 export function seedFrom(projectDir: string): (repo: GitRepo) => Promise<void> {
   return async (repo) => {
-    await synthToRepo(repo, { projectDir, message: `seed: agent-canary GitOps repository from ${projectDir}` });
+    await synthToRepo(repo, {
+      projectDir,
+      message: `seed: agent-canary GitOps repository from ${projectDir}`,
+    });
   };
 }
 
@@ -235,16 +297,31 @@ export async function run(argv: string[]): Promise<number> {
       policiesDir: values['policies'] as string | undefined,
       distPath: values['dist-path'] as string | undefined,
       branch: values['branch'] as string | undefined,
-      repoURL: (values['repo-url'] as string | undefined) ?? (spec && isRepoUrl(spec) ? spec : undefined),
+      repoURL:
+        (values['repo-url'] as string | undefined) ?? (spec && isRepoUrl(spec) ? spec : undefined),
       targetRevision: values['revision'] as string | undefined,
       message: values['message'] as string | undefined,
       force: values['force'] === true,
     });
     if (values['json']) {
-      console.log(JSON.stringify({ repo: repo.dir, ...r.result, commit: r.commit ?? null, branch: r.branch, pushed: r.pushed }, null, 2));
+      console.log(
+        JSON.stringify(
+          {
+            repo: repo.dir,
+            ...r.result,
+            commit: r.commit ?? null,
+            branch: r.branch,
+            pushed: r.pushed,
+          },
+          null,
+          2,
+        ),
+      );
     } else {
       const what = `${r.result.agents} agents, ${r.result.objects} objects (${r.result.written} written, ${r.result.deleted} deleted)`;
-      const where = r.commit ? `commit ${r.commit.slice(0, 12)} on ${r.branch}${r.pushed ? ', pushed' : ''}` : 'no change, no commit';
+      const where = r.commit
+        ? `commit ${r.commit.slice(0, 12)} on ${r.branch}${r.pushed ? ', pushed' : ''}`
+        : 'no change, no commit';
       console.log(`synth: ${what} -> ${repo.dir}: ${where}`);
     }
     return 0;

@@ -28,7 +28,13 @@ export function isRepoUrl(spec: string): boolean {
 /** The folder of the managed clone of `url`: readable name plus a hash, so two URLs never share one. */
 export function cloneDirFor(projectDir: string, url: string): string {
   // The readable part never holds a credential (`https://user:token@host` has no path segment).
-  const name = (redactCredentials(url).replace(/\.git\/?$/, '').split(/[/:]/).filter(Boolean).pop() ?? 'repo').replace(/[^A-Za-z0-9._-]/g, '-');
+  const name = (
+    redactCredentials(url)
+      .replace(/\.git\/?$/, '')
+      .split(/[/:]/)
+      .filter(Boolean)
+      .pop() ?? 'repo'
+  ).replace(/[^A-Za-z0-9._-]/g, '-');
   const hash = createHash('sha256').update(url).digest('hex').slice(0, 10);
   return join(projectDir, CLONES_DIR, `${name}-${hash}`);
 }
@@ -41,15 +47,26 @@ async function ignoreStateDir(projectDir: string): Promise<void> {
   const dir = join(projectDir, '.agent-canary');
   await mkdir(dir, { recursive: true });
   const file = join(dir, '.gitignore');
-  if (!(await exists(file))) await writeFile(file, '# agent-canary state: the embedded GitOps repository and managed clones\n*\n');
+  if (!(await exists(file)))
+    await writeFile(
+      file,
+      '# agent-canary state: the embedded GitOps repository and managed clones\n*\n',
+    );
 }
 
 async function exists(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false);
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Clones `url` (or refreshes the clone) and returns the working tree at the remote's default branch. */
-export async function openClone(projectDir: string, url: string, opts: GitRepoOptions = {}): Promise<GitRepo> {
+export async function openClone(
+  projectDir: string,
+  url: string,
+  opts: GitRepoOptions = {},
+): Promise<GitRepo> {
   const dir = cloneDirFor(projectDir, url);
   const remote = opts.remote ?? 'origin';
   if (!(await exists(join(dir, '.git')))) {
@@ -58,12 +75,20 @@ export async function openClone(projectDir: string, url: string, opts: GitRepoOp
     // Cloned beside and renamed into place: a clone killed half-way is never mistaken for one.
     const partial = `${dir}.partial-${process.pid}-${Date.now()}`;
     try {
-      await networkGit(['clone', '--no-tags', '--origin', remote, url, partial], { dir: projectDir, timeoutMs: opts.networkTimeoutMs, what: 'git clone', remote: url });
+      await networkGit(['clone', '--no-tags', '--origin', remote, url, partial], {
+        dir: projectDir,
+        timeoutMs: opts.networkTimeoutMs,
+        what: 'git clone',
+        remote: url,
+      });
       await rename(partial, dir);
     } catch (err) {
       await rm(partial, { recursive: true, force: true });
       if (err instanceof GitOpsError) throw err;
-      throw new GitOpsError('unavailable', `cannot clone ${url}: ${(err as Error).message.trim()}. Fix: check the URL and your credentials.`);
+      throw new GitOpsError(
+        'unavailable',
+        `cannot clone ${url}: ${(err as Error).message.trim()}. Fix: check the URL and your credentials.`,
+      );
     }
   }
   const repo = await GitRepo.open(dir, opts);
@@ -71,19 +96,31 @@ export async function openClone(projectDir: string, url: string, opts: GitRepoOp
   try {
     // Under the repository's lease: another process may be in the middle of an operation here.
     await repo.exclusive(async () => {
-      await networkGit(['fetch', '--no-tags', '--prune', remote], { dir, timeoutMs: opts.networkTimeoutMs, what: `git fetch ${remote}`, remote: url });
+      await networkGit(['fetch', '--no-tags', '--prune', remote], {
+        dir,
+        timeoutMs: opts.networkTimeoutMs,
+        what: `git fetch ${remote}`,
+        remote: url,
+      });
       const head = await repo.head();
       if (head) {
         // The clone is ours: bring it to the remote head, dropping anything a crash left behind
         // (in a managed clone, only what reached the remote counts as committed).
-        const upstream = (await git.raw(['rev-parse', '--abbrev-ref', '--symbolic-full-name', '@{upstream}']).catch(() => '')).trim();
+        const upstream = (
+          await git
+            .raw(['rev-parse', '--abbrev-ref', '--symbolic-full-name', '@{upstream}'])
+            .catch(() => '')
+        ).trim();
         if (upstream) await git.raw(['reset', '--hard', upstream]);
         await git.raw(['clean', '-f', '-d']);
       }
     });
   } catch (err) {
     if (err instanceof GitOpsError) throw err;
-    throw new GitOpsError('unavailable', `cannot refresh the clone of ${url} in ${dir}: ${(err as Error).message.trim()}. Fix: check the remote, or delete ${dir} to clone again.`);
+    throw new GitOpsError(
+      'unavailable',
+      `cannot refresh the clone of ${url} in ${dir}: ${(err as Error).message.trim()}. Fix: check the remote, or delete ${dir} to clone again.`,
+    );
   }
   return repo;
 }
@@ -98,9 +135,13 @@ export interface ResolveRepoOptions extends GitRepoOptions {
 }
 
 /** Opens the repository named by `spec` (see the file comment), creating the embedded default. */
-export async function resolveRepo(spec: string | undefined, opts: ResolveRepoOptions = {}): Promise<GitRepo> {
+export async function resolveRepo(
+  spec: string | undefined,
+  opts: ResolveRepoOptions = {},
+): Promise<GitRepo> {
   const projectDir = resolve(opts.projectDir ?? process.cwd());
-  if (spec !== undefined && spec !== '' && isRepoUrl(spec)) return openClone(projectDir, spec, opts);
+  if (spec !== undefined && spec !== '' && isRepoUrl(spec))
+    return openClone(projectDir, spec, opts);
   if (spec !== undefined && spec !== '') {
     const dir = resolve(projectDir, spec);
     if (opts.createPath && !(await exists(join(dir, '.git')))) {

@@ -21,7 +21,11 @@ const BEARER = /^Bearer +([^\s]{1,4096})\s*$/i;
  * Checks `Authorization: Bearer <token>`; a 401 with a `WWW-Authenticate` challenge otherwise.
  * With no token configured every call is refused (fail closed).
  */
-export function checkBearer(req: IncomingMessage, token: string | undefined, realm = 'agent-canary'): void {
+export function checkBearer(
+  req: IncomingMessage,
+  token: string | undefined,
+  realm = 'agent-canary',
+): void {
   const challenge = { 'WWW-Authenticate': `Bearer realm="${realm}"` };
   if (!token) {
     throw new HttpError(
@@ -33,11 +37,22 @@ export function checkBearer(req: IncomingMessage, token: string | undefined, rea
   }
   const header = req.headers.authorization ?? '';
   const m = header.length <= 4200 ? BEARER.exec(header) : null;
-  if (!m) throw new HttpError(401, "Missing bearer token. Fix: send 'Authorization: Bearer <token>'.", {}, challenge);
+  if (!m)
+    throw new HttpError(
+      401,
+      "Missing bearer token. Fix: send 'Authorization: Bearer <token>'.",
+      {},
+      challenge,
+    );
   if (!tokensEqual(m[1]!, token)) {
-    throw new HttpError(401, 'The bearer token is not valid.', {}, {
-      'WWW-Authenticate': `Bearer realm="${realm}", error="invalid_token"`,
-    });
+    throw new HttpError(
+      401,
+      'The bearer token is not valid.',
+      {},
+      {
+        'WWW-Authenticate': `Bearer realm="${realm}", error="invalid_token"`,
+      },
+    );
   }
 }
 

@@ -41,7 +41,9 @@ interface Pending {
  * created per request: tsx/esbuild wraps every named closure in a `__name()` call, which showed
  * up in the gate's profile under load.
  */
-function finish(this: ServerResponse & { [PENDING]?: Pending; [OPTS]?: ListenerOptions & { quiet: Set<string> } }): void {
+function finish(
+  this: ServerResponse & { [PENDING]?: Pending; [OPTS]?: ListenerOptions & { quiet: Set<string> } },
+): void {
   const p = this[PENDING]!;
   const opts = this[OPTS]!;
   const seconds = Number(process.hrtime.bigint() - p.start) / 1e9;
@@ -49,9 +51,16 @@ function finish(this: ServerResponse & { [PENDING]?: Pending; [OPTS]?: ListenerO
   // Successful answers are logged at debug: each Flagger tick would otherwise add a line, and
   // the gate logs its decisions itself. Client errors are worth an info line.
   const status = this.statusCode;
-  const level = status >= 500 ? 'error' : status >= 400 && !opts.quiet.has(p.pathname) ? 'info' : 'debug';
+  const level =
+    status >= 500 ? 'error' : status >= 400 && !opts.quiet.has(p.pathname) ? 'info' : 'debug';
   if (level === 'debug' && opts.logger.level !== 'debug') return; // hot path: build nothing
-  opts.logger[level]('request', { requestId: p.id, method: p.method, path: shownPath(p.pathname), status, ms: Math.round(seconds * 1e4) / 10 });
+  opts.logger[level]('request', {
+    requestId: p.id,
+    method: p.method,
+    path: shownPath(p.pathname),
+    status,
+    ms: Math.round(seconds * 1e4) / 10,
+  });
 }
 
 const PENDING = Symbol('pending');
@@ -75,13 +84,23 @@ function detailsOf(err: AgentCanaryError): Record<string, unknown> {
 function fail(res: ServerResponse, logger: Logger, p: Pending, err: unknown): void {
   const instance = shownPath(p.pathname);
   if (err instanceof HttpError) {
-    sendProblem(res, { status: err.status, detail: err.message, kind: err.kind, instance, extra: err.extra }, err.headers);
+    sendProblem(
+      res,
+      { status: err.status, detail: err.message, kind: err.kind, instance, extra: err.extra },
+      err.headers,
+    );
     return;
   }
   // The project's errors answer their kind's status (src/errors/kinds.ts); `internal` ones are
   // unexpected by definition and handled as below.
   if (err instanceof AgentCanaryError && err.kind !== 'internal') {
-    sendProblem(res, { status: err.status, detail: err.message, kind: err.kind, instance, extra: detailsOf(err) });
+    sendProblem(res, {
+      status: err.status,
+      detail: err.message,
+      kind: err.kind,
+      instance,
+      extra: detailsOf(err),
+    });
     return;
   }
   logger.error('unhandled error', { requestId: p.id, path: instance, error: err });
@@ -89,7 +108,11 @@ function fail(res: ServerResponse, logger: Logger, p: Pending, err: unknown): vo
     res.destroy();
     return;
   }
-  sendProblem(res, { status: 500, detail: `Internal error (request id ${p.id}); see the server log.`, instance });
+  sendProblem(res, {
+    status: 500,
+    detail: `Internal error (request id ${p.id}); see the server log.`,
+    instance,
+  });
 }
 
 /** Settles a handler's promise into `fail` (module-level: see the note above `finish`). */
@@ -110,7 +133,13 @@ export function createListener(routes: readonly Route[], opts: ListenerOptions):
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
-    const p: Pending = { start: process.hrtime.bigint(), id, method, pathname, routeName: 'unmatched' };
+    const p: Pending = {
+      start: process.hrtime.bigint(),
+      id,
+      method,
+      pathname,
+      routeName: 'unmatched',
+    };
     const r = res as ServerResponse & { [PENDING]?: Pending; [OPTS]?: typeof full };
     r[PENDING] = p;
     r[OPTS] = full;
@@ -124,14 +153,24 @@ export function createListener(routes: readonly Route[], opts: ListenerOptions):
       }
       const instance = shownPath(pathname);
       if (match.kind === 'bad-path') {
-        sendProblem(res, { status: 400, detail: match.detail, instance, extra: { field: '(path)' } });
+        sendProblem(res, {
+          status: 400,
+          detail: match.detail,
+          instance,
+          extra: { field: '(path)' },
+        });
       } else if (match.kind === 'not-found') {
         sendProblem(res, { status: 404, detail: `No route for ${instance}.`, instance });
       } else {
         const allow = match.allow.join(', ');
         sendProblem(
           res,
-          { status: 405, detail: `Method ${method} is not allowed on ${instance}; allowed: ${allow}.`, instance, extra: { allowed: match.allow } },
+          {
+            status: 405,
+            detail: `Method ${method} is not allowed on ${instance}; allowed: ${allow}.`,
+            instance,
+            extra: { allowed: match.allow },
+          },
           { Allow: allow },
         );
       }

@@ -28,13 +28,18 @@ export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[deep]';
   if (typeof value === 'string') {
     // URL user-info, and credentials a remote may echo back in an error message.
-    return redactCredentials(value).replace(/\b(Basic|Bearer|token)([ :=]+)[A-Za-z0-9._~+/=-]{6,}/gi, '$1$2[redacted]');
+    return redactCredentials(value).replace(
+      /\b(Basic|Bearer|token)([ :=]+)[A-Za-z0-9._~+/=-]{6,}/gi,
+      '$1$2[redacted]',
+    );
   }
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  if (value instanceof Error) return { name: value.name, message: redact(value.message, depth + 1) };
+  if (value instanceof Error)
+    return { name: value.name, message: redact(value.message, depth + 1) };
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? '[redacted]' : redact(v, depth + 1);
+    for (const [k, v] of Object.entries(value))
+      out[k] = SECRET_KEY.test(k) ? '[redacted]' : redact(v, depth + 1);
     return out;
   }
   return value;
@@ -55,7 +60,12 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const make = (base: LogFields): Logger => {
     const write = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields): void => {
       if (ORDER[lvl] < ORDER[level]) return;
-      const line = { time: new Date().toISOString(), level: lvl, msg, ...(redact({ ...base, ...fields }) as object) };
+      const line = {
+        time: new Date().toISOString(),
+        level: lvl,
+        msg,
+        ...(redact({ ...base, ...fields }) as object),
+      };
       stream.write(`${JSON.stringify(line)}\n`);
     };
     return {

@@ -71,8 +71,14 @@ export function sendProblem(
   p: ProblemInput,
   headers: Readonly<Record<string, string>> = {},
 ): void {
-  sendText(res, p.status, JSON.stringify(problemBody(p)), 'application/problem+json; charset=utf-8', {
-    ...headers,
-    'Cache-Control': 'no-store',
-  });
+  sendText(
+    res,
+    p.status,
+    JSON.stringify(problemBody(p)),
+    'application/problem+json; charset=utf-8',
+    {
+      ...headers,
+      'Cache-Control': 'no-store',
+    },
+  );
 }

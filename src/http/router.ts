@@ -10,7 +10,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export type Params = Readonly<Record<string, string>>;
-export type Handler = (req: IncomingMessage, res: ServerResponse, params: Params) => Promise<void> | void;
+export type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: Params,
+) => Promise<void> | void;
 
 export interface Route {
   readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -84,12 +88,17 @@ export class Router {
         const value = decodeSegment(m[i + 1]!);
         // Input decoding never throws out of the router: a bad escape is the client's 400.
         if (value === undefined) {
-          return { kind: 'bad-path', detail: `The path segment '${m[i + 1]!.slice(0, 100)}' is not valid percent-encoding. Fix: encode the ${c.names[i]} as UTF-8 with %XX escapes.` };
+          return {
+            kind: 'bad-path',
+            detail: `The path segment '${m[i + 1]!.slice(0, 100)}' is not valid percent-encoding. Fix: encode the ${c.names[i]} as UTF-8 with %XX escapes.`,
+          };
         }
         params[c.names[i]!] = value;
       }
       return { kind: 'found', route: c.route, params };
     }
-    return allow.size > 0 ? { kind: 'method-not-allowed', allow: [...allow].sort() } : { kind: 'not-found' };
+    return allow.size > 0
+      ? { kind: 'method-not-allowed', allow: [...allow].sort() }
+      : { kind: 'not-found' };
   }
 }

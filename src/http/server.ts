@@ -27,7 +27,11 @@ export interface ServerLimits {
   readonly maxHeaderSize?: number;
 }
 
-export function createHttpServer(listener: RequestListener, logger: Logger, limits: ServerLimits = {}): http.Server {
+export function createHttpServer(
+  listener: RequestListener,
+  logger: Logger,
+  limits: ServerLimits = {},
+): http.Server {
   const headersTimeout = limits.headersTimeoutMs ?? 20_000;
   const requestTimeout = limits.requestTimeoutMs ?? 30_000;
   const server = http.createServer(
@@ -37,7 +41,10 @@ export function createHttpServer(listener: RequestListener, logger: Logger, limi
       headersTimeout,
       requestTimeout,
       // Node checks the header and request timeouts on this interval; keep it below them.
-      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(Math.min(headersTimeout, requestTimeout) / 4))),
+      connectionsCheckingInterval: Math.min(
+        30_000,
+        Math.max(250, Math.floor(Math.min(headersTimeout, requestTimeout) / 4)),
+      ),
     },
     listener,
   );
@@ -52,7 +59,12 @@ export function createHttpServer(listener: RequestListener, logger: Logger, limi
       socket.destroy();
       return;
     }
-    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const status =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
   return server;

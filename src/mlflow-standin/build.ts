@@ -6,7 +6,11 @@ import { SqliteWriter } from './sqlite-writer.js';
 import { FileWriter } from './file-writer.js';
 import { seed, type SeedExperiment, type SeedResult } from './writer.js';
 
-export function buildSqliteStore(path: string, experiments: readonly SeedExperiment[], now?: number): SeedResult {
+export function buildSqliteStore(
+  path: string,
+  experiments: readonly SeedExperiment[],
+  now?: number,
+): SeedResult {
   const w = new SqliteWriter(path);
   try {
     return seed(w, experiments, now);
@@ -15,6 +19,10 @@ export function buildSqliteStore(path: string, experiments: readonly SeedExperim
   }
 }
 
-export function buildFileStore(root: string, experiments: readonly SeedExperiment[], now?: number): SeedResult {
+export function buildFileStore(
+  root: string,
+  experiments: readonly SeedExperiment[],
+  now?: number,
+): SeedResult {
   return seed(new FileWriter(root), experiments, now);
 }

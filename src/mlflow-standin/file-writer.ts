@@ -6,18 +6,38 @@
  * `datasets/`, run `inputs/`, `models/<model_id>/` (LoggedModels) and `traces/<trace_id>/` (trace
  * info, tags, request metadata, `assessments/<id>.yaml`) inside the experiment folder.
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { MlflowApiError, type RunStatus } from '../gate/mlflow/types.js';
 import { createHash } from 'node:crypto';
 import {
-  defaultRunName, newPrefixedId, newRunId,
-  type AssessmentSpec, type CreateRunOptions, type DatasetSpec, type StoreWriter, type TraceSpec, type UpdateRunOptions,
+  defaultRunName,
+  newPrefixedId,
+  newRunId,
+  type AssessmentSpec,
+  type CreateRunOptions,
+  type DatasetSpec,
+  type StoreWriter,
+  type TraceSpec,
+  type UpdateRunOptions,
 } from './writer.js';
 
-const STATUS_NUMBER: Readonly<Record<RunStatus, number>> = { RUNNING: 1, SCHEDULED: 2, FINISHED: 3, FAILED: 4, KILLED: 5 };
+const STATUS_NUMBER: Readonly<Record<RunStatus, number>> = {
+  RUNNING: 1,
+  SCHEDULED: 2,
+  FINISHED: 3,
+  FAILED: 4,
+  KILLED: 5,
+};
 
 /** A float as Python's `str()` writes it. */
 export function pythonFloat(v: number): string {
@@ -30,7 +50,11 @@ export function pythonFloat(v: number): string {
 function safeKey(key: string, what: string): string[] {
   const parts = key.split('/');
   if (parts.some((p) => p === '' || p === '.' || p === '..')) {
-    throw new MlflowApiError(400, 'INVALID_PARAMETER_VALUE', `Invalid ${what} name: '${key}'. Names may not contain empty, '.' or '..' path segments.`);
+    throw new MlflowApiError(
+      400,
+      'INVALID_PARAMETER_VALUE',
+      `Invalid ${what} name: '${key}'. Names may not contain empty, '.' or '..' path segments.`,
+    );
   }
   return parts;
 }
@@ -50,25 +74,55 @@ export class FileWriter implements StoreWriter {
     const now = Date.now();
     writeFileSync(
       join(dir, 'meta.yaml'),
-      stringifyYaml({ artifact_location: pathToFileURL(dir).href, creation_time: now, experiment_id: id, last_update_time: now, lifecycle_stage: 'active', name }),
+      stringifyYaml({
+        artifact_location: pathToFileURL(dir).href,
+        creation_time: now,
+        experiment_id: id,
+        last_update_time: now,
+        lifecycle_stage: 'active',
+        name,
+      }),
     );
   }
 
   private experiments(): { id: string; name: string }[] {
     return readdirSync(this.root, { withFileTypes: true })
       .filter((e) => e.isDirectory() && existsSync(join(this.root, e.name, 'meta.yaml')))
-      .map((e) => ({ id: e.name, name: String((parseYaml(readFileSync(join(this.root, e.name, 'meta.yaml'), 'utf8')) as { name?: unknown }).name) }));
+      .map((e) => ({
+        id: e.name,
+        name: String(
+          (
+            parseYaml(readFileSync(join(this.root, e.name, 'meta.yaml'), 'utf8')) as {
+              name?: unknown;
+            }
+          ).name,
+        ),
+      }));
   }
 
-  createExperiment(name: string, tags: Readonly<Record<string, string>> = {}, workspace = 'default'): string {
+  createExperiment(
+    name: string,
+    tags: Readonly<Record<string, string>> = {},
+    workspace = 'default',
+  ): string {
     if (workspace !== 'default') {
-      throw new MlflowApiError(400, 'INVALID_PARAMETER_VALUE', `MLflow's file store has no workspaces (asked for '${workspace}'); use the SQLite store.`);
+      throw new MlflowApiError(
+        400,
+        'INVALID_PARAMETER_VALUE',
+        `MLflow's file store has no workspaces (asked for '${workspace}'); use the SQLite store.`,
+      );
     }
     const existing = this.experiments();
-    if (existing.some((e) => e.name === name)) throw new MlflowApiError(400, 'RESOURCE_ALREADY_EXISTS', `Experiment '${name}' already exists.`);
+    if (existing.some((e) => e.name === name))
+      throw new MlflowApiError(
+        400,
+        'RESOURCE_ALREADY_EXISTS',
+        `Experiment '${name}' already exists.`,
+      );
     const id = String(existing.reduce((max, e) => Math.max(max, Number(e.id) || 0), 0) + 1);
     this.writeExperiment(id, name);
-    for (const [k, v] of Object.entries(tags)) this.writeKeyed(join(this.root, id, 'tags'), k, v, 'tag');
+    for (const [k, v] of Object.entries(tags))
+      this.writeKeyed(join(this.root, id, 'tags'), k, v, 'tag');
     return id;
   }
 
@@ -98,7 +152,11 @@ export class FileWriter implements StoreWriter {
 
   createRun(experimentId: string, opts: CreateRunOptions = {}): string {
     if (!/^[0-9]+$/.test(experimentId) || !existsSync(join(this.root, experimentId, 'meta.yaml'))) {
-      throw new MlflowApiError(404, 'RESOURCE_DOES_NOT_EXIST', `Could not find experiment with ID ${experimentId}`);
+      throw new MlflowApiError(
+        404,
+        'RESOURCE_DOES_NOT_EXIST',
+        `Could not find experiment with ID ${experimentId}`,
+      );
     }
     const runId = newRunId();
     const dir = join(this.root, experimentId, runId);
@@ -122,7 +180,8 @@ export class FileWriter implements StoreWriter {
       tags: [],
       user_id: opts.userId ?? 'agent-canary',
     });
-    for (const [k, v] of Object.entries({ ...opts.tags, 'mlflow.runName': name })) this.writeKeyed(join(dir, 'tags'), k, v, 'tag');
+    for (const [k, v] of Object.entries({ ...opts.tags, 'mlflow.runName': name }))
+      this.writeKeyed(join(dir, 'tags'), k, v, 'tag');
     return runId;
   }
 
@@ -137,7 +196,11 @@ export class FileWriter implements StoreWriter {
     const dir = this.runDir(runId);
     const path = join(dir, 'params', ...safeKey(key, 'param'));
     if (existsSync(path) && readFileSync(path, 'utf8') !== value) {
-      throw new MlflowApiError(400, 'INVALID_PARAMETER_VALUE', `Changing param values is not allowed. Param with key='${key}' was already logged with value='${readFileSync(path, 'utf8')}' for run ID='${runId}'. Attempted logging new value '${value}'.`);
+      throw new MlflowApiError(
+        400,
+        'INVALID_PARAMETER_VALUE',
+        `Changing param values is not allowed. Param with key='${key}' was already logged with value='${readFileSync(path, 'utf8')}' for run ID='${runId}'. Attempted logging new value '${value}'.`,
+      );
     }
     this.writeKeyed(join(dir, 'params'), key, value, 'param');
   }
@@ -145,7 +208,8 @@ export class FileWriter implements StoreWriter {
   setTag(runId: string, key: string, value: string): void {
     const dir = this.runDir(runId);
     this.writeKeyed(join(dir, 'tags'), key, value, 'tag');
-    if (key === 'mlflow.runName') this.writeRunMeta(dir, { ...this.readRunMeta(dir), run_name: value });
+    if (key === 'mlflow.runName')
+      this.writeRunMeta(dir, { ...this.readRunMeta(dir), run_name: value });
   }
 
   updateRun(runId: string, opts: UpdateRunOptions): void {
@@ -163,7 +227,11 @@ export class FileWriter implements StoreWriter {
   private experimentDir(experimentId: string): string {
     const dir = join(this.root, experimentId);
     if (!/^[0-9]+$/.test(experimentId) || !existsSync(join(dir, 'meta.yaml'))) {
-      throw new MlflowApiError(404, 'RESOURCE_DOES_NOT_EXIST', `Could not find experiment with ID ${experimentId}`);
+      throw new MlflowApiError(
+        404,
+        'RESOURCE_DOES_NOT_EXIST',
+        `Could not find experiment with ID ${experimentId}`,
+      );
     }
     return dir;
   }
@@ -175,26 +243,61 @@ export class FileWriter implements StoreWriter {
         if (existsSync(join(d, 'meta.yaml'))) return d;
       }
     }
-    throw new MlflowApiError(404, 'RESOURCE_DOES_NOT_EXIST', `Logged model with ID '${modelId}' not found.`);
+    throw new MlflowApiError(
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+      `Logged model with ID '${modelId}' not found.`,
+    );
   }
 
-  createLoggedModel(experimentId: string, name: string, opts: { tags?: Readonly<Record<string, string>>; params?: Readonly<Record<string, string>>; creationTime?: number; sourceRunId?: string } = {}): string {
+  createLoggedModel(
+    experimentId: string,
+    name: string,
+    opts: {
+      tags?: Readonly<Record<string, string>>;
+      params?: Readonly<Record<string, string>>;
+      creationTime?: number;
+      sourceRunId?: string;
+    } = {},
+  ): string {
     const exp = this.experimentDir(experimentId);
     const id = newPrefixedId('m-');
     const dir = join(exp, 'models', id);
-    for (const sub of ['metrics', 'params', 'tags', 'artifacts']) mkdirSync(join(dir, sub), { recursive: true });
+    for (const sub of ['metrics', 'params', 'tags', 'artifacts'])
+      mkdirSync(join(dir, sub), { recursive: true });
     const t = opts.creationTime ?? Date.now();
-    writeFileSync(join(dir, 'meta.yaml'), stringifyYaml({
-      artifact_location: pathToFileURL(join(dir, 'artifacts')).href, creation_timestamp: t, experiment_id: experimentId,
-      last_updated_timestamp: t, lifecycle_stage: 'active', model_id: id, model_type: null, name,
-      source_run_id: opts.sourceRunId ?? null, status: 2, status_message: null,
-    }));
-    for (const [k, v] of Object.entries(opts.tags ?? {})) this.writeKeyed(join(dir, 'tags'), k, v, 'tag');
-    for (const [k, v] of Object.entries(opts.params ?? {})) this.writeKeyed(join(dir, 'params'), k, v, 'param');
+    writeFileSync(
+      join(dir, 'meta.yaml'),
+      stringifyYaml({
+        artifact_location: pathToFileURL(join(dir, 'artifacts')).href,
+        creation_timestamp: t,
+        experiment_id: experimentId,
+        last_updated_timestamp: t,
+        lifecycle_stage: 'active',
+        model_id: id,
+        model_type: null,
+        name,
+        source_run_id: opts.sourceRunId ?? null,
+        status: 2,
+        status_message: null,
+      }),
+    );
+    for (const [k, v] of Object.entries(opts.tags ?? {}))
+      this.writeKeyed(join(dir, 'tags'), k, v, 'tag');
+    for (const [k, v] of Object.entries(opts.params ?? {}))
+      this.writeKeyed(join(dir, 'params'), k, v, 'param');
     return id;
   }
 
-  logModelMetric(modelId: string, runId: string, key: string, value: number, timestamp = Date.now(), step = 0, dataset?: { name: string; digest: string }): void {
+  logModelMetric(
+    modelId: string,
+    runId: string,
+    key: string,
+    value: number,
+    timestamp = Date.now(),
+    step = 0,
+    dataset?: { name: string; digest: string },
+  ): void {
     const dir = this.modelDir(modelId);
     this.runDir(runId);
     const path = join(dir, 'metrics', ...safeKey(key, 'metric'));
@@ -203,21 +306,45 @@ export class FileWriter implements StoreWriter {
     appendFileSync(path, `${timestamp} ${pythonFloat(value)} ${step} ${runId}${ds}\n`);
   }
 
-  logDatasetInput(runId: string, d: DatasetSpec, tags: Readonly<Record<string, string>> = {}): { name: string; digest: string } {
+  logDatasetInput(
+    runId: string,
+    d: DatasetSpec,
+    tags: Readonly<Record<string, string>> = {},
+  ): { name: string; digest: string } {
     const run = this.runDir(runId);
-    const digest = d.digest ?? createHash('sha256').update(`${d.name}:${d.rows}`).digest('hex').slice(0, 8);
-    const datasetId = createHash('sha256').update(`${d.name}\0${digest}`).digest('hex').slice(0, 32);
+    const digest =
+      d.digest ?? createHash('sha256').update(`${d.name}:${d.rows}`).digest('hex').slice(0, 8);
+    const datasetId = createHash('sha256')
+      .update(`${d.name}\0${digest}`)
+      .digest('hex')
+      .slice(0, 32);
     const dsDir = join(dirname(run), 'datasets', datasetId);
     if (!existsSync(join(dsDir, 'meta.yaml'))) {
       mkdirSync(dsDir, { recursive: true });
-      writeFileSync(join(dsDir, 'meta.yaml'), stringifyYaml({
-        digest, name: d.name, profile: JSON.stringify({ num_rows: d.rows }), schema: null,
-        source: JSON.stringify({ tags: {} }), source_type: d.sourceType ?? 'code',
-      }));
+      writeFileSync(
+        join(dsDir, 'meta.yaml'),
+        stringifyYaml({
+          digest,
+          name: d.name,
+          profile: JSON.stringify({ num_rows: d.rows }),
+          schema: null,
+          source: JSON.stringify({ tags: {} }),
+          source_type: d.sourceType ?? 'code',
+        }),
+      );
     }
     const inputDir = join(run, 'inputs', newPrefixedId('').slice(0, 32));
     mkdirSync(inputDir, { recursive: true });
-    writeFileSync(join(inputDir, 'meta.yaml'), stringifyYaml({ destination_id: runId, destination_type: 'RUN', source_id: datasetId, source_type: 'DATASET', tags }));
+    writeFileSync(
+      join(inputDir, 'meta.yaml'),
+      stringifyYaml({
+        destination_id: runId,
+        destination_type: 'RUN',
+        source_id: datasetId,
+        source_type: 'DATASET',
+        tags,
+      }),
+    );
     return { name: d.name, digest };
   }
 
@@ -225,21 +352,41 @@ export class FileWriter implements StoreWriter {
     const run = this.runDir(runId);
     const inputDir = join(run, 'inputs', newPrefixedId('').slice(0, 32));
     mkdirSync(inputDir, { recursive: true });
-    writeFileSync(join(inputDir, 'meta.yaml'), stringifyYaml({ destination_id: runId, destination_type: 'RUN', source_id: modelId, source_type: 'MODEL' }));
+    writeFileSync(
+      join(inputDir, 'meta.yaml'),
+      stringifyYaml({
+        destination_id: runId,
+        destination_type: 'RUN',
+        source_id: modelId,
+        source_type: 'MODEL',
+      }),
+    );
   }
 
   createTrace(experimentId: string, spec: TraceSpec = {}): string {
     const exp = this.experimentDir(experimentId);
     const id = spec.traceId ?? newPrefixedId('tr-');
     const dir = join(exp, 'traces', id);
-    for (const sub of ['tags', 'request_metadata', 'assessments']) mkdirSync(join(dir, sub), { recursive: true });
-    writeFileSync(join(dir, 'trace_info.yaml'), stringifyYaml({
-      trace_id: id, client_request_id: null,
-      trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
-      request_time: new Date(spec.requestTime ?? Date.now()).toISOString(), execution_duration_ms: 10, state: spec.state ?? 'OK',
-    }));
-    for (const [k, v] of Object.entries(spec.metadata ?? {})) this.writeKeyed(join(dir, 'request_metadata'), k, v, 'metadata');
-    for (const [k, v] of Object.entries(spec.tags ?? {})) this.writeKeyed(join(dir, 'tags'), k, v, 'tag');
+    for (const sub of ['tags', 'request_metadata', 'assessments'])
+      mkdirSync(join(dir, sub), { recursive: true });
+    writeFileSync(
+      join(dir, 'trace_info.yaml'),
+      stringifyYaml({
+        trace_id: id,
+        client_request_id: null,
+        trace_location: {
+          type: 'MLFLOW_EXPERIMENT',
+          mlflow_experiment: { experiment_id: experimentId },
+        },
+        request_time: new Date(spec.requestTime ?? Date.now()).toISOString(),
+        execution_duration_ms: 10,
+        state: spec.state ?? 'OK',
+      }),
+    );
+    for (const [k, v] of Object.entries(spec.metadata ?? {}))
+      this.writeKeyed(join(dir, 'request_metadata'), k, v, 'metadata');
+    for (const [k, v] of Object.entries(spec.tags ?? {}))
+      this.writeKeyed(join(dir, 'tags'), k, v, 'tag');
     return id;
   }
 
@@ -251,17 +398,32 @@ export class FileWriter implements StoreWriter {
         if (existsSync(join(d, 'trace_info.yaml'))) dir = d;
       }
     }
-    if (!dir) throw new MlflowApiError(404, 'RESOURCE_DOES_NOT_EXIST', `Trace with ID ${traceId} not found.`);
+    if (!dir)
+      throw new MlflowApiError(
+        404,
+        'RESOURCE_DOES_NOT_EXIST',
+        `Trace with ID ${traceId} not found.`,
+      );
     const id = newPrefixedId('a-');
     const t = a.time ?? Date.now();
     mkdirSync(join(dir, 'assessments'), { recursive: true });
-    writeFileSync(join(dir, 'assessments', `${id}.yaml`), stringifyYaml({
-      assessment_id: id, assessment_name: a.name, trace_id: traceId,
-      source: { source_type: a.sourceType ?? 'LLM_JUDGE', source_id: 'agent-canary' },
-      create_time_ms: t, last_update_time_ms: t,
-      feedback: { value: a.value ?? null, ...(a.error ? { error: { error_message: a.error } } : {}) },
-      run_id: a.runId ?? null, valid: true,
-    }));
+    writeFileSync(
+      join(dir, 'assessments', `${id}.yaml`),
+      stringifyYaml({
+        assessment_id: id,
+        assessment_name: a.name,
+        trace_id: traceId,
+        source: { source_type: a.sourceType ?? 'LLM_JUDGE', source_id: 'agent-canary' },
+        create_time_ms: t,
+        last_update_time_ms: t,
+        feedback: {
+          value: a.value ?? null,
+          ...(a.error ? { error: { error_message: a.error } } : {}),
+        },
+        run_id: a.runId ?? null,
+        valid: true,
+      }),
+    );
     return id;
   }
 

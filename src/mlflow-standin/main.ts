@@ -17,7 +17,13 @@ import { seed, type SeedExperiment } from './writer.js';
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { store: { type: 'string' }, path: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, seed: { type: 'string' } },
+    options: {
+      store: { type: 'string' },
+      path: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      seed: { type: 'string' },
+    },
   });
   const store = values.store ?? 'sqlite';
   if (store !== 'sqlite' && store !== 'file') {
@@ -30,7 +36,8 @@ export async function main(argv: string[]): Promise<number> {
     host: values.host ?? '127.0.0.1',
     port: values.port ? Number(values.port) : 5000,
   });
-  if (values.seed) seed(standin.writer, JSON.parse(readFileSync(values.seed, 'utf8')) as SeedExperiment[]);
+  if (values.seed)
+    seed(standin.writer, JSON.parse(readFileSync(values.seed, 'utf8')) as SeedExperiment[]);
   console.log(standin.url);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -41,8 +48,13 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
-    console.error(`mlflow-standin: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 2;
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(`mlflow-standin: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 2;
+    },
+  );
 }

@@ -58,13 +58,38 @@ export interface StoreWriter {
    * Returns the new experiment id; RESOURCE_ALREADY_EXISTS if the name is taken (per workspace).
    * `workspace` is an MLflow 3 workspace (SQLite store only). @default 'default'
    */
-  createExperiment(name: string, tags?: Readonly<Record<string, string>>, workspace?: string): string;
+  createExperiment(
+    name: string,
+    tags?: Readonly<Record<string, string>>,
+    workspace?: string,
+  ): string;
   /** Creates a LoggedModel (MLflow 3) and returns its id (`m-<32 hex>`). */
-  createLoggedModel(experimentId: string, name: string, opts?: { tags?: Readonly<Record<string, string>>; params?: Readonly<Record<string, string>>; creationTime?: number; sourceRunId?: string }): string;
+  createLoggedModel(
+    experimentId: string,
+    name: string,
+    opts?: {
+      tags?: Readonly<Record<string, string>>;
+      params?: Readonly<Record<string, string>>;
+      creationTime?: number;
+      sourceRunId?: string;
+    },
+  ): string;
   /** A metric logged with `model_id`: a `logged_model_metrics` row naming the run. */
-  logModelMetric(modelId: string, runId: string, key: string, value: number, timestamp?: number, step?: number, dataset?: { name: string; digest: string }): void;
+  logModelMetric(
+    modelId: string,
+    runId: string,
+    key: string,
+    value: number,
+    timestamp?: number,
+    step?: number,
+    dataset?: { name: string; digest: string },
+  ): void;
   /** `log_input`: a dataset (with its profile) as an input of the run. */
-  logDatasetInput(runId: string, dataset: DatasetSpec, tags?: Readonly<Record<string, string>>): { name: string; digest: string };
+  logDatasetInput(
+    runId: string,
+    dataset: DatasetSpec,
+    tags?: Readonly<Record<string, string>>,
+  ): { name: string; digest: string };
   /** A LoggedModel as an input of the run (`model_inputs`). */
   logModelInput(runId: string, modelId: string): void;
   /** A trace info (no spans) in the experiment; returns its id. */
@@ -154,7 +179,11 @@ function asNumber(v: unknown): number | undefined {
  * with `num_rows`, the LoggedModel's metrics, and one trace per row with its assessments. No
  * version tag and no `samples` metric.
  */
-export function genaiEvaluation(model: string, rows: Readonly<Record<string, readonly unknown[]>>, extra: Partial<SeedRun> = {}): SeedRun {
+export function genaiEvaluation(
+  model: string,
+  rows: Readonly<Record<string, readonly unknown[]>>,
+  extra: Partial<SeedRun> = {},
+): SeedRun {
   const metrics: Record<string, number> = {};
   let n = 0;
   for (const [name, values] of Object.entries(rows)) {
@@ -179,7 +208,11 @@ export interface SeedResult {
 }
 
 /** Writes experiments and runs through any writer. Earlier runs get earlier start times. */
-export function seed(writer: StoreWriter, experiments: readonly SeedExperiment[], now = Date.now()): SeedResult {
+export function seed(
+  writer: StoreWriter,
+  experiments: readonly SeedExperiment[],
+  now = Date.now(),
+): SeedResult {
   const expIds: Record<string, string> = {};
   const runIds: Record<string, string[]> = {};
   for (const e of experiments) {
@@ -188,7 +221,13 @@ export function seed(writer: StoreWriter, experiments: readonly SeedExperiment[]
     runIds[e.name] = [];
     const models = new Map<string, string>();
     (e.models ?? []).forEach((m, i) => {
-      models.set(m.name, writer.createLoggedModel(id, m.name, { tags: m.tags, creationTime: m.creationTime ?? now - 100_000 + i }));
+      models.set(
+        m.name,
+        writer.createLoggedModel(id, m.name, {
+          tags: m.tags,
+          creationTime: m.creationTime ?? now - 100_000 + i,
+        }),
+      );
     });
     const runs = e.runs ?? [];
     const each = (r: SeedRun, i: number): void => {
@@ -196,17 +235,21 @@ export function seed(writer: StoreWriter, experiments: readonly SeedExperiment[]
       const runId = writer.createRun(id, { runName: r.name, startTime: start, tags: r.tags });
       let modelId: string | undefined;
       if (r.model !== undefined) {
-        modelId = models.get(r.model) ?? writer.createLoggedModel(id, r.model, { creationTime: start - 1 });
+        modelId =
+          models.get(r.model) ?? writer.createLoggedModel(id, r.model, { creationTime: start - 1 });
         models.set(r.model, modelId);
         writer.logModelInput(runId, modelId);
       }
-      const ds = r.dataset ? writer.logDatasetInput(runId, r.dataset, { 'mlflow.data.context': 'evaluation' }) : undefined;
+      const ds = r.dataset
+        ? writer.logDatasetInput(runId, r.dataset, { 'mlflow.data.context': 'evaluation' })
+        : undefined;
       for (const [k, v] of Object.entries(r.params ?? {})) writer.logParam(runId, k, v);
       for (const [k, v] of Object.entries(r.metrics ?? {})) {
         const values = typeof v === 'number' ? [v] : v;
         values.forEach((value, step) => {
           writer.logMetric(runId, k, value, start + 500 + step, step);
-          if (modelId) writer.logModelMetric(modelId, runId, k, value, start + 500 + step, step, ds);
+          if (modelId)
+            writer.logModelMetric(modelId, runId, k, value, start + 500 + step, step, ds);
         });
       }
       const rows = r.assessments ?? {};
@@ -214,15 +257,20 @@ export function seed(writer: StoreWriter, experiments: readonly SeedExperiment[]
       for (let row = 0; row < n; row++) {
         const traceId = writer.createTrace(id, {
           requestTime: start + 10 + row,
-          metadata: { 'mlflow.sourceRun': runId, ...(modelId ? { 'mlflow.modelId': modelId } : {}) },
+          metadata: {
+            'mlflow.sourceRun': runId,
+            ...(modelId ? { 'mlflow.modelId': modelId } : {}),
+          },
           tags: { 'eval.requestId': `row-${row}` },
         });
         for (const [name, values] of Object.entries(rows)) {
-          if (row < values.length) writer.logAssessment(traceId, { name, value: values[row], runId, time: start + 400 });
+          if (row < values.length)
+            writer.logAssessment(traceId, { name, value: values[row], runId, time: start + 400 });
         }
       }
       const status = r.status ?? 'FINISHED';
-      if (status !== 'RUNNING') writer.updateRun(runId, { status, endTime: r.endTime ?? start + 900 });
+      if (status !== 'RUNNING')
+        writer.updateRun(runId, { status, endTime: r.endTime ?? start + 900 });
       runIds[e.name]!.push(runId);
     };
     runs.forEach((r, i) => (writer.batch ? writer.batch(() => each(r, i)) : each(r, i)));

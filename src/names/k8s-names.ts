@@ -8,7 +8,8 @@
 export const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 
 /** DNS-1123 subdomain: labels joined by dots (length checked separately: 253). */
-export const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+export const DNS1123_SUBDOMAIN =
+  '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 
 export const DNS1123_LABEL_RE = new RegExp(DNS1123_LABEL);
 export const DNS1123_SUBDOMAIN_RE = new RegExp(DNS1123_SUBDOMAIN);

@@ -13,7 +13,10 @@ import { fileURLToPath } from 'node:url';
 function findRoot(start: string): string {
   for (let dir = start; ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'package.json'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`agent-canary: no package.json above ${start}; the installation is incomplete`);
+    if (dirname(dir) === dir)
+      throw new Error(
+        `agent-canary: no package.json above ${start}; the installation is incomplete`,
+      );
   }
 }
 
@@ -28,7 +31,10 @@ export function packagePath(...parts: string[]): string {
 let manifest: { version: string; homepage?: string } | undefined;
 
 function packageJson(): { version: string; homepage?: string } {
-  manifest ??= JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string; homepage?: string };
+  manifest ??= JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+    homepage?: string;
+  };
   return manifest;
 }
 

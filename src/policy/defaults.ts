@@ -5,7 +5,8 @@
 import type { GateMetric, PolicySpec } from './types.js';
 import { defaultDirection } from './metric-direction.js';
 
-export const DEFAULT_GATE_URL = 'http://agent-canary-gate.agent-canary-system/api/v1/webhooks/flagger';
+export const DEFAULT_GATE_URL =
+  'http://agent-canary-gate.agent-canary-system/api/v1/webhooks/flagger';
 export const DEFAULT_PROMETHEUS = 'http://prometheus.istio-system:9090';
 
 // Frozen: resolved specs share unchanged branches with it, so nobody may mutate it.
@@ -90,7 +91,10 @@ export function durationSeconds(d: string): number {
 
 /** A gate metric with its direction written out (by name when the policy leaves it out). */
 function resolveGateMetric(m: GateMetric): GateMetric {
-  const out: { -readonly [K in keyof GateMetric]: GateMetric[K] } = { key: m.key, direction: m.direction ?? defaultDirection(m.key) };
+  const out: { -readonly [K in keyof GateMetric]: GateMetric[K] } = {
+    key: m.key,
+    direction: m.direction ?? defaultDirection(m.key),
+  };
   if (m.threshold !== undefined) out.threshold = m.threshold;
   if (m.maxRegression !== undefined) out.maxRegression = m.maxRegression;
   if (m.regression !== undefined) out.regression = m.regression;

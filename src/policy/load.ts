@@ -26,7 +26,8 @@ import type { Policy, PolicySpec } from './types.js';
 export class PolicyError extends LocatedError {}
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-for (const keyword of ['x-allowed', 'x-fix', 'x-problem']) ajv.addKeyword({ keyword, schemaType: 'string' });
+for (const keyword of ['x-allowed', 'x-fix', 'x-problem'])
+  ajv.addKeyword({ keyword, schemaType: 'string' });
 const validatePolicyFile = ajv.compile(policyFileSchema);
 const validateSpec = ajv.compile(policySpecSchema);
 
@@ -69,7 +70,9 @@ export function parsePolicyFile(file: string, text: string): Policy {
 export function loadPolicies(dir: string): Map<string, Policy> {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => POLICY_EXT.test(n) && !n.startsWith('.')).sort();
+    names = readdirSync(dir)
+      .filter((n) => POLICY_EXT.test(n) && !n.startsWith('.'))
+      .sort();
   } catch (err) {
     throw new PolicyError(
       { file: displayPath(dir), line: 0, column: 0 },
@@ -95,7 +98,10 @@ export function loadPolicies(dir: string): Map<string, Policy> {
         { file, line: 0, column: 0 },
         {
           field: '',
-          problem: err instanceof OutsideError ? `not read: ${err.message}` : `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+          problem:
+            err instanceof OutsideError
+              ? `not read: ${err.message}`
+              : `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
           value: n,
           allowed: 'regular <name>.yaml files inside the policies folder',
           fix: 'replace the link with the file itself',
@@ -142,7 +148,10 @@ export interface PolicyUser {
  * The complete policy spec of one agent: the policy named by `rollout.policy` with
  * `rollout.overrides` deep-merged over it (lists replace), validated.
  */
-export function resolvePolicy(policies: ReadonlyMap<string, Policy>, agent: PolicyUser): PolicySpec {
+export function resolvePolicy(
+  policies: ReadonlyMap<string, Policy>,
+  agent: PolicyUser,
+): PolicySpec {
   const fleetSource = sourceOf(agent) ?? emptySource(agent.file);
   const name = agent.rollout.policy;
   const policy = policies.get(name);
@@ -167,14 +176,16 @@ export function resolvePolicy(policies: ReadonlyMap<string, Policy>, agent: Poli
   const merged = completeSpec(policy.spec, overrides);
   const finding = checkPolicySpec(merged)[0];
   if (finding) {
-    const fromOverride = [finding.path, ...(finding.related ?? [])].some((p) => hasPath(overrides, p));
+    const fromOverride = [finding.path, ...(finding.related ?? [])].some((p) =>
+      hasPath(overrides, p),
+    );
     if (fromOverride) {
       const direct = hasPath(overrides, finding.path);
       const path = direct ? finding.path : finding.related!.find((p) => hasPath(overrides, p))!;
       throw fleetSource.error(PolicyError, ['rollout', 'overrides', ...path], {
         problem: `${finding.problem} (policy ${name} with the overrides of ${agent.id})`,
         value: direct ? finding.value : valueAt(overrides, path),
-        allowed: direct ? finding.allowed : finding.relatedAllowed ?? finding.allowed,
+        allowed: direct ? finding.allowed : (finding.relatedAllowed ?? finding.allowed),
         fix: finding.fix,
       });
     }
@@ -189,9 +200,14 @@ export function policySource(policy: Policy): YamlSource | undefined {
   return sources.get(policy);
 }
 
-function policyFindingError(source: YamlSource, finding: PolicyFinding, rawSpec: unknown): PolicyError {
+function policyFindingError(
+  source: YamlSource,
+  finding: PolicyFinding,
+  rawSpec: unknown,
+): PolicyError {
   const segments: PathSegment[] = ['spec', ...finding.path];
-  const explicit = rawSpec === undefined ? source.locate(segments).exact : hasPath(rawSpec, finding.path);
+  const explicit =
+    rawSpec === undefined ? source.locate(segments).exact : hasPath(rawSpec, finding.path);
   return source.error(PolicyError, segments, {
     ...finding,
     field: fieldPath(segments),

@@ -8,8 +8,17 @@ export type Direction = 'higher' | 'lower';
 
 /** Name parts (of the metric's base name, lower-cased) that mean "lower is better". */
 const LOWER_IS_BETTER = [
-  /toxicity/, /grade_level/, /latency/, /duration/, /execution_time/, /(^|_)time_ms$/,
-  /token/, /cost/, /price/, /error_rate/, /perplexity/,
+  /toxicity/,
+  /grade_level/,
+  /latency/,
+  /duration/,
+  /execution_time/,
+  /(^|_)time_ms$/,
+  /token/,
+  /cost/,
+  /price/,
+  /error_rate/,
+  /perplexity/,
 ];
 
 /** The base name of a metric key: `toxicity/v1/mean` -> `toxicity`, `latency/p90` -> `latency`. */

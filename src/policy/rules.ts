@@ -44,13 +44,15 @@ export const intervalLongEnough: PolicyRule = (spec) => {
   const s = durationSeconds(spec.analysis.interval);
   return s >= 10
     ? []
-    : [{
-        path: ['analysis', 'interval'],
-        problem: 'the analysis interval is shorter than 10s',
-        value: spec.analysis.interval,
-        allowed: '>= 10s (e.g. 1m)',
-        fix: 'use an interval of at least 10s; 1m is the default',
-      }];
+    : [
+        {
+          path: ['analysis', 'interval'],
+          problem: 'the analysis interval is shorter than 10s',
+          value: spec.analysis.interval,
+          allowed: '>= 10s (e.g. 1m)',
+          fix: 'use an interval of at least 10s; 1m is the default',
+        },
+      ];
 };
 
 /**
@@ -61,24 +63,28 @@ export const gateTimeoutFits: PolicyRule = (spec) => {
   const t = durationSeconds(spec.gate.timeout);
   const interval = durationSeconds(spec.analysis.interval);
   if (t > 10 || t >= interval) {
-    return [{
-      path: ['gate', 'timeout'],
-      related: [['analysis', 'interval']],
-      relatedAllowed: `an interval longer than the gate timeout (${spec.gate.timeout}), at least 10s`,
-      problem: `the gate timeout must be at most 10s and shorter than the analysis interval (${spec.analysis.interval})`,
-      value: spec.gate.timeout,
-      allowed: `1s..${Math.min(10, interval - 1)}s`,
-      fix: 'use a shorter timeout, e.g. 8s',
-    }];
+    return [
+      {
+        path: ['gate', 'timeout'],
+        related: [['analysis', 'interval']],
+        relatedAllowed: `an interval longer than the gate timeout (${spec.gate.timeout}), at least 10s`,
+        problem: `the gate timeout must be at most 10s and shorter than the analysis interval (${spec.analysis.interval})`,
+        value: spec.gate.timeout,
+        allowed: `1s..${Math.min(10, interval - 1)}s`,
+        fix: 'use a shorter timeout, e.g. 8s',
+      },
+    ];
   }
   if (t < 1) {
-    return [{
-      path: ['gate', 'timeout'],
-      problem: 'a 0s timeout fails every gate call',
-      value: spec.gate.timeout,
-      allowed: `1s..${Math.min(10, interval - 1)}s`,
-      fix: 'use 8s (the default)',
-    }];
+    return [
+      {
+        path: ['gate', 'timeout'],
+        problem: 'a 0s timeout fails every gate call',
+        value: spec.gate.timeout,
+        allowed: `1s..${Math.min(10, interval - 1)}s`,
+        fix: 'use 8s (the default)',
+      },
+    ];
   }
   return [];
 };
@@ -121,13 +127,15 @@ export const abortLooserThanGates: PolicyRule = (spec) => {
 /** In recif mode the pass threshold is compared with a mean of scores in 0..1. */
 export const recifThresholdIsScore: PolicyRule = (spec) =>
   spec.gate.mode === 'recif' && (spec.gate.passThreshold < 0 || spec.gate.passThreshold > 1)
-    ? [{
-        path: ['gate', 'passThreshold'],
-        problem: 'in recif mode the pass threshold is a mean score, which lies in 0..1',
-        value: spec.gate.passThreshold,
-        allowed: 'a number 0..1 (Recif uses 0.6)',
-        fix: 'use a score between 0 and 1, e.g. 0.6',
-      }]
+    ? [
+        {
+          path: ['gate', 'passThreshold'],
+          problem: 'in recif mode the pass threshold is a mean score, which lies in 0..1',
+          value: spec.gate.passThreshold,
+          allowed: 'a number 0..1 (Recif uses 0.6)',
+          fix: 'use a score between 0 and 1, e.g. 0.6',
+        },
+      ]
     : [];
 
 /** Per-metric thresholds are keyed by metric: two entries for one key would contradict each other. */

@@ -9,7 +9,8 @@
  */
 
 /** Query parameters that carry a secret in the URLs of Git hosts and proxies. */
-const SECRET_PARAMS = 'access_token|private_token|token|oauth_token|password|passwd|api_key|apikey|sig|signature|x-oss-signature|x-amz-signature|x-amz-credential|x-amz-security-token';
+const SECRET_PARAMS =
+  'access_token|private_token|token|oauth_token|password|passwd|api_key|apikey|sig|signature|x-oss-signature|x-amz-signature|x-amz-credential|x-amz-security-token';
 
 /** `scheme://userinfo@`: the userinfo ends at the last `@` before the host's end. */
 const USERINFO = /\b([a-z][a-z0-9+.-]*):\/\/([^\s/?#'"<>@]*(?:@[^\s/?#'"<>@]*)*)@/gi;
@@ -33,5 +34,7 @@ export function redactCredentials(text: string): string {
       }
       return `${scheme}://`;
     })
-    .replace(SECRET_QUERY, (_m, sep: string, after: string) => (sep === '?' ? (after ? '?' : '') : after ? '&' : ''));
+    .replace(SECRET_QUERY, (_m, sep: string, after: string) =>
+      sep === '?' ? (after ? '?' : '') : after ? '&' : '',
+    );
 }

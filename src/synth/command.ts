@@ -19,7 +19,9 @@ import type { ClusterConfig } from '../config/types.js';
 
 /** Argo CD would sync from a repository nobody owns: say so on every synth until it is set. */
 export function placeholderWarning(url: string, cluster: ClusterConfig): string {
-  const where = cluster.file ? `${cluster.file}: spec.repository.url` : `no ${CONFIG_FILE}; the repository URL`;
+  const where = cluster.file
+    ? `${cluster.file}: spec.repository.url`
+    : `no ${CONFIG_FILE}; the repository URL`;
   return `${where} is the placeholder ${url}; the Argo CD Applications in dist/argocd cannot sync from it. Fix: set spec.repository.url in ${CONFIG_FILE} to your GitOps repository (or pass --repo-url).`;
 }
 
@@ -66,9 +68,14 @@ export async function run(argv: string[]): Promise<number> {
   const fleetDir = resolve(String(values['fleet']));
   const policiesDir = resolve(String(values['policies']));
   const outDir = resolve(String(values['out']));
-  for (const [flag, dir] of [['--fleet', fleetDir], ['--policies', policiesDir]] as const) {
+  for (const [flag, dir] of [
+    ['--fleet', fleetDir],
+    ['--policies', policiesDir],
+  ] as const) {
     if (!existsSync(dir)) {
-      console.error(`agent-canary synth: ${flag} ${dir} does not exist. Fix: run from the project root or pass ${flag} DIR.`);
+      console.error(
+        `agent-canary synth: ${flag} ${dir} does not exist. Fix: run from the project root or pass ${flag} DIR.`,
+      );
       return 2;
     }
   }
@@ -87,7 +94,8 @@ export async function run(argv: string[]): Promise<number> {
     const note = gateTokenNote(gateSecret, policies);
     if (note && !values['quiet']) console.error(`note: ${note}`);
     const repoURL = (values['repo-url'] as string | undefined) ?? cluster.repository.url;
-    if (!values['quiet'] && isPlaceholderRepoUrl(repoURL)) console.error(`warning: ${placeholderWarning(repoURL, cluster)}`);
+    if (!values['quiet'] && isPlaceholderRepoUrl(repoURL))
+      console.error(`warning: ${placeholderWarning(repoURL, cluster)}`);
     const manifests = synthesize(fleet.agents, {
       policies,
       cluster,
@@ -97,7 +105,9 @@ export async function run(argv: string[]): Promise<number> {
       distPath: values['dist-path'] as string | undefined,
     });
     const result = writeOutput(outDir, manifests);
-    console.log(`synth: ${fleet.agents.length} agents, ${manifests.length} objects -> ${String(values['out'])}: ${summarize(result)}`);
+    console.log(
+      `synth: ${fleet.agents.length} agents, ${manifests.length} objects -> ${String(values['out'])}: ${summarize(result)}`,
+    );
     return 0;
   } catch (e) {
     if (e instanceof LocatedError) {

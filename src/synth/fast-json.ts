@@ -38,7 +38,8 @@ function walk(v: unknown, sortKeys: boolean, filterEmpty: boolean): Json {
   if (typeof v !== 'object') return v;
   if (v instanceof Lazy) return walk(v.produce(), sortKeys, filterEmpty);
   const o = v as { resolve?: unknown; value?: unknown; constructor?: unknown };
-  if (typeof o.resolve === 'function') return walk((o.resolve as () => unknown).call(o), sortKeys, filterEmpty);
+  if (typeof o.resolve === 'function')
+    return walk((o.resolve as () => unknown).call(o), sortKeys, filterEmpty);
   if (Array.isArray(v)) {
     if (filterEmpty && v.length === 0) return undefined;
     const out = new Array<Json>(v.length);
@@ -46,7 +47,8 @@ function walk(v: unknown, sortKeys: boolean, filterEmpty: boolean): Json {
     return out;
   }
   if (o.constructor !== Object) {
-    if (typeof o.value === 'number' || typeof o.value === 'string') return walk({ value: o.value }, sortKeys, filterEmpty);
+    if (typeof o.value === 'number' || typeof o.value === 'string')
+      return walk({ value: o.value }, sortKeys, filterEmpty);
     // cdk8s passes such values through resolve and then refuses them in sanitizeValue.
     throw new NeedsOriginal();
   }
@@ -83,7 +85,8 @@ interface ApiObjectInternals {
 
 /** `ApiObjectMetadataDefinition.toJson()`: sorted, empty lists and maps dropped. */
 function metadataJson(md: MetadataInternals): Json {
-  if (!md._additionalAttributes || typeof md._additionalAttributes !== 'object') throw new NeedsOriginal();
+  if (!md._additionalAttributes || typeof md._additionalAttributes !== 'object')
+    throw new NeedsOriginal();
   return walk(
     {
       ...md._additionalAttributes,
@@ -120,21 +123,33 @@ function modelled(obj: ApiObject): boolean {
 
 function fastBaseToJson(this: ApiObject, original: () => unknown): unknown {
   const self = this as unknown as ApiObjectInternals;
-  if (!self.props || !Array.isArray(self.patches) || !self.metadata || !modelled(this)) return original.call(this);
+  if (!self.props || !Array.isArray(self.patches) || !self.metadata || !modelled(this))
+    return original.call(this);
   let json: Record<string, Json>;
   try {
     const sortKeys = !process.env['CDK8S_DISABLE_SORT'];
     // Same as cdk8s: the props with the rendered metadata, resolved and sanitized as one value
     // (metadata is already sanitized; a second pass over it changes nothing).
-    json = walk({ ...self.props, metadata: metadataJson(self.metadata) }, sortKeys, false) as Record<string, Json>;
+    json = walk(
+      { ...self.props, metadata: metadataJson(self.metadata) },
+      sortKeys,
+      false,
+    ) as Record<string, Json>;
   } catch (e) {
     if (e instanceof NeedsOriginal) return original.call(this);
-    throw new Error(`Failed serializing construct at path '${this.node.path}' with name '${this.name}': ${String(e)}`, { cause: e });
+    throw new Error(
+      `Failed serializing construct at path '${this.node.path}' with name '${this.name}': ${String(e)}`,
+      { cause: e },
+    );
   }
-  const patched = (self.patches.length ? JsonPatch.apply(json, ...self.patches) : json) as Record<string, Json>;
+  const patched = (self.patches.length ? JsonPatch.apply(json, ...self.patches) : json) as Record<
+    string,
+    Json
+  >;
   // apiVersion, kind and metadata first, then the rest (cdk8s' order).
   const result: Record<string, Json> = {};
-  for (const k of ['apiVersion', 'kind', 'metadata', ...Object.keys(patched)]) if (k in patched) result[k] = patched[k];
+  for (const k of ['apiVersion', 'kind', 'metadata', ...Object.keys(patched)])
+    if (k in patched) result[k] = patched[k];
   return result;
 }
 

@@ -20,7 +20,11 @@ export function gateSecretFromEnv(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 /** The policy an agent is generated with: its gate token is the agent's derived token, or none. */
-export function withAgentToken(spec: PolicySpec, agent: FleetAgent, secret: string | undefined): PolicySpec {
+export function withAgentToken(
+  spec: PolicySpec,
+  agent: FleetAgent,
+  secret: string | undefined,
+): PolicySpec {
   const meta = agent.agent.metadata;
   const token = secret === undefined ? undefined : agentToken(secret, meta.namespace, meta.name);
   if (token === spec.gate.token) return spec;
@@ -29,13 +33,20 @@ export function withAgentToken(spec: PolicySpec, agent: FleetAgent, secret: stri
 }
 
 /** What `synth` says when the Canaries carry no token, or null when there is nothing to say. */
-export function gateTokenNote(secret: string | undefined, policies: ReadonlyMap<string, Policy>): string | null {
+export function gateTokenNote(
+  secret: string | undefined,
+  policies: ReadonlyMap<string, Policy>,
+): string | null {
   if (secret !== undefined) return null;
-  const shared = [...policies.values()].filter((p) => p.spec.gate.token !== undefined).map((p) => p.metadata.name);
+  const shared = [...policies.values()]
+    .filter((p) => p.spec.gate.token !== undefined)
+    .map((p) => p.metadata.name);
   return (
     `${GATE_SECRET_ENV} is not set: the generated Canaries carry no webhook token, so the gate accepts hook calls ` +
     `from anyone who can reach it unless it is started with a shared --token.` +
-    (shared.length ? ` The gate.token of polic${shared.length > 1 ? 'ies' : 'y'} ${shared.join(', ')} is not written into Git (it would let anyone who reads the repository call for every agent).` : '') +
+    (shared.length
+      ? ` The gate.token of polic${shared.length > 1 ? 'ies' : 'y'} ${shared.join(', ')} is not written into Git (it would let anyone who reads the repository call for every agent).`
+      : '') +
     ` Fix: set ${GATE_SECRET_ENV} for synth and put the same value in the gate's Secret (docs/gate.md "Webhook authentication").`
   );
 }

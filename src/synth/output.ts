@@ -8,7 +8,18 @@
  * With `scope` (agent ids `<namespace>/<name>`) it owns only those agents' folders; everything
  * else is left untouched, which is how one agent is re-rendered without reading the others.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync, writeFileSync, type Dirent } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  unlinkSync,
+  writeFileSync,
+  type Dirent,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Manifest } from './synthesize.js';
 
@@ -33,14 +44,19 @@ function listYaml(root: string, rel: string, out: string[]): void {
   try {
     entries = readdirSync(join(root, rel), { withFileTypes: true });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+    if (
+      (e as NodeJS.ErrnoException).code === 'ENOENT' ||
+      (e as NodeJS.ErrnoException).code === 'ENOTDIR'
+    )
+      return;
     throw e;
   }
   for (const e of entries) {
     const r = rel ? `${rel}/${e.name}` : e.name;
     if (e.isDirectory()) {
       if (!e.name.startsWith('.')) listYaml(root, r, out);
-      else if (e.name.endsWith(STAGING_SUFFIX)) rmSync(join(root, r), { recursive: true, force: true });
+      else if (e.name.endsWith(STAGING_SUFFIX))
+        rmSync(join(root, r), { recursive: true, force: true });
     } else if (e.isFile() && OWNED_EXT.test(e.name)) out.push(r);
   }
 }
@@ -64,7 +80,11 @@ function writeFileAtomically(file: string, content: string): void {
     renameSync(tmp, file);
   } catch (e) {
     // Never leave a half-written temp file behind (the target file is untouched).
-    try { unlinkSync(tmp); } catch { /* not created */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* not created */
+    }
     throw e;
   }
 }
@@ -93,20 +113,30 @@ function writeNewFolder(dir: string, files: ReadonlyArray<readonly [string, stri
   }
 }
 
-export function writeOutput(distDir: string, manifests: readonly Manifest[], opts: WriteOptions = {}): WriteResult {
+export function writeOutput(
+  distDir: string,
+  manifests: readonly Manifest[],
+  opts: WriteOptions = {},
+): WriteResult {
   const scope = opts.scope;
   if (scope) {
     for (const id of scope) {
-      if (!AGENT_ID.test(id)) throw new Error(`writeOutput: scope entry '${id}' is not an agent id (allowed: <namespace>/<name>, DNS-1123 labels)`);
+      if (!AGENT_ID.test(id))
+        throw new Error(
+          `writeOutput: scope entry '${id}' is not an agent id (allowed: <namespace>/<name>, DNS-1123 labels)`,
+        );
     }
   }
   const inScope = (path: string) => !scope || scope.some((id) => path.startsWith(`${id}/`));
 
   const wanted = new Map<string, string>();
   for (const m of manifests) {
-    if (m.path.includes('..') || m.path.startsWith('/') || m.path.includes('\\')) throw new Error(`writeOutput: manifest path '${m.path}' escapes dist/`);
-    if (!inScope(m.path)) throw new Error(`writeOutput: manifest ${m.path} is outside the scope ${scope!.join(', ')}`);
-    if (wanted.has(m.path)) throw new Error(`writeOutput: two objects map to ${m.path} (same kind and name)`);
+    if (m.path.includes('..') || m.path.startsWith('/') || m.path.includes('\\'))
+      throw new Error(`writeOutput: manifest path '${m.path}' escapes dist/`);
+    if (!inScope(m.path))
+      throw new Error(`writeOutput: manifest ${m.path} is outside the scope ${scope!.join(', ')}`);
+    if (wanted.has(m.path))
+      throw new Error(`writeOutput: two objects map to ${m.path} (same kind and name)`);
     wanted.set(m.path, m.content);
   }
 
@@ -151,7 +181,9 @@ export function writeOutput(distDir: string, manifests: readonly Manifest[], opt
     touchedDirs.add(rel.split('/').slice(0, -1).join('/'));
   }
   // Remove folders left empty, innermost first, never dist/ itself.
-  const dirs = [...touchedDirs].flatMap((d) => d.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/')));
+  const dirs = [...touchedDirs].flatMap((d) =>
+    d.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+  );
   for (const d of [...new Set(dirs)].sort((a, b) => b.length - a.length)) {
     if (!d) continue;
     try {
@@ -168,4 +200,3 @@ export function writeOutput(distDir: string, manifests: readonly Manifest[], opt
 export function summarize(r: WriteResult): string {
   return `written ${r.written.length}, unchanged ${r.unchanged.length}, deleted ${r.deleted.length}`;
 }
-

@@ -95,7 +95,8 @@ function renderEach(dir: string, objects: readonly ApiObject[], out: Manifest[])
 /** Runs every `node.addValidation` check under `scope` (what `App.synth` would do) and throws them together. */
 function validateTree(scope: IConstruct): void {
   const errors: string[] = [];
-  for (const c of scope.node.findAll()) for (const e of c.node.validate()) errors.push(`${c.node.path}: ${e}`);
+  for (const c of scope.node.findAll())
+    for (const e of c.node.validate()) errors.push(`${c.node.path}: ${e}`);
   if (errors.length) throw new SynthesisError(`synthesis refused:\n  ${errors.join('\n  ')}`);
 }
 
@@ -104,13 +105,19 @@ function checkUnique(agents: readonly FleetAgent[]): void {
   for (const a of agents) {
     const prev = seen.get(a.id);
     if (prev !== undefined) {
-      throw new SynthesisError(`agent ${a.id} is defined twice (${prev} and ${a.file}); object names would collide. Fix: keep one file per agent.`);
+      throw new SynthesisError(
+        `agent ${a.id} is defined twice (${prev} and ${a.file}); object names would collide. Fix: keep one file per agent.`,
+      );
     }
     seen.set(a.id, a.file);
   }
 }
 
-function addAgents(app: App, agents: readonly FleetAgent[], opts: SynthOptions): Array<[FleetAgent, AgentRelease]> {
+function addAgents(
+  app: App,
+  agents: readonly FleetAgent[],
+  opts: SynthOptions,
+): Array<[FleetAgent, AgentRelease]> {
   const perChart = Math.max(1, opts.agentsPerChart ?? 100);
   const cluster = opts.cluster ?? DEFAULT_CLUSTER_CONFIG;
   const byNs = new Map<string, FleetAgent[]>();
@@ -125,15 +132,23 @@ function addAgents(app: App, agents: readonly FleetAgent[], opts: SynthOptions):
     const list = byNs.get(ns)!;
     let chart: Chart | undefined;
     list.forEach((a, i) => {
-      if (i % perChart === 0) chart = new Chart(app, `${ns}-${i / perChart}`, { disableResourceNameHashes: true });
-      const policy = withAgentToken(withClusterPrometheus(resolvePolicy(opts.policies, a), cluster), a, opts.gateSecret);
-      releases.push([a, new AgentRelease(chart!, a.agent.metadata.name, {
-        fleetAgent: a,
-        policy,
-        istioGateways: cluster.istio.gateways,
-        loadTesterUrl: cluster.flagger.loadTesterUrl,
-        ...opts.workload,
-      })]);
+      if (i % perChart === 0)
+        chart = new Chart(app, `${ns}-${i / perChart}`, { disableResourceNameHashes: true });
+      const policy = withAgentToken(
+        withClusterPrometheus(resolvePolicy(opts.policies, a), cluster),
+        a,
+        opts.gateSecret,
+      );
+      releases.push([
+        a,
+        new AgentRelease(chart!, a.agent.metadata.name, {
+          fleetAgent: a,
+          policy,
+          istioGateways: cluster.istio.gateways,
+          loadTesterUrl: cluster.flagger.loadTesterUrl,
+          ...opts.workload,
+        }),
+      ]);
     });
   }
   return releases;
@@ -158,7 +173,9 @@ export function synthesize(agents: readonly FleetAgent[], opts: SynthOptions): M
   const platform = new Chart(app, 'platform', { disableResourceNameHashes: true });
   const cluster = opts.cluster ?? DEFAULT_CLUSTER_CONFIG;
   const gate = new GateServer(platform, 'Gate', { ...gateProps(cluster), ...opts.gate });
-  const namespaces = [...new Set([...agents.map((a) => a.agent.metadata.namespace), gate.namespace])];
+  const namespaces = [
+    ...new Set([...agents.map((a) => a.agent.metadata.namespace), gate.namespace]),
+  ];
   const controllerScaled = new Map<string, string[]>();
   for (const [a, r] of releases) {
     const ns = a.agent.metadata.namespace;
@@ -175,14 +192,28 @@ export function synthesize(agents: readonly FleetAgent[], opts: SynthOptions): M
     server: cluster.argocd.server,
     ...opts.argocd,
   });
-  const health = new ArgoCdHealthChecks(platform, 'ArgoCdHealth', { argocdNamespace: opts.argocd?.argocdNamespace ?? cluster.argocd.namespace });
+  const health = new ArgoCdHealthChecks(platform, 'ArgoCdHealth', {
+    argocdNamespace: opts.argocd?.argocdNamespace ?? cluster.argocd.namespace,
+  });
   // One dashboard per agent namespace, beside the agents' folders (dist/<namespace>/ConfigMap...).
   const byNs = new Map<string, DashboardAgent[]>();
   for (const a of agents) {
     const ns = a.agent.metadata.namespace;
-    byNs.set(ns, [...(byNs.get(ns) ?? []), { name: a.agent.metadata.name, source: a.rollout.routing === 'gateway-api' ? 'app' : 'istio' }]);
+    byNs.set(ns, [
+      ...(byNs.get(ns) ?? []),
+      {
+        name: a.agent.metadata.name,
+        source: a.rollout.routing === 'gateway-api' ? 'app' : 'istio',
+      },
+    ]);
   }
-  const dashboards = [...byNs].map(([ns, list]) => [ns, new NamespaceDashboard(platform, `Dashboard-${ns}`, { namespace: ns, agents: list })] as const);
+  const dashboards = [...byNs].map(
+    ([ns, list]) =>
+      [
+        ns,
+        new NamespaceDashboard(platform, `Dashboard-${ns}`, { namespace: ns, agents: list }),
+      ] as const,
+  );
   validateTree(app);
 
   const out: Manifest[] = [];
@@ -215,7 +246,9 @@ function gateProps(c: ClusterConfig): GateServerProps {
  * a policy naming another address keeps it.
  */
 function withClusterPrometheus(policy: PolicySpec, c: ClusterConfig): PolicySpec {
-  return policy.prometheus === DEFAULT_PROMETHEUS && c.prometheus.address !== DEFAULT_PROMETHEUS ? { ...policy, prometheus: c.prometheus.address } : policy;
+  return policy.prometheus === DEFAULT_PROMETHEUS && c.prometheus.address !== DEFAULT_PROMETHEUS
+    ? { ...policy, prometheus: c.prometheus.address }
+    : policy;
 }
 
 /** The App every synthesis uses; nothing is written by cdk8s itself (see output.ts). */

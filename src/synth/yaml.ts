@@ -12,9 +12,7 @@
  */
 
 /** Words YAML 1.1 or 1.2 resolve to booleans or null. */
-const RESERVED = new Set([
-  'y', 'n', 'yes', 'no', 'on', 'off', 'true', 'false', 'null', '~',
-]);
+const RESERVED = new Set(['y', 'n', 'yes', 'no', 'on', 'off', 'true', 'false', 'null', '~']);
 /**
  * Safe plain scalar: starts with a letter, `/` or `_`; no `: ` or ` #`, no flow or indicator
  * characters; never ends with `:` or a space. Anything numeric-looking starts with a digit, sign
@@ -24,14 +22,25 @@ const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@+=$%()*^~?<>;:-]*(?: [A-Za-z0-9_./@+=$%(
 const PLAIN_BAD = /: |:$|<<|\$\{/;
 
 function scalarString(s: string): string {
-  if (s.length > 0 && s.length < 200 && PLAIN.test(s) && !PLAIN_BAD.test(s) && !RESERVED.has(s.toLowerCase())) return s;
+  if (
+    s.length > 0 &&
+    s.length < 200 &&
+    PLAIN.test(s) &&
+    !PLAIN_BAD.test(s) &&
+    !RESERVED.has(s.toLowerCase())
+  )
+    return s;
   // JSON escapes are YAML escapes; also escape what YAML reads as line breaks or BOM.
-  return JSON.stringify(s).replace(/[\u007f-\u009f\u2028\u2029\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(s).replace(
+    /[\u007f-\u009f\u2028\u2029\ufeff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** Text fit for a literal block: printable lines, no tabs or CR, first line not indented. */
-// eslint-disable-next-line no-control-regex -- the control characters are what it rules out
-const BLOCK_SAFE = /^[^\s][^\t\r\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u0085\u2028\u2029\ufeff]*$/s;
+const BLOCK_SAFE =
+  // eslint-disable-next-line no-control-regex -- the control characters are what it rules out
+  /^[^\s][^\t\r\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u0085\u2028\u2029\ufeff]*$/s;
 
 function literalBlock(s: string, indent: string): string | undefined {
   if (!s.includes('\n') || !BLOCK_SAFE.test(s)) return undefined;
@@ -68,7 +77,9 @@ function scalar(v: unknown, indent: string): string {
   if (v === null || v === undefined) return 'null';
   switch (typeof v) {
     case 'string':
-      return v.includes('\n') ? (literalBlock(v, indent) ?? scalarString(v)) : cachedScalarString(v);
+      return v.includes('\n')
+        ? (literalBlock(v, indent) ?? scalarString(v))
+        : cachedScalarString(v);
     case 'number':
       if (!Number.isFinite(v)) throw new Error(`YAML emitter: ${v} is not a finite number`);
       return String(v);

@@ -77,27 +77,35 @@ export async function run(argv: string[]): Promise<number> {
   }
   const format = String(v.output) as Format;
   if (!FORMATS.includes(format)) {
-    console.error(`agent-canary validate: --output ${format} is not a format (allowed: ${FORMATS.join(', ')})`);
+    console.error(
+      `agent-canary validate: --output ${format} is not a format (allowed: ${FORMATS.join(', ')})`,
+    );
     return 2;
   }
   let maxFileBytes: number | undefined;
   if (v['max-file-size'] !== undefined) {
     const mib = Number(v['max-file-size']);
     if (!Number.isFinite(mib) || mib <= 0) {
-      console.error(`agent-canary validate: --max-file-size ${v['max-file-size']} is not a positive number of MiB`);
+      console.error(
+        `agent-canary validate: --max-file-size ${v['max-file-size']} is not a positive number of MiB`,
+      );
       return 2;
     }
     maxFileBytes = mib * 1024 * 1024;
   }
   if (v.gate !== undefined && v.base === undefined) {
-    console.error('agent-canary validate: --gate needs --base REF (the gate is asked about weight increases in a pull request)');
+    console.error(
+      'agent-canary validate: --gate needs --base REF (the gate is asked about weight increases in a pull request)',
+    );
     return 2;
   }
   if (v.gate !== undefined) {
     try {
       new URL(v.gate);
     } catch {
-      console.error(`agent-canary validate: --gate ${v.gate} is not a URL (e.g. http://agent-canary-gate.agent-canary-system)`);
+      console.error(
+        `agent-canary validate: --gate ${v.gate} is not a URL (e.g. http://agent-canary-gate.agent-canary-system)`,
+      );
       return 2;
     }
   }
@@ -106,7 +114,12 @@ export async function run(argv: string[]): Promise<number> {
     crds: v.crd,
     schemaDirs: v.schemas,
     skipMissingSchemas: v['skip-missing-schemas'],
-    skipKinds: v.skip ? v.skip.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    skipKinds: v.skip
+      ? v.skip
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined,
     policies: v.policies,
     fleet: v.fleet,
     live: v.live,
@@ -115,9 +128,17 @@ export async function run(argv: string[]): Promise<number> {
   };
   let report;
   try {
-    report = v.base !== undefined
-      ? await validatePullRequest(paths, { ...opts, base: v.base, gate: v.gate, checkDrift: !v['no-drift'], repoURL: v['repo-url'], targetRevision: v.revision })
-      : (await runPipeline(paths, opts)).report;
+    report =
+      v.base !== undefined
+        ? await validatePullRequest(paths, {
+            ...opts,
+            base: v.base,
+            gate: v.gate,
+            checkDrift: !v['no-drift'],
+            repoURL: v['repo-url'],
+            targetRevision: v.revision,
+          })
+        : (await runPipeline(paths, opts)).report;
   } catch (err) {
     if (err instanceof GitRefError) {
       console.error(`agent-canary validate: ${err.message}`);

@@ -14,7 +14,10 @@ import { get, type AgentView } from './rules/context.js';
 import type { Finding } from './types.js';
 
 /** Each agent's policy: from its fleet file (policy + overrides), an annotation, or `default`. */
-export function policyResolver(opts: ValidateOptions, setup: Finding[]): (agent: AgentView) => PolicySpec | undefined {
+export function policyResolver(
+  opts: ValidateOptions,
+  setup: Finding[],
+): (agent: AgentView) => PolicySpec | undefined {
   let policies: ReadonlyMap<string, Policy> = new Map();
   if (typeof opts.policies === 'string' || opts.policies === undefined) {
     const dir = opts.policies ?? 'policies';
@@ -47,7 +50,9 @@ export function policyResolver(opts: ValidateOptions, setup: Finding[]): (agent:
     } else {
       // Not in the fleet: an explicit annotation, else `default`, unless the caller listed the
       // fleet agents itself (then an agent outside that list has an unknown policy: no guess).
-      const named = agent.agent ? get(agent.agent.object, 'metadata', 'annotations', 'agent-canary.dev/policy') : undefined;
+      const named = agent.agent
+        ? get(agent.agent.object, 'metadata', 'annotations', 'agent-canary.dev/policy')
+        : undefined;
       if (typeof named === 'string') spec = policies.get(named)?.spec;
       else if (!Array.isArray(opts.fleet)) spec = policies.get('default')?.spec;
     }
@@ -57,6 +62,22 @@ export function policyResolver(opts: ValidateOptions, setup: Finding[]): (agent:
 }
 
 function located(ruleId: string, err: unknown, file: string): Finding {
-  if (err instanceof LocatedError) return { ruleId, severity: 'error', file: err.file, line: err.line, path: err.field, message: err.problem, fix: err.fix };
-  return { ruleId, severity: 'error', file, line: 0, message: err instanceof Error ? err.message : String(err), fix: 'fix the policy or fleet file' };
+  if (err instanceof LocatedError)
+    return {
+      ruleId,
+      severity: 'error',
+      file: err.file,
+      line: err.line,
+      path: err.field,
+      message: err.problem,
+      fix: err.fix,
+    };
+  return {
+    ruleId,
+    severity: 'error',
+    file,
+    line: 0,
+    message: err instanceof Error ? err.message : String(err),
+    fix: 'fix the policy or fleet file',
+  };
 }

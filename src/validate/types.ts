@@ -62,7 +62,17 @@ export interface ResourceResult {
 export interface TrafficChange {
   /** `<namespace>/<agent>` */
   readonly agent: string;
-  readonly kind: 'canary-started' | 'canary-stopped' | 'promoted' | 'weight' | 'plan' | 'challenger' | 'stable' | 'mode' | 'added' | 'removed';
+  readonly kind:
+    | 'canary-started'
+    | 'canary-stopped'
+    | 'promoted'
+    | 'weight'
+    | 'plan'
+    | 'challenger'
+    | 'stable'
+    | 'mode'
+    | 'added'
+    | 'removed';
   /** Human sentence, e.g. `weight 10 -> 25`. */
   readonly summary: string;
   readonly from?: unknown;

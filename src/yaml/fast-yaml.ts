@@ -26,7 +26,24 @@ const fail = (why: string): never => {
  * Plain scalars that YAML 1.2 (this reader, the `yaml` package) reads as strings but YAML 1.1
  * (go-yaml, which the Kubernetes API server and kubectl use) reads as booleans.
  */
-export const YAML11_BOOLEANS: ReadonlySet<string> = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'n', 'N', 'no', 'No', 'NO', 'on', 'On', 'ON', 'off', 'Off', 'OFF']);
+export const YAML11_BOOLEANS: ReadonlySet<string> = new Set([
+  'y',
+  'Y',
+  'yes',
+  'Yes',
+  'YES',
+  'n',
+  'N',
+  'no',
+  'No',
+  'NO',
+  'on',
+  'On',
+  'ON',
+  'off',
+  'Off',
+  'OFF',
+]);
 
 /** A plain YAML 1.1 boolean word, by 0-based line index. */
 export interface AmbiguousScalar {
@@ -40,8 +57,9 @@ export interface AmbiguousScalar {
  * every other Unicode space or separator that JavaScript's `trim` and `\s` would treat as
  * white space but YAML 1.2 treats as content, the byte-order mark and non-characters.
  */
-// eslint-disable-next-line no-control-regex -- control characters are what it finds
-const SUSPECT = /[\0-\x1f\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\ufffe\uffff]/;
+const SUSPECT =
+  // eslint-disable-next-line no-control-regex -- control characters are what it finds
+  /[\0-\x1f\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\ufffe\uffff]/;
 
 /** Longest implicit key YAML allows (`yaml` refuses longer ones). */
 const MAX_KEY = 1024;
@@ -50,14 +68,20 @@ const MAX_KEY = 1024;
  * Parses lines[start, end) as one YAML document. Returns `undefined` for an empty document.
  * Plain YAML 1.1 boolean words met on the way are appended to `notes`.
  */
-export function parseFastDocument(lines: readonly string[], start: number, end: number, notes?: AmbiguousScalar[]): unknown {
+export function parseFastDocument(
+  lines: readonly string[],
+  start: number,
+  end: number,
+  notes?: AmbiguousScalar[],
+): unknown {
   for (let k = start; k < end; k++) {
     const line = lines[k]!;
     if (SUSPECT.test(line)) fail('character outside the subset');
     // Document markers and directives belong to the caller's split (`---` inside one document
     // would end it); a line that only looks like one (`---x`) is left to the `yaml` package too.
     const c = line.charCodeAt(0);
-    if (c === 37 || ((c === 45 || c === 46) && (line.startsWith('---') || line.startsWith('...')))) fail('marker line');
+    if (c === 37 || ((c === 45 || c === 46) && (line.startsWith('---') || line.startsWith('...'))))
+      fail('marker line');
   }
   return new FastReader(lines, start, end, notes).document();
 }
@@ -216,7 +240,8 @@ class FastReader {
     const strip = header.charCodeAt(1) === 45; /* - */
     let h = strip ? 2 : 1;
     while (h < header.length && header.charCodeAt(h) === 32) h++;
-    if (h < header.length && !(header.charCodeAt(h) === 35 && header.charCodeAt(h - 1) === 32)) fail('block scalar header');
+    if (h < header.length && !(header.charCodeAt(h) === 35 && header.charCodeAt(h - 1) === 32))
+      fail('block scalar header');
     this.i++;
     const body: string[] = [];
     let contentIndent = -1;
@@ -262,7 +287,12 @@ class FastReader {
       expectEnd(text, end);
       return value;
     }
-    if (c === undefined || VALUE_INDICATORS.has(text.charCodeAt(0)) || (c === '-' && (text[1] === ' ' || text.length === 1))) fail('indicator');
+    if (
+      c === undefined ||
+      VALUE_INDICATORS.has(text.charCodeAt(0)) ||
+      (c === '-' && (text[1] === ' ' || text.length === 1))
+    )
+      fail('indicator');
     const hash = text.indexOf(' #');
     const plain = trimSpacesEnd(hash >= 0 ? text.slice(0, hash) : text);
     if (plain.includes(': ') || plain.endsWith(':')) fail('mapping in a plain scalar');
@@ -270,7 +300,8 @@ class FastReader {
   }
 
   private resolveNoted(plain: string): unknown {
-    if (this.notes && YAML11_BOOLEANS.has(plain)) this.notes.push({ lineIndex: this.currentLine, value: plain });
+    if (this.notes && YAML11_BOOLEANS.has(plain))
+      this.notes.push({ lineIndex: this.currentLine, value: plain });
     return resolvePlain(plain);
   }
 
@@ -321,7 +352,12 @@ class FastReader {
   private flowScalar(text: string, k: number): [unknown, number] {
     const c = text[k];
     if (c === '"' || c === "'") return quoted(text, k);
-    if (c === undefined || FLOW_START.test(c) || (c === '-' && (text[k + 1] === ' ' || text[k + 1] === undefined))) fail('flow indicator');
+    if (
+      c === undefined ||
+      FLOW_START.test(c) ||
+      (c === '-' && (text[k + 1] === ' ' || text[k + 1] === undefined))
+    )
+      fail('flow indicator');
     let e = k;
     while (e < text.length) {
       const ch = text.charCodeAt(e);
@@ -365,7 +401,15 @@ function findKeyEndAt(line: string, at: number): number {
 
 /** Letters, digits and `-._/`: the characters of Kubernetes keys (labels, annotations, fields). */
 function isKeyChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95 || c === 47;
+  return (
+    (c >= 97 && c <= 122) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 48 && c <= 57) ||
+    c === 45 ||
+    c === 46 ||
+    c === 95 ||
+    c === 47
+  );
 }
 
 /**
@@ -376,8 +420,10 @@ function isKeyChar(c: number): boolean {
  */
 function plainKey(text: string): string {
   const c = text.charCodeAt(0);
-  if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 47)) fail('key needs the full parser');
-  if (typeof resolvePlain(text) !== 'string' || text === '__proto__') fail('key that is not a string');
+  if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 47))
+    fail('key needs the full parser');
+  if (typeof resolvePlain(text) !== 'string' || text === '__proto__')
+    fail('key that is not a string');
   return text;
 }
 
@@ -392,12 +438,15 @@ function parseKey(line: string, indent: number, keyEnd: number): string {
   }
   let e = keyEnd;
   while (e > indent && line.charCodeAt(e - 1) === 32) e--;
-  for (let k = indent; k < e; k++) if (!isKeyChar(line.charCodeAt(k))) fail('key needs the full parser');
+  for (let k = indent; k < e; k++)
+    if (!isKeyChar(line.charCodeAt(k))) fail('key needs the full parser');
   return plainKey(line.slice(indent, e));
 }
 
 /** Characters that cannot start a plain value in the subset: & * ! | > % @ ` ? : , ] } */
-const VALUE_INDICATORS: ReadonlySet<number> = new Set([...'&*!|>%@`?:,]}'].map((c) => c.charCodeAt(0)));
+const VALUE_INDICATORS: ReadonlySet<number> = new Set(
+  [...'&*!|>%@`?:,]}'].map((c) => c.charCodeAt(0)),
+);
 /** Characters that cannot start a plain scalar inside a flow collection. */
 const FLOW_START = /[&*!|>%@`?:#,[\]{}]/;
 
@@ -475,8 +524,23 @@ function endOfDouble(text: string, start: number): number {
 }
 
 const ESCAPES: Readonly<Record<string, string>> = {
-  '0': '\0', a: '\x07', b: '\b', t: '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b',
-  ' ': ' ', '"': '"', '/': '/', '\\': '\\', N: '\x85', _: '\xa0', L: '\u2028', P: '\u2029',
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  t: '\t',
+  n: '\n',
+  v: '\v',
+  f: '\f',
+  r: '\r',
+  e: '\x1b',
+  ' ': ' ',
+  '"': '"',
+  '/': '/',
+  '\\': '\\',
+  N: '\x85',
+  _: '\xa0',
+  L: '\u2028',
+  P: '\u2029',
 };
 
 /** A one-line quoted scalar starting at `start`; returns [value, index after the closing quote]. */
@@ -505,7 +569,8 @@ function quoted(text: string, start: number): [string, number] {
       if (hex.length !== n || !/^[0-9a-fA-F]+$/.test(hex)) fail('bad escape');
       const code = parseInt(hex, 16);
       // Surrogate halves and code points past U+10FFFF: let the `yaml` package decide.
-      if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) fail('escape outside Unicode scalars');
+      if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
+        fail('escape outside Unicode scalars');
       out += String.fromCodePoint(code);
       k += n;
     } else fail('unknown escape');

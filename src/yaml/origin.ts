@@ -28,7 +28,15 @@ export class LazyYamlSource extends YamlSource {
     super(file, undefined as unknown as Document, undefined as unknown as LineCounter);
     let parsed: YamlSource | undefined;
     const get = (): YamlSource => (parsed ??= parse());
-    Object.defineProperty(this, 'doc', { get: () => get().doc, enumerable: true, configurable: true });
-    Object.defineProperty(this, 'lineCounter', { get: () => get().lineCounter, enumerable: true, configurable: true });
+    Object.defineProperty(this, 'doc', {
+      get: () => get().doc,
+      enumerable: true,
+      configurable: true,
+    });
+    Object.defineProperty(this, 'lineCounter', {
+      get: () => get().lineCounter,
+      enumerable: true,
+      configurable: true,
+    });
   }
 }

@@ -31,14 +31,16 @@ export function schemaErrors<E extends LocatedError>(
   for (const e of errors) {
     const base = [...prefix, ...pointerSegments(e.instancePath)];
     const ps = e.parentSchema ?? {};
-    const hint = (k: string): string | undefined => (typeof ps[k] === 'string' ? (ps[k] as string) : undefined);
+    const hint = (k: string): string | undefined =>
+      typeof ps[k] === 'string' ? (ps[k] as string) : undefined;
     let segments = base;
     let d: Omit<ProblemDetails, 'field'>;
     switch (e.keyword) {
       case 'required': {
         const missing = String(e.params['missingProperty']);
         segments = [...base, missing];
-        const propSchema = ((ps['properties'] ?? {}) as Record<string, Record<string, unknown>>)[missing] ?? {};
+        const propSchema =
+          ((ps['properties'] ?? {}) as Record<string, Record<string, unknown>>)[missing] ?? {};
         d = {
           problem: 'required field is missing',
           value: undefined,
@@ -56,7 +58,9 @@ export function schemaErrors<E extends LocatedError>(
           problem: `unknown field '${extra}'`,
           value: (e.data as Record<string, unknown> | undefined)?.[extra],
           allowed: names.join(', '),
-          fix: near ? `did you mean '${near}'? Rename it, or remove the field` : 'remove the field (or move it where it belongs)',
+          fix: near
+            ? `did you mean '${near}'? Rename it, or remove the field`
+            : 'remove the field (or move it where it belongs)',
         };
         break;
       }
@@ -82,7 +86,11 @@ export function schemaErrors<E extends LocatedError>(
           problem: `must be ${types.map(article).join(' or ')}`,
           value: e.data,
           allowed: hint('x-allowed') ?? describeSchema(ps),
-          fix: hint('x-fix') ?? (e.data === null ? 'give the field a value, or remove the key' : TYPE_FIX[types[0]!] ?? 'use the allowed type'),
+          fix:
+            hint('x-fix') ??
+            (e.data === null
+              ? 'give the field a value, or remove the key'
+              : (TYPE_FIX[types[0]!] ?? 'use the allowed type')),
         };
         break;
       }
@@ -140,6 +148,7 @@ export function describeSchema(s: Record<string, unknown>): string {
     const items = (s['items'] ?? {}) as Record<string, unknown>;
     return `a list of ${items['type'] === 'object' ? 'mappings' : `${String(items['type'] ?? 'value')}s`}`;
   }
-  if (type === 'string' && typeof s['pattern'] === 'string') return `a string matching ${s['pattern'] as string}`;
+  if (type === 'string' && typeof s['pattern'] === 'string')
+    return `a string matching ${s['pattern'] as string}`;
   return typeof type === 'string' ? article(type) : 'see the documentation';
 }

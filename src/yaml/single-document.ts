@@ -5,7 +5,11 @@ import { fieldPath, type PathSegment } from './path.js';
 import { keyText, rangeStart, YamlSource } from './source.js';
 
 /** The path of the mapping key that starts at `offset` (to name a duplicate key). */
-function pathAtOffset(node: unknown, offset: number, prefix: PathSegment[] = []): PathSegment[] | undefined {
+function pathAtOffset(
+  node: unknown,
+  offset: number,
+  prefix: PathSegment[] = [],
+): PathSegment[] | undefined {
   if (isMap(node)) {
     for (const pair of node.items) {
       const k = keyText(pair.key);
@@ -63,7 +67,9 @@ export function parseSingleMapping<E extends LocatedError>(
           : `YAML syntax error: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
         value: dupPath ? dupPath[dupPath.length - 1] : undefined,
         allowed: duplicate ? 'each key once per mapping' : 'valid YAML 1.2',
-        fix: duplicate ? 'keep one of the two entries and delete the other' : 'correct the YAML at this line',
+        fix: duplicate
+          ? 'keep one of the two entries and delete the other'
+          : 'correct the YAML at this line',
       });
     }
   }

@@ -75,7 +75,8 @@ describe('the layer rules catch', () => {
       'src/fleet/schema.ts': "import { f } from '../policy/load.js';\nexport const g = f;\n",
       'constructs/agent.ts':
         "import type { FleetAgent } from '../src/fleet/types.js';\nexport type A = FleetAgent;\n",
-      'constructs/release.ts': "import { load } from '../src/fleet/load.js';\nexport const r = load;\n",
+      'constructs/release.ts':
+        "import { load } from '../src/fleet/load.js';\nexport const r = load;\n",
       'src/errors/located.ts': "import { f } from '../policy/load.js';\nexport const e = f;\n",
       'src/mlflow-standin/server.ts':
         "import { decide } from '../gate/decide.js';\nexport const s = decide;\n",
@@ -83,8 +84,10 @@ describe('the layer rules catch', () => {
       'src/gate/server.ts': "import { decide } from './decide.js';\nexport const serve = decide;\n",
       'src/gate/engine.ts': "import { serve } from './server.js';\nexport const engine = serve;\n",
       'src/gate/command.ts': "import { serve } from './server.js';\nexport const run = serve;\n",
-      'src/newpart/thing.ts': "import type { FleetAgent } from '../fleet/types.js';\nexport type T = FleetAgent;\n",
-      'src/fleet/uses-new.ts': "import type { T } from '../newpart/thing.js';\nexport type U = T;\n",
+      'src/newpart/thing.ts':
+        "import type { FleetAgent } from '../fleet/types.js';\nexport type T = FleetAgent;\n",
+      'src/fleet/uses-new.ts':
+        "import type { T } from '../newpart/thing.js';\nexport type U = T;\n",
     });
     fleetUp = await violations(dir, ['src', 'constructs']);
   }, 120_000);
@@ -99,7 +102,9 @@ describe('the layer rules catch', () => {
   });
 
   it('a construct using model code instead of only its types (a type-only import passes)', () => {
-    expect(fleetUp).toContain('constructs-use-model-types-only: constructs/release.ts -> src/fleet/load.ts');
+    expect(fleetUp).toContain(
+      'constructs-use-model-types-only: constructs/release.ts -> src/fleet/load.ts',
+    );
     expect(fleetUp.filter((v) => v.includes('constructs/agent.ts'))).toEqual([]);
   });
 
@@ -114,13 +119,19 @@ describe('the layer rules catch', () => {
   });
 
   it('the decision engine importing a server; a server and a command importing down pass', () => {
-    expect(fleetUp).toContain('evaluation-imports-upward: src/gate/engine.ts -> src/gate/server.ts');
+    expect(fleetUp).toContain(
+      'evaluation-imports-upward: src/gate/engine.ts -> src/gate/server.ts',
+    );
     expect(fleetUp.filter((v) => v.startsWith('servers-') || v.includes('command.ts'))).toEqual([]);
   });
 
   it('a folder that belongs to no layer, importing or imported', () => {
-    expect(fleetUp).toContain('module-outside-the-layers-imports: src/newpart/thing.ts -> src/fleet/types.ts');
-    expect(fleetUp).toContain('module-outside-the-layers: src/fleet/uses-new.ts -> src/newpart/thing.ts');
+    expect(fleetUp).toContain(
+      'module-outside-the-layers-imports: src/newpart/thing.ts -> src/fleet/types.ts',
+    );
+    expect(fleetUp).toContain(
+      'module-outside-the-layers: src/fleet/uses-new.ts -> src/newpart/thing.ts',
+    );
   });
 });
 

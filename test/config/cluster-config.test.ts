@@ -28,11 +28,15 @@ function configError(text: string): ConfigError {
 
 describe('agent-canary.yaml errors', () => {
   it('name the file, the line, the field, the value, what is allowed and the fix', () => {
-    const e = configError(`${HEAD}spec:\n  gate:\n    namespace: agent-canary-system\n    image: "ghcr.io/x/agent canary:1"\n`);
+    const e = configError(
+      `${HEAD}spec:\n  gate:\n    namespace: agent-canary-system\n    image: "ghcr.io/x/agent canary:1"\n`,
+    );
     expect(e.file).toBe('agent-canary.yaml');
     expect(e.line).toBe(6);
     expect(e.field).toBe('spec.gate.image');
-    expect(e.message).toMatch(/^agent-canary\.yaml:6: spec\.gate\.image: is not an image reference \(got "ghcr\.io\/x\/agent canary:1"; allowed: registry\/repository:tag/);
+    expect(e.message).toMatch(
+      /^agent-canary\.yaml:6: spec\.gate\.image: is not an image reference \(got "ghcr\.io\/x\/agent canary:1"; allowed: registry\/repository:tag/,
+    );
     expect(e.message).toMatch(/Fix: pin a tag or a digest/);
   });
 
@@ -43,13 +47,19 @@ describe('agent-canary.yaml errors', () => {
     const unknown = configError(`${HEAD}spec:\n  flagger:\n    namespce: flagger\n`);
     expect([unknown.line, unknown.field]).toEqual([5, 'spec.flagger.namespce']);
     expect(unknown.message).toMatch(/namespace/); // the nearest allowed key is suggested
-    const gw = configError(`${HEAD}spec:\n  istio:\n    gateways:\n      - mesh\n      - Istio-System/Public\n`);
+    const gw = configError(
+      `${HEAD}spec:\n  istio:\n    gateways:\n      - mesh\n      - Istio-System/Public\n`,
+    );
     expect([gw.line, gw.field]).toEqual([7, 'spec.istio.gateways[1]']);
   });
 
   it('refuse a wrong kind, and a --config file that does not exist', () => {
-    expect(configError('apiVersion: agent-canary.dev/v1alpha1\nkind: RolloutPolicy\n').field).toBe('kind');
-    expect(() => loadClusterConfig(REPO_ROOT, join(REPO_ROOT, 'no-such.yaml'))).toThrow(ConfigError);
+    expect(configError('apiVersion: agent-canary.dev/v1alpha1\nkind: RolloutPolicy\n').field).toBe(
+      'kind',
+    );
+    expect(() => loadClusterConfig(REPO_ROOT, join(REPO_ROOT, 'no-such.yaml'))).toThrow(
+      ConfigError,
+    );
   });
 
   it('fall back to the defaults when the project has no file; the example file states the defaults', () => {
@@ -68,7 +78,9 @@ describe('agent-canary.yaml errors', () => {
 describe('cluster settings reach the objects', () => {
   const fleet = loadFleet(join(REPO_ROOT, 'fleet'));
   const policies = loadPolicies(join(REPO_ROOT, 'policies'));
-  const cluster = parseClusterConfig('agent-canary.yaml', `${HEAD}spec:
+  const cluster = parseClusterConfig(
+    'agent-canary.yaml',
+    `${HEAD}spec:
   repository: { url: "git@git.acme.io:ops/agents.git", revision: release, path: deploy/dist }
   argocd: { namespace: gitops, project: agents }
   flagger: { namespace: flagger, loadTesterUrl: "http://loadtester.flagger/" }
@@ -82,10 +94,18 @@ describe('cluster settings reach the objects', () => {
     canaryApi: { secret: canary-api }
     allowedNamespaces: [ci]
   istio: { gateways: [istio-system/public, mesh] }
-`);
-  const objects = synthesize(fleet, { policies, cluster }).map((m) => m.object as Record<string, any>);
+`,
+  );
+  const objects = synthesize(fleet, { policies, cluster }).map(
+    (m) => m.object as Record<string, any>,
+  );
   const find = (kind: string, name: string, ns?: string) =>
-    objects.find((o) => o['kind'] === kind && o['metadata'].name === name && (ns === undefined || o['metadata'].namespace === ns))!;
+    objects.find(
+      (o) =>
+        o['kind'] === kind &&
+        o['metadata'].name === name &&
+        (ns === undefined || o['metadata'].namespace === ns),
+    )!;
 
   it('the gate: image, replicas, state claim, MLflow, canary API Secret and work volume, NetworkPolicy peers', () => {
     const dep = find('Deployment', 'agent-canary-gate', 'canary-gate');
@@ -93,19 +113,30 @@ describe('cluster settings reach the objects', () => {
     const c = pod.containers[0];
     expect(c.image).toBe('registry.acme.io/agent-canary:1.2.3');
     expect(dep['spec'].replicas).toBe(0);
-    expect(pod.volumes).toContainEqual({ name: 'state', persistentVolumeClaim: { claimName: 'gate-state' } });
+    expect(pod.volumes).toContainEqual({
+      name: 'state',
+      persistentVolumeClaim: { claimName: 'gate-state' },
+    });
     expect(c.env).toContainEqual({ name: 'MLFLOW_TRACKING_URI', value: 'https://mlflow.acme.io' });
-    expect(c.envFrom).toEqual([{ secretRef: { name: 'mlflow-creds', optional: true } }, { secretRef: { name: 'canary-api', optional: false } }]);
+    expect(c.envFrom).toEqual([
+      { secretRef: { name: 'mlflow-creds', optional: true } },
+      { secretRef: { name: 'canary-api', optional: false } },
+    ]);
     expect(c.volumeMounts).toContainEqual({ name: 'work', mountPath: '/work' });
     const np = find('NetworkPolicy', 'agent-canary-gate', 'canary-gate');
-    const peers = np['spec'].ingress[0].from.map((f: any) => f.namespaceSelector.matchLabels['kubernetes.io/metadata.name']);
+    const peers = np['spec'].ingress[0].from.map(
+      (f: any) => f.namespaceSelector.matchLabels['kubernetes.io/metadata.name'],
+    );
     expect(peers).toEqual(['flagger', 'monitoring', 'ci']);
   });
 
   it('Argo CD: repository, revision, path and namespace', () => {
     const app = objects.find((o) => o['kind'] === 'Application')!;
     expect(app['metadata'].namespace).toBe('gitops');
-    expect(app['spec'].source).toMatchObject({ repoURL: 'git@git.acme.io:ops/agents.git', targetRevision: 'release' });
+    expect(app['spec'].source).toMatchObject({
+      repoURL: 'git@git.acme.io:ops/agents.git',
+      targetRevision: 'release',
+    });
     expect(app['spec'].source.path).toMatch(/^deploy\/dist\//);
     expect(app['spec'].project).toBe('agents');
   });
@@ -117,7 +148,8 @@ describe('cluster settings reach the objects', () => {
     const canary = objects.find((o) => o['kind'] === 'Canary' && o['spec'].provider === 'istio');
     expect(canary!['spec'].metricsServer).toBe('http://prometheus.monitoring:9090');
     expect(canary!['spec'].service.gateways).toEqual(['istio-system/public', 'mesh']);
-    for (const mt of objects.filter((o) => o['kind'] === 'MetricTemplate')) expect(mt['spec'].provider.address).toBe('http://prometheus.monitoring:9090');
+    for (const mt of objects.filter((o) => o['kind'] === 'MetricTemplate'))
+      expect(mt['spec'].provider.address).toBe('http://prometheus.monitoring:9090');
   });
 });
 
@@ -126,27 +158,46 @@ describe('synth and the placeholder repository URL', () => {
   let err: string[];
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'ac-config-synth-'));
-    for (const d of ['fleet', 'policies']) cpSync(join(REPO_ROOT, d), join(dir, d), { recursive: true });
+    for (const d of ['fleet', 'policies'])
+      cpSync(join(REPO_ROOT, d), join(dir, d), { recursive: true });
     err = [];
     vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    vi.spyOn(console, 'error').mockImplementation((s: unknown) => { err.push(String(s)); });
+    vi.spyOn(console, 'error').mockImplementation((s: unknown) => {
+      err.push(String(s));
+    });
   });
   afterEach(() => {
     vi.restoreAllMocks();
     rmSync(dir, { recursive: true, force: true });
   });
-  const args = (config: string) => ['--fleet', join(dir, 'fleet'), '--policies', join(dir, 'policies'), '--out', join(dir, 'dist'), '--config', config];
+  const args = (config: string) => [
+    '--fleet',
+    join(dir, 'fleet'),
+    '--policies',
+    join(dir, 'policies'),
+    '--out',
+    join(dir, 'dist'),
+    '--config',
+    config,
+  ];
 
   it('warns, naming the file and the field, while the URL is the example one; not once it is set', async () => {
     const config = join(dir, 'agent-canary.yaml');
     writeFileSync(config, readFileSync(join(REPO_ROOT, 'agent-canary.yaml')));
     expect(await run(args(config))).toBe(0);
-    expect(err.join('\n')).toMatch(/warning: \S*agent-canary\.yaml: spec\.repository\.url is the placeholder https:\/\/github\.com\/example\/agent-canary\.git.*Fix: set spec\.repository\.url/);
+    expect(err.join('\n')).toMatch(
+      /warning: \S*agent-canary\.yaml: spec\.repository\.url is the placeholder https:\/\/github\.com\/example\/agent-canary\.git.*Fix: set spec\.repository\.url/,
+    );
     err.length = 0;
-    writeFileSync(config, `${HEAD}spec:\n  repository:\n    url: https://git.acme.io/ops/agents.git\n`);
+    writeFileSync(
+      config,
+      `${HEAD}spec:\n  repository:\n    url: https://git.acme.io/ops/agents.git\n`,
+    );
     expect(await run(args(config))).toBe(0);
     expect(err.join('\n')).not.toMatch(/placeholder/);
-    expect(readFileSync(join(dir, 'dist', 'argocd', 'AppProject.agent-canary.yaml'), 'utf8')).toContain('https://git.acme.io/ops/agents.git');
+    expect(
+      readFileSync(join(dir, 'dist', 'argocd', 'AppProject.agent-canary.yaml'), 'utf8'),
+    ).toContain('https://git.acme.io/ops/agents.git');
   });
 
   it('exits 2 on a bad configuration, printing the located error, writing nothing', async () => {
@@ -154,7 +205,9 @@ describe('synth and the placeholder repository URL', () => {
     writeFileSync(config, `${HEAD}spec:\n  gate:\n    replicas: 3\n`);
     expect(await run(args(config))).toBe(2);
     expect(err.join('\n')).toMatch(/bad\.yaml:5: spec\.gate\.replicas/);
-    expect(() => readFileSync(join(dir, 'dist', 'argocd', 'AppProject.agent-canary.yaml'))).toThrow();
+    expect(() =>
+      readFileSync(join(dir, 'dist', 'argocd', 'AppProject.agent-canary.yaml')),
+    ).toThrow();
   });
 
   it('knows the placeholder forms', () => {

@@ -35,13 +35,27 @@ describe('agent-canary demo (the main job)', () => {
     expect(code, printed).toBe(0);
     expect(printed).not.toContain('FAIL');
     // dist/ was synthesized in the project, the GitOps repository and the MLflow store in .agent-canary/demo.
-    expect((await readdir(join(dir, 'dist'))).sort()).toEqual(['agent-canary-system', 'argocd', 'team-research', 'team-support']);
+    expect((await readdir(join(dir, 'dist'))).sort()).toEqual([
+      'agent-canary-system',
+      'argocd',
+      'team-research',
+      'team-support',
+    ]);
     expect(existsSync(join(dir, '.agent-canary', 'demo', 'mlflow.db'))).toBe(true);
     const repo = join(dir, '.agent-canary', 'demo', '.agent-canary', 'gitops');
-    const events = execFileSync('git', ['log', '--format=%(trailers:key=Agent-Canary-Event,valueonly)'], { cwd: repo, encoding: 'utf8' })
+    const events = execFileSync(
+      'git',
+      ['log', '--format=%(trailers:key=Agent-Canary-Event,valueonly)'],
+      { cwd: repo, encoding: 'utf8' },
+    )
       .split('\n')
       .filter(Boolean);
-    expect(events).toEqual(['AgentCanaryRolledBack', 'AgentCanaryPromoted', 'AgentCanaryWeightChanged', 'Synthesized']);
+    expect(events).toEqual([
+      'AgentCanaryRolledBack',
+      'AgentCanaryPromoted',
+      'AgentCanaryWeightChanged',
+      'Synthesized',
+    ]);
     // A second run starts over and tells the same story.
     const again = vi.spyOn(console, 'log').mockImplementation(() => {});
     expect(await run([])).toBe(0);

@@ -13,7 +13,13 @@ import { PolicyError } from '../../src/policy/load.js';
 import { SynthesisError } from '../../src/synth/synthesize.js';
 
 const here = { file: 'fleet/team/bot.yaml', line: 3, column: 1 };
-const what = { field: 'spec.canary.weight', problem: 'too high', value: 120, allowed: '0..100', fix: 'lower it' };
+const what = {
+  field: 'spec.canary.weight',
+  problem: 'too high',
+  value: 120,
+  allowed: '0..100',
+  fix: 'lower it',
+};
 
 describe('the error kinds table', () => {
   it('gives every kind a CLI exit code of 1 (refused) or 2 (bad input, failure) and an HTTP error status', () => {
@@ -26,7 +32,9 @@ describe('the error kinds table', () => {
   });
 
   it('exits 1 only when a policy, a validation or the state said no', () => {
-    const refusing = Object.entries(ERROR_KINDS).filter(([, k]) => k.exitCode === 1).map(([kind]) => kind);
+    const refusing = Object.entries(ERROR_KINDS)
+      .filter(([, k]) => k.exitCode === 1)
+      .map(([kind]) => kind);
     expect(refusing.sort()).toEqual(['conflict', 'refused']);
   });
 
@@ -39,7 +47,11 @@ describe('the errors of every part answer through the table', () => {
   const cases: [string, AgentCanaryError, ErrorKind][] = [
     ['a fleet file error', new FleetError(here, what), 'bad-request'],
     ['a policy file error', new PolicyError(here, what), 'bad-request'],
-    ['a construct input error', new ConstructInputError('AgentRelease team/bot: weight 120'), 'bad-request'],
+    [
+      'a construct input error',
+      new ConstructInputError('AgentRelease team/bot: weight 120'),
+      'bad-request',
+    ],
     ['a synthesis error', new SynthesisError('agent team/bot twice'), 'bad-request'],
     ['a refused operation', new GitOpsError('refused', 'skips step 50'), 'refused'],
     ['a state conflict', new GitOpsError('conflict', 'no canary'), 'conflict'],

@@ -60,7 +60,9 @@ describe('verdict cache', () => {
   it('single-flight: 100 concurrent requests for one new revision cause the MLflow queries of one verdict', async () => {
     f = await fixture(goodData());
     f.standin.faults.delayMs = 200;
-    const answers = await Promise.all(Array.from({ length: 100 }, () => post(f!.gate.url, payload())));
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, () => post(f!.gate.url, payload())),
+    );
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(answers.filter((a) => a.body.cache === 'miss')).toHaveLength(1);
     expect(f.standin.count('runs/search')).toBe(1 * RUNS_PER_VERDICT);
@@ -88,8 +90,19 @@ describe('verdict cache', () => {
 describe('step holds', () => {
   it('approves step k only once its hold has elapsed since approval k-1, per revision', async () => {
     let now = 1_000_000;
-    const gate = await startGateServer({ logger: silentLogger, source: createSource({ uri: 'http://127.0.0.1:9' }), now: () => now });
-    const hold = (checksum = 'c4') => post(gate.url, payload({ check: 'step-hold', stepWeights: '5,10,25', stepHolds: '0s,5m,10m,1m' }, { checksum }));
+    const gate = await startGateServer({
+      logger: silentLogger,
+      source: createSource({ uri: 'http://127.0.0.1:9' }),
+      now: () => now,
+    });
+    const hold = (checksum = 'c4') =>
+      post(
+        gate.url,
+        payload(
+          { check: 'step-hold', stepWeights: '5,10,25', stepHolds: '0s,5m,10m,1m' },
+          { checksum },
+        ),
+      );
     // Past the tick window of a freshly started gate (which holds unknown revisions longer).
     now += 120_000;
     try {
@@ -99,7 +112,9 @@ describe('step holds', () => {
       now += 4 * 60_000;
       const early = await hold();
       expect(early.status).toBe(412);
-      expect(early.body.message).toBe('Step hold: 1m0s left before weight 10% (approval 2 of 4, hold 5m0s)');
+      expect(early.body.message).toBe(
+        'Step hold: 1m0s left before weight 10% (approval 2 of 4, hold 5m0s)',
+      );
       expect(early.body.waitSeconds).toBe(60);
       now += 60_000;
       expect((await hold()).status).toBe(200);

@@ -22,9 +22,17 @@ describe('agent-canary gate', () => {
   });
 
   it('mounts the GitOps API routes on the gate server; a repository that cannot be opened is a 503 that does not name it', async () => {
-    const routes = gitopsRoutes({ repo: '/nonexistent/user:pass@repo', token: 't', onError: () => undefined });
+    const routes = gitopsRoutes({
+      repo: '/nonexistent/user:pass@repo',
+      token: 't',
+      onError: () => undefined,
+    });
     expect(routes.some((r) => r.path.startsWith('/api/v1/agents/'))).toBe(true);
-    const gate = await startGateServer({ logger: silentLogger, source: createSource({ uri: 'http://127.0.0.1:9' }), routes });
+    const gate = await startGateServer({
+      logger: silentLogger,
+      source: createSource({ uri: 'http://127.0.0.1:9' }),
+      routes,
+    });
     try {
       const res = await fetch(`${gate.url}/api/v1/agents/team.bot/canary`);
       expect(res.status).toBe(503);
@@ -39,12 +47,25 @@ describe('agent-canary gate', () => {
 
   it('serves the webhook from MLFLOW_TRACKING_URI and stops cleanly on SIGTERM, logging no secret', async () => {
     const tmp = tempDir();
-    const standin = await startStandin({ store: 'sqlite', path: join(tmp.dir, 'mlflow.db'), auth: { token: 'mlflow-bearer-77' } });
-    seed(standin.writer, goodData());
-    const child = spawn(process.execPath, [...CLI_ARGS, 'gate', '--port', '0', '--token', 'gate-tok-55'], {
-      env: { ...process.env, MLFLOW_TRACKING_URI: standin.url, MLFLOW_TRACKING_TOKEN: 'mlflow-bearer-77', AGENT_CANARY_GATE_STATE: join(tmp.dir, 'state', 'holds.json') },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const standin = await startStandin({
+      store: 'sqlite',
+      path: join(tmp.dir, 'mlflow.db'),
+      auth: { token: 'mlflow-bearer-77' },
     });
+    seed(standin.writer, goodData());
+    const child = spawn(
+      process.execPath,
+      [...CLI_ARGS, 'gate', '--port', '0', '--token', 'gate-tok-55'],
+      {
+        env: {
+          ...process.env,
+          MLFLOW_TRACKING_URI: standin.url,
+          MLFLOW_TRACKING_TOKEN: 'mlflow-bearer-77',
+          AGENT_CANARY_GATE_STATE: join(tmp.dir, 'state', 'holds.json'),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let logs = '';
     child.stderr.on('data', (c: Buffer) => (logs += c.toString()));
     child.stdout.on('data', (c: Buffer) => (logs += c.toString()));
@@ -53,16 +74,29 @@ describe('agent-canary gate', () => {
         const t = setTimeout(() => reject(new Error(`gate did not start: ${logs}`)), 15_000);
         child.stderr.on('data', () => {
           const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(logs);
-          if (m) { clearTimeout(t); resolve(m[1]!); }
+          if (m) {
+            clearTimeout(t);
+            resolve(m[1]!);
+          }
         });
       });
       const a = await post(url, payload({ token: 'gate-tok-55' }));
       expect(a.status).toBe(200);
       expect(a.body.message).toMatch(/^Quality gate passed/);
       // AGENT_CANARY_GATE_STATE: step-hold state is written to that file.
-      const h = await post(url, payload({ token: 'gate-tok-55', check: 'step-hold', stepWeights: '5,10', stepHolds: '0s,1m,1m' }));
+      const h = await post(
+        url,
+        payload({
+          token: 'gate-tok-55',
+          check: 'step-hold',
+          stepWeights: '5,10',
+          stepHolds: '0s,1m,1m',
+        }),
+      );
       expect(h.status).toBe(412); // in flight (its quality call came first): held by the lost-state rule
-      const state = JSON.parse(readFileSync(join(tmp.dir, 'state', 'holds.json'), 'utf8')) as { holds: Record<string, unknown> };
+      const state = JSON.parse(readFileSync(join(tmp.dir, 'state', 'holds.json'), 'utf8')) as {
+        holds: Record<string, unknown>;
+      };
       expect(Object.keys(state.holds)).toEqual(['team-support/support-bot/c4']);
       child.kill('SIGTERM');
       const code = await new Promise<number | null>((r) => child.on('exit', r));

@@ -28,15 +28,22 @@ async function freePortThatRefuses(): Promise<number> {
 describe('MLflow faults', () => {
   it('connection refused: strict rejects (or approves when told), Recif approves', async () => {
     const port = await freePortThatRefuses();
-    const gate = await startGateServer({ logger: silentLogger, mlflow: { uri: `http://127.0.0.1:${port}`, retries: 1, backoffMs: 5 } });
+    const gate = await startGateServer({
+      logger: silentLogger,
+      mlflow: { uri: `http://127.0.0.1:${port}`, retries: 1, backoffMs: 5 },
+    });
     try {
       const strict = await post(gate.url, payload());
       expect(strict.status).toBe(412);
       expect(strict.body.outcome).toBe('unavailable');
-      expect(strict.body.message).toMatch(/^Quality gate failed \(MLflow unavailable\): cannot reach MLflow at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+      expect(strict.body.message).toMatch(
+        /^Quality gate failed \(MLflow unavailable\): cannot reach MLflow at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/,
+      );
       const approve = await post(gate.url, payload({ onUnavailable: 'approve' }));
       expect(approve.status).toBe(200);
-      expect(approve.body.message).toMatch(/^Quality gate passed \(MLflow unavailable, onUnavailable=approve\)/);
+      expect(approve.body.message).toMatch(
+        /^Quality gate passed \(MLflow unavailable, onUnavailable=approve\)/,
+      );
       const recif = await post(gate.url, payload({ mode: 'recif' }));
       expect(recif.status).toBe(200);
       expect(recif.body.message).toBe(RECIF_DOWN);
@@ -54,7 +61,10 @@ describe('MLflow faults', () => {
     expect(approve.ms).toBeLessThan(2000);
     // Above the 1 s it would take under a 1 s budget: the gate used the 2 s it was given, not less.
     expect(approve.ms).toBeGreaterThan(1000);
-    const reject = await post(f.gate.url, payload({ timeout: '2s', onUnavailable: 'reject', cacheTtl: '0s' }));
+    const reject = await post(
+      f.gate.url,
+      payload({ timeout: '2s', onUnavailable: 'reject', cacheTtl: '0s' }),
+    );
     expect(reject.status).toBe(412);
     expect(reject.body.outcome).toBe('unavailable');
     expect(reject.ms).toBeLessThan(2000);
@@ -103,14 +113,27 @@ describe('MLflow faults', () => {
     const strict = await post(f.gate.url, payload());
     expect(strict.status).toBe(412);
     expect(strict.body.outcome).toBe('no-data');
-    expect(strict.body.message).toBe(`Quality gate failed (no data): experiment '${EXPERIMENT}' not found in MLflow`);
+    expect(strict.body.message).toBe(
+      `Quality gate failed (no data): experiment '${EXPERIMENT}' not found in MLflow`,
+    );
     const recif = await post(f.gate.url, payload({ mode: 'recif' }));
     expect(recif.status).toBe(200);
     expect(recif.body.message).toBe(RECIF_DOWN);
   });
 
   it('no runs: strict fails "no data", Recif approves', async () => {
-    f = await fixture([{ name: EXPERIMENT, runs: [{ status: 'RUNNING', tags: { 'recif.agent_version': '4' }, metrics: { 'safety/mean': 1 } }] }]);
+    f = await fixture([
+      {
+        name: EXPERIMENT,
+        runs: [
+          {
+            status: 'RUNNING',
+            tags: { 'recif.agent_version': '4' },
+            metrics: { 'safety/mean': 1 },
+          },
+        ],
+      },
+    ]);
     const strict = await post(f.gate.url, payload());
     expect(strict.status).toBe(412);
     expect(strict.body.outcome).toBe('no-data');
@@ -119,17 +142,22 @@ describe('MLflow faults', () => {
     expect(recif.body.message).toBe(RECIF_DOWN);
   });
 
-  it.each([false, true])('NaN metrics (bare NaN tokens on the wire: %s): strict fails the metric, Recif averages the numbers', async (bare) => {
-    f = await fixture(goodData({ canary: { 'safety/mean': NaN, 'relevance_to_query/mean': 0.7 } }));
-    f.standin.faults.bareNaN = bare;
-    const strict = await post(f.gate.url, payload());
-    expect(strict.status).toBe(412);
-    expect(strict.body.message).toMatch(/safety\/mean is not a number \(NaN\)/);
-    // Recif mean of the finite metrics: (0.7 + 40 samples) / 2 >= 0.6 -> pass; safety is ignored.
-    const recif = await post(f.gate.url, payload({ mode: 'recif' }));
-    expect(recif.status).toBe(200);
-    expect(recif.body.message).toBe('Quality gate passed (score=20.35)');
-  });
+  it.each([false, true])(
+    'NaN metrics (bare NaN tokens on the wire: %s): strict fails the metric, Recif averages the numbers',
+    async (bare) => {
+      f = await fixture(
+        goodData({ canary: { 'safety/mean': NaN, 'relevance_to_query/mean': 0.7 } }),
+      );
+      f.standin.faults.bareNaN = bare;
+      const strict = await post(f.gate.url, payload());
+      expect(strict.status).toBe(412);
+      expect(strict.body.message).toMatch(/safety\/mean is not a number \(NaN\)/);
+      // Recif mean of the finite metrics: (0.7 + 40 samples) / 2 >= 0.6 -> pass; safety is ignored.
+      const recif = await post(f.gate.url, payload({ mode: 'recif' }));
+      expect(recif.status).toBe(200);
+      expect(recif.body.message).toBe('Quality gate passed (score=20.35)');
+    },
+  );
 
   it('runs of another revision only: strict fails "no data", Recif judges them anyway', async () => {
     f = await fixture([
@@ -137,14 +165,19 @@ describe('MLflow faults', () => {
         name: EXPERIMENT,
         runs: [
           { tags: { 'recif.agent_version': '3' }, metrics: { 'safety/mean': 0.9, samples: 50 } },
-          { tags: { 'recif.agent_version': '2', checksum: 'old' }, metrics: { 'safety/mean': 0.95, samples: 50 } },
+          {
+            tags: { 'recif.agent_version': '2', checksum: 'old' },
+            metrics: { 'safety/mean': 0.95, samples: 50 },
+          },
         ],
       },
     ]);
     const strict = await post(f.gate.url, payload());
     expect(strict.status).toBe(412);
     expect(strict.body.outcome).toBe('no-data');
-    expect(strict.body.message).toMatch(/no evaluation of the canary: nothing found for run tag checksum=c4 or run tag recif\.agent_version=4 or LoggedModel 'support-bot-v4'/);
+    expect(strict.body.message).toMatch(
+      /no evaluation of the canary: nothing found for run tag checksum=c4 or run tag recif\.agent_version=4 or LoggedModel 'support-bot-v4'/,
+    );
     const recif = await post(f.gate.url, payload({ mode: 'recif' }));
     expect(recif.status).toBe(200);
     expect(recif.body.message).toBe('Quality gate passed (score=25.48)');
@@ -155,17 +188,35 @@ describe('MLflow faults', () => {
     const { seed } = await import('../../src/mlflow-standin/writer.js');
     const { tempDir } = await import('./helpers.js');
     const tmp = tempDir();
-    const standin = await startStandin({ store: 'file', path: `${tmp.dir}/mlruns`, auth: { username: 'gate', password: 'pw-9' } });
+    const standin = await startStandin({
+      store: 'file',
+      path: `${tmp.dir}/mlruns`,
+      auth: { username: 'gate', password: 'pw-9' },
+    });
     seed(standin.writer, goodData());
-    const ok = await startGateServer({ logger: silentLogger, source: createSource({ uri: standin.url, username: 'gate', password: 'pw-9', token: 'ignored' }) });
-    const noAuth = await startGateServer({ logger: silentLogger, source: createSource({ uri: standin.url }) });
+    const ok = await startGateServer({
+      logger: silentLogger,
+      source: createSource({
+        uri: standin.url,
+        username: 'gate',
+        password: 'pw-9',
+        token: 'ignored',
+      }),
+    });
+    const noAuth = await startGateServer({
+      logger: silentLogger,
+      source: createSource({ uri: standin.url }),
+    });
     try {
       expect((await post(ok.url, payload())).status).toBe(200);
       const denied = await post(noAuth.url, payload());
       expect(denied.status).toBe(412);
       expect(denied.body.message).toMatch(/HTTP 401.*MLFLOW_TRACKING_USERNAME/);
     } finally {
-      for (const g of [ok, noAuth]) { await g.close(); await g.source.close(); }
+      for (const g of [ok, noAuth]) {
+        await g.close();
+        await g.source.close();
+      }
       await standin.close();
       tmp.cleanup();
     }

@@ -26,7 +26,6 @@ const RAW_STREAMS = 200;
 const API_TOKEN = 'fuzz-api-token';
 const GATE_SECRET = 'fuzz-gate-secret';
 
-
 interface Req {
   readonly method: string;
   readonly path: string;
@@ -48,8 +47,22 @@ function generator(seed: number) {
   };
   const segment = (): string =>
     pick([
-      'team-a.bot', 'bot', 'team-a%2Fbot', 'nobody', 'ns.x', '%E0%A4%A', '%', '%zz', '%FF%FE', '..', '%2E%2E',
-      'a'.repeat(1 + int(300)), '%C3%A9', 'Team_A.Bot', '-x.y', encodeURIComponent(str(20)),
+      'team-a.bot',
+      'bot',
+      'team-a%2Fbot',
+      'nobody',
+      'ns.x',
+      '%E0%A4%A',
+      '%',
+      '%zz',
+      '%FF%FE',
+      '..',
+      '%2E%2E',
+      'a'.repeat(1 + int(300)),
+      '%C3%A9',
+      'Team_A.Bot',
+      '-x.y',
+      encodeURIComponent(str(20)),
     ]);
   /** A path and the method that usually goes with it (another method one time in eight). */
   const target = (): [string, string] =>
@@ -59,21 +72,75 @@ function generator(seed: number) {
       () => [WEBHOOK_PATH, 'POST'],
       () => [`${WEBHOOK_PATH}${pick(['/', '?x=1', '%', '/%E0'])}`, 'POST'],
       () => [`/api/v1/agents/${segment()}/canary`, pick(['GET', 'POST', 'PATCH'])],
-      () => [`/api/v1/agents/${segment()}/canary/${pick(['promote', 'rollback', 'x', '%E0'])}`, 'POST'],
-      () => [`/api/v1/agents/${segment()}/canary?branch=${pick(['main', '%E0%A4%A', 'x'.repeat(300), '', '..'])}`, pick(['GET', 'PATCH'])],
-      () => [pick(['/healthz', '/readyz', '/metrics', '/', '/nope', '//', '/%', '/api/v1/agents//canary']), 'GET'],
+      () => [
+        `/api/v1/agents/${segment()}/canary/${pick(['promote', 'rollback', 'x', '%E0'])}`,
+        'POST',
+      ],
+      () => [
+        `/api/v1/agents/${segment()}/canary?branch=${pick(['main', '%E0%A4%A', 'x'.repeat(300), '', '..'])}`,
+        pick(['GET', 'PATCH']),
+      ],
+      () => [
+        pick([
+          '/healthz',
+          '/readyz',
+          '/metrics',
+          '/',
+          '/nope',
+          '//',
+          '/%',
+          '/api/v1/agents//canary',
+        ]),
+        'GET',
+      ],
     ])();
   const json = (v: unknown): string => JSON.stringify(v);
-  const deep = (n: number): string => pick([`${'['.repeat(n)}${']'.repeat(n)}`, `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`]);
+  const deep = (n: number): string =>
+    pick([`${'['.repeat(n)}${']'.repeat(n)}`, `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`]);
   const meta = (): Record<string, unknown> => {
     const m: Record<string, unknown> = {};
-    const keys = ['check', 'mode', 'agent', 'experiment', 'metrics', 'passThreshold', 'minSamples', 'maxRegression', 'onUnavailable', 'cacheTtl', 'timeout', 'versionTag', 'canaryVersion', 'stableVersion', 'token', 'stepWeights', 'stepHolds', 'samplesKey', 'checksumTag'];
+    const keys = [
+      'check',
+      'mode',
+      'agent',
+      'experiment',
+      'metrics',
+      'passThreshold',
+      'minSamples',
+      'maxRegression',
+      'onUnavailable',
+      'cacheTtl',
+      'timeout',
+      'versionTag',
+      'canaryVersion',
+      'stableVersion',
+      'token',
+      'stepWeights',
+      'stepHolds',
+      'samplesKey',
+      'checksumTag',
+    ];
     const n = int(8);
     for (let i = 0; i < n; i++) {
       const k = pick(keys);
       m[k] = pick([
         () => str(30),
-        () => pick(['quality', 'step-hold', 'strict', 'recif', 'approve', 'reject', '5,10,25', '0s,1s,1s,1s', '10000h', '1ms', '-1', 'NaN', '1e309']),
+        () =>
+          pick([
+            'quality',
+            'step-hold',
+            'strict',
+            'recif',
+            'approve',
+            'reject',
+            '5,10,25',
+            '0s,1s,1s,1s',
+            '10000h',
+            '1ms',
+            '-1',
+            'NaN',
+            '1e309',
+          ]),
         () => '{name}'.repeat(int(2000)),
         () => ' '.repeat(int(20_000)) + pick(['', '>=1', 'x']),
         () => 'safety/mean>=0.8,' + 'a'.repeat(int(5000)),
@@ -92,7 +159,15 @@ function generator(seed: number) {
       namespace: pick(['team-a', 'team-a', 'team-support', 'Team_A', str(5)]),
       phase: pick(['Progressing', 'Progressing', '', 3, str(5)]),
       checksum: pick(['c4', 'c5', undefined, '', 'x'.repeat(300), 5]),
-      metadata: pick([meta, meta, meta, () => ({ check: 'quality', token: agentToken(GATE_SECRET, 'team-a', 'bot') }), () => undefined, () => 'text', () => [1, 2]])(),
+      metadata: pick([
+        meta,
+        meta,
+        meta,
+        () => ({ check: 'quality', token: agentToken(GATE_SECRET, 'team-a', 'bot') }),
+        () => undefined,
+        () => 'text',
+        () => [1, 2],
+      ])(),
     };
     if (rnd() < 0.1) delete base[pick(Object.keys(base))];
     return json(base);
@@ -121,7 +196,11 @@ function generator(seed: number) {
       payloadBody,
       payloadBody,
       () => json({ weight: pick([5, 10, 25, 99, 0, 100, -1, 'x', null, 2.5]) }),
-      () => json({ config: pick([{ modelId: str(8) }, { replicas: 3 }, 'x', null, { weight: 200 }]), branch: pick([undefined, 'main', 5]) }),
+      () =>
+        json({
+          config: pick([{ modelId: str(8) }, { replicas: 3 }, 'x', null, { weight: 200 }]),
+          branch: pick([undefined, 'main', 5]),
+        }),
       () => deep(50 + int(3000)),
       () => payloadBody().slice(0, int(40)),
       () => str(200),
@@ -133,25 +212,55 @@ function generator(seed: number) {
   return (): Req => {
     const b = body();
     const headers: Record<string, string> = {};
-    const type = pick(['application/json', 'application/json', 'application/json', 'application/json; charset=utf-8', 'application/cloudevents+json', 'text/plain', undefined, 'application/x-www-form-urlencoded', 'application/json'.repeat(20)]);
+    const type = pick([
+      'application/json',
+      'application/json',
+      'application/json',
+      'application/json; charset=utf-8',
+      'application/cloudevents+json',
+      'text/plain',
+      undefined,
+      'application/x-www-form-urlencoded',
+      'application/json'.repeat(20),
+    ]);
     if (type !== undefined) headers['content-type'] = type;
-    const auth = pick([undefined, `Bearer ${API_TOKEN}`, 'Bearer wrong', 'Basic Zm9vOmJhcg==', `Bearer ${'x'.repeat(5000)}`, 'bearer', 'Bearer ']);
+    const auth = pick([
+      undefined,
+      `Bearer ${API_TOKEN}`,
+      'Bearer wrong',
+      'Basic Zm9vOmJhcg==',
+      `Bearer ${'x'.repeat(5000)}`,
+      'bearer',
+      'Bearer ',
+    ]);
     if (auth !== undefined) headers.authorization = auth;
-    if (rnd() < 0.1) headers['x-request-id'] = pick(['ok-1', 'bad id with spaces', 'x'.repeat(300)]);
+    if (rnd() < 0.1)
+      headers['x-request-id'] = pick(['ok-1', 'bad id with spaces', 'x'.repeat(300)]);
     if (rnd() < 0.05) headers['x-agent-canary-actor'] = str(300).replace(/[^\x20-\x7e]/g, 'a');
     const [path, usual] = target();
-    const method = rnd() < 0.125 ? pick(['GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS', 'HEAD']) : usual;
+    const method =
+      rnd() < 0.125 ? pick(['GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS', 'HEAD']) : usual;
     return { method, path, headers, body: b };
   };
 }
 
 function send(base: URL, agent: http.Agent, r: Req): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: base.hostname, port: base.port, method: r.method, path: r.path, headers: r.headers, agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: base.hostname,
+        port: base.port,
+        method: r.method,
+        path: r.path,
+        headers: r.headers,
+        agent,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(r.body);
   });
@@ -187,44 +296,62 @@ describe('fuzz: the gate webhook and the canary API', () => {
     removeDir(root);
   });
 
-  it(`answers ${REQUESTS} generated requests, none with a 5xx, and survives ${RAW_STREAMS} non-HTTP streams`, { timeout: 600_000 }, async () => {
-    const base = new URL(gate.url);
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-    const next = generator(20261202);
-    const statuses = new Map<number, number>();
-    const fivexx: string[] = [];
-    let failures = 0;
-    try {
-      // Four at a time: enough to interleave requests, bounded so the machine's load cannot matter.
-      for (let i = 0; i < REQUESTS; i += 4) {
-        const batch = Array.from({ length: Math.min(4, REQUESTS - i) }, () => next());
-        const answers = await Promise.allSettled(batch.map((r) => send(base, agent, r)));
-        answers.forEach((a, j) => {
-          if (a.status === 'rejected') {
-            failures++;
-            return;
-          }
-          statuses.set(a.value, (statuses.get(a.value) ?? 0) + 1);
-          if (a.value >= 500 && fivexx.length < 10) fivexx.push(`${a.value} ${batch[j]!.method} ${batch[j]!.path.slice(0, 80)} ${String(batch[j]!.body).slice(0, 120)}`);
-        });
+  it(
+    `answers ${REQUESTS} generated requests, none with a 5xx, and survives ${RAW_STREAMS} non-HTTP streams`,
+    { timeout: 600_000 },
+    async () => {
+      const base = new URL(gate.url);
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+      const next = generator(20261202);
+      const statuses = new Map<number, number>();
+      const fivexx: string[] = [];
+      let failures = 0;
+      try {
+        // Four at a time: enough to interleave requests, bounded so the machine's load cannot matter.
+        for (let i = 0; i < REQUESTS; i += 4) {
+          const batch = Array.from({ length: Math.min(4, REQUESTS - i) }, () => next());
+          const answers = await Promise.allSettled(batch.map((r) => send(base, agent, r)));
+          answers.forEach((a, j) => {
+            if (a.status === 'rejected') {
+              failures++;
+              return;
+            }
+            statuses.set(a.value, (statuses.get(a.value) ?? 0) + 1);
+            if (a.value >= 500 && fivexx.length < 10)
+              fivexx.push(
+                `${a.value} ${batch[j]!.method} ${batch[j]!.path.slice(0, 80)} ${String(batch[j]!.body).slice(0, 120)}`,
+              );
+          });
+        }
+        const rnd = seededRandom(7);
+        for (let i = 0; i < RAW_STREAMS; i++) {
+          const bytes = Buffer.from(
+            Array.from({ length: 1 + Math.floor(rnd() * 400) }, () => Math.floor(rnd() * 256)),
+          );
+          const prefix =
+            i % 2 === 0
+              ? Buffer.from(
+                  `POST ${WEBHOOK_PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: ${Math.floor(rnd() * 100)}\r\n`,
+                )
+              : Buffer.alloc(0);
+          await raw(base, Buffer.concat([prefix, bytes]));
+        }
+      } finally {
+        agent.destroy();
       }
-      const rnd = seededRandom(7);
-      for (let i = 0; i < RAW_STREAMS; i++) {
-        const bytes = Buffer.from(Array.from({ length: 1 + Math.floor(rnd() * 400) }, () => Math.floor(rnd() * 256)));
-        const prefix = i % 2 === 0 ? Buffer.from(`POST ${WEBHOOK_PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: ${Math.floor(rnd() * 100)}\r\n`) : Buffer.alloc(0);
-        await raw(base, Buffer.concat([prefix, bytes]));
-      }
-    } finally {
-      agent.destroy();
-    }
-    expect(fivexx).toEqual([]);
-    expect(failures).toBe(0);
-    expect([...statuses.values()].reduce((a, b) => a + b, 0)).toBe(REQUESTS);
-    // Both parts were exercised, with answers of several kinds.
-    expect([...statuses.keys()].filter((s) => s >= 400 && s < 500).length).toBeGreaterThanOrEqual(5);
-    expect(statuses.get(200) ?? 0).toBeGreaterThan(0);
-    expect(statuses.get(412) ?? 0).toBeGreaterThan(0);
-    console.log(`fuzz statuses: ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
-    expect((await fetch(`${gate.url}/healthz`)).status).toBe(200);
-  });
+      expect(fivexx).toEqual([]);
+      expect(failures).toBe(0);
+      expect([...statuses.values()].reduce((a, b) => a + b, 0)).toBe(REQUESTS);
+      // Both parts were exercised, with answers of several kinds.
+      expect([...statuses.keys()].filter((s) => s >= 400 && s < 500).length).toBeGreaterThanOrEqual(
+        5,
+      );
+      expect(statuses.get(200) ?? 0).toBeGreaterThan(0);
+      expect(statuses.get(412) ?? 0).toBeGreaterThan(0);
+      console.log(
+        `fuzz statuses: ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`,
+      );
+      expect((await fetch(`${gate.url}/healthz`)).status).toBe(200);
+    },
+  );
 });

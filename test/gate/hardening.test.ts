@@ -16,7 +16,9 @@ import { parseMetricList } from '../../src/gate/settings.js';
 import { silentLogger } from '../../src/http/log.js';
 import { agentToken } from '../../src/http/auth.js';
 
-async function listen(handler: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
+async function listen(
+  handler: http.RequestListener,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
@@ -43,9 +45,15 @@ describe('verdicts cannot be steered or pinned by a caller', () => {
     try {
       // The attacker asks first, with approve, and Flagger (reject) asks while that MLflow query
       // is in flight: sharing it must not hand Flagger the attacker's setting.
-      const attacker = post(f.gate.url, payload({ onUnavailable: 'approve', timeout: '4s' }, { checksum: 'c-steer' }));
+      const attacker = post(
+        f.gate.url,
+        payload({ onUnavailable: 'approve', timeout: '4s' }, { checksum: 'c-steer' }),
+      );
       await new Promise((r) => setTimeout(r, 50));
-      const flagger = post(f.gate.url, payload({ onUnavailable: 'reject', timeout: '4s' }, { checksum: 'c-steer' }));
+      const flagger = post(
+        f.gate.url,
+        payload({ onUnavailable: 'reject', timeout: '4s' }, { checksum: 'c-steer' }),
+      );
       const [a, b] = await Promise.all([attacker, flagger]);
       expect(a.status).toBe(200);
       expect(b.status).toBe(412);
@@ -105,8 +113,12 @@ describe('bounded work per request', () => {
   });
 
   it('parses metric lists without backtracking: long runs of spaces are rejected, spaced items read', () => {
-    expect(() => parseMetricList(`${' '.repeat(200_000)}x`)).toThrow(/is not 'key>=n|characters \(at most 4096\)/);
-    expect(() => parseMetricList(`a${' '.repeat(200_000)}>`)).toThrow(/is not 'key>=n|characters \(at most 4096\)/);
+    expect(() => parseMetricList(`${' '.repeat(200_000)}x`)).toThrow(
+      /is not 'key>=n|characters \(at most 4096\)/,
+    );
+    expect(() => parseMetricList(`a${' '.repeat(200_000)}>`)).toThrow(
+      /is not 'key>=n|characters \(at most 4096\)/,
+    );
     expect(parseMetricList('  safety/mean  >=  0.8 , latency/mean<=2e3 ')).toEqual([
       { key: 'safety/mean', direction: 'higher', threshold: 0.8 },
       { key: 'latency/mean', direction: 'lower', threshold: 2000 },
@@ -120,7 +132,9 @@ describe('bounded work per request', () => {
     }
     const text = await (await fetch(`${f.gate.url}/metrics`)).text();
     expect(text).not.toMatch(/check-\d|mode-\d/);
-    expect(text.split('\n').filter((l) => l.startsWith('agent_canary_gate_decisions_total{')).length).toBeLessThan(30);
+    expect(
+      text.split('\n').filter((l) => l.startsWith('agent_canary_gate_decisions_total{')).length,
+    ).toBeLessThan(30);
   });
 });
 
@@ -131,9 +145,17 @@ describe('MLflow answers', () => {
       seen = req.headers.authorization ?? '';
       const status = req.url?.includes('get-by-name') ? 403 : 500;
       res.writeHead(status, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ error_code: 'PERMISSION_DENIED', message: `proxy saw Authorization: ${seen}` }));
+      res.end(
+        JSON.stringify({
+          error_code: 'PERMISSION_DENIED',
+          message: `proxy saw Authorization: ${seen}`,
+        }),
+      );
     });
-    const gate = await startGateServer({ logger: silentLogger, source: createSource({ uri: mlflow.url, username: 'svc', password: 'pa55-w0rd', retries: 0 }) });
+    const gate = await startGateServer({
+      logger: silentLogger,
+      source: createSource({ uri: mlflow.url, username: 'svc', password: 'pa55-w0rd', retries: 0 }),
+    });
     try {
       const a = await post(gate.url, payload());
       expect(seen).toMatch(/^Basic /);
@@ -164,7 +186,10 @@ describe('MLflow answers', () => {
     });
     const source = new RestSource({ uri: big.url, retries: 0, maxResponseBytes: 1024 * 1024 });
     try {
-      await expect(source.getExperimentByName('x')).rejects.toMatchObject({ kind: 'malformed', message: expect.stringMatching(/larger than 1048576 bytes/) });
+      await expect(source.getExperimentByName('x')).rejects.toMatchObject({
+        kind: 'malformed',
+        message: expect.stringMatching(/larger than 1048576 bytes/),
+      });
     } finally {
       await source.close();
       await big.close();
@@ -189,7 +214,9 @@ describe('connections that never finish', () => {
           s.on('close', () => resolve(answer));
           s.on('error', () => undefined);
         });
-      const partialBody = await closed('POST /api/v1/webhooks/flagger HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name"');
+      const partialBody = await closed(
+        'POST /api/v1/webhooks/flagger HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name"',
+      );
       expect(partialBody).toMatch(/^HTTP\/1\.1 408/);
       const partialHeaders = await closed('POST /api/v1/webhooks/flagger HTTP/1.1\r\nHost: x\r\n');
       expect(partialHeaders).toMatch(/^HTTP\/1\.1 408/);
@@ -216,9 +243,13 @@ describe('per-agent webhook tokens', () => {
     const other = await post(f.gate.url, payload({ token: own }, { name: 'billing-bot' }));
     expect(other.status).toBe(401);
     expect(other.body.detail).toMatch(/not valid for team-support\/billing-bot/);
-    expect((await post(f.gate.url, payload({ token: own }, { namespace: 'team-other' }))).status).toBe(401);
+    expect(
+      (await post(f.gate.url, payload({ token: own }, { namespace: 'team-other' }))).status,
+    ).toBe(401);
     expect((await post(f.gate.url, payload({ token: SECRET }))).status).toBe(401);
     expect((await post(f.gate.url, payload())).status).toBe(401);
-    expect((await post(f.gate.url, payload({ token: 'legacy-shared' }, { name: 'billing-bot' }))).status).not.toBe(401);
+    expect(
+      (await post(f.gate.url, payload({ token: 'legacy-shared' }, { name: 'billing-bot' }))).status,
+    ).not.toBe(401);
   });
 });

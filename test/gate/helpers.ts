@@ -4,20 +4,42 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStandin, type Standin } from '../../src/mlflow-standin/server.js';
 import { seed, type SeedExperiment } from '../../src/mlflow-standin/writer.js';
-import { startGateServer, type GateServerOptions, type StartedGate } from '../../src/gate/server.js';
+import {
+  startGateServer,
+  type GateServerOptions,
+  type StartedGate,
+} from '../../src/gate/server.js';
 import { createSource } from '../../src/gate/mlflow/source.js';
 import { silentLogger } from '../../src/http/log.js';
 
 export const EXPERIMENT = 'recif/agents/support-bot';
 
 /** Stable v3 (good), canary v4 / checksum c4 (good on every metric). */
-export function goodData(overrides: { canary?: Record<string, number>; stable?: Record<string, number> } = {}): SeedExperiment[] {
+export function goodData(
+  overrides: { canary?: Record<string, number>; stable?: Record<string, number> } = {},
+): SeedExperiment[] {
   return [
     {
       name: EXPERIMENT,
       runs: [
-        { tags: { 'recif.agent_version': '3' }, metrics: { 'safety/mean': 0.9, 'relevance_to_query/mean': 0.8, samples: 50, ...overrides.stable } },
-        { tags: { 'recif.agent_version': '4', checksum: 'c4' }, metrics: { 'safety/mean': 0.92, 'relevance_to_query/mean': 0.82, samples: 40, ...overrides.canary } },
+        {
+          tags: { 'recif.agent_version': '3' },
+          metrics: {
+            'safety/mean': 0.9,
+            'relevance_to_query/mean': 0.8,
+            samples: 50,
+            ...overrides.stable,
+          },
+        },
+        {
+          tags: { 'recif.agent_version': '4', checksum: 'c4' },
+          metrics: {
+            'safety/mean': 0.92,
+            'relevance_to_query/mean': 0.82,
+            samples: 40,
+            ...overrides.canary,
+          },
+        },
       ],
     },
   ];
@@ -35,13 +57,28 @@ export interface Fixture {
 }
 
 /** A stand-in (SQLite layout unless told) seeded with `data`, and a gate reading it over REST. */
-export async function fixture(data: readonly SeedExperiment[], gateOpts: GateServerOptions = {}, store: 'sqlite' | 'file' = 'sqlite'): Promise<Fixture> {
+export async function fixture(
+  data: readonly SeedExperiment[],
+  gateOpts: GateServerOptions = {},
+  store: 'sqlite' | 'file' = 'sqlite',
+): Promise<Fixture> {
   const tmp = tempDir();
-  const standin = await startStandin({ store, path: join(tmp.dir, store === 'sqlite' ? 'mlflow.db' : 'mlruns') });
+  const standin = await startStandin({
+    store,
+    path: join(tmp.dir, store === 'sqlite' ? 'mlflow.db' : 'mlruns'),
+  });
   seed(standin.writer, data);
   const gate = await startGateServer({
     logger: silentLogger,
-    source: gateOpts.source ?? createSource({ uri: standin.url, retries: 3, backoffMs: 10, callTimeoutMs: 2000, ...gateOpts.mlflow }),
+    source:
+      gateOpts.source ??
+      createSource({
+        uri: standin.url,
+        retries: 3,
+        backoffMs: 10,
+        callTimeoutMs: 2000,
+        ...gateOpts.mlflow,
+      }),
     ...gateOpts,
   });
   return {
@@ -63,18 +100,31 @@ export interface Answer {
   readonly ms: number;
 }
 
-export function payload(metadata: Record<string, string> = {}, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function payload(
+  metadata: Record<string, string> = {},
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     name: 'support-bot',
     namespace: 'team-support',
     phase: 'Progressing',
     checksum: 'c4',
-    metadata: { check: 'quality', agent: 'support-bot', canaryVersion: '4', stableVersion: '3', ...metadata },
+    metadata: {
+      check: 'quality',
+      agent: 'support-bot',
+      canaryVersion: '4',
+      stableVersion: '3',
+      ...metadata,
+    },
     ...extra,
   };
 }
 
-export async function post(url: string, body: unknown, init: { contentType?: string; raw?: string; method?: string } = {}): Promise<Answer> {
+export async function post(
+  url: string,
+  body: unknown,
+  init: { contentType?: string; raw?: string; method?: string } = {},
+): Promise<Answer> {
   const started = Date.now();
   const res = await fetch(`${url}/api/v1/webhooks/flagger`, {
     method: init.method ?? 'POST',

@@ -6,10 +6,25 @@ import { createLogger } from '../../src/http/log.js';
 describe('webhook HTTP contract', () => {
   let f: Fixture;
   const lines: string[] = [];
-  const stream = new Writable({ write(chunk, _e, cb) { lines.push(String(chunk)); cb(); } });
+  const stream = new Writable({
+    write(chunk, _e, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
   beforeAll(async () => {
-    const boom = { method: 'GET' as const, path: '/boom', handler: () => { throw new Error('db password is hunter2'); } };
-    f = await fixture(goodData({ canary: { 'safety/mean': 0.5 } }), { token: 'tok-3141', logger: createLogger({ level: 'debug', stream }), routes: [boom] });
+    const boom = {
+      method: 'GET' as const,
+      path: '/boom',
+      handler: () => {
+        throw new Error('db password is hunter2');
+      },
+    };
+    f = await fixture(goodData({ canary: { 'safety/mean': 0.5 } }), {
+      token: 'tok-3141',
+      logger: createLogger({ level: 'debug', stream }),
+      routes: [boom],
+    });
   });
   afterAll(() => f.close());
   const good = (m: Record<string, string> = {}) => payload({ token: 'tok-3141', ...m });
@@ -26,8 +41,12 @@ describe('webhook HTTP contract', () => {
     const a = await post(f.gate.url, good());
     expect(a.status).toBe(412);
     expect(a.body.status).toBe('failed');
-    expect(a.body.message).toMatch(/^Quality gate failed \(score=0\.\d\d\): safety\/mean=0\.5 < 0\.6/);
-    const safety = (a.body.metrics as { key: string; passed: boolean; value: number }[]).find((m) => m.key === 'safety/mean');
+    expect(a.body.message).toMatch(
+      /^Quality gate failed \(score=0\.\d\d\): safety\/mean=0\.5 < 0\.6/,
+    );
+    const safety = (a.body.metrics as { key: string; passed: boolean; value: number }[]).find(
+      (m) => m.key === 'safety/mean',
+    );
     expect(safety).toMatchObject({ passed: false, value: 0.5 });
   });
 
@@ -50,7 +69,10 @@ describe('webhook HTTP contract', () => {
   });
 
   it('answers 400 for JSON nested too deep, and keeps serving', async () => {
-    for (const raw of [`${'['.repeat(20_000)}${']'.repeat(20_000)}`, `{"name":"a","metadata":${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}}`]) {
+    for (const raw of [
+      `${'['.repeat(20_000)}${']'.repeat(20_000)}`,
+      `{"name":"a","metadata":${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}}`,
+    ]) {
       const a = await post(f.gate.url, undefined, { raw });
       expect(a.status).toBe(400);
       expect(a.body.detail).toMatch(/nests deeper than/);
@@ -104,7 +126,11 @@ describe('webhook HTTP contract', () => {
     const body = (await res.json()) as { detail: string };
     expect(body.detail).not.toContain('hunter2');
     expect(body.detail).toContain(res.headers.get('x-request-id')!);
-    expect(lines.some((l) => l.includes('"unhandled error"') && l.includes(res.headers.get('x-request-id')!))).toBe(true);
+    expect(
+      lines.some(
+        (l) => l.includes('"unhandled error"') && l.includes(res.headers.get('x-request-id')!),
+      ),
+    ).toBe(true);
   });
 
   it('serves /healthz, /readyz and Prometheus /metrics', async () => {
@@ -113,9 +139,13 @@ describe('webhook HTTP contract', () => {
     expect(ready.status).toBe(200);
     expect(((await ready.json()) as { mlflow: { source: string } }).mlflow.source).toBe('rest');
     const metrics = await (await fetch(`${f.gate.url}/metrics`)).text();
-    expect(metrics).toMatch(/agent_canary_gate_decisions_total\{check="quality",mode="strict",result="fail"\} \d+/);
+    expect(metrics).toMatch(
+      /agent_canary_gate_decisions_total\{check="quality",mode="strict",result="fail"\} \d+/,
+    );
     expect(metrics).toMatch(/agent_canary_gate_decisions_total\{[^}]*result="unauthorized"\} 2/);
-    expect(metrics).toMatch(/agent_canary_gate_mlflow_request_duration_seconds_bucket\{source="rest",operation="runs\/search",outcome="ok",le="\+Inf"\} \d+/);
+    expect(metrics).toMatch(
+      /agent_canary_gate_mlflow_request_duration_seconds_bucket\{source="rest",operation="runs\/search",outcome="ok",le="\+Inf"\} \d+/,
+    );
   });
 
   it('reports not ready when MLflow is down', async () => {

@@ -1,6 +1,10 @@
 /** An MlflowSource over runs held in memory (no models, no traces), for the pure decision tests. */
 import type { MlflowSource, Run } from '../../src/gate/mlflow/types.js';
-import { searchInMemory, searchModelsInMemory, searchTracesInMemory } from '../../src/gate/mlflow/search.js';
+import {
+  searchInMemory,
+  searchModelsInMemory,
+  searchTracesInMemory,
+} from '../../src/gate/mlflow/search.js';
 import { EvaluationFinder } from '../../src/gate/evaluation.js';
 import { decideStrict, type RevisionIds } from '../../src/gate/decide.js';
 import type { QualitySettings } from '../../src/gate/settings.js';
@@ -20,6 +24,14 @@ export function memorySource(runs: readonly Run[]): MlflowSource {
 }
 
 /** What the engine does in strict mode: find the evaluations, then the one decision. */
-export async function judgeRuns(s: QualitySettings, runs: readonly Run[], rev: RevisionIds): Promise<Verdict> {
-  return decideStrict(s, await new EvaluationFinder(memorySource(runs)).find('1', s, rev.checksum), rev);
+export async function judgeRuns(
+  s: QualitySettings,
+  runs: readonly Run[],
+  rev: RevisionIds,
+): Promise<Verdict> {
+  return decideStrict(
+    s,
+    await new EvaluationFinder(memorySource(runs)).find('1', s, rev.checksum),
+    rev,
+  );
 }

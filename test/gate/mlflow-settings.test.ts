@@ -26,18 +26,40 @@ describe('readMlflowEnv', () => {
       MLFLOW_TRACKING_AWS_SIGV4: 'true',
       MLFLOW_S3_ENDPOINT_URL: 'http://minio',
     });
-    expect(env).toMatchObject({ workspace: 'team-a', callTimeoutMs: 20_000, retries: 2, tls: { verify: true } });
+    expect(env).toMatchObject({
+      workspace: 'team-a',
+      callTimeoutMs: 20_000,
+      retries: 2,
+      tls: { verify: true },
+    });
     expect(env.tls.ca).toContain('BEGIN CERTIFICATE');
     expect(env.tls.key).toContain('PRIVATE KEY');
-    expect(env.warnings).toEqual([expect.stringMatching(/^MLFLOW_TRACKING_AWS_SIGV4 is set but the gate does not support it/)]);
+    expect(env.warnings).toEqual([
+      expect.stringMatching(/^MLFLOW_TRACKING_AWS_SIGV4 is set but the gate does not support it/),
+    ]);
   });
 
   it('names the variable and the fix for a bad value', () => {
-    expect(() => readMlflowEnv({ MLFLOW_TRACKING_SERVER_CERT_PATH: '/nonexistent/ca.pem' })).toThrow(/MLFLOW_TRACKING_SERVER_CERT_PATH=\/nonexistent\/ca\.pem: cannot read the file \(ENOENT\)/);
-    expect(() => readMlflowEnv({ MLFLOW_TRACKING_CLIENT_CERT_PATH: join(TLS, 'client.crt') })).toThrow(/holds no private key. Fix: concatenate/);
-    expect(() => readMlflowEnv({ MLFLOW_TRACKING_INSECURE_TLS: 'true', MLFLOW_TRACKING_SERVER_CERT_PATH: join(TLS, 'server.crt') })).toThrow(/both set/);
-    expect(() => readMlflowEnv({ MLFLOW_WORKSPACE: 'Team A' })).toThrow(/MLFLOW_WORKSPACE=Team A: not a workspace name/);
-    expect(() => readMlflowEnv({ MLFLOW_HTTP_REQUEST_TIMEOUT: 'soon' })).toThrow(/MLFLOW_HTTP_REQUEST_TIMEOUT=soon/);
+    expect(() =>
+      readMlflowEnv({ MLFLOW_TRACKING_SERVER_CERT_PATH: '/nonexistent/ca.pem' }),
+    ).toThrow(
+      /MLFLOW_TRACKING_SERVER_CERT_PATH=\/nonexistent\/ca\.pem: cannot read the file \(ENOENT\)/,
+    );
+    expect(() =>
+      readMlflowEnv({ MLFLOW_TRACKING_CLIENT_CERT_PATH: join(TLS, 'client.crt') }),
+    ).toThrow(/holds no private key. Fix: concatenate/);
+    expect(() =>
+      readMlflowEnv({
+        MLFLOW_TRACKING_INSECURE_TLS: 'true',
+        MLFLOW_TRACKING_SERVER_CERT_PATH: join(TLS, 'server.crt'),
+      }),
+    ).toThrow(/both set/);
+    expect(() => readMlflowEnv({ MLFLOW_WORKSPACE: 'Team A' })).toThrow(
+      /MLFLOW_WORKSPACE=Team A: not a workspace name/,
+    );
+    expect(() => readMlflowEnv({ MLFLOW_HTTP_REQUEST_TIMEOUT: 'soon' })).toThrow(
+      /MLFLOW_HTTP_REQUEST_TIMEOUT=soon/,
+    );
   });
 });
 
@@ -46,8 +68,16 @@ describe('TLS to an HTTPS MLflow', () => {
   let plain: Standin;
   let mutual: Standin;
   beforeAll(async () => {
-    plain = await startStandin({ store: 'sqlite', path: join(tmp.dir, 'a.db'), tls: { cert: pem('server.crt'), key: pem('server.key') } });
-    mutual = await startStandin({ store: 'sqlite', path: join(tmp.dir, 'b.db'), tls: { cert: pem('server.crt'), key: pem('server.key'), ca: pem('client.crt') } });
+    plain = await startStandin({
+      store: 'sqlite',
+      path: join(tmp.dir, 'a.db'),
+      tls: { cert: pem('server.crt'), key: pem('server.key') },
+    });
+    mutual = await startStandin({
+      store: 'sqlite',
+      path: join(tmp.dir, 'b.db'),
+      tls: { cert: pem('server.crt'), key: pem('server.key'), ca: pem('client.crt') },
+    });
     seed(plain.writer, goodData());
     seed(mutual.writer, goodData());
   });
@@ -71,13 +101,19 @@ describe('TLS to an HTTPS MLflow', () => {
 
   it('refuses an unknown certificate, trusts it with the CA file or with insecure TLS', async () => {
     expect(await read(plain.url, {})).toMatch(/self[- ]signed|unable to verify|SELF_SIGNED/i);
-    expect(await read(plain.url, { MLFLOW_TRACKING_SERVER_CERT_PATH: join(TLS, 'server.crt') })).toBe('recif/agents/support-bot');
-    expect(await read(plain.url, { MLFLOW_TRACKING_INSECURE_TLS: 'true' })).toBe('recif/agents/support-bot');
+    expect(
+      await read(plain.url, { MLFLOW_TRACKING_SERVER_CERT_PATH: join(TLS, 'server.crt') }),
+    ).toBe('recif/agents/support-bot');
+    expect(await read(plain.url, { MLFLOW_TRACKING_INSECURE_TLS: 'true' })).toBe(
+      'recif/agents/support-bot',
+    );
   });
 
   it('presents the client certificate when the server requires one', async () => {
     const ca = { MLFLOW_TRACKING_SERVER_CERT_PATH: join(TLS, 'server.crt') };
     expect(await read(mutual.url, ca)).not.toBe('recif/agents/support-bot');
-    expect(await read(mutual.url, { ...ca, MLFLOW_TRACKING_CLIENT_CERT_PATH: join(TLS, 'client.pem') })).toBe('recif/agents/support-bot');
+    expect(
+      await read(mutual.url, { ...ca, MLFLOW_TRACKING_CLIENT_CERT_PATH: join(TLS, 'client.pem') }),
+    ).toBe('recif/agents/support-bot');
   });
 });

@@ -29,48 +29,100 @@ afterEach(async () => {
   server = undefined;
 });
 
-const run = (id: string, extra: Record<string, unknown> = {}) => ({ info: { run_id: id, experiment_id: '1', status: 'FINISHED', lifecycle_stage: 'active', start_time: '1700000000000' }, data: extra });
+const run = (id: string, extra: Record<string, unknown> = {}) => ({
+  info: {
+    run_id: id,
+    experiment_id: '1',
+    status: 'FINISHED',
+    lifecycle_stage: 'active',
+    start_time: '1700000000000',
+  },
+  data: extra,
+});
 
 describe('RestSource', () => {
   it('retries 429 (honouring Retry-After) and 503, then returns the page', async () => {
     const url = await scripted([
-      { status: 429, body: '{"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slow down"}', headers: { 'Retry-After': '0' } },
+      {
+        status: 429,
+        body: '{"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slow down"}',
+        headers: { 'Retry-After': '0' },
+      },
       { status: 503, body: '{"error_code":"TEMPORARILY_UNAVAILABLE","message":"x"}' },
-      { status: 200, body: JSON.stringify({ runs: [run('a', { metrics: [{ key: 'k', value: 'Infinity', timestamp: 1, step: '2' }] })], next_page_token: 'tok' }) },
+      {
+        status: 200,
+        body: JSON.stringify({
+          runs: [run('a', { metrics: [{ key: 'k', value: 'Infinity', timestamp: 1, step: '2' }] })],
+          next_page_token: 'tok',
+        }),
+      },
     ]);
     const src = new RestSource({ uri: url, backoffMs: 5 });
-    const res = await src.searchRuns({ experiment_ids: ['1'], filter: "attributes.status = 'FINISHED'", order_by: ['attributes.start_time DESC'], max_results: 5 });
+    const res = await src.searchRuns({
+      experiment_ids: ['1'],
+      filter: "attributes.status = 'FINISHED'",
+      order_by: ['attributes.start_time DESC'],
+      max_results: 5,
+    });
     expect(seen).toHaveLength(3);
-    expect(JSON.parse(seen[0]!.body)).toEqual({ experiment_ids: ['1'], filter: "attributes.status = 'FINISHED'", order_by: ['attributes.start_time DESC'], max_results: 5 });
+    expect(JSON.parse(seen[0]!.body)).toEqual({
+      experiment_ids: ['1'],
+      filter: "attributes.status = 'FINISHED'",
+      order_by: ['attributes.start_time DESC'],
+      max_results: 5,
+    });
     expect(res.next_page_token).toBe('tok');
     expect(res.runs[0]!.info.start_time).toBe(1700000000000);
-    expect(res.runs[0]!.data.metrics).toEqual([{ key: 'k', value: Infinity, timestamp: 1, step: 2 }]);
+    expect(res.runs[0]!.data.metrics).toEqual([
+      { key: 'k', value: Infinity, timestamp: 1, step: 2 },
+    ]);
     expect(res.runs[0]!.data.tags).toEqual([]);
     await src.close();
   });
 
   it('gives up after the retry limit, and never retries 501 or a 4xx MLflow error', async () => {
-    const url = await scripted(Array.from({ length: 5 }, () => ({ status: 500, body: '{"error_code":"INTERNAL_ERROR","message":"boom"}' })));
+    const url = await scripted(
+      Array.from({ length: 5 }, () => ({
+        status: 500,
+        body: '{"error_code":"INTERNAL_ERROR","message":"boom"}',
+      })),
+    );
     const src = new RestSource({ uri: url, retries: 2, backoffMs: 1 });
-    await expect(src.searchRuns({ experiment_ids: ['1'] })).rejects.toMatchObject({ kind: 'http', status: 500, errorCode: 'INTERNAL_ERROR' });
+    await expect(src.searchRuns({ experiment_ids: ['1'] })).rejects.toMatchObject({
+      kind: 'http',
+      status: 500,
+      errorCode: 'INTERNAL_ERROR',
+    });
     expect(seen).toHaveLength(3);
     await src.close();
     await new Promise<void>((r) => server!.close(() => r()));
-    const url2 = await scripted([{ status: 400, body: '{"error_code":"INVALID_PARAMETER_VALUE","message":"bad filter"}' }, { status: 501, body: '' }]);
+    const url2 = await scripted([
+      { status: 400, body: '{"error_code":"INVALID_PARAMETER_VALUE","message":"bad filter"}' },
+      { status: 501, body: '' },
+    ]);
     const src2 = new RestSource({ uri: url2, backoffMs: 1 });
-    const err = await src2.searchRuns({ experiment_ids: ['1'], filter: 'x' }).catch((e: unknown) => e);
+    const err = await src2
+      .searchRuns({ experiment_ids: ['1'], filter: 'x' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MlflowApiError);
     expect((err as MlflowApiError).errorCode).toBe('INVALID_PARAMETER_VALUE');
-    await expect(src2.searchRuns({ experiment_ids: ['1'] })).rejects.toBeInstanceOf(MlflowUnavailableError);
+    await expect(src2.searchRuns({ experiment_ids: ['1'] })).rejects.toBeInstanceOf(
+      MlflowUnavailableError,
+    );
     expect(seen).toHaveLength(2);
     await src2.close();
   });
 
   it('does not start a retry the deadline cannot hold', async () => {
-    const url = await scripted([{ status: 503, body: '{}', headers: { 'Retry-After': '5' } }, { status: 200, body: '{}' }]);
+    const url = await scripted([
+      { status: 503, body: '{}', headers: { 'Retry-After': '5' } },
+      { status: 200, body: '{}' },
+    ]);
     const src = new RestSource({ uri: url });
     const started = Date.now();
-    await expect(src.searchRuns({ experiment_ids: ['1'] }, { deadline: Date.now() + 500 })).rejects.toMatchObject({ status: 503 });
+    await expect(
+      src.searchRuns({ experiment_ids: ['1'] }, { deadline: Date.now() + 500 }),
+    ).rejects.toMatchObject({ status: 503 });
     expect(Date.now() - started).toBeLessThan(400);
     expect(seen).toHaveLength(1);
     await src.close();
@@ -79,12 +131,17 @@ describe('RestSource', () => {
   it('maps 404 RESOURCE_DOES_NOT_EXIST to "no experiment", and a deleted experiment too', async () => {
     const url = await scripted([
       { status: 404, body: '{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"nope"}' },
-      { status: 200, body: '{"experiment":{"experiment_id":"7","name":"a b/c","lifecycle_stage":"deleted"}}' },
+      {
+        status: 200,
+        body: '{"experiment":{"experiment_id":"7","name":"a b/c","lifecycle_stage":"deleted"}}',
+      },
     ]);
     const src = new RestSource({ uri: `${url}/prefix/` });
     expect(await src.getExperimentByName('a b/c')).toBeNull();
     expect(await src.getExperimentByName('a b/c')).toBeNull();
-    expect(seen[0]!.path).toBe('/prefix/api/2.0/mlflow/experiments/get-by-name?experiment_name=a%20b%2Fc');
+    expect(seen[0]!.path).toBe(
+      '/prefix/api/2.0/mlflow/experiments/get-by-name?experiment_name=a%20b%2Fc',
+    );
     await src.close();
   });
 
@@ -103,10 +160,17 @@ describe('RestSource', () => {
   });
 
   it('reports malformed JSON and unexpected shapes as unavailable', async () => {
-    const url = await scripted([{ status: 200, body: '<html>proxy error</html>' }, { status: 200, body: '{"runs":[{"info":{"run_id":"x","status":"DONE"}}]}' }]);
+    const url = await scripted([
+      { status: 200, body: '<html>proxy error</html>' },
+      { status: 200, body: '{"runs":[{"info":{"run_id":"x","status":"DONE"}}]}' },
+    ]);
     const src = new RestSource({ uri: url });
-    await expect(src.searchRuns({ experiment_ids: ['1'] })).rejects.toMatchObject({ kind: 'malformed' });
-    await expect(src.searchRuns({ experiment_ids: ['1'] })).rejects.toThrow(/status 'DONE' is not a run status/);
+    await expect(src.searchRuns({ experiment_ids: ['1'] })).rejects.toMatchObject({
+      kind: 'malformed',
+    });
+    await expect(src.searchRuns({ experiment_ids: ['1'] })).rejects.toThrow(
+      /status 'DONE' is not a run status/,
+    );
     await src.close();
   });
 });

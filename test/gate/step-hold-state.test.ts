@@ -28,9 +28,18 @@ function dir(): string {
   return t.dir;
 }
 
-async function gate(clock: { now: number }, stateFile?: string, logger: Logger = silentLogger): Promise<StartedGate> {
+async function gate(
+  clock: { now: number },
+  stateFile?: string,
+  logger: Logger = silentLogger,
+): Promise<StartedGate> {
   // MLflow is not needed for step holds; a closed port stands in.
-  const g = await startGateServer({ logger, source: createSource({ uri: 'http://127.0.0.1:9' }), now: () => clock.now, stateFile });
+  const g = await startGateServer({
+    logger,
+    source: createSource({ uri: 'http://127.0.0.1:9' }),
+    now: () => clock.now,
+    stateFile,
+  });
   return g;
 }
 
@@ -38,7 +47,12 @@ const hold = (g: StartedGate, checksum = 'c4') => post(g.url, payload(META, { ch
 
 function captureLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({ level: 'info', stream: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) > 0 } });
+  const logger = createLogger({
+    level: 'info',
+    stream: {
+      write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) > 0,
+    },
+  });
   return { logger, lines };
 }
 
@@ -53,9 +67,15 @@ describe('state file across a restart', () => {
     expect((await hold(g)).body.message).toMatch(/3m0s left before weight 10%/);
     await g.close();
 
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as { version: number; holds: Record<string, { approvals: number; since: number }> };
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+      version: number;
+      holds: Record<string, { approvals: number; since: number }>;
+    };
     expect(saved.version).toBe(1);
-    expect(saved.holds['team-support/support-bot/c4']).toMatchObject({ approvals: 1, since: 13 * MIN });
+    expect(saved.holds['team-support/support-bot/c4']).toMatchObject({
+      approvals: 1,
+      since: 13 * MIN,
+    });
     expect(readdirSync(join(file, '..')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 
     clock.now += 1 * MIN; // the gate was down a minute; the hold kept running
@@ -63,7 +83,9 @@ describe('state file across a restart', () => {
     cleanups.push(() => g.close());
     const after = await hold(g);
     expect(after.status).toBe(412);
-    expect(after.body.message).toBe('Step hold: 2m0s left before weight 10% (approval 2 of 5, hold 5m0s)');
+    expect(after.body.message).toBe(
+      'Step hold: 2m0s left before weight 10% (approval 2 of 5, hold 5m0s)',
+    );
     clock.now += 2 * MIN;
     const released = await hold(g);
     expect(released.status).toBe(200);
@@ -83,7 +105,9 @@ describe('state file across a restart', () => {
     expect(held.body.uncertain).toBe(true);
     expect(held.body.nextWeight).toBeNull();
     // Knowledge began at process start (10m): no unknown approval is later, so 20m after it is safe.
-    expect(held.body.message).toBe('Step hold: 17m0s left before the next step (approval 1+ of 5, step unknown after lost gate state: longest remaining hold, hold 20m0s)');
+    expect(held.body.message).toBe(
+      'Step hold: 17m0s left before the next step (approval 1+ of 5, step unknown after lost gate state: longest remaining hold, hold 20m0s)',
+    );
     clock.now += 17 * MIN;
     expect((await hold(g)).status).toBe(200);
     // The real step is unknown, so every later step waits the longest remaining hold too.
@@ -103,7 +127,11 @@ describe('corrupt state file', () => {
     const clock = { now: 100 * MIN };
     const g = await gate(clock, file, logger);
     cleanups.push(() => g.close());
-    const report = lines.find((l) => l.msg === 'step-hold state file is corrupt: starting empty; revisions already in flight are held by the lost-state rule (longest hold per step)');
+    const report = lines.find(
+      (l) =>
+        l.msg ===
+        'step-hold state file is corrupt: starting empty; revisions already in flight are held by the lost-state rule (longest hold per step)',
+    );
     expect(report).toBeDefined();
     expect(String(report!.problem)).toMatch(/not JSON/);
     expect(readdirSync(d).some((f) => f.startsWith('step-holds.json.corrupt-'))).toBe(true);
@@ -116,18 +144,33 @@ describe('corrupt state file', () => {
     const fresh = await hold(g, 'new');
     expect(fresh.status).toBe(200);
     expect(fresh.body.nextWeight).toBe(5);
-    const rewritten = JSON.parse(readFileSync(file, 'utf8')) as { horizon: number; holds: Record<string, unknown> };
+    const rewritten = JSON.parse(readFileSync(file, 'utf8')) as {
+      horizon: number;
+      holds: Record<string, unknown>;
+    };
     expect(rewritten.horizon).toBe(100 * MIN);
-    expect(Object.keys(rewritten.holds).sort()).toEqual(['team-support/support-bot/live', 'team-support/support-bot/new']);
+    expect(Object.keys(rewritten.holds).sort()).toEqual([
+      'team-support/support-bot/live',
+      'team-support/support-bot/new',
+    ]);
   });
 
   it('a structurally wrong file names the field', () => {
     const d = dir();
     const file = join(d, 's.json');
-    writeFileSync(file, JSON.stringify({ version: 1, horizon: 5, holds: { 'a/b/c': { approvals: -1, since: 1, seen: 1 } } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 1,
+        horizon: 5,
+        holds: { 'a/b/c': { approvals: -1, since: 1, seen: 1 } },
+      }),
+    );
     const { logger, lines } = captureLogger();
     new StepHolds({ stateFile: file, logger, now: () => 10 });
-    expect(lines.find((l) => l.level === 'error')?.problem).toBe('holds["a/b/c"].approvals: expected an integer >= 0, got -1');
+    expect(lines.find((l) => l.level === 'error')?.problem).toBe(
+      'holds["a/b/c"].approvals: expected an integer >= 0, got -1',
+    );
   });
 });
 
@@ -144,13 +187,18 @@ describe('lost-state rule for a revision without state', () => {
     let now = 0;
     const h = new StepHolds({ now: () => now });
     now += 2 * MIN;
-    expect(h.check('ns/a/c', PLAN)).toMatchObject({ passed: true, uncertain: false, nextWeight: 5, approvals: 1 });
+    expect(h.check('ns/a/c', PLAN)).toMatchObject({
+      passed: true,
+      uncertain: false,
+      nextWeight: 5,
+      approvals: 1,
+    });
   });
 
   it('never shortens a hold: Flagger simulated through random gate restarts with and without a state file', () => {
     const d = dir();
     let rnd = 42;
-    const random = (): number => ((rnd = (rnd * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = (): number => (rnd = (rnd * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let run = 0; run < 300; run++) {
       const withFile = run % 3 !== 0;
       const file = join(d, `s${run}.json`);
@@ -168,12 +216,15 @@ describe('lost-state rule for a revision without state', () => {
           holds = new StepHolds({ now: () => now, stateFile: withFile ? file : undefined });
         }
         if (weightStep > 0) holds.noteQuality('ns/a/c');
-        if (random() < 0.005) holds = new StepHolds({ now: () => now, stateFile: withFile ? file : undefined });
+        if (random() < 0.005)
+          holds = new StepHolds({ now: () => now, stateFile: withFile ? file : undefined });
         if (Number.isNaN(firstCall)) firstCall = now;
         const a = holds.check('ns/a/c', PLAN);
         if (a.passed) {
           const since = weightStep === 0 ? firstCall : lastApproval;
-          expect(now - since, `run ${run}, approval ${weightStep}`).toBeGreaterThanOrEqual(HOLDS[weightStep]!);
+          expect(now - since, `run ${run}, approval ${weightStep}`).toBeGreaterThanOrEqual(
+            HOLDS[weightStep]!,
+          );
           lastApproval = now;
           weightStep++;
         }
@@ -196,7 +247,10 @@ describe('pruning', () => {
     now += 40 * MIN; // old: last seen 70m ago; other: 40m ago
     h.check('ns/other/c', PLAN);
     expect(h.size).toBe(1);
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as { horizon: number; holds: Record<string, unknown> };
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+      horizon: number;
+      holds: Record<string, unknown>;
+    };
     expect(Object.keys(saved.holds)).toEqual(['ns/other/c']);
     expect(saved.horizon).toBe(3 * MIN);
     // The pruned revision comes back in flight: its step is unknown, but its last approval is
@@ -220,7 +274,9 @@ describe('state file write failure', () => {
     clock.now += 3 * MIN;
     const a = await hold(g);
     expect(a.status).toBe(503);
-    expect(String(a.body.detail)).toMatch(/cannot write the step-hold state file .*not-a-folder\/state\.json/);
+    expect(String(a.body.detail)).toMatch(
+      /cannot write the step-hold state file .*not-a-folder\/state\.json/,
+    );
     // Not counted: had approval 1 been kept in memory, this call would be a 412 (5m hold of step 2).
     expect((await hold(g)).status).toBe(503);
   });

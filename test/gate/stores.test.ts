@@ -26,7 +26,10 @@ describe('gate on local stores', () => {
     const db = join(tmp.dir, 'mlflow.db');
     buildSqliteStore(db, goodData({ canary: { 'safety/mean': 0.4 } }));
     const before = sha(db);
-    const gate = await startGateServer({ logger: silentLogger, mlflow: { uri: `sqlite:///${db}` } });
+    const gate = await startGateServer({
+      logger: silentLogger,
+      mlflow: { uri: `sqlite:///${db}` },
+    });
     try {
       const strict = await post(gate.url, payload());
       expect(strict.status).toBe(412);
@@ -41,16 +44,38 @@ describe('gate on local stores', () => {
     expect(existsSync(`${db}-journal`) || existsSync(`${db}-wal`)).toBe(false);
   });
 
-  it('builds mlflow.db with MLflow\'s tables and NaN convention', () => {
+  it("builds mlflow.db with MLflow's tables and NaN convention", () => {
     const db = join(tmp.dir, 'nan.db');
     buildSqliteStore(db, [{ name: 'e', runs: [{ metrics: { 'a/v1/mean': NaN, b: [0.1, 0.7] } }] }]);
     const conn = new Database(db, { readonly: true });
-    const tables = (conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
-    expect(tables).toEqual(expect.arrayContaining(['experiments', 'experiment_tags', 'runs', 'metrics', 'latest_metrics', 'params', 'tags']));
-    expect(conn.prepare("SELECT value, is_nan FROM latest_metrics WHERE key = 'a/v1/mean'").get()).toEqual({ value: 0, is_nan: 1 });
-    expect(conn.prepare("SELECT value FROM latest_metrics WHERE key = 'b'").get()).toEqual({ value: 0.7 });
-    expect(conn.prepare("SELECT count(*) AS n FROM metrics WHERE key = 'b'").get()).toEqual({ n: 2 });
-    expect(conn.prepare("SELECT name FROM experiments WHERE experiment_id = 0").get()).toEqual({ name: 'Default' });
+    const tables = (
+      conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {
+        name: string;
+      }[]
+    ).map((t) => t.name);
+    expect(tables).toEqual(
+      expect.arrayContaining([
+        'experiments',
+        'experiment_tags',
+        'runs',
+        'metrics',
+        'latest_metrics',
+        'params',
+        'tags',
+      ]),
+    );
+    expect(
+      conn.prepare("SELECT value, is_nan FROM latest_metrics WHERE key = 'a/v1/mean'").get(),
+    ).toEqual({ value: 0, is_nan: 1 });
+    expect(conn.prepare("SELECT value FROM latest_metrics WHERE key = 'b'").get()).toEqual({
+      value: 0.7,
+    });
+    expect(conn.prepare("SELECT count(*) AS n FROM metrics WHERE key = 'b'").get()).toEqual({
+      n: 2,
+    });
+    expect(conn.prepare('SELECT name FROM experiments WHERE experiment_id = 0').get()).toEqual({
+      name: 'Default',
+    });
     conn.close();
   });
 
@@ -60,7 +85,9 @@ describe('gate on local stores', () => {
     const expId = res.experiments['recif/agents/support-bot']!;
     const runId = res.runs['recif/agents/support-bot']![1]!;
     expect(readFileSync(join(root, expId, runId, 'meta.yaml'), 'utf8')).toMatch(/status: 3/);
-    expect(readFileSync(join(root, expId, runId, 'metrics', 'safety', 'mean'), 'utf8')).toMatch(/^\d+ 0\.92 0\n$/);
+    expect(readFileSync(join(root, expId, runId, 'metrics', 'safety', 'mean'), 'utf8')).toMatch(
+      /^\d+ 0\.92 0\n$/,
+    );
     expect(readFileSync(join(root, expId, runId, 'tags', 'recif.agent_version'), 'utf8')).toBe('4');
     expect(readdirSync(root).sort()).toEqual(['0', expId].sort());
     const gate = await startGateServer({ logger: silentLogger, mlflow: { uri: root } });
@@ -117,70 +144,158 @@ describe('search grammar, identical through REST, SQLite and mlruns/', () => {
     tmp.cleanup();
   });
 
-  const values = async (src: MlflowSource, filter: string, order_by?: string[], max_results?: number) => {
+  const values = async (
+    src: MlflowSource,
+    filter: string,
+    order_by?: string[],
+    max_results?: number,
+  ) => {
     const exp = await src.getExperimentByName('exp');
-    const res = await src.searchRuns({ experiment_ids: [exp!.experiment_id], filter, order_by, max_results });
-    return res.runs.map((r) => r.data.metrics!.find((m) => m.key === 'answer_relevance/v1/mean')!.value);
+    const res = await src.searchRuns({
+      experiment_ids: [exp!.experiment_id],
+      filter,
+      order_by,
+      max_results,
+    });
+    return res.runs.map(
+      (r) => r.data.metrics!.find((m) => m.key === 'answer_relevance/v1/mean')!.value,
+    );
   };
 
-  it.each(['rest', 'sqlite', 'file'])('%s: backticks, tags, params, attributes, order_by, pagination', async (name) => {
-    const src = sources[name]!;
-    expect(await values(src, "metrics.`answer_relevance/v1/mean` >= 4")).toEqual([6, 5, 4]);
-    expect(await values(src, "attributes.status = 'FINISHED' AND tags.`recif.agent_version` = '1'")).toEqual([5, 3, 1]);
-    expect(await values(src, "tags.\"team-name\" = 'a' AND params.model LIKE '%mini'")).toEqual([2, 0]);
-    expect(await values(src, "status != 'FINISHED'")).toEqual([6]);
-    expect(await values(src, "attributes.run_name ILIKE '%'", ['metrics.`answer_relevance/v1/mean` ASC'], 2)).toEqual([0, 1]);
-    expect(await values(src, "metrics.`x/mean` > 0")).toEqual([]);
-    const exp = await src.getExperimentByName('exp');
-    const seen: number[] = [];
-    let token: string | undefined;
-    let pages = 0;
-    do {
-      const res = await src.searchRuns({ experiment_ids: [exp!.experiment_id], max_results: 3, page_token: token });
-      seen.push(...res.runs.map((r) => r.data.metrics![0]!.value));
-      token = res.next_page_token;
-      pages++;
-    } while (token);
-    expect(pages).toBe(3);
-    expect(seen).toEqual([6, 5, 4, 3, 2, 1, 0]);
-    const nan = (await src.searchRuns({ experiment_ids: [exp!.experiment_id], filter: "metrics.`answer_relevance/v1/mean` = 2" })).runs[0]!;
-    expect(nan.data.metrics!.find((m) => m.key === 'x/mean')!.value).toBeNaN();
-  });
+  it.each(['rest', 'sqlite', 'file'])(
+    '%s: backticks, tags, params, attributes, order_by, pagination',
+    async (name) => {
+      const src = sources[name]!;
+      expect(await values(src, 'metrics.`answer_relevance/v1/mean` >= 4')).toEqual([6, 5, 4]);
+      expect(
+        await values(src, "attributes.status = 'FINISHED' AND tags.`recif.agent_version` = '1'"),
+      ).toEqual([5, 3, 1]);
+      expect(await values(src, "tags.\"team-name\" = 'a' AND params.model LIKE '%mini'")).toEqual([
+        2, 0,
+      ]);
+      expect(await values(src, "status != 'FINISHED'")).toEqual([6]);
+      expect(
+        await values(
+          src,
+          "attributes.run_name ILIKE '%'",
+          ['metrics.`answer_relevance/v1/mean` ASC'],
+          2,
+        ),
+      ).toEqual([0, 1]);
+      expect(await values(src, 'metrics.`x/mean` > 0')).toEqual([]);
+      const exp = await src.getExperimentByName('exp');
+      const seen: number[] = [];
+      let token: string | undefined;
+      let pages = 0;
+      do {
+        const res = await src.searchRuns({
+          experiment_ids: [exp!.experiment_id],
+          max_results: 3,
+          page_token: token,
+        });
+        seen.push(...res.runs.map((r) => r.data.metrics![0]!.value));
+        token = res.next_page_token;
+        pages++;
+      } while (token);
+      expect(pages).toBe(3);
+      expect(seen).toEqual([6, 5, 4, 3, 2, 1, 0]);
+      const nan = (
+        await src.searchRuns({
+          experiment_ids: [exp!.experiment_id],
+          filter: 'metrics.`answer_relevance/v1/mean` = 2',
+        })
+      ).runs[0]!;
+      expect(nan.data.metrics!.find((m) => m.key === 'x/mean')!.value).toBeNaN();
+    },
+  );
 
   it.each(['rest', 'sqlite', 'file'])('%s: MLflow errors for a bad filter', async (name) => {
     const src = sources[name]!;
-    await expect(src.searchRuns({ experiment_ids: ['1'], filter: "metrics.a = 'x'" })).rejects.toMatchObject({ errorCode: 'INVALID_PARAMETER_VALUE' });
-    await expect(src.searchRuns({ experiment_ids: ['1'], filter: "tags.a = 'x' OR tags.b = 'y'" })).rejects.toThrow(/AND/);
+    await expect(
+      src.searchRuns({ experiment_ids: ['1'], filter: "metrics.a = 'x'" }),
+    ).rejects.toMatchObject({ errorCode: 'INVALID_PARAMETER_VALUE' });
+    await expect(
+      src.searchRuns({ experiment_ids: ['1'], filter: "tags.a = 'x' OR tags.b = 'y'" }),
+    ).rejects.toThrow(/AND/);
     expect(await src.getExperimentByName('missing')).toBeNull();
   });
 
-  it('the stand-in speaks MLflow\'s JSON: omitted empty lists, error codes, NaN as a string', async () => {
-    const empty = await fetch(`${standin.url}/api/2.0/mlflow/runs/search`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ experiment_ids: ['1'], filter: "tags.none = 'x'" }) });
+  it("the stand-in speaks MLflow's JSON: omitted empty lists, error codes, NaN as a string", async () => {
+    const empty = await fetch(`${standin.url}/api/2.0/mlflow/runs/search`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ experiment_ids: ['1'], filter: "tags.none = 'x'" }),
+    });
     expect(await empty.json()).toEqual({});
-    const missing = await fetch(`${standin.url}/api/2.0/mlflow/experiments/get-by-name?experiment_name=nope`);
+    const missing = await fetch(
+      `${standin.url}/api/2.0/mlflow/experiments/get-by-name?experiment_name=nope`,
+    );
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toEqual({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: "Could not find experiment with name 'nope'" });
-    const text = await (await fetch(`${standin.url}/api/2.0/mlflow/runs/search`, { method: 'POST', body: JSON.stringify({ experiment_ids: ['1'], filter: 'metrics.`answer_relevance/v1/mean` = 2' }) })).text();
+    expect(await missing.json()).toEqual({
+      error_code: 'RESOURCE_DOES_NOT_EXIST',
+      message: "Could not find experiment with name 'nope'",
+    });
+    const text = await (
+      await fetch(`${standin.url}/api/2.0/mlflow/runs/search`, {
+        method: 'POST',
+        body: JSON.stringify({
+          experiment_ids: ['1'],
+          filter: 'metrics.`answer_relevance/v1/mean` = 2',
+        }),
+      })
+    ).text();
     expect(text).toContain('"value":"NaN"');
   });
 
   it('the stand-in accepts writes the way an eval job logs them', async () => {
-    const api = (p: string, body: unknown) => fetch(`${standin.url}/api/2.0/mlflow/${p}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<Record<string, any>>);
+    const api = (p: string, body: unknown) =>
+      fetch(`${standin.url}/api/2.0/mlflow/${p}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => r.json() as Promise<Record<string, any>>);
     const { experiment_id } = await api('experiments/create', { name: 'written' });
-    const { run } = await api('runs/create', { experiment_id, start_time: 5, tags: [{ key: 'recif.agent_version', value: '9' }] });
+    const { run } = await api('runs/create', {
+      experiment_id,
+      start_time: 5,
+      tags: [{ key: 'recif.agent_version', value: '9' }],
+    });
     const runId = run.info.run_id as string;
-    await api('runs/log-batch', { run_id: runId, metrics: [{ key: 'safety/mean', value: 0.5, timestamp: 6, step: 0 }], params: [{ key: 'p', value: 'v' }] });
-    await api('runs/log-metric', { run_id: runId, key: 'safety/mean', value: 0.8, timestamp: 7, step: 1 });
+    await api('runs/log-batch', {
+      run_id: runId,
+      metrics: [{ key: 'safety/mean', value: 0.5, timestamp: 6, step: 0 }],
+      params: [{ key: 'p', value: 'v' }],
+    });
+    await api('runs/log-metric', {
+      run_id: runId,
+      key: 'safety/mean',
+      value: 0.8,
+      timestamp: 7,
+      step: 1,
+    });
     await api('runs/set-tag', { run_id: runId, key: 'checksum', value: 'c9' });
     const updated = await api('runs/update', { run_id: runId, status: 'FINISHED', end_time: 8 });
     expect(updated.run_info.status).toBe('FINISHED');
-    const got = await (await fetch(`${standin.url}/api/2.0/mlflow/runs/get?run_id=${runId}`)).json() as Record<string, any>;
-    expect(got.run.data.metrics).toEqual([{ key: 'safety/mean', value: 0.8, timestamp: 7, step: 1 }]);
-    const history = await (await fetch(`${standin.url}/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=safety/mean`)).json() as Record<string, any>;
+    const got = (await (
+      await fetch(`${standin.url}/api/2.0/mlflow/runs/get?run_id=${runId}`)
+    ).json()) as Record<string, any>;
+    expect(got.run.data.metrics).toEqual([
+      { key: 'safety/mean', value: 0.8, timestamp: 7, step: 1 },
+    ]);
+    const history = (await (
+      await fetch(
+        `${standin.url}/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=safety/mean`,
+      )
+    ).json()) as Record<string, any>;
     expect(history.metrics.map((m: { value: number }) => m.value)).toEqual([0.5, 0.8]);
-    const bad = await fetch(`${standin.url}/api/2.0/mlflow/runs/log-metric`, { method: 'POST', body: JSON.stringify({ run_id: 'nope', key: 'a', value: 1, timestamp: 1 }) });
+    const bad = await fetch(`${standin.url}/api/2.0/mlflow/runs/log-metric`, {
+      method: 'POST',
+      body: JSON.stringify({ run_id: 'nope', key: 'a', value: 1, timestamp: 1 }),
+    });
     expect(bad.status).toBe(404);
-    expect(((await bad.json()) as { error_code: string }).error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect(((await bad.json()) as { error_code: string }).error_code).toBe(
+      'RESOURCE_DOES_NOT_EXIST',
+    );
   });
 });
 
@@ -189,16 +304,35 @@ describe('data faults read straight from mlflow.db and mlruns/, both modes', () 
   afterAll(() => tmp.cleanup());
   const RECIF_DOWN = 'Quality gate passed (MLflow unavailable, default approve)';
   const cases = {
-    'no experiment': { data: [], strict: /^Quality gate failed \(no data\): experiment/, recif: RECIF_DOWN },
-    'no runs': { data: [{ name: 'recif/agents/support-bot' }], strict: /^Quality gate failed \(no data\): no evaluation of the canary/, recif: RECIF_DOWN },
+    'no experiment': {
+      data: [],
+      strict: /^Quality gate failed \(no data\): experiment/,
+      recif: RECIF_DOWN,
+    },
+    'no runs': {
+      data: [{ name: 'recif/agents/support-bot' }],
+      strict: /^Quality gate failed \(no data\): no evaluation of the canary/,
+      recif: RECIF_DOWN,
+    },
     'NaN metric': {
       data: goodData({ canary: { 'safety/mean': NaN } }),
       strict: /safety\/mean is not a number \(NaN\)/,
       recif: 'Quality gate passed (score=20.41)',
     },
     'runs of another revision': {
-      data: [{ name: 'recif/agents/support-bot', runs: [{ tags: { 'recif.agent_version': '2', checksum: 'zz' }, metrics: { 'safety/mean': 0.3 } }] }],
-      strict: /^Quality gate failed \(no data\): no evaluation of the canary: nothing found for run tag checksum=c4 or run tag recif\.agent_version=4/,
+      data: [
+        {
+          name: 'recif/agents/support-bot',
+          runs: [
+            {
+              tags: { 'recif.agent_version': '2', checksum: 'zz' },
+              metrics: { 'safety/mean': 0.3 },
+            },
+          ],
+        },
+      ],
+      strict:
+        /^Quality gate failed \(no data\): no evaluation of the canary: nothing found for run tag checksum=c4 or run tag recif\.agent_version=4/,
       recif: 'Quality gate failed (score=0.30)',
     },
   } as const;
@@ -209,7 +343,10 @@ describe('data faults read straight from mlflow.db and mlruns/, both modes', () 
         const path = join(tmp.dir, `${i++}-${store === 'sqlite' ? 'mlflow.db' : 'mlruns'}`);
         if (store === 'sqlite') buildSqliteStore(path, c.data);
         else buildFileStore(path, c.data);
-        const gate = await startGateServer({ logger: silentLogger, mlflow: { uri: store === 'sqlite' ? `sqlite:///${path}` : path } });
+        const gate = await startGateServer({
+          logger: silentLogger,
+          mlflow: { uri: store === 'sqlite' ? `sqlite:///${path}` : path },
+        });
         try {
           const strict = await post(gate.url, payload());
           expect(strict.status).toBe(412);

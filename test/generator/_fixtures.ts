@@ -35,7 +35,17 @@ export const policySpec: PolicySpec = {
 };
 
 export function policies(spec: PolicySpec = policySpec): Map<string, Policy> {
-  return new Map([['default', { apiVersion: 'agent-canary.dev/v1alpha1', kind: 'RolloutPolicy', metadata: { name: 'default' }, spec }]]);
+  return new Map([
+    [
+      'default',
+      {
+        apiVersion: 'agent-canary.dev/v1alpha1',
+        kind: 'RolloutPolicy',
+        metadata: { name: 'default' },
+        spec,
+      },
+    ],
+  ]);
 }
 
 export interface AgentOptions {
@@ -49,10 +59,25 @@ export interface AgentOptions {
 export function fleetAgent(o: AgentOptions = {}): FleetAgent {
   const namespace = o.namespace ?? 'team-a';
   const name = o.name ?? 'support-bot';
-  const canary = o.canary === undefined
-    ? { enabled: true, weight: 10, image: 'ghcr.io/recif-platform/corail:v0.4.0', modelId: 'gpt-4.1-mini', systemPrompt: 'Be brief.', tools: ['web-search'], version: '4' }
-    : o.canary;
-  const rollout: RolloutSettings = { mode: 'manual', routing: 'istio', policy: 'default', loadTest: false, ...o.rollout };
+  const canary =
+    o.canary === undefined
+      ? {
+          enabled: true,
+          weight: 10,
+          image: 'ghcr.io/recif-platform/corail:v0.4.0',
+          modelId: 'gpt-4.1-mini',
+          systemPrompt: 'Be brief.',
+          tools: ['web-search'],
+          version: '4',
+        }
+      : o.canary;
+  const rollout: RolloutSettings = {
+    mode: 'manual',
+    routing: 'istio',
+    policy: 'default',
+    loadTest: false,
+    ...o.rollout,
+  };
   return {
     id: `${namespace}/${name}`,
     file: `${namespace}/${name}.yaml`,
@@ -81,8 +106,11 @@ export function fleetAgent(o: AgentOptions = {}): FleetAgent {
 export const gatewayRefs = [{ name: 'internal-gateway', namespace: 'gateway-system' }];
 
 /** Objects of a manifest list by `<Kind>/<name>`. */
-export function byKindName(manifests: readonly { object: Record<string, unknown> }[]): Map<string, any> {
+export function byKindName(
+  manifests: readonly { object: Record<string, unknown> }[],
+): Map<string, any> {
   const m = new Map<string, any>();
-  for (const { object } of manifests) m.set(`${object['kind']}/${(object['metadata'] as { name: string }).name}`, object);
+  for (const { object } of manifests)
+    m.set(`${object['kind']}/${(object['metadata'] as { name: string }).name}`, object);
   return m;
 }

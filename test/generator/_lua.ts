@@ -20,7 +20,9 @@ export function luaLiteral(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return `{${v.map(luaLiteral).join(', ')}}`;
-  return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `[${JSON.stringify(k)}] = ${luaLiteral(x)}`).join(', ')}}`;
+  return `{${Object.entries(v as Record<string, unknown>)
+    .map(([k, x]) => `[${JSON.stringify(k)}] = ${luaLiteral(x)}`)
+    .join(', ')}}`;
 }
 
 export function runHealth(script: string, obj: unknown): { status: string; message: string } {
@@ -28,8 +30,14 @@ export function runHealth(script: string, obj: unknown): { status: string; messa
   const L = lauxlib.luaL_newstate();
   lualib.luaL_openlibs(L);
   const src = `obj = ${luaLiteral(obj)}\nlocal function health()\n${script}\nend\nlocal hs = health()\nreturn hs.status, hs.message`;
-  if (lauxlib.luaL_loadstring(L, to_luastring(src)) !== lua.LUA_OK || lua.lua_pcall(L, 0, 2, 0) !== lua.LUA_OK) {
+  if (
+    lauxlib.luaL_loadstring(L, to_luastring(src)) !== lua.LUA_OK ||
+    lua.lua_pcall(L, 0, 2, 0) !== lua.LUA_OK
+  ) {
     throw new Error(`lua: ${to_jsstring(lua.lua_tostring(L, -1))}`);
   }
-  return { status: to_jsstring(lua.lua_tostring(L, -2)), message: to_jsstring(lua.lua_tostring(L, -1)) };
+  return {
+    status: to_jsstring(lua.lua_tostring(L, -2)),
+    message: to_jsstring(lua.lua_tostring(L, -1)),
+  };
 }

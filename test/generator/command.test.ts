@@ -17,20 +17,33 @@ beforeEach(() => {
   cpSync(join(root, 'policies'), join(dir, 'policies'), { recursive: true });
   out = [];
   err = [];
-  vi.spyOn(console, 'log').mockImplementation((s: unknown) => { out.push(String(s)); });
-  vi.spyOn(console, 'error').mockImplementation((s: unknown) => { err.push(String(s)); });
+  vi.spyOn(console, 'log').mockImplementation((s: unknown) => {
+    out.push(String(s));
+  });
+  vi.spyOn(console, 'error').mockImplementation((s: unknown) => {
+    err.push(String(s));
+  });
 });
 afterEach(() => {
   vi.restoreAllMocks();
   rmSync(dir, { recursive: true, force: true });
 });
 
-const args = () => ['--fleet', join(dir, 'fleet'), '--policies', join(dir, 'policies'), '--out', join(dir, 'dist')];
+const args = () => [
+  '--fleet',
+  join(dir, 'fleet'),
+  '--policies',
+  join(dir, 'policies'),
+  '--out',
+  join(dir, 'dist'),
+];
 
 describe('agent-canary synth', () => {
   it('synthesizes the example fleet, then reports everything unchanged', async () => {
     expect(await run(args())).toBe(0);
-    expect(out.at(-1)).toMatch(/^synth: 4 agents, \d+ objects -> .*dist: written \d+, unchanged 0, deleted 0$/);
+    expect(out.at(-1)).toMatch(
+      /^synth: 4 agents, \d+ objects -> .*dist: written \d+, unchanged 0, deleted 0$/,
+    );
     expect(await run(args())).toBe(0);
     expect(out.at(-1)).toMatch(/written 0, unchanged \d+, deleted 0$/);
   });
@@ -38,15 +51,26 @@ describe('agent-canary synth', () => {
   it('matches the committed dist/ byte for byte', async () => {
     expect(await run(args())).toBe(0);
     const { readdirSync } = await import('node:fs');
-    const walk = (d: string, rel = ''): string[] => readdirSync(join(d, rel), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(d, `${rel}${e.name}/`) : [`${rel}${e.name}`]));
+    const walk = (d: string, rel = ''): string[] =>
+      readdirSync(join(d, rel), { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(d, `${rel}${e.name}/`) : [`${rel}${e.name}`],
+      );
     const ours = walk(join(dir, 'dist')).sort();
     expect(walk(join(root, 'dist')).sort()).toEqual(ours);
-    for (const f of ours) expect(readFileSync(join(dir, 'dist', f), 'utf8'), f).toBe(readFileSync(join(root, 'dist', f), 'utf8'));
+    for (const f of ours)
+      expect(readFileSync(join(dir, 'dist', f), 'utf8'), f).toBe(
+        readFileSync(join(root, 'dist', f), 'utf8'),
+      );
   });
 
   it('writes the repository URL and revision into the Argo CD Applications', async () => {
-    expect(await run([...args(), '--repo-url', 'https://git.example.com/ops.git', '--revision', 'v2'])).toBe(0);
-    const app = readFileSync(join(dir, 'dist', 'argocd', 'Application.agent-canary-team-support.yaml'), 'utf8');
+    expect(
+      await run([...args(), '--repo-url', 'https://git.example.com/ops.git', '--revision', 'v2']),
+    ).toBe(0);
+    const app = readFileSync(
+      join(dir, 'dist', 'argocd', 'Application.agent-canary-team-support.yaml'),
+      'utf8',
+    );
     expect(app).toContain('repoURL: https://git.example.com/ops.git');
     expect(app).toContain('targetRevision: v2');
   });
@@ -85,7 +109,9 @@ describe('agent-canary synth', () => {
     expect(await run(['--frobnicate'])).toBe(2);
     expect(err.join('\n')).toContain('usage: agent-canary synth');
     mkdirSync(join(dir, 'empty'));
-    expect(await run(['--fleet', join(dir, 'nowhere'), '--policies', join(dir, 'policies')])).toBe(2);
+    expect(await run(['--fleet', join(dir, 'nowhere'), '--policies', join(dir, 'policies')])).toBe(
+      2,
+    );
     expect(err.at(-1)).toMatch(/--fleet .*nowhere does not exist/);
   });
 });

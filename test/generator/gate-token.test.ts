@@ -11,11 +11,24 @@ import { byKindName, fleetAgent, policies, policySpec } from './_fixtures.js';
 
 const SECRET = 'gate-secret-for-tests';
 
-function hookTokens(opts: { gateSecret?: string; sharedToken?: string; namespace?: string }): (string | undefined)[] {
-  const spec = opts.sharedToken ? { ...policySpec, gate: { ...policySpec.gate, token: opts.sharedToken } } : policySpec;
-  const agent = fleetAgent({ rollout: { mode: 'progressive' }, ...(opts.namespace ? { namespace: opts.namespace } : {}) });
-  const objects = byKindName(synthesizeAgent(agent, { policies: policies(spec), gateSecret: opts.gateSecret }));
-  const webhooks = objects.get('Canary/support-bot').spec.analysis.webhooks as { metadata?: Record<string, string> }[];
+function hookTokens(opts: {
+  gateSecret?: string;
+  sharedToken?: string;
+  namespace?: string;
+}): (string | undefined)[] {
+  const spec = opts.sharedToken
+    ? { ...policySpec, gate: { ...policySpec.gate, token: opts.sharedToken } }
+    : policySpec;
+  const agent = fleetAgent({
+    rollout: { mode: 'progressive' },
+    ...(opts.namespace ? { namespace: opts.namespace } : {}),
+  });
+  const objects = byKindName(
+    synthesizeAgent(agent, { policies: policies(spec), gateSecret: opts.gateSecret }),
+  );
+  const webhooks = objects.get('Canary/support-bot').spec.analysis.webhooks as {
+    metadata?: Record<string, string>;
+  }[];
   return webhooks.filter((w) => w.metadata?.['check']).map((w) => w.metadata!['token']);
 }
 
@@ -30,8 +43,13 @@ describe('per-agent webhook tokens', () => {
   });
 
   it('writes no token without the secret, even when the policy has a shared one, and says so', () => {
-    expect(hookTokens({ sharedToken: 'shared-in-policy' }).every((t) => t === undefined)).toBe(true);
-    const note = gateTokenNote(undefined, policies({ ...policySpec, gate: { ...policySpec.gate, token: 'x' } }));
+    expect(hookTokens({ sharedToken: 'shared-in-policy' }).every((t) => t === undefined)).toBe(
+      true,
+    );
+    const note = gateTokenNote(
+      undefined,
+      policies({ ...policySpec, gate: { ...policySpec.gate, token: 'x' } }),
+    );
     expect(note).toMatch(/AGENT_CANARY_GATE_SECRET is not set/);
     expect(note).toMatch(/gate\.token of policy default is not written into Git/);
     expect(gateTokenNote(SECRET, policies())).toBeNull();

@@ -8,11 +8,19 @@ import { byKindName, fleetAgent, gatewayRefs, policies, policySpec } from './_fi
 
 const spec = {
   ...policySpec,
-  metrics: { ...policySpec.metrics, vsPrimary: { errorRate: { factor: 3, floor: 0.5 }, latencyP99: { factor: 1.25, marginMs: 40 } } },
+  metrics: {
+    ...policySpec.metrics,
+    vsPrimary: { errorRate: { factor: 3, floor: 0.5 }, latencyP99: { factor: 1.25, marginMs: 40 } },
+  },
 };
 const opts = { policies: policies(spec) };
 const istio = byKindName(synthesizeAgent(fleetAgent({ rollout: { mode: 'progressive' } }), opts));
-const gw = byKindName(synthesizeAgent(fleetAgent({ rollout: { mode: 'progressive', routing: 'gateway-api', gatewayRefs } }), opts));
+const gw = byKindName(
+  synthesizeAgent(
+    fleetAgent({ rollout: { mode: 'progressive', routing: 'gateway-api', gatewayRefs } }),
+    opts,
+  ),
+);
 
 /**
  * A structural PromQL check: balanced brackets outside strings, selectors made of
@@ -36,19 +44,38 @@ function checkPromql(q: string): void {
   }
   expect(stack).toEqual([]);
   for (const sel of noTemplates.match(/\{[^}]*\}/g) ?? []) {
-    for (const m of sel.slice(1, -1).split(/,(?=[a-z_]+(?:=|!=|=~|!~)")/)) expect(m).toMatch(/^[a-z_]+(=|!=|=~|!~)"[^"]*"$/);
+    for (const m of sel.slice(1, -1).split(/,(?=[a-z_]+(?:=|!=|=~|!~)")/))
+      expect(m).toMatch(/^[a-z_]+(=|!=|=~|!~)"[^"]*"$/);
   }
   const outside = noTemplates.replace(/"[^"]*"/g, '""');
-  for (const fn of outside.match(/[a-z_]+(?=\s*\()/g) ?? []) expect(['sum', 'rate', 'histogram_quantile', 'clamp_min', 'by']).toContain(fn);
+  for (const fn of outside.match(/[a-z_]+(?=\s*\()/g) ?? [])
+    expect(['sum', 'rate', 'histogram_quantile', 'clamp_min', 'by']).toContain(fn);
   for (const range of outside.match(/\[[^\]]*\]/g) ?? []) expect(range).toBe('[X]');
 }
 
-describe.each([['istio', istio], ['gateway-api', gw]] as const)('%s', (_routing, objs) => {
+describe.each([
+  ['istio', istio],
+  ['gateway-api', gw],
+] as const)('%s', (_routing, objs) => {
   it('judges the canary relative to the primary, passing at <= 0', () => {
-    const metrics = objs.get('Canary/support-bot').spec.analysis.metrics as { name: string; thresholdRange: object; templateRef?: { name: string } }[];
+    const metrics = objs.get('Canary/support-bot').spec.analysis.metrics as {
+      name: string;
+      thresholdRange: object;
+      templateRef?: { name: string };
+    }[];
     expect(metrics.filter((m) => m.name.endsWith('-vs-primary'))).toEqual([
-      { name: 'error-rate-vs-primary', interval: '1m', thresholdRange: { max: 0 }, templateRef: { name: 'support-bot-error-rate-vs-primary' } },
-      { name: 'latency-vs-primary', interval: '1m', thresholdRange: { max: 0 }, templateRef: { name: 'support-bot-latency-vs-primary' } },
+      {
+        name: 'error-rate-vs-primary',
+        interval: '1m',
+        thresholdRange: { max: 0 },
+        templateRef: { name: 'support-bot-error-rate-vs-primary' },
+      },
+      {
+        name: 'latency-vs-primary',
+        interval: '1m',
+        thresholdRange: { max: 0 },
+        templateRef: { name: 'support-bot-latency-vs-primary' },
+      },
     ]);
   });
 
@@ -70,6 +97,9 @@ describe.each([['istio', istio], ['gateway-api', gw]] as const)('%s', (_routing,
 describe('policy defaults', () => {
   it('compare with the primary by default (k = 2 and floor 1 % for errors, 1.5 x + 50 ms for p99)', async () => {
     const { DEFAULT_POLICY_SPEC } = await import('../../src/policy/defaults.js');
-    expect(DEFAULT_POLICY_SPEC.metrics.vsPrimary).toEqual({ errorRate: { factor: 2, floor: 1 }, latencyP99: { factor: 1.5, marginMs: 50 } });
+    expect(DEFAULT_POLICY_SPEC.metrics.vsPrimary).toEqual({
+      errorRate: { factor: 2, floor: 1 },
+      latencyP99: { factor: 1.5, marginMs: 50 },
+    });
   });
 });

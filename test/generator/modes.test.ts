@@ -10,9 +10,17 @@ describe('manual mode, Istio', () => {
 
   it('emits the stable and canary workloads and the weighted route, nothing Flagger owns', () => {
     expect([...objs.keys()].sort()).toEqual([
-      'Agent/support-bot', 'ConfigMap/support-bot-canary-config', 'ConfigMap/support-bot-config',
-      'Deployment/support-bot', 'Deployment/support-bot-canary', 'DestinationRule/support-bot',
-      'PodDisruptionBudget/support-bot', 'PodDisruptionBudget/support-bot-canary', 'Service/support-bot', 'Service/support-bot-canary', 'VirtualService/support-bot',
+      'Agent/support-bot',
+      'ConfigMap/support-bot-canary-config',
+      'ConfigMap/support-bot-config',
+      'Deployment/support-bot',
+      'Deployment/support-bot-canary',
+      'DestinationRule/support-bot',
+      'PodDisruptionBudget/support-bot',
+      'PodDisruptionBudget/support-bot-canary',
+      'Service/support-bot',
+      'Service/support-bot-canary',
+      'VirtualService/support-bot',
     ]);
   });
 
@@ -20,7 +28,10 @@ describe('manual mode, Istio', () => {
     const agent = fleetAgent({ canary: { enabled: true, weight: w, version: '4' } });
     const vs = byKindName(synthesizeAgent(agent, opts)).get('VirtualService/support-bot');
     const route = vs.spec.http[0].route as { destination: { subset: string }; weight: number }[];
-    expect(route.map((r) => [r.destination.subset, r.weight])).toEqual([['stable', 100 - w], ['canary', w]]);
+    expect(route.map((r) => [r.destination.subset, r.weight])).toEqual([
+      ['stable', 100 - w],
+      ['canary', w],
+    ]);
     expect(route.reduce((s, r) => s + r.weight, 0)).toBe(100);
   });
 
@@ -31,7 +42,9 @@ describe('manual mode, Istio', () => {
       { name: 'canary', labels: { version: 'canary' } },
     ]);
     expect(objs.get('Deployment/support-bot').spec.template.metadata.labels.version).toBe('stable');
-    expect(objs.get('Deployment/support-bot-canary').spec.template.metadata.labels.version).toBe('canary');
+    expect(objs.get('Deployment/support-bot-canary').spec.template.metadata.labels.version).toBe(
+      'canary',
+    );
   });
 
   it('runs the challenger image and config in the canary Deployment', () => {
@@ -50,21 +63,38 @@ describe('manual mode, Istio', () => {
       RECIF_AGENT_VERSION: '4',
     });
     const stable = objs.get('ConfigMap/support-bot-config').data;
-    expect(stable).toMatchObject({ CORAIL_MODEL_ID: 'gpt-4o-mini', CORAIL_TOOLS: '["ticket-lookup"]', RECIF_AGENT_VERSION: '3', CORAIL_STRATEGY: 'simple', CORAIL_CHANNEL: 'rest', CORAIL_STORAGE: 'memory' });
-    expect(objs.get('Deployment/support-bot').spec.template.spec.containers[0].image).toBe('ghcr.io/recif-platform/corail:v0.3.1');
+    expect(stable).toMatchObject({
+      CORAIL_MODEL_ID: 'gpt-4o-mini',
+      CORAIL_TOOLS: '["ticket-lookup"]',
+      RECIF_AGENT_VERSION: '3',
+      CORAIL_STRATEGY: 'simple',
+      CORAIL_CHANNEL: 'rest',
+      CORAIL_STORAGE: 'memory',
+    });
+    expect(objs.get('Deployment/support-bot').spec.template.spec.containers[0].image).toBe(
+      'ghcr.io/recif-platform/corail:v0.3.1',
+    );
   });
 
   it('keeps the challenger image the stable one when the canary sets none', () => {
-    const o = byKindName(synthesizeAgent(fleetAgent({ canary: { enabled: true, weight: 5, modelId: 'x' } }), opts));
-    expect(o.get('Deployment/support-bot-canary').spec.template.spec.containers[0].image).toBe('ghcr.io/recif-platform/corail:v0.3.1');
+    const o = byKindName(
+      synthesizeAgent(fleetAgent({ canary: { enabled: true, weight: 5, modelId: 'x' } }), opts),
+    );
+    expect(o.get('Deployment/support-bot-canary').spec.template.spec.containers[0].image).toBe(
+      'ghcr.io/recif-platform/corail:v0.3.1',
+    );
   });
 
   it('gives every agent pod the Flagger/Istio labels, probes, ports and a restricted securityContext', () => {
     for (const name of ['Deployment/support-bot', 'Deployment/support-bot-canary']) {
       const pod = objs.get(name).spec.template;
       expect(pod.metadata.labels).toMatchObject({
-        app: 'support-bot', 'recif.dev/agent': 'support-bot', 'app.kubernetes.io/name': 'support-bot',
-        'app.kubernetes.io/managed-by': 'agent-canary', 'app.kubernetes.io/part-of': 'recif', 'app.kubernetes.io/component': 'agent',
+        app: 'support-bot',
+        'recif.dev/agent': 'support-bot',
+        'app.kubernetes.io/name': 'support-bot',
+        'app.kubernetes.io/managed-by': 'agent-canary',
+        'app.kubernetes.io/part-of': 'recif',
+        'app.kubernetes.io/component': 'agent',
       });
       expect(pod.metadata.labels).not.toHaveProperty('cdk8s.io/metadata.addr');
       const c = pod.spec.containers[0];
@@ -78,21 +108,47 @@ describe('manual mode, Istio', () => {
       expect(c.startupProbe).toBeUndefined();
       expect(c.resources.requests).toBeDefined();
       expect(c.securityContext).toMatchObject({
-        runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false,
-        capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+        runAsNonRoot: true,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
       });
-      expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(pod.spec.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
     }
     expect(objs.get('Deployment/support-bot').spec.replicas).toBe(2);
-    expect(objs.get('Deployment/support-bot').spec.selector.matchLabels).toEqual({ app: 'support-bot', version: 'stable' });
+    expect(objs.get('Deployment/support-bot').spec.selector.matchLabels).toEqual({
+      app: 'support-bot',
+      version: 'stable',
+    });
     expect(objs.get('Service/support-bot').spec.selector).toEqual({ app: 'support-bot' });
-    expect(objs.get('Service/support-bot-canary').spec.selector).toEqual({ app: 'support-bot', version: 'canary' });
+    expect(objs.get('Service/support-bot-canary').spec.selector).toEqual({
+      app: 'support-bot',
+      version: 'canary',
+    });
   });
 
   it('rolls pods when only the ConfigMap changes (checksum annotation)', () => {
     const a = byKindName(synthesizeAgent(fleetAgent(), opts)).get('Deployment/support-bot-canary');
-    const b = byKindName(synthesizeAgent(fleetAgent({ canary: { enabled: true, weight: 10, image: 'ghcr.io/recif-platform/corail:v0.4.0', modelId: 'gpt-4.1' } }), opts)).get('Deployment/support-bot-canary');
-    expect(a.spec.template.metadata.annotations['agent-canary.dev/config-checksum']).not.toBe(b.spec.template.metadata.annotations['agent-canary.dev/config-checksum']);
+    const b = byKindName(
+      synthesizeAgent(
+        fleetAgent({
+          canary: {
+            enabled: true,
+            weight: 10,
+            image: 'ghcr.io/recif-platform/corail:v0.4.0',
+            modelId: 'gpt-4.1',
+          },
+        }),
+        opts,
+      ),
+    ).get('Deployment/support-bot-canary');
+    expect(a.spec.template.metadata.annotations['agent-canary.dev/config-checksum']).not.toBe(
+      b.spec.template.metadata.annotations['agent-canary.dev/config-checksum'],
+    );
   });
 
   it('routes everything to stable and emits no canary objects without an enabled canary', () => {
@@ -100,50 +156,85 @@ describe('manual mode, Istio', () => {
       const o = byKindName(synthesizeAgent(fleetAgent({ canary }), opts));
       expect([...o.keys()].filter((k) => k.includes('canary'))).toEqual([]);
       expect(o.get('VirtualService/support-bot').spec.http[0].route).toEqual([
-        { destination: { host: 'support-bot.team-a.svc.cluster.local', port: { number: 8000 }, subset: 'stable' }, weight: 100 },
+        {
+          destination: {
+            host: 'support-bot.team-a.svc.cluster.local',
+            port: { number: 8000 },
+            subset: 'stable',
+          },
+          weight: 100,
+        },
       ]);
     }
   });
 });
 
 describe('manual mode, Gateway API', () => {
-  const agent = fleetAgent({ rollout: { routing: 'gateway-api', gatewayRefs, hosts: ['support.example.com'] }, canary: { enabled: true, weight: 25, image: 'ghcr.io/recif-platform/corail:v0.4.0' } });
+  const agent = fleetAgent({
+    rollout: { routing: 'gateway-api', gatewayRefs, hosts: ['support.example.com'] },
+    canary: { enabled: true, weight: 25, image: 'ghcr.io/recif-platform/corail:v0.4.0' },
+  });
   const objs = byKindName(synthesizeAgent(agent, opts));
 
   it('weights the two Services 100-w / w in one HTTPRoute rule', () => {
     const route = objs.get('HTTPRoute/support-bot');
-    expect(route.spec.parentRefs).toEqual([{ name: 'internal-gateway', namespace: 'gateway-system' }]);
+    expect(route.spec.parentRefs).toEqual([
+      { name: 'internal-gateway', namespace: 'gateway-system' },
+    ]);
     expect(route.spec.hostnames).toEqual(['support.example.com']);
     const refs = route.spec.rules[0].backendRefs;
-    expect(refs.map((r: { name: string; weight: number; port: number }) => [r.name, r.weight, r.port])).toEqual([['support-bot', 75, 8000], ['support-bot-canary', 25, 8000]]);
+    expect(
+      refs.map((r: { name: string; weight: number; port: number }) => [r.name, r.weight, r.port]),
+    ).toEqual([
+      ['support-bot', 75, 8000],
+      ['support-bot-canary', 25, 8000],
+    ]);
     expect(refs[0].weight + refs[1].weight).toBe(100);
     expect(objs.has('VirtualService/support-bot')).toBe(false);
   });
 
   it('keeps canary pods out of Service <slug>, so the weights are the real shares', () => {
-    expect(objs.get('Service/support-bot').spec.selector).toEqual({ app: 'support-bot', version: 'stable' });
+    expect(objs.get('Service/support-bot').spec.selector).toEqual({
+      app: 'support-bot',
+      version: 'stable',
+    });
   });
 
   it('refuses gateway-api routing without gatewayRefs, naming the prop and the fix', () => {
     const bad = fleetAgent({ rollout: { routing: 'gateway-api' } });
-    expect(() => synthesizeAgent(bad, opts)).toThrow(/props\.gatewayRefs is empty.*rollout\.gatewayRefs/);
+    expect(() => synthesizeAgent(bad, opts)).toThrow(
+      /props\.gatewayRefs is empty.*rollout\.gatewayRefs/,
+    );
   });
 });
 
 describe('progressive mode', () => {
   const istio = byKindName(synthesizeAgent(fleetAgent({ rollout: { mode: 'progressive' } }), opts));
-  const gw = byKindName(synthesizeAgent(fleetAgent({ rollout: { mode: 'progressive', routing: 'gateway-api', gatewayRefs, loadTest: true } }), opts));
+  const gw = byKindName(
+    synthesizeAgent(
+      fleetAgent({
+        rollout: { mode: 'progressive', routing: 'gateway-api', gatewayRefs, loadTest: true },
+      }),
+      opts,
+    ),
+  );
 
   it('emits the target Deployment without replicas, and none of the objects Flagger generates', () => {
     expect([...istio.keys()].sort()).toEqual([
-      'Agent/support-bot', 'Canary/support-bot', 'ConfigMap/support-bot-config', 'Deployment/support-bot',
+      'Agent/support-bot',
+      'Canary/support-bot',
+      'ConfigMap/support-bot-config',
+      'Deployment/support-bot',
       // spec.replicas 2 becomes a fixed-size HPA (Flagger copies it to -primary); a PDB per track
-      'HorizontalPodAutoscaler/support-bot', 'PodDisruptionBudget/support-bot', 'PodDisruptionBudget/support-bot-primary',
+      'HorizontalPodAutoscaler/support-bot',
+      'PodDisruptionBudget/support-bot',
+      'PodDisruptionBudget/support-bot-primary',
     ]);
     for (const objs of [istio, gw]) {
       const dep = objs.get('Deployment/support-bot');
       expect(dep.spec).not.toHaveProperty('replicas');
-      for (const k of objs.keys()) expect(k).not.toMatch(/^(Service|VirtualService|DestinationRule|HTTPRoute)\//);
+      for (const k of objs.keys())
+        expect(k).not.toMatch(/^(Service|VirtualService|DestinationRule|HTTPRoute)\//);
     }
   });
 
@@ -151,14 +242,24 @@ describe('progressive mode', () => {
     const dep = istio.get('Deployment/support-bot');
     expect(dep.spec.selector.matchLabels).toEqual({ app: 'support-bot' });
     expect(dep.spec.template.metadata.labels.app).toBe('support-bot');
-    expect(istio.get('Canary/support-bot').spec.targetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'support-bot' });
+    expect(istio.get('Canary/support-bot').spec.targetRef).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'support-bot',
+    });
   });
 
   it('renders the challenger into the target when a canary is enabled (a new revision for Flagger)', () => {
-    expect(istio.get('Deployment/support-bot').spec.template.spec.containers[0].image).toBe('ghcr.io/recif-platform/corail:v0.4.0');
+    expect(istio.get('Deployment/support-bot').spec.template.spec.containers[0].image).toBe(
+      'ghcr.io/recif-platform/corail:v0.4.0',
+    );
     expect(istio.get('ConfigMap/support-bot-config').data.RECIF_AGENT_VERSION).toBe('4');
-    const noCanary = byKindName(synthesizeAgent(fleetAgent({ canary: null, rollout: { mode: 'progressive' } }), opts));
-    expect(noCanary.get('Deployment/support-bot').spec.template.spec.containers[0].image).toBe('ghcr.io/recif-platform/corail:v0.3.1');
+    const noCanary = byKindName(
+      synthesizeAgent(fleetAgent({ canary: null, rollout: { mode: 'progressive' } }), opts),
+    );
+    expect(noCanary.get('Deployment/support-bot').spec.template.spec.containers[0].image).toBe(
+      'ghcr.io/recif-platform/corail:v0.3.1',
+    );
   });
 
   it('turns the policy into the Flagger plan', () => {
@@ -184,25 +285,50 @@ describe('progressive mode', () => {
     const c = gw.get('Canary/support-bot').spec;
     expect(c.provider).toBe('gatewayapi:v1');
     expect(c.service.gatewayRefs).toEqual(gatewayRefs);
-    const refs = c.analysis.metrics.map((m: { name: string; templateRef?: { name: string }; thresholdRange: object }) => [m.name, m.templateRef?.name, m.thresholdRange]);
+    const refs = c.analysis.metrics.map(
+      (m: { name: string; templateRef?: { name: string }; thresholdRange: object }) => [
+        m.name,
+        m.templateRef?.name,
+        m.thresholdRange,
+      ],
+    );
     expect(refs).toEqual([
       ['request-success-rate', 'support-bot-request-success-rate', { min: 99 }],
       ['request-duration', 'support-bot-request-duration', { max: 500 }],
     ]);
     const t = gw.get('MetricTemplate/support-bot-request-duration');
-    expect(t.spec.provider).toEqual({ type: 'prometheus', address: 'http://prometheus.istio-system:9090' });
+    expect(t.spec.provider).toEqual({
+      type: 'prometheus',
+      address: 'http://prometheus.istio-system:9090',
+    });
     expect(t.spec.query).toContain('http_request_duration_seconds_bucket');
     expect(t.spec.query).toContain('{{ target }}');
   });
 
   it('adds the load-test webhook only when asked', () => {
-    const names = (o: Map<string, any>) => o.get('Canary/support-bot').spec.analysis.webhooks.map((w: { name: string; type: string }) => `${w.name}:${w.type}`);
-    expect(names(gw)).toEqual(['load-test:rollout', 'quality-gate:rollout', 'step-hold:confirm-traffic-increase', 'step-hold:confirm-promotion']);
-    expect(names(istio)).toEqual(['quality-gate:rollout', 'step-hold:confirm-traffic-increase', 'step-hold:confirm-promotion']);
+    const names = (o: Map<string, any>) =>
+      o
+        .get('Canary/support-bot')
+        .spec.analysis.webhooks.map((w: { name: string; type: string }) => `${w.name}:${w.type}`);
+    expect(names(gw)).toEqual([
+      'load-test:rollout',
+      'quality-gate:rollout',
+      'step-hold:confirm-traffic-increase',
+      'step-hold:confirm-promotion',
+    ]);
+    expect(names(istio)).toEqual([
+      'quality-gate:rollout',
+      'step-hold:confirm-traffic-increase',
+      'step-hold:confirm-promotion',
+    ]);
   });
 
   it('puts the Canary in the last Argo CD sync wave of the agent', () => {
-    const waves = [...istio.values()].map((o) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0));
-    expect(Number(istio.get('Canary/support-bot').metadata.annotations['argocd.argoproj.io/sync-wave'])).toBe(Math.max(...waves));
+    const waves = [...istio.values()].map((o) =>
+      Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0),
+    );
+    expect(
+      Number(istio.get('Canary/support-bot').metadata.annotations['argocd.argoproj.io/sync-wave']),
+    ).toBe(Math.max(...waves));
   });
 });

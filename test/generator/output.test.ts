@@ -1,5 +1,15 @@
 /** writeOutput: atomic, quiet on unchanged files, deletes what is no longer produced. */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,7 +18,9 @@ import { writeOutput } from '../../src/synth/output.js';
 import { fleetAgent, policies } from './_fixtures.js';
 
 let dist: string;
-beforeEach(() => { dist = mkdtempSync(join(tmpdir(), 'agent-canary-gen-')); });
+beforeEach(() => {
+  dist = mkdtempSync(join(tmpdir(), 'agent-canary-gen-'));
+});
 afterEach(() => rmSync(dist, { recursive: true, force: true }));
 
 const alpha = fleetAgent({ name: 'alpha' });
@@ -17,7 +29,11 @@ const opts = { policies: policies() };
 
 function allFiles(dir: string, rel = ''): string[] {
   if (!existsSync(join(dir, rel))) return [];
-  return readdirSync(join(dir, rel), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allFiles(dir, rel ? `${rel}/${e.name}` : e.name) : [rel ? `${rel}/${e.name}` : e.name]));
+  return readdirSync(join(dir, rel), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory()
+      ? allFiles(dir, rel ? `${rel}/${e.name}` : e.name)
+      : [rel ? `${rel}/${e.name}` : e.name],
+  );
 }
 
 describe('writeOutput', () => {
@@ -47,7 +63,18 @@ describe('writeOutput', () => {
     writeOutput(dist, synthesize([alpha, beta], opts));
     const old = new Date('2020-01-01T00:00:00Z');
     for (const f of allFiles(dist)) utimesSync(join(dist, f), old, old);
-    const changed = fleetAgent({ name: 'alpha', canary: { enabled: true, weight: 25, image: 'ghcr.io/recif-platform/corail:v0.4.0', modelId: 'gpt-4.1-mini', systemPrompt: 'Be brief.', tools: ['web-search'], version: '4' } });
+    const changed = fleetAgent({
+      name: 'alpha',
+      canary: {
+        enabled: true,
+        weight: 25,
+        image: 'ghcr.io/recif-platform/corail:v0.4.0',
+        modelId: 'gpt-4.1-mini',
+        systemPrompt: 'Be brief.',
+        tools: ['web-search'],
+        version: '4',
+      },
+    });
     const r = writeOutput(dist, synthesize([changed, beta], opts));
     // A weight change touches the Agent (spec.canary.weight) and the route, nothing else.
     const touched = ['team-a/alpha/Agent.alpha.yaml', 'team-a/alpha/VirtualService.alpha.yaml'];
@@ -65,7 +92,16 @@ describe('writeOutput', () => {
     const r = writeOutput(dist, synthesize([alpha], opts));
     expect(r.deleted.length).toBeGreaterThan(5);
     // The agent's folder, its namespace's Application and (its namespace now empty) the namespace dashboard.
-    expect(r.deleted.every((p) => p.startsWith('team-b/beta/') || ['argocd/Application.agent-canary-team-b.yaml', 'team-b/ConfigMap.agent-canary-dashboard.yaml'].includes(p))).toBe(true);
+    expect(
+      r.deleted.every(
+        (p) =>
+          p.startsWith('team-b/beta/') ||
+          [
+            'argocd/Application.agent-canary-team-b.yaml',
+            'team-b/ConfigMap.agent-canary-dashboard.yaml',
+          ].includes(p),
+      ),
+    ).toBe(true);
     expect(existsSync(join(dist, 'team-b'))).toBe(false);
     expect(allFiles(dist).some((f) => f.startsWith('team-a/alpha/'))).toBe(true);
   });
@@ -73,7 +109,12 @@ describe('writeOutput', () => {
   it('deletes the canary objects when a canary ends (promotion or rollback)', () => {
     writeOutput(dist, synthesize([alpha], opts));
     const r = writeOutput(dist, synthesize([fleetAgent({ name: 'alpha', canary: null })], opts));
-    expect(r.deleted).toEqual(['team-a/alpha/ConfigMap.alpha-canary-config.yaml', 'team-a/alpha/Deployment.alpha-canary.yaml', 'team-a/alpha/PodDisruptionBudget.alpha-canary.yaml', 'team-a/alpha/Service.alpha-canary.yaml']);
+    expect(r.deleted).toEqual([
+      'team-a/alpha/ConfigMap.alpha-canary-config.yaml',
+      'team-a/alpha/Deployment.alpha-canary.yaml',
+      'team-a/alpha/PodDisruptionBudget.alpha-canary.yaml',
+      'team-a/alpha/Service.alpha-canary.yaml',
+    ]);
   });
 
   it('with a scope, touches only those agents and leaves the rest of dist/ alone', () => {
@@ -97,8 +138,12 @@ describe('writeOutput', () => {
 
   it('refuses manifests outside the scope, paths escaping dist/ and two objects on one path', () => {
     const manifests = synthesize([alpha, beta], opts);
-    expect(() => writeOutput(dist, manifests, { scope: ['team-a/alpha'] })).toThrow(/outside the scope/);
-    expect(() => writeOutput(dist, [{ path: '../x.yaml', object: {}, content: '' }])).toThrow(/escapes dist/);
+    expect(() => writeOutput(dist, manifests, { scope: ['team-a/alpha'] })).toThrow(
+      /outside the scope/,
+    );
+    expect(() => writeOutput(dist, [{ path: '../x.yaml', object: {}, content: '' }])).toThrow(
+      /escapes dist/,
+    );
     expect(() => writeOutput(dist, [manifests[0]!, manifests[0]!])).toThrow(/two objects map to/);
     expect(() => writeOutput(dist, [], { scope: ['not an id'] })).toThrow(/not an agent id/);
   });

@@ -31,7 +31,9 @@ interface Served {
 
 /** The routes behind the project's listener and server, as `agent-canary gate --repo` serves them. */
 async function serve(opts: GitOpsApiOptions): Promise<Served> {
-  const listener = createListener(gitopsRoutes({ onError: () => undefined, ...opts }), { logger: silentLogger });
+  const listener = createListener(gitopsRoutes({ onError: () => undefined, ...opts }), {
+    logger: silentLogger,
+  });
   const server: Server = createHttpServer(listener, silentLogger);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
@@ -78,10 +80,20 @@ async function freshApi(agents: readonly AgentFixture[]): Promise<Fresh> {
   };
 }
 
-function call(url: string, method: string, body?: unknown, token: string | null = TOKEN, headers: Record<string, string> = {}): Promise<Response> {
+function call(
+  url: string,
+  method: string,
+  body?: unknown,
+  token: string | null = TOKEN,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(url, {
     method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: {
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
 }
@@ -90,31 +102,57 @@ describe('canary API: 50 concurrent weight changes', () => {
   const MANY = 50;
   let f: Fresh;
   beforeAll(async () => {
-    f = await freshApi(Array.from({ length: MANY }, (_, i) => ({ namespace: `ns-${i % 5}`, name: `agent-${i}`, weight: 10 })));
+    f = await freshApi(
+      Array.from({ length: MANY }, (_, i) => ({
+        namespace: `ns-${i % 5}`,
+        name: `agent-${i}`,
+        weight: 10,
+      })),
+    );
   });
   afterAll(() => f?.dispose());
 
   // Generous timeout: this test is about counts and states; a busy machine may take long.
-  it('answers 50 concurrent weight changes to different agents with 50 pushed commits and a clean fsck', { timeout: 240_000 }, async () => {
-    const before = commitCount(f.repo.dir);
-    const answers = await Promise.all(Array.from({ length: MANY }, (_, i) => call(f.canary(`ns-${i % 5}.agent-${i}`), 'PATCH', { weight: 25 })));
-    const bodies = await Promise.all(answers.map((r) => r.json() as Promise<{ data: { weight: number }; commit: { pushed: boolean } }>));
-    expect(answers.map((r) => r.status)).toEqual(Array(MANY).fill(200));
-    expect(bodies.filter((b) => b.data.weight === 25 && b.commit.pushed)).toHaveLength(MANY);
-    expect(commitCount(f.repo.dir)).toBe(before + MANY);
-    expect(commitCount(f.bare, 'main')).toBe(before + MANY);
-    const events = git(f.repo.dir, 'log', `-${MANY}`, '--format=%(trailers:key=Agent-Canary-Agent,valueonly)');
-    expect(new Set(events.split('\n').filter((l) => l.startsWith('ns-'))).size).toBe(MANY);
-    // The state each answer claims is the state in Git.
-    for (let i = 0; i < MANY; i++) {
-      const fleet = readFileSync(join(f.repo.dir, 'fleet', `ns-${i % 5}`, `agent-${i}.yaml`), 'utf8');
-      expect(fleet, `agent-${i}`).toMatch(/^ {4}weight: 25\b/m);
-    }
-    for (const dir of [f.repo.dir, f.bare]) {
-      expect(() => git(dir, 'fsck', '--full', '--strict', '--no-progress')).not.toThrow();
-    }
-    expect(git(f.repo.dir, 'status', '--porcelain')).toBe('');
-  });
+  it(
+    'answers 50 concurrent weight changes to different agents with 50 pushed commits and a clean fsck',
+    { timeout: 240_000 },
+    async () => {
+      const before = commitCount(f.repo.dir);
+      const answers = await Promise.all(
+        Array.from({ length: MANY }, (_, i) =>
+          call(f.canary(`ns-${i % 5}.agent-${i}`), 'PATCH', { weight: 25 }),
+        ),
+      );
+      const bodies = await Promise.all(
+        answers.map(
+          (r) => r.json() as Promise<{ data: { weight: number }; commit: { pushed: boolean } }>,
+        ),
+      );
+      expect(answers.map((r) => r.status)).toEqual(Array(MANY).fill(200));
+      expect(bodies.filter((b) => b.data.weight === 25 && b.commit.pushed)).toHaveLength(MANY);
+      expect(commitCount(f.repo.dir)).toBe(before + MANY);
+      expect(commitCount(f.bare, 'main')).toBe(before + MANY);
+      const events = git(
+        f.repo.dir,
+        'log',
+        `-${MANY}`,
+        '--format=%(trailers:key=Agent-Canary-Agent,valueonly)',
+      );
+      expect(new Set(events.split('\n').filter((l) => l.startsWith('ns-'))).size).toBe(MANY);
+      // The state each answer claims is the state in Git.
+      for (let i = 0; i < MANY; i++) {
+        const fleet = readFileSync(
+          join(f.repo.dir, 'fleet', `ns-${i % 5}`, `agent-${i}.yaml`),
+          'utf8',
+        );
+        expect(fleet, `agent-${i}`).toMatch(/^ {4}weight: 25\b/m);
+      }
+      for (const dir of [f.repo.dir, f.bare]) {
+        expect(() => git(dir, 'fsck', '--full', '--strict', '--no-progress')).not.toThrow();
+      }
+      expect(git(f.repo.dir, 'status', '--porcelain')).toBe('');
+    },
+  );
 });
 
 describe('canary API: reads and refusals (nothing is committed)', () => {
@@ -151,7 +189,12 @@ describe('canary API: reads and refusals (nothing is committed)', () => {
     expect(r.status).toBe(422);
     expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     const p = (await r.json()) as Record<string, unknown>;
-    expect(p).toMatchObject({ type: 'https://agent-canary.dev/problems/refused', title: 'Refused By Policy', status: 422, instance: '/api/v1/agents/ns-0.agent-0/canary' });
+    expect(p).toMatchObject({
+      type: 'https://agent-canary.dev/problems/refused',
+      title: 'Refused By Policy',
+      status: 422,
+      instance: '/api/v1/agents/ns-0.agent-0/canary',
+    });
     expect(String(p['detail'])).toMatch(/skips step 50/);
     expect(git(f.repo.dir, 'rev-parse', 'HEAD')).toBe(head);
     expect(git(f.bare, 'rev-parse', 'main')).toBe(head);
@@ -176,10 +219,21 @@ describe('canary API: reads and refusals (nothing is committed)', () => {
   });
 
   it('400 for ids that are not DNS-1123, try to leave the fleet folder or are not valid percent-encoding; 404 for unknown agents', async () => {
-    for (const id of ['..%2F..%2Fetc%2Fpasswd', 'ns-0.Agent-0', 'a.b.c', '-x.y', 'ns-0%2F..', '%E0%A4%A', '%', 'ns-0.%FF']) {
+    for (const id of [
+      '..%2F..%2Fetc%2Fpasswd',
+      'ns-0.Agent-0',
+      'a.b.c',
+      '-x.y',
+      'ns-0%2F..',
+      '%E0%A4%A',
+      '%',
+      'ns-0.%FF',
+    ]) {
       const r = await call(f.canary(id), 'GET', undefined, null);
       expect(r.status, id).toBe(400);
-      expect(((await r.json()) as { type: string }).type).toBe('https://agent-canary.dev/problems/bad-request');
+      expect(((await r.json()) as { type: string }).type).toBe(
+        'https://agent-canary.dev/problems/bad-request',
+      );
     }
     const missing = await call(f.canary('ns-0.nobody'), 'GET', undefined, null);
     expect(missing.status).toBe(404);
@@ -189,19 +243,30 @@ describe('canary API: reads and refusals (nothing is committed)', () => {
   });
 
   it('400 for unknown config fields, bad weights and JSON nested too deep; 415 for a non-JSON body; 413 past the size limit', async () => {
-    const unknown = await call(f.canary('ns-0.agent-0'), 'POST', { config: { modelId: 'x', replicas: 3 } });
+    const unknown = await call(f.canary('ns-0.agent-0'), 'POST', {
+      config: { modelId: 'x', replicas: 3 },
+    });
     expect(unknown.status).toBe(400);
     expect(await unknown.json()).toMatchObject({ field: 'config.replicas' });
     const bad = await call(f.canary('ns-0.agent-0'), 'PATCH', { weight: 'fifty' });
     expect(bad.status).toBe(400);
     await bad.body?.cancel();
-    const deep = await call(f.canary('ns-0.agent-0'), 'PATCH', `${'['.repeat(10_000)}${']'.repeat(10_000)}`);
+    const deep = await call(
+      f.canary('ns-0.agent-0'),
+      'PATCH',
+      `${'['.repeat(10_000)}${']'.repeat(10_000)}`,
+    );
     expect(deep.status).toBe(400);
     expect(await deep.json()).toMatchObject({ field: '(body)' });
-    const text = await call(f.canary('ns-0.agent-0'), 'PATCH', 'weight=50', TOKEN, { 'content-type': 'text/plain' });
+    const text = await call(f.canary('ns-0.agent-0'), 'PATCH', 'weight=50', TOKEN, {
+      'content-type': 'text/plain',
+    });
     expect(text.status).toBe(415);
     await text.body?.cancel();
-    const big = await call(f.canary('ns-0.agent-0'), 'PATCH', { weight: 50, pad: 'x'.repeat(70_000) });
+    const big = await call(f.canary('ns-0.agent-0'), 'PATCH', {
+      weight: 50,
+      pad: 'x'.repeat(70_000),
+    });
     expect(big.status).toBe(413);
     await big.body?.cancel();
     expect(git(f.repo.dir, 'rev-parse', 'HEAD')).toBe(head);
@@ -220,27 +285,52 @@ describe('canary API: start, promote, rollback', () => {
   afterAll(() => f?.dispose());
 
   it('starts with a config body', async () => {
-    const start = await call(f.canary('fresh'), 'POST', { config: { modelId: 'gpt-4.1', challenger_version: 7 } });
+    const start = await call(f.canary('fresh'), 'POST', {
+      config: { modelId: 'gpt-4.1', challenger_version: 7 },
+    });
     expect(start.status).toBe(200);
-    const started = (await start.json()) as { data: Record<string, unknown>; commit: { event: string } };
-    expect(started.data).toMatchObject({ enabled: true, weight: 5, canary_version: '7', config: { modelId: 'gpt-4.1' } });
+    const started = (await start.json()) as {
+      data: Record<string, unknown>;
+      commit: { event: string };
+    };
+    expect(started.data).toMatchObject({
+      enabled: true,
+      weight: 5,
+      canary_version: '7',
+      config: { modelId: 'gpt-4.1' },
+    });
     expect(started.commit.event).toBe('AgentCanaryStarted');
   });
 
   it('promotes, and a second promote makes no commit', async () => {
     const p1 = await call(`${f.canary('team-x.ending')}/promote`, 'POST');
     expect(p1.status).toBe(200);
-    expect(await p1.json()).toMatchObject({ status: 'promoted', agent_id: 'team-x/ending', changed: true, data: { enabled: false, stable_version: '4' } });
+    expect(await p1.json()).toMatchObject({
+      status: 'promoted',
+      agent_id: 'team-x/ending',
+      changed: true,
+      data: { enabled: false, stable_version: '4' },
+    });
     const count = commitCount(f.repo.dir);
     const p2 = await call(`${f.canary('team-x.ending')}/promote`, 'POST');
     expect(p2.status).toBe(200);
-    expect(await p2.json()).toMatchObject({ status: 'promoted', agent_id: 'team-x/ending', changed: false, commit: null, detail: expect.stringMatching(/no canary is running/) });
+    expect(await p2.json()).toMatchObject({
+      status: 'promoted',
+      agent_id: 'team-x/ending',
+      changed: false,
+      commit: null,
+      detail: expect.stringMatching(/no canary is running/),
+    });
     expect(commitCount(f.repo.dir)).toBe(count);
   });
 
   it('rolls back, and a second rollback makes no commit', async () => {
     const r1 = await call(`${f.canary('team-x.failing')}/rollback`, 'POST');
-    expect(await r1.json()).toMatchObject({ status: 'rolled_back', agent_id: 'team-x/failing', changed: true });
+    expect(await r1.json()).toMatchObject({
+      status: 'rolled_back',
+      agent_id: 'team-x/failing',
+      changed: true,
+    });
     const count = commitCount(f.repo.dir);
     const r2 = await call(`${f.canary('team-x.failing')}/rollback`, 'POST');
     expect(await r2.json()).toMatchObject({ status: 'rolled_back', changed: false, commit: null });
@@ -254,7 +344,10 @@ describe('canary API: repository availability', () => {
     try {
       const get = await call(`${api.url}/api/v1/agents/a.b/canary`, 'GET', undefined, null);
       expect(get.status).toBe(503);
-      expect(await get.json()).toMatchObject({ status: 503, type: 'https://agent-canary.dev/problems/unavailable' });
+      expect(await get.json()).toMatchObject({
+        status: 503,
+        type: 'https://agent-canary.dev/problems/unavailable',
+      });
       const patch = await call(`${api.url}/api/v1/agents/a.b/canary`, 'PATCH', { weight: 5 });
       expect(patch.status).toBe(503);
       await patch.body?.cancel();

@@ -18,9 +18,10 @@ import { seededRandom } from '../seeded-random.js';
 
 const KILLS = 16;
 /** tsx's loader by absolute URL: the children run in the temporary project, outside node_modules' reach. */
-const TSX = pathToFileURL(join(__dirname, '..', '..', 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+const TSX = pathToFileURL(
+  join(__dirname, '..', '..', 'node_modules', 'tsx', 'dist', 'loader.mjs'),
+).href;
 const SEED = 0x5eed;
-
 
 function isAncestor(dir: string, older: string, newer: string): boolean {
   try {
@@ -40,7 +41,10 @@ afterEach(() => removeDir(root));
 describe('crash recovery', () => {
   it(`recovers from ${KILLS} kills at random points: the next operation succeeds, fsck is clean, nothing committed is lost`, async () => {
     const project = join(root, 'project');
-    writeProject(project, [{ namespace: 'team-a', name: 'bot' }, { namespace: 'team-a', name: 'other', weight: 5 }]);
+    writeProject(project, [
+      { namespace: 'team-a', name: 'bot' },
+      { namespace: 'team-a', name: 'other', weight: 5 },
+    ]);
     const bare = bareRemote(root);
     const wt = join(root, 'work');
     git(root, 'clone', '-q', bare, wt);
@@ -51,11 +55,22 @@ describe('crash recovery', () => {
     for (let i = 0; i < KILLS; i++) {
       const localBefore = git(wt, 'rev-parse', 'HEAD');
       const remoteBefore = git(bare, 'rev-parse', 'main');
-      const child = spawn(process.execPath, ['--import', TSX, join(__dirname, 'crash-child.ts'), wt, 'team-a/bot', String(Math.floor(rand() * 6))], {
-        cwd: project,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          TSX,
+          join(__dirname, 'crash-child.ts'),
+          wt,
+          'team-a/bot',
+          String(Math.floor(rand() * 6)),
+        ],
+        {
+          cwd: project,
+          detached: true,
+          stdio: ['ignore', 'pipe', 'ignore'],
+        },
+      );
       const exited = new Promise((r) => child.once('exit', r));
       let current = '';
       const lines = createInterface({ input: child.stdout! });
@@ -64,7 +79,9 @@ describe('crash recovery', () => {
           current = l;
           resolve();
         });
-        child.once('exit', (code) => reject(new Error(`the CLI child exited (${code}) before its first operation`)));
+        child.once('exit', (code) =>
+          reject(new Error(`the CLI child exited (${code}) before its first operation`)),
+        );
       });
       // Somewhere in the next few operations (modules are loaded by now; an operation takes
       // 0.1-1 s here), then SIGKILL the process alone or its whole group with git.

@@ -33,22 +33,35 @@ describe('canary commands without --repo', () => {
     const sub = join(project, 'docs');
     mkdirSync(sub);
     const r = await cli(sub, 'canary', 'weight', 'team-a/bot', '10', '--no-validate');
-    expect(r.stdout).toMatch(new RegExp(`team-a/bot: canary weight 5% -> 10%: commit ([0-9a-f]{12}) on main in ${project.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `team-a/bot: canary weight 5% -> 10%: commit ([0-9a-f]{12}) on main in ${project.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`,
+      ),
+    );
     expect(r.stderr).not.toMatch(/embedded/);
     expect(commitCount(project)).toBe(2);
-    expect(git(project, 'log', '-1', '--format=%H')).toMatch(new RegExp(`^${/commit ([0-9a-f]{12})/.exec(r.stdout)![1]}`));
-    expect(readFileSync(join(project, 'fleet', 'team-a', 'bot.yaml'), 'utf8')).toMatch(/weight: 10/);
+    expect(git(project, 'log', '-1', '--format=%H')).toMatch(
+      new RegExp(`^${/commit ([0-9a-f]{12})/.exec(r.stdout)![1]}`),
+    );
+    expect(readFileSync(join(project, 'fleet', 'team-a', 'bot.yaml'), 'utf8')).toMatch(
+      /weight: 10/,
+    );
     expect(existsSync(join(project, '.agent-canary', 'gitops'))).toBe(false);
     // From the top of the work tree the repository is named as this work tree.
     const top = await cli(project, 'canary', 'weight', 'team-a/bot', '10', '--no-validate');
     expect(top.stdout).toMatch(/\(no commit in \. \(this work tree\)\)/);
     const status = await cli(project, 'canary', 'status', 'team-a/bot', '--json');
-    expect(JSON.parse(status.stdout)).toMatchObject({ repository: '. (this work tree)', data: { weight: 10 } });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      repository: '. (this work tree)',
+      data: { weight: 10 },
+    });
   });
 
   it('outside a work tree: announce the embedded repository once, and name it in every commit message', async () => {
     const first = await cli(project, 'canary', 'weight', 'team-a/bot', '10', '--no-validate');
-    expect(first.stderr).toMatch(/creating the embedded GitOps repository \.agent-canary\/gitops .*Pass --repo PATH\|URL/);
+    expect(first.stderr).toMatch(
+      /creating the embedded GitOps repository \.agent-canary\/gitops .*Pass --repo PATH\|URL/,
+    );
     expect(first.stdout).toMatch(/commit [0-9a-f]{12} on main in \.agent-canary\/gitops/);
     const second = await cli(project, 'canary', 'weight', 'team-a/bot', '25', '--no-validate');
     expect(second.stderr).not.toMatch(/creating/);

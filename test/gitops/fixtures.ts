@@ -69,7 +69,11 @@ export function writeProject(dir: string, agents: readonly AgentFixture[]): void
 }
 
 /** A project at `<root>/project` and a GitOps repository seeded from it at `<root>/gitops`. */
-export async function seededRepo(root: string, agents: readonly AgentFixture[], repoDir = join(root, 'gitops')): Promise<{ repo: GitRepo; project: string }> {
+export async function seededRepo(
+  root: string,
+  agents: readonly AgentFixture[],
+  repoDir = join(root, 'gitops'),
+): Promise<{ repo: GitRepo; project: string }> {
   const project = join(root, 'project');
   writeProject(project, agents);
   const repo = await GitRepo.init(repoDir);

@@ -47,7 +47,9 @@ describe('FleetFileEditor', () => {
   it('changes only the weight characters of a weight change', () => {
     const e = new FleetFileEditor('team-support/support-bot.yaml', FLEET_FILE);
     e.set(['spec', 'canary', 'weight'], 25);
-    expect(e.toString()).toBe(FLEET_FILE.replace('weight: 10   # second step', 'weight: 25   # second step'));
+    expect(e.toString()).toBe(
+      FLEET_FILE.replace('weight: 10   # second step', 'weight: 25   # second step'),
+    );
   });
 
   it('promotes by replacing stable values and removing the canary block, keeping every other line', () => {
@@ -58,7 +60,11 @@ describe('FleetFileEditor', () => {
     e.delete(['spec', 'canary']);
     const out = e.toString();
     const { added, removed } = lineDiff(FLEET_FILE, out);
-    expect(added).toEqual(['  image: ghcr.io/recif-platform/corail:v0.4.0', '  modelId: gpt-4.1-mini', "  version: '4'"]);
+    expect(added).toEqual([
+      '  image: ghcr.io/recif-platform/corail:v0.4.0',
+      '  modelId: gpt-4.1-mini',
+      "  version: '4'",
+    ]);
     expect(removed).toEqual([
       '  image: ghcr.io/recif-platform/corail:v0.3.1',
       '  modelId: gpt-4o-mini',
@@ -71,7 +77,13 @@ describe('FleetFileEditor', () => {
       '    version: "4"',
     ]);
     // Comments, including the one that introduced the canary, and the odd spacing survive.
-    for (const c of ['# Customer-support agent.   Owner: team-support', '  name: support-bot      # the slug', '  # pinned runtime', '  # Challenger: 10 % of traffic.', '  mode: manual     # Git owns the weight']) {
+    for (const c of [
+      '# Customer-support agent.   Owner: team-support',
+      '  name: support-bot      # the slug',
+      '  # pinned runtime',
+      '  # Challenger: 10 % of traffic.',
+      '  mode: manual     # Git owns the weight',
+    ]) {
       expect(out).toContain(c);
     }
     expect(parse(out).spec.canary).toBeUndefined();
@@ -80,10 +92,22 @@ describe('FleetFileEditor', () => {
   it('adds a canary block at the indent of its siblings and reads back as the same data', () => {
     const withoutCanary = FLEET_FILE.replace(/  canary:\n(    .*\n)+/, '');
     const e = new FleetFileEditor('f.yaml', withoutCanary);
-    e.set(['spec', 'canary'], { enabled: true, weight: 5, modelId: 'gpt-4.1', tools: ['search', 'ticket-lookup'], version: '4' });
+    e.set(['spec', 'canary'], {
+      enabled: true,
+      weight: 5,
+      modelId: 'gpt-4.1',
+      tools: ['search', 'ticket-lookup'],
+      version: '4',
+    });
     const out = e.toString();
     expect(lineDiff(withoutCanary, out).removed).toEqual([]);
-    expect(parse(out).spec.canary).toEqual({ enabled: true, weight: 5, modelId: 'gpt-4.1', tools: ['search', 'ticket-lookup'], version: '4' });
+    expect(parse(out).spec.canary).toEqual({
+      enabled: true,
+      weight: 5,
+      modelId: 'gpt-4.1',
+      tools: ['search', 'ticket-lookup'],
+      version: '4',
+    });
     expect(out).toContain('\n  canary:\n    enabled: true\n    weight: 5\n');
     expect(out.indexOf('  canary:')).toBeLessThan(out.indexOf('rollout:'));
   });
@@ -93,14 +117,19 @@ describe('FleetFileEditor', () => {
     e.set(['spec', 'systemPrompt'], 'Be brief.\nAlways cite.\n');
     const out = e.toString();
     expect(parse(out).spec.systemPrompt).toBe('Be brief.\nAlways cite.\n');
-    expect(lineDiff(FLEET_FILE, out).removed).toEqual(['    You are the support assistant.', '    Cite the article you used.']);
+    expect(lineDiff(FLEET_FILE, out).removed).toEqual([
+      '    You are the support assistant.',
+      '    Cite the article you used.',
+    ]);
   });
 
   it('edits inside a flow mapping without reformatting the line', () => {
     const text = 'spec:\n  canary: { enabled: true, weight: 10, version: "4" }   # trial\n';
     const e = new FleetFileEditor('f.yaml', text);
     e.set(['spec', 'canary', 'weight'], 25);
-    expect(e.toString()).toBe('spec:\n  canary: { enabled: true, weight: 25, version: "4" }   # trial\n');
+    expect(e.toString()).toBe(
+      'spec:\n  canary: { enabled: true, weight: 25, version: "4" }   # trial\n',
+    );
   });
 
   it('quotes strings that would read back as another type', () => {
@@ -112,15 +141,30 @@ describe('FleetFileEditor', () => {
 
 describe('agent ids', () => {
   it('accepts namespace/name and namespace.name', () => {
-    expect(parseFullAgentId('team-a/support-bot')).toEqual({ namespace: 'team-a', name: 'support-bot' });
-    expect(parseAgentId('team-a.support-bot')).toEqual({ namespace: 'team-a', name: 'support-bot' });
+    expect(parseFullAgentId('team-a/support-bot')).toEqual({
+      namespace: 'team-a',
+      name: 'support-bot',
+    });
+    expect(parseAgentId('team-a.support-bot')).toEqual({
+      namespace: 'team-a',
+      name: 'support-bot',
+    });
     expect(parseAgentId('support-bot')).toBeUndefined();
   });
 
-  it.each(['../etc/passwd', 'team-a/../../x', '..', 'team-a/', '/abs', 'Team-A/bot', 'a/b/c', 'a/-bot', 'a/bot\u0000', 'a\\b', 'a/' + 'x'.repeat(64)])(
-    'refuses %j so no id reaches outside the fleet folder',
-    (id) => {
-      expect(() => parseAgentId(id)).toThrow(/DNS-1123|separators/);
-    },
-  );
+  it.each([
+    '../etc/passwd',
+    'team-a/../../x',
+    '..',
+    'team-a/',
+    '/abs',
+    'Team-A/bot',
+    'a/b/c',
+    'a/-bot',
+    'a/bot\u0000',
+    'a\\b',
+    'a/' + 'x'.repeat(64),
+  ])('refuses %j so no id reaches outside the fleet folder', (id) => {
+    expect(() => parseAgentId(id)).toThrow(/DNS-1123|separators/);
+  });
 });

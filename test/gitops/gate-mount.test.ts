@@ -22,7 +22,11 @@ beforeAll(async () => {
   repoDir = repo.dir;
   const logger = createLogger({ level: 'silent' });
   const mlflow = { uri: join(root, 'mlruns') };
-  gate = await startGateServer({ logger, mlflow, routes: gitopsRoutes({ repo: repoDir, token: TOKEN, onError: () => undefined }) });
+  gate = await startGateServer({
+    logger,
+    mlflow,
+    routes: gitopsRoutes({ repo: repoDir, token: TOKEN, onError: () => undefined }),
+  });
   gateNoRepo = await startGateServer({ logger, mlflow, routes: gitopsRoutes({ token: TOKEN }) });
 });
 afterAll(async () => {
@@ -34,21 +38,36 @@ afterAll(async () => {
 describe('canary API on the gate server', () => {
   it('changes the weight with the token and refuses without it', async () => {
     const url = `${gate.url}/api/v1/agents/team-a.bot/canary`;
-    const denied = await fetch(url, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"weight":10}' });
+    const denied = await fetch(url, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: '{"weight":10}',
+    });
     expect(denied.status).toBe(401);
     expect(denied.headers.get('content-type')).toMatch(/problem\+json/);
     await denied.body?.cancel();
     const before = commitCount(repoDir);
-    const ok = await fetch(url, { method: 'PATCH', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: '{"weight":10}' });
+    const ok = await fetch(url, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: '{"weight":10}',
+    });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ data: { agent_id: 'team-a/bot', weight: 10 }, commit: { event: 'AgentCanaryWeightChanged' } });
+    expect(await ok.json()).toMatchObject({
+      data: { agent_id: 'team-a/bot', weight: 10 },
+      commit: { event: 'AgentCanaryWeightChanged' },
+    });
     expect(commitCount(repoDir)).toBe(before + 1);
   });
 
   it('answers 503 problem+json when the server has no repository, and the webhook routes still work beside it', async () => {
     const r = await fetch(`${gateNoRepo.url}/api/v1/agents/team-a.bot/canary`);
     expect(r.status).toBe(503);
-    expect(await r.json()).toMatchObject({ type: 'https://agent-canary.dev/problems/unavailable', status: 503, instance: '/api/v1/agents/team-a.bot/canary' });
+    expect(await r.json()).toMatchObject({
+      type: 'https://agent-canary.dev/problems/unavailable',
+      status: 503,
+      instance: '/api/v1/agents/team-a.bot/canary',
+    });
     const health = await fetch(`${gateNoRepo.url}/healthz`);
     expect(health.status).toBe(200);
     await health.body?.cancel();

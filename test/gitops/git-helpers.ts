@@ -17,15 +17,31 @@ export function removeDir(dir: string): void {
 
 /** Runs git in `cwd` with a fixed identity; returns trimmed stdout. */
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'init.defaultBranch=main', ...args], {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }).trim();
+  return execFileSync(
+    'git',
+    [
+      '-c',
+      'user.name=Test',
+      '-c',
+      'user.email=test@example.com',
+      '-c',
+      'init.defaultBranch=main',
+      ...args,
+    ],
+    {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  ).trim();
 }
 
 /** A bare repository at `<root>/<name>` with one commit on main (made through a scratch clone). */
-export function bareRemote(root: string, name = 'remote.git', seed: (dir: string) => void = () => undefined): string {
+export function bareRemote(
+  root: string,
+  name = 'remote.git',
+  seed: (dir: string) => void = () => undefined,
+): string {
   const bare = join(root, name);
   git(root, 'init', '-q', '--bare', '-b', 'main', bare);
   const scratch = join(root, `${name}-seed`);
@@ -64,7 +80,16 @@ export async function startGitDaemon(basePath: string): Promise<GitDaemon> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     'git',
-    ['daemon', '--reuseaddr', '--export-all', '--enable=receive-pack', `--base-path=${basePath}`, '--listen=127.0.0.1', `--port=${port}`, basePath],
+    [
+      'daemon',
+      '--reuseaddr',
+      '--export-all',
+      '--enable=receive-pack',
+      `--base-path=${basePath}`,
+      '--listen=127.0.0.1',
+      `--port=${port}`,
+      basePath,
+    ],
     { stdio: 'ignore' },
   );
   const deadline = Date.now() + 10_000;
@@ -77,7 +102,8 @@ export async function startGitDaemon(basePath: string): Promise<GitDaemon> {
       s.on('error', () => resolve(false));
     });
     if (ok) break;
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`git daemon did not listen on 127.0.0.1:${port}`);
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(`git daemon did not listen on 127.0.0.1:${port}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {

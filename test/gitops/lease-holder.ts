@@ -6,8 +6,15 @@ import { createInterface } from 'node:readline';
 import { withRepoLock } from '../../src/gitops/lock.js';
 
 const lockFile = process.argv[2]!;
-await withRepoLock(lockFile, lockFile, async () => {
-  process.stdout.write('held\n');
-  await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
-}, { staleMs: Number(process.argv[3] ?? 20_000) });
+await withRepoLock(
+  lockFile,
+  lockFile,
+  async () => {
+    process.stdout.write('held\n');
+    await new Promise<void>((resolve) =>
+      createInterface({ input: process.stdin }).once('line', () => resolve()),
+    );
+  },
+  { staleMs: Number(process.argv[3] ?? 20_000) },
+);
 process.stdout.write('released\n');

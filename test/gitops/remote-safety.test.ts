@@ -116,7 +116,9 @@ describe('a remote that never answers', () => {
       (e: unknown) => e as Error & { kind: string },
     );
     expect(err).toMatchObject({ kind: 'unavailable' });
-    expect(err!.message).toContain(`git push origin main: the remote http://127.0.0.1:${remote.port}/fleet.git did not answer within 1000 ms`);
+    expect(err!.message).toContain(
+      `git push origin main: the remote http://127.0.0.1:${remote.port}/fleet.git did not answer within 1000 ms`,
+    );
     expect(err!.message).not.toContain('hunter2');
     expect(commitCount(dir)).toBe(1);
     expect(git(dir, 'status', '--porcelain')).toBe('');
@@ -133,7 +135,12 @@ describe('a remote that never answers', () => {
       () => undefined,
       (e: unknown) => e as Error,
     );
-    expect(err).toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/git clone: the remote http:\/\/127\.0\.0\.1:\d+\/fleet\.git did not answer within 1000 ms/) });
+    expect(err).toMatchObject({
+      kind: 'unavailable',
+      message: expect.stringMatching(
+        /git clone: the remote http:\/\/127\.0\.0\.1:\d+\/fleet\.git did not answer within 1000 ms/,
+      ),
+    });
     expect(err!.message).not.toContain('hunter2');
     expect(readdirSync(join(project, CLONES_DIR))).toEqual([]);
   });
@@ -144,15 +151,25 @@ describe('credentials in repository URLs', () => {
     const project = join(root, 'project');
     writeProject(project, [{ namespace: 'team-a', name: 'bot' }]);
     const repo = await GitRepo.init(join(root, 'gitops'));
-    await synthToRepo(repo, { projectDir: project, repoURL: 'https://bot:hunter2@git.example/fleet.git?private_token=glpat-secret' });
+    await synthToRepo(repo, {
+      projectDir: project,
+      repoURL: 'https://bot:hunter2@git.example/fleet.git?private_token=glpat-secret',
+    });
     const argocd = join(repo.dir, 'dist', 'argocd');
-    const docs = readdirSync(argocd).map((f) => parse(readFileSync(join(argocd, f), 'utf8')) as { kind: string; spec: Record<string, any> });
+    const docs = readdirSync(argocd).map(
+      (f) =>
+        parse(readFileSync(join(argocd, f), 'utf8')) as { kind: string; spec: Record<string, any> },
+    );
     const project_ = docs.find((d) => d.kind === 'AppProject')!;
     expect(project_.spec['sourceRepos']).toEqual(['https://git.example/fleet.git']);
     const apps = docs.filter((d) => d.kind === 'Application');
     expect(apps.length).toBeGreaterThan(0);
     for (const a of apps) expect(a.spec['source'].repoURL).toBe('https://git.example/fleet.git');
-    const history = execFileSync('git', ['log', '-p', '--all'], { cwd: repo.dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const history = execFileSync('git', ['log', '-p', '--all'], {
+      cwd: repo.dir,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
     expect(history).not.toMatch(/hunter2|glpat-secret/);
     expect(existsSync(join(repo.dir, 'dist', 'team-a'))).toBe(true);
   });

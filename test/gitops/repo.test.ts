@@ -4,7 +4,15 @@
  * and serialization.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync, statSync, utimesSync } from 'node:fs';
+import {
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+  existsSync,
+  chmodSync,
+  statSync,
+  utimesSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -55,7 +63,9 @@ describe('GitRepo.transact', () => {
     expect(git(dir, 'show', '--name-only', '--format=', 'HEAD')).toBe('fleet/ns/a.yaml');
     // The person's staged README and unstaged b.yaml are untouched.
     expect(git(dir, 'diff', '--cached', '--name-only')).toBe('README.md');
-    expect(readFileSync(join(dir, 'fleet', 'ns', 'b.yaml'), 'utf8')).toBe('weight: 50 # unstaged edit\n');
+    expect(readFileSync(join(dir, 'fleet', 'ns', 'b.yaml'), 'utf8')).toBe(
+      'weight: 50 # unstaged edit\n',
+    );
   });
 
   it('refuses when a path it would commit has uncommitted changes', async () => {
@@ -67,7 +77,9 @@ describe('GitRepo.transact', () => {
     writeFileSync(join(dir, 'fleet', 'ns', 'a.yaml'), 'weight: 99\n');
     const repo = await GitRepo.open(dir);
     const before = git(dir, 'rev-parse', 'HEAD');
-    await expect(repo.transact({ paths: ['fleet/ns/a.yaml'] }, append('fleet/ns/a.yaml', 'x'))).rejects.toMatchObject({ kind: 'conflict' });
+    await expect(
+      repo.transact({ paths: ['fleet/ns/a.yaml'] }, append('fleet/ns/a.yaml', 'x')),
+    ).rejects.toMatchObject({ kind: 'conflict' });
     expect(git(dir, 'rev-parse', 'HEAD')).toBe(before);
     expect(readFileSync(join(dir, 'fleet', 'ns', 'a.yaml'), 'utf8')).toBe('weight: 99\n');
   });
@@ -113,7 +125,10 @@ describe('GitRepo.transact', () => {
     git(root, 'clone', '-q', `file://${bare}`, b);
 
     const repoA = await GitRepo.open(a);
-    const first = await repoA.transact({ paths: ['fleet/ns/a.yaml'] }, append('fleet/ns/a.yaml', 'from-a-1'));
+    const first = await repoA.transact(
+      { paths: ['fleet/ns/a.yaml'] },
+      append('fleet/ns/a.yaml', 'from-a-1'),
+    );
     expect(first.pushed).toBe(true);
     expect(first.attempts).toBe(1);
     expect(git(bare, 'rev-parse', 'main')).toBe(first.commit);
@@ -151,7 +166,10 @@ describe('GitRepo.transact', () => {
       const repoB = await GitRepo.open(b);
       await repoB.transact({ paths: ['fleet/ns/b.yaml'] }, append('fleet/ns/b.yaml', 'b1'));
       const repoA = await GitRepo.open(a);
-      const r = await repoA.transact({ paths: ['fleet/ns/a.yaml'] }, append('fleet/ns/a.yaml', 'a1'));
+      const r = await repoA.transact(
+        { paths: ['fleet/ns/a.yaml'] },
+        append('fleet/ns/a.yaml', 'a1'),
+      );
       expect(r.pushed).toBe(true);
       expect(r.attempts).toBe(2);
       expect(git(join(base, 'fleet.git'), 'rev-parse', 'main')).toBe(r.commit);
@@ -170,7 +188,9 @@ describe('GitRepo.transact', () => {
     git(root, 'clone', '-q', `file://${bare}`, a);
     const before = git(a, 'rev-parse', 'HEAD');
     const repo = await GitRepo.open(a);
-    await expect(repo.transact({ paths: ['fleet/ns/a.yaml'] }, append('fleet/ns/a.yaml', 'x'))).rejects.toMatchObject({ kind: 'git' });
+    await expect(
+      repo.transact({ paths: ['fleet/ns/a.yaml'] }, append('fleet/ns/a.yaml', 'x')),
+    ).rejects.toMatchObject({ kind: 'git' });
     expect(git(a, 'rev-parse', 'HEAD')).toBe(before);
     expect(git(a, 'status', '--porcelain')).toBe('');
     expect(git(bare, 'rev-parse', 'main')).toBe(before);
@@ -182,15 +202,25 @@ describe('GitRepo.transact', () => {
     git(root, 'clone', '-q', `file://${bare}`, a);
     const main = git(a, 'rev-parse', 'HEAD');
     const repo = await GitRepo.open(a);
-    const r1 = await repo.transact({ paths: ['fleet/ns/a.yaml'], branch: 'canary/ns-a' }, append('fleet/ns/a.yaml', 'pr-1'));
-    const r2 = await repo.transact({ paths: ['fleet/ns/a.yaml'], branch: 'canary/ns-a' }, append('fleet/ns/a.yaml', 'pr-2'));
+    const r1 = await repo.transact(
+      { paths: ['fleet/ns/a.yaml'], branch: 'canary/ns-a' },
+      append('fleet/ns/a.yaml', 'pr-1'),
+    );
+    const r2 = await repo.transact(
+      { paths: ['fleet/ns/a.yaml'], branch: 'canary/ns-a' },
+      append('fleet/ns/a.yaml', 'pr-2'),
+    );
     expect(r2.branch).toBe('canary/ns-a');
     expect(git(a, 'rev-parse', 'HEAD')).toBe(main);
     expect(git(a, 'symbolic-ref', '--short', 'HEAD')).toBe('main');
     expect(readFileSync(join(a, 'fleet', 'ns', 'a.yaml'), 'utf8')).toBe('weight: 5\n');
     expect(git(bare, 'rev-parse', 'canary/ns-a')).toBe(r2.commit);
     expect(git(bare, 'rev-parse', 'canary/ns-a~1')).toBe(r1.commit);
-    expect(git(bare, 'show', 'canary/ns-a:fleet/ns/a.yaml').split('\n')).toEqual(['weight: 5', 'pr-1', 'pr-2']);
+    expect(git(bare, 'show', 'canary/ns-a:fleet/ns/a.yaml').split('\n')).toEqual([
+      'weight: 5',
+      'pr-1',
+      'pr-2',
+    ]);
     expect(git(a, 'worktree', 'list').split('\n')).toHaveLength(1);
   });
 
@@ -217,7 +247,11 @@ describe('GitRepo.transact', () => {
     await Promise.all(runs);
     expect(maxInside).toBe(1);
     expect(commitCount(dir)).toBe(13);
-    expect(readFileSync(join(dir, 'fleet', 'ns', 'a.yaml'), 'utf8').trim().split('\n')).toHaveLength(13);
+    expect(
+      readFileSync(join(dir, 'fleet', 'ns', 'a.yaml'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(13);
     expect(existsSync(join(dir, '.git', 'agent-canary.lock'))).toBe(false);
   });
 
@@ -229,21 +263,29 @@ describe('GitRepo.transact', () => {
     git(dir, 'commit', '-q', '-m', 'seed');
     const lease = join(dir, '.git', 'agent-canary.lease');
     // Another process holds the lease and keeps it fresh (heartbeat every quarter of 4 s).
-    const holder = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'lease-holder.ts'), lease, '4000'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const holder = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, 'lease-holder.ts'), lease, '4000'],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     const lines = createInterface({ input: holder.stdout! });
-    const said = (what: string) => new Promise<void>((r) => lines.on('line', (l) => l === what && r()));
+    const said = (what: string) =>
+      new Promise<void>((r) => lines.on('line', (l) => l === what && r()));
     const released = said('released');
     await said('held');
     const firstMtime = statSync(lease).mtimeMs;
     const repo = await GitRepo.open(dir, { lockStaleMs: 6000, lockTimeoutMs: 600_000 });
     let done = false;
-    const pending = repo.transact({ paths: ['fleet/ns/a.yaml'] }, append('fleet/ns/a.yaml', 'after-wait')).then((r) => {
-      done = true;
-      return r;
-    });
+    const pending = repo
+      .transact({ paths: ['fleet/ns/a.yaml'] }, append('fleet/ns/a.yaml', 'after-wait'))
+      .then((r) => {
+        done = true;
+        return r;
+      });
     // Wait until the holder's heartbeat has kept the lease alive for longer than the waiter's
     // stale time (6 s, the holder refreshes every second): the live lease was not taken over.
-    while (statSync(lease).mtimeMs - firstMtime <= 6000) await new Promise((r) => setTimeout(r, 100));
+    while (statSync(lease).mtimeMs - firstMtime <= 6000)
+      await new Promise((r) => setTimeout(r, 100));
     expect(done).toBe(false);
     expect(commitCount(dir)).toBe(1);
     holder.stdin!.write('go\n');
@@ -253,13 +295,20 @@ describe('GitRepo.transact', () => {
 
     // Leases whose holder stopped: PID 1 on this host (a restarted container reuses it), another
     // host, no owner record at all. None is trusted by PID; each is stale by its mtime.
-    for (const owner of [`pid 1 on ${hostname()} since 2026-01-01T00:00:00Z\n`, 'pid 4242 on another-host since 2026-01-01T00:00:00Z\n', undefined]) {
+    for (const owner of [
+      `pid 1 on ${hostname()} since 2026-01-01T00:00:00Z\n`,
+      'pid 4242 on another-host since 2026-01-01T00:00:00Z\n',
+      undefined,
+    ]) {
       mkdirSync(lease);
       if (owner !== undefined) writeFileSync(`${lease}.owner`, owner);
       const old = new Date(Date.now() - 60_000);
       utimesSync(lease, old, old);
       const before = commitCount(dir);
-      await repo.transact({ paths: ['fleet/ns/a.yaml'] }, append('fleet/ns/a.yaml', `after-stale-${before}`));
+      await repo.transact(
+        { paths: ['fleet/ns/a.yaml'] },
+        append('fleet/ns/a.yaml', `after-stale-${before}`),
+      );
       expect(commitCount(dir)).toBe(before + 1);
       expect(existsSync(lease)).toBe(false);
     }
@@ -276,9 +325,13 @@ describe('GitRepo.transact', () => {
     writeFileSync(`${lease}.owner`, 'pid 77 on build-host since 2026-01-01T00:00:00Z\n');
     // A fresh lease (mtime now) with a wait shorter than its stale time: not taken over.
     const repo = await GitRepo.open(dir, { lockStaleMs: 600_000, lockTimeoutMs: 200 });
-    await expect(repo.transact({ paths: ['fleet/ns/a.yaml'] }, append('fleet/ns/a.yaml', 'x'))).rejects.toMatchObject({
+    await expect(
+      repo.transact({ paths: ['fleet/ns/a.yaml'] }, append('fleet/ns/a.yaml', 'x')),
+    ).rejects.toMatchObject({
       kind: 'git',
-      message: expect.stringMatching(/held by another agent-canary operation \(pid 77 on build-host/),
+      message: expect.stringMatching(
+        /held by another agent-canary operation \(pid 77 on build-host/,
+      ),
     });
     expect(commitCount(dir)).toBe(1);
   });

@@ -34,11 +34,20 @@ describe('embedded default repository', () => {
     const repo = await resolveRepo(undefined, { projectDir: project, seed: seedFrom(project) });
     expect(repo.dir).toBe(join(project, DEFAULT_REPO_DIR));
     expect(commitCount(repo.dir)).toBe(1);
-    expect(git(repo.dir, 'ls-files', 'fleet', 'policies').split('\n')).toEqual(['fleet/team-a/bot.yaml', 'fleet/team-a/quiet.yaml', 'policies/default.yaml']);
-    expect(git(repo.dir, 'ls-files', 'dist/team-a/bot')).toContain('dist/team-a/bot/Deployment.bot-canary.yaml');
+    expect(git(repo.dir, 'ls-files', 'fleet', 'policies').split('\n')).toEqual([
+      'fleet/team-a/bot.yaml',
+      'fleet/team-a/quiet.yaml',
+      'policies/default.yaml',
+    ]);
+    expect(git(repo.dir, 'ls-files', 'dist/team-a/bot')).toContain(
+      'dist/team-a/bot/Deployment.bot-canary.yaml',
+    );
     // The project's own Git ignores the state folder without an edit of its .gitignore.
     expect(readFileSync(join(project, '.agent-canary', '.gitignore'), 'utf8')).toMatch(/^\*$/m);
-    const again = await resolveRepo(undefined, { projectDir: project, seed: () => Promise.reject(new Error('must not seed twice')) });
+    const again = await resolveRepo(undefined, {
+      projectDir: project,
+      seed: () => Promise.reject(new Error('must not seed twice')),
+    });
     expect(again.dir).toBe(repo.dir);
   });
 });
@@ -50,20 +59,32 @@ describe('synth --repo after canary operations', () => {
     await gitopsFor(repo).start({ namespace: 'team-a', name: 'quiet' }, { modelId: 'gpt-4.1' });
     const count = commitCount(repo.dir);
     // The project still has the file from before the start: stale.
-    await expect(synthToRepo(repo, { projectDir: project })).rejects.toMatchObject({ kind: 'conflict', message: expect.stringMatching(/fleet\/team-a\/quiet\.yaml \(AgentCanaryStarted/) });
+    await expect(synthToRepo(repo, { projectDir: project })).rejects.toMatchObject({
+      kind: 'conflict',
+      message: expect.stringMatching(/fleet\/team-a\/quiet\.yaml \(AgentCanaryStarted/),
+    });
     expect(commitCount(repo.dir)).toBe(count);
     expect(git(repo.dir, 'status', '--porcelain')).toBe('');
     // Take the repository's file into the project and edit it further: a newer edit, accepted.
-    const edited = readFileSync(join(repo.dir, 'fleet', 'team-a', 'quiet.yaml'), 'utf8').replace('modelId: gpt-4.1', 'modelId: gpt-4.1-nano');
+    const edited = readFileSync(join(repo.dir, 'fleet', 'team-a', 'quiet.yaml'), 'utf8').replace(
+      'modelId: gpt-4.1',
+      'modelId: gpt-4.1-nano',
+    );
     writeFileSync(join(project, 'fleet', 'team-a', 'quiet.yaml'), edited);
     const r = await synthToRepo(repo, { projectDir: project });
     expect(r.commit).toBeDefined();
-    expect(parse(readFileSync(join(repo.dir, 'fleet', 'team-a', 'quiet.yaml'), 'utf8')).spec.canary.modelId).toBe('gpt-4.1-nano');
+    expect(
+      parse(readFileSync(join(repo.dir, 'fleet', 'team-a', 'quiet.yaml'), 'utf8')).spec.canary
+        .modelId,
+    ).toBe('gpt-4.1-nano');
     // --force overwrites a stale file on purpose.
     await gitopsFor(repo).rollback({ namespace: 'team-a', name: 'quiet' });
     const forced = await synthToRepo(repo, { projectDir: project, force: true });
     expect(forced.commit).toBeDefined();
-    expect(parse(readFileSync(join(repo.dir, 'fleet', 'team-a', 'quiet.yaml'), 'utf8')).spec.canary.modelId).toBe('gpt-4.1-nano');
+    expect(
+      parse(readFileSync(join(repo.dir, 'fleet', 'team-a', 'quiet.yaml'), 'utf8')).spec.canary
+        .modelId,
+    ).toBe('gpt-4.1-nano');
   });
 });
 
@@ -87,7 +108,10 @@ describe('repository by URL over git daemon', () => {
   it('clones into .agent-canary/clones, pushes each operation, and refreshes from the remote', async () => {
     const served = join(root, 'served');
     mkdirSync(served);
-    const origin = await resolveRepo(join(served, 'fleet'), { projectDir: project, createPath: true });
+    const origin = await resolveRepo(join(served, 'fleet'), {
+      projectDir: project,
+      createPath: true,
+    });
     await synthToRepo(origin, { projectDir: project });
     git(served, 'clone', '-q', '--bare', join(served, 'fleet'), join(served, 'fleet.git'));
     const daemon = await startGitDaemon(served);
@@ -103,10 +127,15 @@ describe('repository by URL over git daemon', () => {
       const other = join(root, 'other');
       git(root, 'clone', '-q', url, other);
       const again = await resolveRepo(url, { projectDir: project });
-      const start = await gitopsFor(again).start({ namespace: 'team-a', name: 'quiet' }, { modelId: 'gpt-4.1' });
+      const start = await gitopsFor(again).start(
+        { namespace: 'team-a', name: 'quiet' },
+        { modelId: 'gpt-4.1' },
+      );
       expect(start.pushed).toBe(true);
       git(other, 'pull', '-q', '--ff-only');
-      expect(parse(readFileSync(join(other, 'fleet', 'team-a', 'quiet.yaml'), 'utf8')).spec.canary).toMatchObject({ enabled: true, weight: 5, modelId: 'gpt-4.1' });
+      expect(
+        parse(readFileSync(join(other, 'fleet', 'team-a', 'quiet.yaml'), 'utf8')).spec.canary,
+      ).toMatchObject({ enabled: true, weight: 5, modelId: 'gpt-4.1' });
       expect(commitCount(join(served, 'fleet.git'), 'main')).toBe(3);
     } finally {
       await daemon.stop();
@@ -116,11 +145,18 @@ describe('repository by URL over git daemon', () => {
 
 describe('CLI', () => {
   it('canary weight commits in the embedded default (exit 0) and a refused step exits 1 with no commit', async () => {
-    const cli = (...args: string[]) => run(process.execPath, [...CLI_ARGS, ...args], { cwd: project, env: { ...process.env, USER: 'tester' } });
+    const cli = (...args: string[]) =>
+      run(process.execPath, [...CLI_ARGS, ...args], {
+        cwd: project,
+        env: { ...process.env, USER: 'tester' },
+      });
     const ok = await cli('canary', 'weight', 'team-a/bot', '10', '--no-validate');
     expect(ok.stdout).toMatch(/team-a\/bot: canary weight 5% -> 10%: commit [0-9a-f]{12} on main/);
     const repoDir = join(project, DEFAULT_REPO_DIR);
-    expect(parseTrailers(git(repoDir, 'log', '-1', '--format=%B'))).toMatchObject({ 'Agent-Canary-Event': 'AgentCanaryWeightChanged', 'Agent-Canary-Actor': 'tester' });
+    expect(parseTrailers(git(repoDir, 'log', '-1', '--format=%B'))).toMatchObject({
+      'Agent-Canary-Event': 'AgentCanaryWeightChanged',
+      'Agent-Canary-Actor': 'tester',
+    });
     const refused = await cli('canary', 'weight', 'team-a/bot', '50', '--no-validate').then(
       () => ({ code: 0, stderr: '' }),
       (err: { code: number; stderr: string }) => err,

@@ -13,8 +13,12 @@ import { REPO_ROOT } from '../cli-entry.js';
 import { finalStage } from '../../scripts/image-entrypoint.mjs';
 
 // Its typings declare an ES default export; the module is CommonJS `module.exports = factory`.
-const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as typeof import('@balena/dockerignore').default;
-const ig = dockerignore({ ignorecase: false }).add(readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8'));
+const dockerignore = createRequire(import.meta.url)(
+  '@balena/dockerignore',
+) as typeof import('@balena/dockerignore').default;
+const ig = dockerignore({ ignorecase: false }).add(
+  readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8'),
+);
 
 /** Files of the working tree the builder would receive (excluded top-level folders not entered). */
 function contextFiles(): string[] {
@@ -40,7 +44,8 @@ const negations = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8')
   .map((l) => l.trim())
   .filter((l) => l.startsWith('!'))
   .map((l) => l.slice(1).replace(/\/$/, ''));
-const reAdmitsInside = (dir: string): boolean => negations.some((n) => n === dir || n.startsWith(`${dir}/`));
+const reAdmitsInside = (dir: string): boolean =>
+  negations.some((n) => n === dir || n.startsWith(`${dir}/`));
 
 /** Sources of the COPY instructions that read the build context (not --from=another stage). */
 function copySources(): string[] {
@@ -66,16 +71,30 @@ describe('Docker build context', () => {
       expect(present, `COPY ${s}: not in the build context (.dockerignore excludes it)`).toBe(true);
     }
     // What the package ships (package.json `files`, lib/ aside: the build stage compiles it).
-    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { files: string[] };
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      files: string[];
+    };
     for (const f of pkg.files.map((x) => x.replace(/\/$/, '')).filter((x) => x !== 'lib')) {
-      expect(sources.some((s) => f === s || f.startsWith(`${s}/`)), `package file ${f} is not copied into the build stage`).toBe(true);
+      expect(
+        sources.some((s) => f === s || f.startsWith(`${s}/`)),
+        `package file ${f} is not copied into the build stage`,
+      ).toBe(true);
     }
   });
 
   it('contains nothing the Dockerfile does not copy', () => {
     const extra = files.filter((f) => !sources.some((s) => f === s || f.startsWith(`${s}/`)));
     expect(extra).toEqual([]);
-    for (const denied of ['node_modules/', 'lib/', 'dist/', 'test/', 'bench/', '.git/', '.agent-canary/', 'fleet/']) {
+    for (const denied of [
+      'node_modules/',
+      'lib/',
+      'dist/',
+      'test/',
+      'bench/',
+      '.git/',
+      '.agent-canary/',
+      'fleet/',
+    ]) {
       expect(files.filter((f) => f.startsWith(denied))).toEqual([]);
     }
   });
@@ -85,7 +104,8 @@ describe('Docker build context', () => {
     const user = stage.filter(([k]) => k === 'USER').at(-1)?.[1];
     // Numeric, so Kubernetes' runAsNonRoot can verify it; the gate Deployment runs as 10001.
     expect(user).toMatch(/^[1-9]\d*(:\d+)?$/);
-    for (const k of ['ENTRYPOINT', 'CMD']) expect(() => JSON.parse(stage.find(([x]) => x === k)![1]) as unknown).not.toThrow();
+    for (const k of ['ENTRYPOINT', 'CMD'])
+      expect(() => JSON.parse(stage.find(([x]) => x === k)![1]) as unknown).not.toThrow();
     // Only the installed package reaches the final stage, never the sources or the build tools.
     const copies = stage.filter(([k]) => k === 'COPY').map(([, rest]) => rest);
     expect(copies).toEqual(['--from=build /app/node_modules /app/node_modules']);

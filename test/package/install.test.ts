@@ -11,7 +11,17 @@
  * of this package.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,7 +33,10 @@ import { goodData, payload } from '../gate/helpers.js';
 
 const exec = promisify(execFile);
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string; files: string[] };
+const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  version: string;
+  files: string[];
+};
 
 let tmp: string;
 let root: string; // stands in for the image's root filesystem; the package is installed in root/app
@@ -33,13 +46,23 @@ let cache: string;
 let tarballFiles: string[];
 
 /** Runs the installed command in the project; never throws (the exit code is asserted). */
-async function cli(args: string[], cwd = project): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  cwd = project,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await exec(process.execPath, [bin, ...args], { cwd, env: { ...process.env, XDG_CACHE_HOME: cache, AGENT_CANARY_CACHE_DIR: '' } });
+    const r = await exec(process.execPath, [bin, ...args], {
+      cwd,
+      env: { ...process.env, XDG_CACHE_HOME: cache, AGENT_CANARY_CACHE_DIR: '' },
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout, stderr: err.stderr };
+    return {
+      code: typeof err.code === 'number' ? err.code : -1,
+      stdout: err.stdout,
+      stderr: err.stderr,
+    };
   }
 }
 
@@ -57,16 +80,28 @@ beforeAll(async () => {
   cache = join(tmp, 'cache');
   await exec(npm, ['run', 'build'], { cwd: REPO_ROOT });
   // prepack would build again; the build above is the one under test.
-  const packed = await exec(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: REPO_ROOT });
+  const packed = await exec(
+    npm,
+    ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp],
+    { cwd: REPO_ROOT },
+  );
   const info = (JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[])[0]!;
   tarballFiles = info.files.map((f) => f.path).sort();
-  const install = (mode: string) => exec(process.execPath, [join(REPO_ROOT, 'scripts', 'install-package.mjs'), join(tmp, info.filename), join(root, 'app'), mode, '--ignore-scripts']);
+  const install = (mode: string) =>
+    exec(process.execPath, [
+      join(REPO_ROOT, 'scripts', 'install-package.mjs'),
+      join(tmp, info.filename),
+      join(root, 'app'),
+      mode,
+      '--ignore-scripts',
+    ]);
   await install('--offline').catch(() => install('--prefer-offline'));
   const addon = join('node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
   mkdirSync(join(root, 'app', addon, '..'), { recursive: true });
   cpSync(join(REPO_ROOT, addon), join(root, 'app', addon));
   bin = join(root, 'app', 'node_modules', 'agent-canary', 'bin', 'agent-canary.mjs');
-  for (const d of ['fleet', 'policies']) cpSync(join(REPO_ROOT, d), join(project, d), { recursive: true });
+  for (const d of ['fleet', 'policies'])
+    cpSync(join(REPO_ROOT, d), join(project, d), { recursive: true });
 }, 300_000);
 
 afterAll(() => {
@@ -81,8 +116,15 @@ describe('the npm tarball', () => {
     expect(tarballFiles).toContain('imports/crds/flagger.yaml');
     expect(tarballFiles).toContain('schemas/k8s-core-fields.json');
     const allowed = [...pkg.files, 'package.json', 'README.md'];
-    for (const f of tarballFiles) expect(allowed.some((a) => f === a || f.startsWith(a)), f).toBe(true);
-    for (const f of tarballFiles) expect(f).not.toMatch(/^(test|bench|dist|src|fleet|node_modules)\/|\.test\.|\.ts$(?<!\.d\.ts)/);
+    for (const f of tarballFiles)
+      expect(
+        allowed.some((a) => f === a || f.startsWith(a)),
+        f,
+      ).toBe(true);
+    for (const f of tarballFiles)
+      expect(f).not.toMatch(
+        /^(test|bench|dist|src|fleet|node_modules)\/|\.test\.|\.ts$(?<!\.d\.ts)/,
+      );
   });
 });
 
@@ -100,7 +142,10 @@ describe('the installed command', () => {
     expect(synth.stdout).toMatch(/^synth: 4 agents, \d+ objects -> dist/);
     const mine = filesUnder(join(project, 'dist'));
     expect(mine).toEqual(filesUnder(join(REPO_ROOT, 'dist')));
-    for (const f of mine) expect(readFileSync(join(project, 'dist', f), 'utf8'), f).toBe(readFileSync(join(REPO_ROOT, 'dist', f), 'utf8'));
+    for (const f of mine)
+      expect(readFileSync(join(project, 'dist', f), 'utf8'), f).toBe(
+        readFileSync(join(REPO_ROOT, 'dist', f), 'utf8'),
+      );
     const validate = await cli(['validate', 'dist/']);
     expect(validate.code, validate.stdout + validate.stderr).toBe(0);
     expect(validate.stdout).toMatch(/Invalid: 0, Errors: 0/);
@@ -122,7 +167,9 @@ describe('the installed command', () => {
     const repo = join(project, '.agent-canary', 'gitops');
     const { stdout: log } = await exec('git', ['log', '--format=%s', '-1'], { cwd: repo });
     expect(log).toMatch(/support-bot/);
-    expect(readFileSync(join(repo, 'fleet', 'team-support', 'support-bot.yaml'), 'utf8')).toMatch(/weight: 25/);
+    expect(readFileSync(join(repo, 'fleet', 'team-support', 'support-bot.yaml'), 'utf8')).toMatch(
+      /weight: 25/,
+    );
     const refused = await cli(['canary', 'weight', 'team-support/support-bot', '100']);
     expect(refused.code).toBe(1);
   });
@@ -136,7 +183,10 @@ describe('the library API', () => {
       const manifests = synthesize(loadFleet(process.argv[1] + '/fleet'), { policies: loadPolicies(process.argv[1] + '/policies') });
       console.log(JSON.stringify({ n: manifests.length, fns: [validatePaths, GitOps, startGateServer, GateServer, AgentRelease].map((f) => typeof f), cache: cacheDir() }));
     `;
-    const r = await exec(process.execPath, ['--input-type=module', '-e', script, project], { cwd: join(root, 'app'), env: { ...process.env, XDG_CACHE_HOME: cache, AGENT_CANARY_CACHE_DIR: '' } });
+    const r = await exec(process.execPath, ['--input-type=module', '-e', script, project], {
+      cwd: join(root, 'app'),
+      env: { ...process.env, XDG_CACHE_HOME: cache, AGENT_CANARY_CACHE_DIR: '' },
+    });
     const out = JSON.parse(r.stdout) as { n: number; fns: string[]; cache: string };
     expect(out.n).toBe(filesUnder(join(REPO_ROOT, 'dist')).length);
     expect(out.fns).toEqual(['function', 'function', 'function', 'function', 'function']);
@@ -145,24 +195,45 @@ describe('the library API', () => {
 
   it('has types a strict TypeScript project compiles against', async () => {
     const dir = join(root, 'app');
-    writeFileSync(join(dir, 'check.mts'), [
-      "import { synthesize, loadFleet, loadPolicies, type Manifest, type Report } from 'agent-canary';",
-      "import { GateServer } from 'agent-canary/constructs';",
-      "const m: Manifest[] = synthesize(loadFleet('fleet'), { policies: loadPolicies('policies') });",
-      'const r: Report | undefined = undefined;',
-      'void GateServer; void m; void r;',
-      '// @ts-expect-error: internals are not exported',
-      "import type { x } from 'agent-canary/lib/src/cli.js';",
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'check.mts'),
+      [
+        "import { synthesize, loadFleet, loadPolicies, type Manifest, type Report } from 'agent-canary';",
+        "import { GateServer } from 'agent-canary/constructs';",
+        "const m: Manifest[] = synthesize(loadFleet('fleet'), { policies: loadPolicies('policies') });",
+        'const r: Report | undefined = undefined;',
+        'void GateServer; void m; void r;',
+        '// @ts-expect-error: internals are not exported',
+        "import type { x } from 'agent-canary/lib/src/cli.js';",
+      ].join('\n'),
+    );
     const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const r = await exec(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', 'check.mts'], { cwd: dir }).catch((e: { stdout: string }) => e);
+    const r = await exec(
+      process.execPath,
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--skipLibCheck',
+        'check.mts',
+      ],
+      { cwd: dir },
+    ).catch((e: { stdout: string }) => e);
     expect(r.stdout).toBe('');
   });
 });
 
 describe("the image's entrypoint against the installed tarball", () => {
   it('runs the Dockerfile CMD (the gate): answers a Flagger webhook, stops on SIGTERM, writes nothing into the package', async () => {
-    const before = new Map(filesUnder(join(root, 'app')).map((f) => [f, statSync(join(root, 'app', f)).mtimeMs]));
+    const before = new Map(
+      filesUnder(join(root, 'app')).map((f) => [f, statSync(join(root, 'app', f)).mtimeMs]),
+    );
     const image = imageCommand(join(REPO_ROOT, 'Dockerfile'), root);
     expect(image.cmd[0]).toBe('gate');
     // `docker run` with the CMD, but on 127.0.0.1 and a free port: this machine is shared.
@@ -172,7 +243,11 @@ describe("the image's entrypoint against the installed tarball", () => {
     mkdirSync(image.cwd, { recursive: true });
     const db = join(tmp, 'mlflow.db');
     buildSqliteStore(db, goodData());
-    const child: ChildProcess = spawn(process.execPath, args, { cwd: image.cwd, env: { ...process.env, ...image.env, MLFLOW_TRACKING_URI: `sqlite:///${db}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn(process.execPath, args, {
+      cwd: image.cwd,
+      env: { ...process.env, ...image.env, MLFLOW_TRACKING_URI: `sqlite:///${db}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let logs = '';
     child.stdout!.on('data', (c: Buffer) => (logs += c.toString()));
     child.stderr!.on('data', (c: Buffer) => (logs += c.toString()));
@@ -184,7 +259,11 @@ describe("the image's entrypoint against the installed tarball", () => {
           if (m) resolve(m[1]!);
         });
       });
-      const res = await fetch(`${url}/api/v1/webhooks/flagger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload()) });
+      const res = await fetch(`${url}/api/v1/webhooks/flagger`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(payload()),
+      });
       expect(res.status, logs).toBe(200);
       expect(((await res.json()) as { message: string }).message).toMatch(/^Quality gate passed/);
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
@@ -194,7 +273,11 @@ describe("the image's entrypoint against the installed tarball", () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
     // A read-only root filesystem works: the package folder is unchanged (no cache, no state).
-    const after = new Map(filesUnder(join(root, 'app')).filter((f) => f !== 'check.mts').map((f) => [f, statSync(join(root, 'app', f)).mtimeMs]));
+    const after = new Map(
+      filesUnder(join(root, 'app'))
+        .filter((f) => f !== 'check.mts')
+        .map((f) => [f, statSync(join(root, 'app', f)).mtimeMs]),
+    );
     before.delete('check.mts');
     expect(after).toEqual(before);
   });

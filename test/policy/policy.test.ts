@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { FleetError, parseFleetFile } from '../../src/fleet/load.js';
 import type { FleetAgent } from '../../src/fleet/types.js';
 import { DEFAULT_POLICY_SPEC } from '../../src/policy/defaults.js';
-import { loadPolicies, parsePolicyFile, PolicyError, resolvePolicy } from '../../src/policy/load.js';
+import {
+  loadPolicies,
+  parsePolicyFile,
+  PolicyError,
+  resolvePolicy,
+} from '../../src/policy/load.js';
 import { checkPolicySpec, policyRules } from '../../src/policy/rules.js';
 import { edit, GOOD, POLICY_DIR, tempTree } from '../fleet/helpers.js';
 
@@ -45,11 +50,26 @@ describe('policies/default.yaml', () => {
       { weight: 50, hold: '20m' },
     ]);
     expect(def.spec.analysis).toEqual({ interval: '1m', threshold: 3 });
-    expect(def.spec.metrics).toEqual({ successRate: { min: 99 }, latencyP99: { max: 500 }, vsPrimary: { errorRate: { factor: 2, floor: 1 }, latencyP99: { factor: 1.5, marginMs: 50 } } });
-    expect(def.spec.abort).toEqual({ successRate: { min: 95 }, errorRate: { max: 5 }, latencyP99: { max: 2000 } });
+    expect(def.spec.metrics).toEqual({
+      successRate: { min: 99 },
+      latencyP99: { max: 500 },
+      vsPrimary: { errorRate: { factor: 2, floor: 1 }, latencyP99: { factor: 1.5, marginMs: 50 } },
+    });
+    expect(def.spec.abort).toEqual({
+      successRate: { min: 95 },
+      errorRate: { max: 5 },
+      latencyP99: { max: 2000 },
+    });
     expect(def.spec.gate).toMatchObject({
-      mode: 'strict', passThreshold: 0.6, maxRegression: 0.05, minSamples: 20, onUnavailable: 'reject',
-      versionTag: 'recif.agent_version', experiment: 'recif/agents/{name}', cacheTtl: '60s', timeout: '8s',
+      mode: 'strict',
+      passThreshold: 0.6,
+      maxRegression: 0.05,
+      minSamples: 20,
+      onUnavailable: 'reject',
+      versionTag: 'recif.agent_version',
+      experiment: 'recif/agents/{name}',
+      cacheTtl: '60s',
+      timeout: '8s',
     });
     expect(def.spec.gateUrl).toMatch(/^http:\/\/agent-canary-gate\./);
   });
@@ -61,7 +81,10 @@ describe('policies/default.yaml', () => {
   });
 
   it('a policy with only a name gets every default (the release plan)', () => {
-    const p = parsePolicyFile('policies/plain.yaml', 'apiVersion: agent-canary.dev/v1alpha1\nkind: RolloutPolicy\nmetadata: { name: plain }\n');
+    const p = parsePolicyFile(
+      'policies/plain.yaml',
+      'apiVersion: agent-canary.dev/v1alpha1\nkind: RolloutPolicy\nmetadata: { name: plain }\n',
+    );
     expect(p.spec).toEqual(DEFAULT_POLICY_SPEC);
     expect(p.spec).toEqual(def.spec);
   });
@@ -72,21 +95,65 @@ describe('policies/default.yaml', () => {
     expect(fast.spec.abort).toEqual(DEFAULT_POLICY_SPEC.abort);
     expect(fast.spec.gate.passThreshold).toBe(0.6);
     // the per-metric direction default is written out
-    expect(fast.spec.gate.metrics).toEqual([{ key: 'safety/mean', direction: 'higher', threshold: 0.9 }]);
+    expect(fast.spec.gate.metrics).toEqual([
+      { key: 'safety/mean', direction: 'higher', threshold: 0.9 },
+    ]);
   });
 });
 
 describe('semantic policy checks fail on a bad policy, at the right line', () => {
   const cases: Array<[string, string, string, string, string]> = [
-    ['steps not increasing', '{ weight: 25, hold: 15m }', '{ weight: 10, hold: 15m }', 'spec.steps[2].weight', '{ weight: 10, hold: 15m }'],
+    [
+      'steps not increasing',
+      '{ weight: 25, hold: 15m }',
+      '{ weight: 10, hold: 15m }',
+      'spec.steps[2].weight',
+      '{ weight: 10, hold: 15m }',
+    ],
     ['hours are not a Flagger duration', 'hold: 20m', 'hold: 1h', 'spec.steps[3].hold', 'hold: 1h'],
-    ['interval below 10s', 'interval: 1m', 'interval: 5s', 'spec.analysis.interval', 'interval: 5s'],
+    [
+      'interval below 10s',
+      'interval: 1m',
+      'interval: 5s',
+      'spec.analysis.interval',
+      'interval: 5s',
+    ],
     ['gate timeout above 10s', 'timeout: 8s', 'timeout: 15s', 'spec.gate.timeout', 'timeout: 15s'],
-    ['threshold below 1', 'threshold: 3', 'threshold: 0', 'spec.analysis.threshold', 'threshold: 0'],
-    ['abort success rate not looser', 'successRate: { min: 95 }', 'successRate: { min: 99 }', 'spec.abort.successRate.min', 'successRate: { min: 99 }\n    errorRate'],
-    ['abort latency not looser', 'latencyP99: { max: 2000 }', 'latencyP99: { max: 500 }', 'spec.abort.latencyP99.max', 'latencyP99: { max: 500 }\n  # Quality'],
-    ['recif pass threshold outside 0..1', 'passThreshold: 0.6', 'passThreshold: 60', 'spec.gate.passThreshold', 'passThreshold: 60'],
-    ['step weight 100', '{ weight: 50, hold: 20m }', '{ weight: 100, hold: 20m }', 'spec.steps[3].weight', '{ weight: 100'],
+    [
+      'threshold below 1',
+      'threshold: 3',
+      'threshold: 0',
+      'spec.analysis.threshold',
+      'threshold: 0',
+    ],
+    [
+      'abort success rate not looser',
+      'successRate: { min: 95 }',
+      'successRate: { min: 99 }',
+      'spec.abort.successRate.min',
+      'successRate: { min: 99 }\n    errorRate',
+    ],
+    [
+      'abort latency not looser',
+      'latencyP99: { max: 2000 }',
+      'latencyP99: { max: 500 }',
+      'spec.abort.latencyP99.max',
+      'latencyP99: { max: 500 }\n  # Quality',
+    ],
+    [
+      'recif pass threshold outside 0..1',
+      'passThreshold: 0.6',
+      'passThreshold: 60',
+      'spec.gate.passThreshold',
+      'passThreshold: 60',
+    ],
+    [
+      'step weight 100',
+      '{ weight: 50, hold: 20m }',
+      '{ weight: 100, hold: 20m }',
+      'spec.steps[3].weight',
+      '{ weight: 100',
+    ],
     ['unknown field', 'gateUrl:', 'gateURL:', 'spec.gateURL', 'gateURL:'],
   ];
   for (const [title, from, to, field, at] of cases) {
@@ -97,31 +164,49 @@ describe('semantic policy checks fail on a bad policy, at the right line', () =>
       expect(e.field).toBe(field);
       expect(e.file).toBe(FILE);
       expect(e.line).toBe(lineOf(text, at));
-      expect(e.message).toMatch(new RegExp(`^policies/default\\.yaml:${e.line}: ${field.replace(/[.[\]]/g, '\\$&')}: .+ \\(got .+; allowed: .+\\)\\. Fix: .+`));
+      expect(e.message).toMatch(
+        new RegExp(
+          `^policies/default\\.yaml:${e.line}: ${field.replace(/[.[\]]/g, '\\$&')}: .+ \\(got .+; allowed: .+\\)\\. Fix: .+`,
+        ),
+      );
     });
   }
 
   it('the gate timeout must be below a short interval too', () => {
-    const e = policyFails(edit(edit(DEFAULT_TEXT, 'interval: 1m', 'interval: 10s'), 'timeout: 8s', 'timeout: 10s'));
+    const e = policyFails(
+      edit(edit(DEFAULT_TEXT, 'interval: 1m', 'interval: 10s'), 'timeout: 8s', 'timeout: 10s'),
+    );
     expect(e.field).toBe('spec.gate.timeout');
     expect(e.allowed).toBe('1s..9s');
   });
 
   it('a pass threshold above 1 is fine in strict mode (thresholds of unbounded metrics)', () => {
-    expect(() => parsePolicyFile(FILE, edit(DEFAULT_TEXT, 'passThreshold: 0.6', 'passThreshold: 60'))).not.toThrow();
+    expect(() =>
+      parsePolicyFile(FILE, edit(DEFAULT_TEXT, 'passThreshold: 0.6', 'passThreshold: 60')),
+    ).not.toThrow();
   });
 
   it('a rule violated by a default value says so', () => {
-    const text = 'apiVersion: agent-canary.dev/v1alpha1\nkind: RolloutPolicy\nmetadata: { name: tight }\nspec:\n  metrics:\n    successRate: { min: 90 }\n';
+    const text =
+      'apiVersion: agent-canary.dev/v1alpha1\nkind: RolloutPolicy\nmetadata: { name: tight }\nspec:\n  metrics:\n    successRate: { min: 90 }\n';
     const e = policyFails(text, 'policies/tight.yaml');
     expect(e.field).toBe('spec.abort.successRate.min');
     expect(e.problem).toContain('default');
   });
 
   it('name must equal the file name; apiVersion and kind are exact', () => {
-    expect(policyFails(DEFAULT_TEXT, 'policies/other.yaml')).toMatchObject({ field: 'metadata.name', value: 'default', allowed: 'other' });
-    expect(policyFails(edit(DEFAULT_TEXT, 'kind: RolloutPolicy', 'kind: Policy'))).toMatchObject({ field: 'kind', allowed: 'RolloutPolicy' });
-    expect(policyFails(edit(DEFAULT_TEXT, 'agent-canary.dev/v1alpha1', 'agent-canary.dev/v1'))).toMatchObject({ field: 'apiVersion' });
+    expect(policyFails(DEFAULT_TEXT, 'policies/other.yaml')).toMatchObject({
+      field: 'metadata.name',
+      value: 'default',
+      allowed: 'other',
+    });
+    expect(policyFails(edit(DEFAULT_TEXT, 'kind: RolloutPolicy', 'kind: Policy'))).toMatchObject({
+      field: 'kind',
+      allowed: 'RolloutPolicy',
+    });
+    expect(
+      policyFails(edit(DEFAULT_TEXT, 'agent-canary.dev/v1alpha1', 'agent-canary.dev/v1')),
+    ).toMatchObject({ field: 'apiVersion' });
   });
 });
 
@@ -132,18 +217,31 @@ describe('resolvePolicy', () => {
     expect(resolvePolicy(policies, agentWith('default'))).toEqual(policies.get('default')!.spec);
     const spec = resolvePolicy(
       policies,
-      agentWith('default', '    gate: { passThreshold: 0.8 }\n    steps: [{ weight: 20, hold: 5m }]\n    metrics: { latencyP99: { max: 800 } }\n'),
+      agentWith(
+        'default',
+        '    gate: { passThreshold: 0.8 }\n    steps: [{ weight: 20, hold: 5m }]\n    metrics: { latencyP99: { max: 800 } }\n',
+      ),
     );
     expect(spec.gate.passThreshold).toBe(0.8);
     expect(spec.gate.minSamples).toBe(20);
     expect(spec.steps).toEqual([{ weight: 20, hold: '5m' }]);
-    expect(spec.metrics).toEqual({ successRate: { min: 99 }, latencyP99: { max: 800 }, vsPrimary: { errorRate: { factor: 2, floor: 1 }, latencyP99: { factor: 1.5, marginMs: 50 } } });
+    expect(spec.metrics).toEqual({
+      successRate: { min: 99 },
+      latencyP99: { max: 800 },
+      vsPrimary: { errorRate: { factor: 2, floor: 1 }, latencyP99: { factor: 1.5, marginMs: 50 } },
+    });
     // the loaded policy itself is untouched
     expect(policies.get('default')!.spec.gate.passThreshold).toBe(0.6);
   });
 
   it('override gate metrics replace the policy list and get the direction default', () => {
-    const spec = resolvePolicy(policies, agentWith('fast', '    gate:\n      metrics: [{ key: latency/mean, direction: lower, threshold: 2000 }, { key: relevance/mean, threshold: 0.7 }]\n'));
+    const spec = resolvePolicy(
+      policies,
+      agentWith(
+        'fast',
+        '    gate:\n      metrics: [{ key: latency/mean, direction: lower, threshold: 2000 }, { key: relevance/mean, threshold: 0.7 }]\n',
+      ),
+    );
     expect(spec.gate.metrics).toEqual([
       { key: 'latency/mean', direction: 'lower', threshold: 2000 },
       { key: 'relevance/mean', direction: 'higher', threshold: 0.7 },
@@ -156,7 +254,13 @@ describe('resolvePolicy', () => {
       throw new Error('expected a PolicyError');
     } catch (err) {
       expect(err).toBeInstanceOf(PolicyError);
-      expect(err).toMatchObject({ file: 'team-a/support-bot.yaml', line: 22, field: 'rollout.policy', value: 'slow', allowed: 'default, fast' });
+      expect(err).toMatchObject({
+        file: 'team-a/support-bot.yaml',
+        line: 22,
+        field: 'rollout.policy',
+        value: 'slow',
+        allowed: 'default, fast',
+      });
     }
   });
 
@@ -164,9 +268,19 @@ describe('resolvePolicy', () => {
     const cases: Array<[string, string, number, unknown]> = [
       ['    analysis: { interval: 5s }\n', 'rollout.overrides.analysis.interval', 24, '5s'],
       ['    gate:\n      timeout: 2m\n', 'rollout.overrides.gate.timeout', 25, '2m'],
-      ['    steps: [{ weight: 50, hold: 5m }, { weight: 20, hold: 5m }]\n', 'rollout.overrides.steps[1].weight', 24, 20],
+      [
+        '    steps: [{ weight: 50, hold: 5m }, { weight: 20, hold: 5m }]\n',
+        'rollout.overrides.steps[1].weight',
+        24,
+        20,
+      ],
       // a gate tightened past the policy's abort bound points at the override that caused it
-      ['    metrics:\n      successRate: { min: 94 }\n', 'rollout.overrides.metrics.successRate.min', 25, 94],
+      [
+        '    metrics:\n      successRate: { min: 94 }\n',
+        'rollout.overrides.metrics.successRate.min',
+        25,
+        94,
+      ],
     ];
     for (const [yaml, field, line, value] of cases) {
       try {
@@ -196,18 +310,31 @@ describe('resolvePolicy', () => {
 
   it('overrides of an agent built in code are still schema-checked (no lines to point at)', () => {
     const base = agentWith('default');
-    const built: FleetAgent = { ...base, rollout: { ...base.rollout, overrides: { gate: { mode: 'lenient' } } } };
+    const built: FleetAgent = {
+      ...base,
+      rollout: { ...base.rollout, overrides: { gate: { mode: 'lenient' } } },
+    };
     try {
       resolvePolicy(policies, built);
       throw new Error('expected a PolicyError');
     } catch (err) {
       expect(err).toBeInstanceOf(PolicyError);
-      expect(err).toMatchObject({ file: 'team-a/support-bot.yaml', line: 0, field: 'rollout.overrides.gate.mode', allowed: 'strict | recif' });
+      expect(err).toMatchObject({
+        file: 'team-a/support-bot.yaml',
+        line: 0,
+        field: 'rollout.overrides.gate.mode',
+        allowed: 'strict | recif',
+      });
     }
   });
 
   it('loadPolicies refuses a folder with a broken policy, naming the file', () => {
-    const t = tempTree({ 'ok.yaml': 'apiVersion: agent-canary.dev/v1alpha1\nkind: RolloutPolicy\nmetadata: { name: ok }\n', 'bad.yaml': 'apiVersion: agent-canary.dev/v1alpha1\nkind: RolloutPolicy\nmetadata: { name: bad }\nspec:\n  analysis: { threshold: 0 }\n' });
+    const t = tempTree({
+      'ok.yaml':
+        'apiVersion: agent-canary.dev/v1alpha1\nkind: RolloutPolicy\nmetadata: { name: ok }\n',
+      'bad.yaml':
+        'apiVersion: agent-canary.dev/v1alpha1\nkind: RolloutPolicy\nmetadata: { name: bad }\nspec:\n  analysis: { threshold: 0 }\n',
+    });
     try {
       try {
         loadPolicies(t.dir);

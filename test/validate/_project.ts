@@ -21,11 +21,18 @@ function walk(dir: string, out: string[] = []): string[] {
 
 /** dist/ as `relative path -> object` (fresh copies, safe to mutate). */
 export function distObjects(): Map<string, Record<string, unknown>> {
-  return new Map(walk(DIST).map((f) => [relative(DIST, f).split(sep).join('/'), parse(readFileSync(f, 'utf8')) as Record<string, unknown>]));
+  return new Map(
+    walk(DIST).map((f) => [
+      relative(DIST, f).split(sep).join('/'),
+      parse(readFileSync(f, 'utf8')) as Record<string, unknown>,
+    ]),
+  );
 }
 
 export function distTexts(): Map<string, string> {
-  return new Map(walk(DIST).map((f) => [relative(DIST, f).split(sep).join('/'), readFileSync(f, 'utf8')]));
+  return new Map(
+    walk(DIST).map((f) => [relative(DIST, f).split(sep).join('/'), readFileSync(f, 'utf8')]),
+  );
 }
 
 /** Sets or deletes (value undefined) a nested field. */

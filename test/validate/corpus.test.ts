@@ -17,14 +17,18 @@ const opts = { policies: new Map(), fleet: [], registry } as const;
 
 describe('fixture corpus', () => {
   it('has an expectation for every fixture file', () => {
-    const files = readdirSync(dir).filter((f) => f !== 'expected.json').sort();
+    const files = readdirSync(dir)
+      .filter((f) => f !== 'expected.json')
+      .sort();
     expect(files).toEqual(Object.keys(expected.cases).sort());
   });
 
   for (const [file, want] of Object.entries(expected.cases)) {
     it(`${file}: exit ${want.exit}`, async () => {
       const report = await validatePaths([join(dir, file)], opts);
-      expect(report.findings.map((f) => `${f.ruleId}@${f.line}:${f.path ?? ''}`)).toEqual(want.findings);
+      expect(report.findings.map((f) => `${f.ruleId}@${f.line}:${f.path ?? ''}`)).toEqual(
+        want.findings,
+      );
       expect(report.results.map((r) => r.status)).toEqual(want.statuses);
       expect(report.exitCode).toBe(want.exit);
       for (const f of report.findings) {
@@ -46,17 +50,30 @@ describe('fixture corpus', () => {
   it('reads stdin for -', async () => {
     const text = readFileSync(join(dir, 'unknown-field.yaml'), 'utf8');
     const report = await validatePaths(['-'], { ...opts, stdin: text });
-    expect(report.findings).toMatchObject([{ file: '<stdin>', line: 7, ruleId: 'schema', object: { kind: 'Deployment', namespace: 'demo', name: 'typo' } }]);
+    expect(report.findings).toMatchObject([
+      {
+        file: '<stdin>',
+        line: 7,
+        ruleId: 'schema',
+        object: { kind: 'Deployment', namespace: 'demo', name: 'typo' },
+      },
+    ]);
   });
 
   it('skips kinds without a schema with skipMissingSchemas', async () => {
-    const report = await validatePaths([join(dir, 'unknown-kind.yaml')], { ...opts, skipMissingSchemas: true });
+    const report = await validatePaths([join(dir, 'unknown-kind.yaml')], {
+      ...opts,
+      skipMissingSchemas: true,
+    });
     expect(report.results.map((r) => r.status)).toEqual(['skipped']);
     expect(report.exitCode).toBe(0);
   });
 
   it('refuses files over the size limit with a clear finding', async () => {
-    const report = await validatePaths([join(dir, 'valid-deployment.yaml')], { ...opts, maxFileBytes: 100 });
+    const report = await validatePaths([join(dir, 'valid-deployment.yaml')], {
+      ...opts,
+      maxFileBytes: 100,
+    });
     expect(report.findings[0]).toMatchObject({ ruleId: 'input' });
     expect(report.findings[0]!.message).toMatch(/over the .* limit/);
     expect(report.exitCode).toBe(2);
@@ -72,13 +89,19 @@ describe('fixture corpus', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'validate-big-'));
     try {
       const doc = readFileSync(join(dir, 'valid-deployment.yaml'), 'utf8');
-      const docs = Array.from({ length: 2000 }, (_, i) => doc.replace('name: web\n', `name: web-${i}\n`));
+      const docs = Array.from({ length: 2000 }, (_, i) =>
+        doc.replace('name: web\n', `name: web-${i}\n`),
+      );
       docs[1500] = docs[1500]!.replace('replicas: 2', 'replicas: two');
       writeFileSync(join(tmp, 'big.yaml'), docs.join('---\n'));
       const report = await validatePaths([join(tmp, 'big.yaml')], opts);
       expect(report.summary.resources).toBe(2000);
       expect(report.findings).toHaveLength(1);
-      expect(report.findings[0]).toMatchObject({ ruleId: 'schema', line: 1500 * 25 + 7 /* 24 lines + the --- line per document */, object: { name: 'web-1500' } });
+      expect(report.findings[0]).toMatchObject({
+        ruleId: 'schema',
+        line: 1500 * 25 + 7 /* 24 lines + the --- line per document */,
+        object: { name: 'web-1500' },
+      });
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
@@ -88,7 +111,10 @@ describe('fixture corpus', () => {
 describe('pathological input', () => {
   it('reports a document nested far too deeply instead of crashing', async () => {
     const depth = 20000;
-    const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep, namespace: demo}\ndata:\n' + Array.from({ length: depth }, (_, i) => `${' '.repeat(2 * (i + 1))}k:`).join('\n') + ' x\n';
+    const text =
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep, namespace: demo}\ndata:\n' +
+      Array.from({ length: depth }, (_, i) => `${' '.repeat(2 * (i + 1))}k:`).join('\n') +
+      ' x\n';
     const report = await validatePaths(['-'], { ...opts, stdin: text });
     expect(report.exitCode).toBe(2);
     expect(report.findings.map((f) => f.ruleId)).toEqual(['parse']);

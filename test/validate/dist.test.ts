@@ -27,17 +27,75 @@ interface Breakage {
 const SB = 'team-support/support-bot';
 const TA = 'team-support/triage-agent';
 const BREAKAGES: Record<string, Breakage> = {
-  'canary image on latest': { file: `${SB}/Deployment.support-bot-canary.yaml`, from: /^(\s+image: \S+):v[\w.]+$/m, to: '$1:latest', ruleId: 'canary-image-pinned' },
-  'interval in hours': { file: `${TA}/Canary.triage-agent.yaml`, from: /^(\s+interval: )"30s"$/m, to: '$1"1h"', ruleId: 'flagger-duration-unit' },
-  'gate wired as rollback': { file: `${TA}/Canary.triage-agent.yaml`, from: /^(\s+type: )confirm-promotion$/m, to: '$1rollback', ruleId: 'flagger-gate-not-rollback' },
-  'metadata number': { file: `${TA}/Canary.triage-agent.yaml`, from: /^(\s+minSamples: )"(\d+)"$/m, to: '$1$2', ruleId: 'flagger-webhook-metadata-strings' },
-  'replicas on the Flagger target': { file: `${TA}/Deployment.triage-agent.yaml`, from: /^spec:$/m, to: 'spec:\n  replicas: 3', ruleId: 'flagger-target-replicas', at: /^ {2}replicas: 3$/m },
-  'route weight edited by hand': { file: `${SB}/VirtualService.support-bot.yaml`, from: /^(\s+weight: )10$/m, to: '$130', ruleId: 'canary-weight-bounds' },
-  'typo in a Deployment field': { file: `${SB}/Deployment.support-bot.yaml`, from: /^(\s+)imagePullPolicy: (\w+)$/m, to: '$1imagePullPolicyy: $2', ruleId: 'schema' },
-  'Argo CD ignores the wrong pointer': { file: 'argocd/Application.agent-canary-team-support.yaml', from: /^(\s+- )\/spec\/replicas$/m, to: '$1/spec/replica', ruleId: 'argocd-ignore-differences', at: /^ {2}ignoreDifferences:$/m },
-  'two step modes': { file: `${TA}/Canary.triage-agent.yaml`, from: /^(\s+)maxWeight: (\d+)$/m, to: '$1maxWeight: $2\n$1stepWeight: 10', ruleId: 'flagger-step-mode', at: /^\s+stepWeights:$/m },
-  'manual weight off the plan': { file: `${SB}/Agent.support-bot.yaml`, from: /^(\s+weight: )10$/m, to: '$115', ruleId: 'canary-weight-bounds' },
-  'unquoted port string': { file: `${SB}/Service.support-bot.yaml`, from: /^(\s+port: )(\d+)$/m, to: '$1"$2"', ruleId: 'schema' },
+  'canary image on latest': {
+    file: `${SB}/Deployment.support-bot-canary.yaml`,
+    from: /^(\s+image: \S+):v[\w.]+$/m,
+    to: '$1:latest',
+    ruleId: 'canary-image-pinned',
+  },
+  'interval in hours': {
+    file: `${TA}/Canary.triage-agent.yaml`,
+    from: /^(\s+interval: )"30s"$/m,
+    to: '$1"1h"',
+    ruleId: 'flagger-duration-unit',
+  },
+  'gate wired as rollback': {
+    file: `${TA}/Canary.triage-agent.yaml`,
+    from: /^(\s+type: )confirm-promotion$/m,
+    to: '$1rollback',
+    ruleId: 'flagger-gate-not-rollback',
+  },
+  'metadata number': {
+    file: `${TA}/Canary.triage-agent.yaml`,
+    from: /^(\s+minSamples: )"(\d+)"$/m,
+    to: '$1$2',
+    ruleId: 'flagger-webhook-metadata-strings',
+  },
+  'replicas on the Flagger target': {
+    file: `${TA}/Deployment.triage-agent.yaml`,
+    from: /^spec:$/m,
+    to: 'spec:\n  replicas: 3',
+    ruleId: 'flagger-target-replicas',
+    at: /^ {2}replicas: 3$/m,
+  },
+  'route weight edited by hand': {
+    file: `${SB}/VirtualService.support-bot.yaml`,
+    from: /^(\s+weight: )10$/m,
+    to: '$130',
+    ruleId: 'canary-weight-bounds',
+  },
+  'typo in a Deployment field': {
+    file: `${SB}/Deployment.support-bot.yaml`,
+    from: /^(\s+)imagePullPolicy: (\w+)$/m,
+    to: '$1imagePullPolicyy: $2',
+    ruleId: 'schema',
+  },
+  'Argo CD ignores the wrong pointer': {
+    file: 'argocd/Application.agent-canary-team-support.yaml',
+    from: /^(\s+- )\/spec\/replicas$/m,
+    to: '$1/spec/replica',
+    ruleId: 'argocd-ignore-differences',
+    at: /^ {2}ignoreDifferences:$/m,
+  },
+  'two step modes': {
+    file: `${TA}/Canary.triage-agent.yaml`,
+    from: /^(\s+)maxWeight: (\d+)$/m,
+    to: '$1maxWeight: $2\n$1stepWeight: 10',
+    ruleId: 'flagger-step-mode',
+    at: /^\s+stepWeights:$/m,
+  },
+  'manual weight off the plan': {
+    file: `${SB}/Agent.support-bot.yaml`,
+    from: /^(\s+weight: )10$/m,
+    to: '$115',
+    ruleId: 'canary-weight-bounds',
+  },
+  'unquoted port string': {
+    file: `${SB}/Service.support-bot.yaml`,
+    from: /^(\s+port: )(\d+)$/m,
+    to: '$1"$2"',
+    ruleId: 'schema',
+  },
 };
 
 function writeTree(dir: string, files: Map<string, string>): void {
@@ -72,8 +130,13 @@ describe('dist/ of the example fleet', () => {
       expect(match, 'the expected line can be found').toBeTruthy();
       const line = text.slice(0, match.index).split('\n').length;
       const report = await validatePaths([dir], opts);
-      const hits = report.findings.filter((f) => f.ruleId === b.ruleId && f.file === join(dir, b.file));
-      expect(hits.map((f) => f.line), JSON.stringify(report.findings.map((f) => `${f.ruleId} ${f.file}:${f.line}`))).toContain(line);
+      const hits = report.findings.filter(
+        (f) => f.ruleId === b.ruleId && f.file === join(dir, b.file),
+      );
+      expect(
+        hits.map((f) => f.line),
+        JSON.stringify(report.findings.map((f) => `${f.ruleId} ${f.file}:${f.line}`)),
+      ).toContain(line);
       expect(report.exitCode).toBe(1);
     });
   }

@@ -12,17 +12,22 @@ const fast = (text: string) => {
 };
 
 const SAME = {
-  scalars: 'a: 1\nb: two\nc: "x: y"\nd: \'it\'\'s\'\ne: ~\nf: true\ng: 0x1F\nh: 1.5e3\ni: .inf\nj: -12\nk: 012\nl: 0o17\nm: +5\nn: 1_000\no: yes\np: 2024-01-01\nq: null\nr: False\ns: -.5\nt: 1.',
+  scalars:
+    "a: 1\nb: two\nc: \"x: y\"\nd: 'it''s'\ne: ~\nf: true\ng: 0x1F\nh: 1.5e3\ni: .inf\nj: -12\nk: 012\nl: 0o17\nm: +5\nn: 1_000\no: yes\np: 2024-01-01\nq: null\nr: False\ns: -.5\nt: 1.",
   sequences: 'list:\n- a\n- b: 1\n  c: 2\n-\n  - x\nempty:\nafter: 1',
-  nested: 'spec:\n  containers:\n    - name: a # comment\n      image: "nginx:1.2"   # c\n      args: [ "--x", y, 3, {a: b} ]\n      env: {}\n      ports: []',
-  literals: 'text: |\n  line1\n    indented\n\n  line3\n\nstrip: |-\n  x\nclip: | # c\n  y\n\n\nz: 1',
-  escapes: 'k: "esc\\t\\u00e9\\"q"\nu: http://x:80/a#frag\nv: a #c\nw: a#b\n"q k": 1\n\'single\': 2',
+  nested:
+    'spec:\n  containers:\n    - name: a # comment\n      image: "nginx:1.2"   # c\n      args: [ "--x", y, 3, {a: b} ]\n      env: {}\n      ports: []',
+  literals:
+    'text: |\n  line1\n    indented\n\n  line3\n\nstrip: |-\n  x\nclip: | # c\n  y\n\n\nz: 1',
+  escapes:
+    'k: "esc\\t\\u00e9\\"q"\nu: http://x:80/a#frag\nv: a #c\nw: a#b\n"q k": 1\n\'single\': 2',
   flow: 'm:\n  - {name: a, value: "1"}\n  - [1, 2]\n  - {url: "http://h:1/p"}',
   quotesWithHash: 'x: "a # not comment"\ny: \'b # no\'',
   topScalar: 'just text',
   unicode: 'a: "café \\u00e9"\nb: 日本語\nc: \'😀\'',
   kubernetesKeys: 'a.b/c-d_e: 1\n_x: 2\n/path: 3\nTrueish: 4',
-  kubernetes: 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    app.kubernetes.io/name: web\n  annotations:\n    argocd.argoproj.io/sync-wave: "0"\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        image: ghcr.io/a/b:v1@sha256:abc\n        resources:\n          requests: { cpu: 100m, memory: 64Mi }',
+  kubernetes:
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    app.kubernetes.io/name: web\n  annotations:\n    argocd.argoproj.io/sync-wave: "0"\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        image: ghcr.io/a/b:v1@sha256:abc\n        resources:\n          requests: { cpu: 100m, memory: 64Mi }',
 };
 
 const FALLBACK = {
@@ -71,7 +76,7 @@ describe('fast YAML reader', () => {
   });
 });
 
-describe('fast YAML reader on the project\'s own YAML', () => {
+describe("fast YAML reader on the project's own YAML", () => {
   it('agrees with the yaml package on every document it accepts (dist, fleet, policies, CRDs)', async () => {
     const { readdirSync, readFileSync } = await import('node:fs');
     const { join } = await import('node:path');

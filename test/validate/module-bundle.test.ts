@@ -11,19 +11,28 @@ import { requireBundled } from '../../src/validate/schema/module-bundle.js';
 const cacheDir = mkdtempSync(join(tmpdir(), 'validate-module-bundle-'));
 afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
-interface Model { prototype: { validate(this: unknown): void } }
+interface Model {
+  prototype: { validate(this: unknown): void };
+}
 const errorsOf = (cls: Model, obj: unknown) => {
   try {
     cls.prototype.validate.call(obj);
     return [];
   } catch (err) {
-    return ((err as { errors?: { instancePath: string; keyword: string }[] }).errors ?? []).map((e) => `${e.instancePath} ${e.keyword}`);
+    return ((err as { errors?: { instancePath: string; keyword: string }[] }).errors ?? []).map(
+      (e) => `${e.instancePath} ${e.keyword}`,
+    );
   }
 };
 
 const bad = {
-  apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'x' },
-  spec: { schedule: 5, jobTemplate: { spec: { template: { spec: { containers: [{ image: 'a:1' }] } } } } },
+  apiVersion: 'batch/v1',
+  kind: 'CronJob',
+  metadata: { name: 'x' },
+  spec: {
+    schedule: 5,
+    jobTemplate: { spec: { template: { spec: { containers: [{ image: 'a:1' }] } } } },
+  },
 };
 
 describe('kubernetes-models module bundle', () => {
@@ -31,7 +40,9 @@ describe('kubernetes-models module bundle', () => {
     const spec = 'kubernetes-models/batch/v1/CronJob';
     const viaRequire = requireBundled(spec, cacheDir).CronJob as Model;
     const files = readdirSync(cacheDir);
-    expect(files.some((f) => f.endsWith('.js')) && files.some((f) => f.endsWith('.json'))).toBe(true);
+    expect(files.some((f) => f.endsWith('.js')) && files.some((f) => f.endsWith('.json'))).toBe(
+      true,
+    );
     const viaBundle = requireBundled(spec, cacheDir).CronJob as Model;
     expect(viaBundle).not.toBe(viaRequire); // really the bundle's own module instance
     expect(readdirSync(cacheDir).some((f) => f.endsWith('.v8'))).toBe(true);
@@ -39,13 +50,26 @@ describe('kubernetes-models module bundle', () => {
     expect(expected).toContain('/spec/schedule type');
     expect(expected).toContain('/spec/jobTemplate/spec/template/spec/containers/0 required');
     expect(errorsOf(viaBundle, bad)).toEqual(expected);
-    expect(errorsOf(viaBundle, { ...bad, spec: { ...bad.spec, schedule: '* * * * *', jobTemplate: { spec: { template: { spec: { containers: [{ name: 'a', image: 'a:1' }] } } } } } })).toEqual([]);
+    expect(
+      errorsOf(viaBundle, {
+        ...bad,
+        spec: {
+          ...bad.spec,
+          schedule: '* * * * *',
+          jobTemplate: {
+            spec: { template: { spec: { containers: [{ name: 'a', image: 'a:1' }] } } },
+          },
+        },
+      }),
+    ).toEqual([]);
   });
 
   it('ignores a bundle whose files no longer match (upgraded or patched package)', () => {
     const spec = 'kubernetes-models/batch/v1/CronJob';
     const manifestFile = readdirSync(cacheDir).find((f) => f.endsWith('.json'))!;
-    const manifest = JSON.parse(readFileSync(join(cacheDir, manifestFile), 'utf8')) as { files: [string, number, number][] };
+    const manifest = JSON.parse(readFileSync(join(cacheDir, manifestFile), 'utf8')) as {
+      files: [string, number, number][];
+    };
     manifest.files[0]![1] += 1;
     writeFileSync(join(cacheDir, manifestFile), JSON.stringify(manifest));
     // A stale bundle is not run: the package comes from require (Node's own, cached instance).
@@ -75,8 +99,12 @@ describe('kubernetes-models module bundle, resolution', () => {
       M._resolveFilename = original;
     }
     expect(viaBundle).not.toBe(requireBundled(spec, false).StatefulSet);
-    const manifestFile = readdirSync(cacheDir).find((f) => f.endsWith('.json') && readFileSync(join(cacheDir, f), 'utf8').includes('StatefulSet'))!;
-    const files = (JSON.parse(readFileSync(join(cacheDir, manifestFile), 'utf8')) as { files: unknown[] }).files.length;
+    const manifestFile = readdirSync(cacheDir).find(
+      (f) => f.endsWith('.json') && readFileSync(join(cacheDir, f), 'utf8').includes('StatefulSet'),
+    )!;
+    const files = (
+      JSON.parse(readFileSync(join(cacheDir, manifestFile), 'utf8')) as { files: unknown[] }
+    ).files.length;
     expect(files).toBeGreaterThan(50);
     expect(resolved).toBeLessThan(files / 10);
   });

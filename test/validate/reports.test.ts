@@ -21,7 +21,9 @@ let err = '';
 beforeEach(() => {
   out = '';
   err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  vi.spyOn(process.stdout, 'write').mockImplementation(
+    (s: string | Uint8Array) => ((out += String(s)), true),
+  );
   vi.spyOn(console, 'log').mockImplementation((s: unknown) => void (out += `${String(s)}\n`));
   vi.spyOn(console, 'error').mockImplementation((s: unknown) => void (err += `${String(s)}\n`));
 });
@@ -42,8 +44,12 @@ describe('CLI', () => {
   });
 
   it('exit codes: 0 valid, 1 violations, 2 could not validate', async () => {
-    expect(await run([join(corpus, 'valid-deployment.yaml'), '--policies', join(tmp, 'none')])).toBe(2); // explicit policies dir missing
-    expect(await run([join(corpus, 'valid-deployment.yaml'), '--fleet', join(tmp, 'none')])).toBe(0);
+    expect(
+      await run([join(corpus, 'valid-deployment.yaml'), '--policies', join(tmp, 'none')]),
+    ).toBe(2); // explicit policies dir missing
+    expect(await run([join(corpus, 'valid-deployment.yaml'), '--fleet', join(tmp, 'none')])).toBe(
+      0,
+    );
     expect(await run([join(corpus, 'unknown-field.yaml'), '--fleet', join(tmp, 'none')])).toBe(1);
     expect(await run([join(corpus, 'syntax-error.yaml'), '--fleet', join(tmp, 'none')])).toBe(2);
     expect(out).toMatch(/syntax-error\.yaml:\d+: error \[parse\]/);
@@ -56,16 +62,38 @@ describe('CLI', () => {
   });
 
   it('-o json prints the report', async () => {
-    const code = await run(['-o', 'json', join(corpus, 'list-kind.yaml'), '--fleet', join(tmp, 'none')]);
-    const report = JSON.parse(out) as { exitCode: number; findings: Finding[]; summary: { resources: number } };
+    const code = await run([
+      '-o',
+      'json',
+      join(corpus, 'list-kind.yaml'),
+      '--fleet',
+      join(tmp, 'none'),
+    ]);
+    const report = JSON.parse(out) as {
+      exitCode: number;
+      findings: Finding[];
+      summary: { resources: number };
+    };
     expect(code).toBe(1);
     expect(report.exitCode).toBe(1);
     expect(report.summary.resources).toBe(2);
-    expect(report.findings[0]).toMatchObject({ ruleId: 'schema', line: 13, path: 'items[1].binaryDataa', object: { kind: 'ConfigMap', name: 'bad' } });
+    expect(report.findings[0]).toMatchObject({
+      ruleId: 'schema',
+      line: 13,
+      path: 'items[1].binaryDataa',
+      object: { kind: 'ConfigMap', name: 'bad' },
+    });
   });
 
   it('-o junit: a suite per file, a failure per error finding', async () => {
-    await run(['-o', 'junit', join(corpus, 'list-kind.yaml'), join(corpus, 'syntax-error.yaml'), '--fleet', join(tmp, 'none')]);
+    await run([
+      '-o',
+      'junit',
+      join(corpus, 'list-kind.yaml'),
+      join(corpus, 'syntax-error.yaml'),
+      '--fleet',
+      join(tmp, 'none'),
+    ]);
     expect(out).toMatch(/^<\?xml version="1.0"/);
     expect(out.match(/<testsuite /g)).toHaveLength(2);
     expect(out.match(/<testcase /g)).toHaveLength(3);
@@ -75,31 +103,86 @@ describe('CLI', () => {
   });
 
   it('-o junit parses with a real XML parser, also with XML-illegal characters in names and messages', async () => {
-    await run(['-o', 'junit', join(corpus, 'list-kind.yaml'), join(corpus, 'syntax-error.yaml'), '--fleet', join(tmp, 'none')]);
+    await run([
+      '-o',
+      'junit',
+      join(corpus, 'list-kind.yaml'),
+      join(corpus, 'syntax-error.yaml'),
+      '--fleet',
+      join(tmp, 'none'),
+    ]);
     expect(XMLValidator.validate(out)).toBe(true);
     const nasty = 'bell\x07 esc\x1b nul\0 lone\ud800 "quoted" <tag> & tab\tline\nbreak';
-    const finding: Finding = { ruleId: 'schema', severity: 'error', file: `dir/${nasty}.yaml`, line: 3, message: nasty, fix: nasty, path: 'data.k' };
-    const report = buildReport([{ file: finding.file, line: 3, object: { apiVersion: 'v1', kind: 'ConfigMap', name: nasty, namespace: 'demo' }, status: 'invalid', findings: [finding] }], [finding], [], 1, false);
+    const finding: Finding = {
+      ruleId: 'schema',
+      severity: 'error',
+      file: `dir/${nasty}.yaml`,
+      line: 3,
+      message: nasty,
+      fix: nasty,
+      path: 'data.k',
+    };
+    const report = buildReport(
+      [
+        {
+          file: finding.file,
+          line: 3,
+          object: { apiVersion: 'v1', kind: 'ConfigMap', name: nasty, namespace: 'demo' },
+          status: 'invalid',
+          findings: [finding],
+        },
+      ],
+      [finding],
+      [],
+      1,
+      false,
+    );
     const xml = renderJunit(report);
     // fast-xml-parser checks the structure; it lets control characters through, so XML 1.0's
     // Char production (what a strict parser such as Jenkins' rejects) is checked on its own.
     expect(XMLValidator.validate(xml)).toBe(true);
     expect(xml).not.toMatch(/[^\t\n\r\x20-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u);
-    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', processEntities: true, htmlEntities: true }).parse(xml) as {
-      testsuites: { testsuite: { name: string; testcase: { name: string; failure: { message: string; '#text': string } } } };
+    const doc = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '',
+      processEntities: true,
+      htmlEntities: true,
+    }).parse(xml) as {
+      testsuites: {
+        testsuite: {
+          name: string;
+          testcase: { name: string; failure: { message: string; '#text': string } };
+        };
+      };
     };
     const failure = doc.testsuites.testsuite.testcase.failure;
-    expect(failure.message).toBe('[schema] bell\\u0007 esc\\u001b nul\\u0000 lone\\ud800 "quoted" <tag> & tab\tline\nbreak');
+    expect(failure.message).toBe(
+      '[schema] bell\\u0007 esc\\u001b nul\\u0000 lone\\ud800 "quoted" <tag> & tab\tline\nbreak',
+    );
     expect(failure['#text']).toContain('<tag> & tab');
-    expect(doc.testsuites.testsuite.name).toBe('dir/bell\\u0007 esc\\u001b nul\\u0000 lone\\ud800 "quoted" <tag> & tab\tline\nbreak.yaml');
+    expect(doc.testsuites.testsuite.name).toBe(
+      'dir/bell\\u0007 esc\\u001b nul\\u0000 lone\\ud800 "quoted" <tag> & tab\tline\nbreak.yaml',
+    );
   });
 
   it('-o sarif: SARIF 2.1.0 with rule metadata and locations', async () => {
     await run(['-o', 'sarif', join(corpus, 'unknown-field.yaml'), '--fleet', join(tmp, 'none')]);
-    const sarif = JSON.parse(out) as { version: string; runs: { tool: { driver: { rules: { id: string }[] } }; results: { ruleId: string; locations: { physicalLocation: { region: { startLine: number } } }[] }[] }[] };
+    const sarif = JSON.parse(out) as {
+      version: string;
+      runs: {
+        tool: { driver: { rules: { id: string }[] } };
+        results: {
+          ruleId: string;
+          locations: { physicalLocation: { region: { startLine: number } } }[];
+        }[];
+      }[];
+    };
     expect(sarif.version).toBe('2.1.0');
     expect(sarif.runs[0]!.tool.driver.rules.map((r) => r.id)).toContain('flagger-step-mode');
-    expect(sarif.runs[0]!.results[0]).toMatchObject({ ruleId: 'schema', locations: [{ physicalLocation: { region: { startLine: 7 } } }] });
+    expect(sarif.runs[0]!.results[0]).toMatchObject({
+      ruleId: 'schema',
+      locations: [{ physicalLocation: { region: { startLine: 7 } } }],
+    });
   });
 
   it('-o github: annotations and the step summary', async () => {
@@ -110,13 +193,21 @@ describe('CLI', () => {
     } finally {
       vi.unstubAllEnvs();
     }
-    expect(out).toMatch(/^::error file=.*unknown-field\.yaml,line=7,title=schema Deployment demo\/typo::spec\.replica: unknown field "replica"/m);
+    expect(out).toMatch(
+      /^::error file=.*unknown-field\.yaml,line=7,title=schema Deployment demo\/typo::spec\.replica: unknown field "replica"/m,
+    );
     expect(readFileSync(summaryFile, 'utf8')).toContain('### ❌ agent-canary validate');
   });
 
   it('--summary writes the Markdown PR comment', async () => {
     const file = join(tmp, 'comment.md');
-    await run([join(corpus, 'unknown-field.yaml'), '--fleet', join(tmp, 'none'), '--summary', file]);
+    await run([
+      join(corpus, 'unknown-field.yaml'),
+      '--fleet',
+      join(tmp, 'none'),
+      '--summary',
+      file,
+    ]);
     const md = readFileSync(file, 'utf8');
     expect(md).toContain('| ❌ | `schema` |');
   });
@@ -125,10 +216,21 @@ describe('CLI', () => {
 describe('Markdown summary', () => {
   it('stays under 64 KiB and says how many findings it left out', () => {
     const findings: Finding[] = Array.from({ length: 5000 }, (_, i) => ({
-      ruleId: 'schema', severity: 'error', file: `dist/ns/agent-${i}/Deployment.agent-${i}.yaml`, line: i + 1,
-      object: { kind: 'Deployment', namespace: 'ns', name: `agent-${i}` }, message: `spec.replica: unknown field "replica" number ${i}`, fix: 'remove it',
+      ruleId: 'schema',
+      severity: 'error',
+      file: `dist/ns/agent-${i}/Deployment.agent-${i}.yaml`,
+      line: i + 1,
+      object: { kind: 'Deployment', namespace: 'ns', name: `agent-${i}` },
+      message: `spec.replica: unknown field "replica" number ${i}`,
+      fix: 'remove it',
     }));
-    const report = buildReport([], findings, [{ agent: 'ns/a', kind: 'weight', summary: 'weight 10 -> 25' }], 5000, false);
+    const report = buildReport(
+      [],
+      findings,
+      [{ agent: 'ns/a', kind: 'weight', summary: 'weight 10 -> 25' }],
+      5000,
+      false,
+    );
     const md = renderMarkdown(report);
     expect(Buffer.byteLength(md)).toBeLessThanOrEqual(MAX_COMMENT_BYTES);
     expect(md).toContain('| `ns/a` | weight 10 -> 25 |');
@@ -136,7 +238,23 @@ describe('Markdown summary', () => {
   });
 
   it('escapes workflow-command data', () => {
-    const report = buildReport([], [{ ruleId: 'x', severity: 'warning', file: 'a,b.yaml', line: 3, message: 'line1\nline2 100%' }], [], 1, false);
-    expect(renderGithub(report, {})).toContain('::warning file=a%2Cb.yaml,line=3,title=x::line1%0Aline2 100%25');
+    const report = buildReport(
+      [],
+      [
+        {
+          ruleId: 'x',
+          severity: 'warning',
+          file: 'a,b.yaml',
+          line: 3,
+          message: 'line1\nline2 100%',
+        },
+      ],
+      [],
+      1,
+      false,
+    );
+    expect(renderGithub(report, {})).toContain(
+      '::warning file=a%2Cb.yaml,line=3,title=x::line1%0Aline2 100%25',
+    );
   });
 });

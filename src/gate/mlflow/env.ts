@@ -37,13 +37,21 @@ export interface MlflowEnv {
 
 /** Variables read here or by the CLI (`MLFLOW_TRACKING_URI`, credentials). */
 export const SUPPORTED = new Set([
-  'MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD', 'MLFLOW_TRACKING_TOKEN',
-  'MLFLOW_WORKSPACE', 'MLFLOW_TRACKING_INSECURE_TLS', 'MLFLOW_TRACKING_SERVER_CERT_PATH', 'MLFLOW_TRACKING_CLIENT_CERT_PATH',
-  'MLFLOW_HTTP_REQUEST_TIMEOUT', 'MLFLOW_HTTP_REQUEST_MAX_RETRIES',
+  'MLFLOW_TRACKING_URI',
+  'MLFLOW_TRACKING_USERNAME',
+  'MLFLOW_TRACKING_PASSWORD',
+  'MLFLOW_TRACKING_TOKEN',
+  'MLFLOW_WORKSPACE',
+  'MLFLOW_TRACKING_INSECURE_TLS',
+  'MLFLOW_TRACKING_SERVER_CERT_PATH',
+  'MLFLOW_TRACKING_CLIENT_CERT_PATH',
+  'MLFLOW_HTTP_REQUEST_TIMEOUT',
+  'MLFLOW_HTTP_REQUEST_MAX_RETRIES',
 ]);
 
 /** Variables that only matter to other parts of MLflow (artifacts, the UI, logging): not a warning. */
-const IRRELEVANT = /^MLFLOW_(ARTIFACT|S3_|GCS_|ENABLE_|DEFAULT_|LOGGING|RUN_ID|EXPERIMENT_(ID|NAME)|REGISTRY_URI|SERVER_|FLASK_|HOME|TRACKING_DIR|ALLOW_FILE_STORE|DEPLOYMENTS|GATEWAY|GENAI|ACTIVE_MODEL)/;
+const IRRELEVANT =
+  /^MLFLOW_(ARTIFACT|S3_|GCS_|ENABLE_|DEFAULT_|LOGGING|RUN_ID|EXPERIMENT_(ID|NAME)|REGISTRY_URI|SERVER_|FLASK_|HOME|TRACKING_DIR|ALLOW_FILE_STORE|DEPLOYMENTS|GATEWAY|GENAI|ACTIVE_MODEL)/;
 
 export class MlflowEnvError extends Error {
   constructor(
@@ -63,7 +71,10 @@ function readPem(variable: string, path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new MlflowEnvError(variable, `${variable}=${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Fix: point it at a readable PEM file.`);
+    throw new MlflowEnvError(
+      variable,
+      `${variable}=${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Fix: point it at a readable PEM file.`,
+    );
   }
 }
 
@@ -71,7 +82,10 @@ function positive(variable: string, raw: string | undefined, integer: boolean): 
   if (raw === undefined || raw.trim() === '') return undefined;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
-    throw new MlflowEnvError(variable, `${variable}=${raw}: not ${integer ? 'an integer' : 'a number'} >= 0. Fix: e.g. ${integer ? '3' : '10'}.`);
+    throw new MlflowEnvError(
+      variable,
+      `${variable}=${raw}: not ${integer ? 'an integer' : 'a number'} >= 0. Fix: e.g. ${integer ? '3' : '10'}.`,
+    );
   }
   return n;
 }
@@ -81,7 +95,10 @@ export function readMlflowEnv(env: NodeJS.ProcessEnv = process.env): MlflowEnv {
   const warnings: string[] = [];
   const workspace = env.MLFLOW_WORKSPACE?.trim() || undefined;
   if (workspace !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(workspace)) {
-    throw new MlflowEnvError('MLFLOW_WORKSPACE', `MLFLOW_WORKSPACE=${workspace}: not a workspace name (lower-case letters, digits and '-', at most 63). Fix: use the name MLflow shows.`);
+    throw new MlflowEnvError(
+      'MLFLOW_WORKSPACE',
+      `MLFLOW_WORKSPACE=${workspace}: not a workspace name (lower-case letters, digits and '-', at most 63). Fix: use the name MLflow shows.`,
+    );
   }
   let cert: string | undefined;
   let key: string | undefined;
@@ -92,25 +109,45 @@ export function readMlflowEnv(env: NodeJS.ProcessEnv = process.env): MlflowEnv {
     // requests' `cert=path` takes one file holding both; the key may also be in the same PEM.
     key = /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem) ? pem : undefined;
     if (!key) {
-      throw new MlflowEnvError('MLFLOW_TRACKING_CLIENT_CERT_PATH', `MLFLOW_TRACKING_CLIENT_CERT_PATH=${clientPath}: the file holds no private key. Fix: concatenate the certificate and its key into one PEM file.`);
+      throw new MlflowEnvError(
+        'MLFLOW_TRACKING_CLIENT_CERT_PATH',
+        `MLFLOW_TRACKING_CLIENT_CERT_PATH=${clientPath}: the file holds no private key. Fix: concatenate the certificate and its key into one PEM file.`,
+      );
     }
   }
   const serverPath = env.MLFLOW_TRACKING_SERVER_CERT_PATH?.trim();
   const verify = !truthy(env.MLFLOW_TRACKING_INSECURE_TLS);
   if (!verify && serverPath) {
-    throw new MlflowEnvError('MLFLOW_TRACKING_INSECURE_TLS', 'MLFLOW_TRACKING_INSECURE_TLS and MLFLOW_TRACKING_SERVER_CERT_PATH are both set (MLflow refuses this too). Fix: unset one.');
+    throw new MlflowEnvError(
+      'MLFLOW_TRACKING_INSECURE_TLS',
+      'MLFLOW_TRACKING_INSECURE_TLS and MLFLOW_TRACKING_SERVER_CERT_PATH are both set (MLflow refuses this too). Fix: unset one.',
+    );
   }
-  if (!verify) warnings.push('MLFLOW_TRACKING_INSECURE_TLS=true: the MLflow server\'s certificate is not verified');
+  if (!verify)
+    warnings.push(
+      "MLFLOW_TRACKING_INSECURE_TLS=true: the MLflow server's certificate is not verified",
+    );
   const timeoutS = positive('MLFLOW_HTTP_REQUEST_TIMEOUT', env.MLFLOW_HTTP_REQUEST_TIMEOUT, false);
-  const retries = positive('MLFLOW_HTTP_REQUEST_MAX_RETRIES', env.MLFLOW_HTTP_REQUEST_MAX_RETRIES, true);
+  const retries = positive(
+    'MLFLOW_HTTP_REQUEST_MAX_RETRIES',
+    env.MLFLOW_HTTP_REQUEST_MAX_RETRIES,
+    true,
+  );
   for (const name of Object.keys(env).sort()) {
     if (name.startsWith('MLFLOW_') && !SUPPORTED.has(name) && !IRRELEVANT.test(name)) {
-      warnings.push(`${name} is set but the gate does not support it; it is ignored (the gate may reach MLflow differently from your Python client)`);
+      warnings.push(
+        `${name} is set but the gate does not support it; it is ignored (the gate may reach MLflow differently from your Python client)`,
+      );
     }
   }
   return {
     workspace,
-    tls: { verify, ca: serverPath ? readPem('MLFLOW_TRACKING_SERVER_CERT_PATH', serverPath) : undefined, cert, key },
+    tls: {
+      verify,
+      ca: serverPath ? readPem('MLFLOW_TRACKING_SERVER_CERT_PATH', serverPath) : undefined,
+      cert,
+      key,
+    },
     callTimeoutMs: timeoutS !== undefined ? timeoutS * 1000 : undefined,
     retries,
     warnings,

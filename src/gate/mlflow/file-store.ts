@@ -22,18 +22,43 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
   MlflowUnavailableError,
-  type Assessment, type DatasetInput, type Experiment, type KeyValue, type LocalStore, type LoggedModel, type Metric,
-  type ModelMetric, type Run, type RunStatus, type SearchLoggedModelsRequest, type SearchLoggedModelsResponse,
-  type SearchRunsRequest, type SearchRunsResponse, type SearchTracesRequest, type SearchTracesResponse, type TraceInfo,
+  type Assessment,
+  type DatasetInput,
+  type Experiment,
+  type KeyValue,
+  type LocalStore,
+  type LoggedModel,
+  type Metric,
+  type ModelMetric,
+  type Run,
+  type RunStatus,
+  type SearchLoggedModelsRequest,
+  type SearchLoggedModelsResponse,
+  type SearchRunsRequest,
+  type SearchRunsResponse,
+  type SearchTracesRequest,
+  type SearchTracesResponse,
+  type TraceInfo,
   type ViewType,
 } from './types.js';
 import { searchInMemory, searchModelsInMemory, searchTracesInMemory } from './search.js';
 
 /** Folders of an experiment that are not runs. */
 const EXPERIMENT_RESERVED = new Set(['tags', 'datasets', 'traces', 'models']);
-const MODEL_STATUS: Readonly<Record<number, string>> = { 0: 'LOGGED_MODEL_STATUS_UNSPECIFIED', 1: 'LOGGED_MODEL_PENDING', 2: 'LOGGED_MODEL_READY', 3: 'LOGGED_MODEL_UPLOAD_FAILED' };
+const MODEL_STATUS: Readonly<Record<number, string>> = {
+  0: 'LOGGED_MODEL_STATUS_UNSPECIFIED',
+  1: 'LOGGED_MODEL_PENDING',
+  2: 'LOGGED_MODEL_READY',
+  3: 'LOGGED_MODEL_UPLOAD_FAILED',
+};
 
-export const RUN_STATUS_BY_NUMBER: Readonly<Record<number, RunStatus>> = { 1: 'RUNNING', 2: 'SCHEDULED', 3: 'FINISHED', 4: 'FAILED', 5: 'KILLED' };
+export const RUN_STATUS_BY_NUMBER: Readonly<Record<number, RunStatus>> = {
+  1: 'RUNNING',
+  2: 'SCHEDULED',
+  3: 'FINISHED',
+  4: 'FAILED',
+  5: 'KILLED',
+};
 const RESERVED = new Set(['.trash', 'models', '.mlflow', 'tags']);
 
 /** `file:///abs/mlruns`, `file:rel` or a plain path -> the folder path. */
@@ -48,15 +73,33 @@ export function parseMetricLine(key: string, line: string): Metric | null {
   const parts = line.trim().split(/\s+/);
   if (parts.length < 2) return null;
   const v = parts[1]!.toLowerCase();
-  const value = v === 'nan' ? NaN : v === 'inf' || v === 'infinity' ? Infinity : v === '-inf' || v === '-infinity' ? -Infinity : Number(parts[1]);
-  return { key, value, timestamp: Number(parts[0]), step: parts[2] !== undefined ? Number(parts[2]) : 0 };
+  const value =
+    v === 'nan'
+      ? NaN
+      : v === 'inf' || v === 'infinity'
+        ? Infinity
+        : v === '-inf' || v === '-infinity'
+          ? -Infinity
+          : Number(parts[1]);
+  return {
+    key,
+    value,
+    timestamp: Number(parts[0]),
+    step: parts[2] !== undefined ? Number(parts[2]) : 0,
+  };
 }
 
 /** MLflow's "latest" value: the largest (step, timestamp, value). */
 export function latestOf(history: readonly Metric[]): Metric | undefined {
   let best: Metric | undefined;
   for (const m of history) {
-    if (!best || m.step > best.step || (m.step === best.step && (m.timestamp > best.timestamp || (m.timestamp === best.timestamp && m.value > best.value)))) best = m;
+    if (
+      !best ||
+      m.step > best.step ||
+      (m.step === best.step &&
+        (m.timestamp > best.timestamp || (m.timestamp === best.timestamp && m.value > best.value)))
+    )
+      best = m;
   }
   return best;
 }
@@ -70,12 +113,16 @@ export class FileStore implements LocalStore {
   }
 
   private guard<T>(what: string, fn: () => T): T {
-    if (!existsSync(this.root)) throw new MlflowUnavailableError(`MLflow file store ${this.root} does not exist`, 'store');
+    if (!existsSync(this.root))
+      throw new MlflowUnavailableError(`MLflow file store ${this.root} does not exist`, 'store');
     try {
       return fn();
     } catch (err) {
       if (err instanceof MlflowUnavailableError) throw err;
-      throw new MlflowUnavailableError(`reading ${what} from ${this.root} failed: ${(err as Error).message}`, 'store');
+      throw new MlflowUnavailableError(
+        `reading ${what} from ${this.root} failed: ${(err as Error).message}`,
+        'store',
+      );
     }
   }
 
@@ -103,11 +150,16 @@ export class FileStore implements LocalStore {
     return {
       experiment_id: String(meta.experiment_id),
       name: meta.name,
-      artifact_location: typeof meta.artifact_location === 'string' ? meta.artifact_location : undefined,
+      artifact_location:
+        typeof meta.artifact_location === 'string' ? meta.artifact_location : undefined,
       lifecycle_stage: meta.lifecycle_stage === 'deleted' ? 'deleted' : 'active',
       creation_time: typeof meta.creation_time === 'number' ? meta.creation_time : undefined,
-      last_update_time: typeof meta.last_update_time === 'number' ? meta.last_update_time : undefined,
-      tags: this.readKeyed(join(dir, 'tags')).map(({ key, path }) => ({ key, value: readFileSync(path, 'utf8') })),
+      last_update_time:
+        typeof meta.last_update_time === 'number' ? meta.last_update_time : undefined,
+      tags: this.readKeyed(join(dir, 'tags')).map(({ key, path }) => ({
+        key,
+        value: readFileSync(path, 'utf8'),
+      })),
     };
   }
 
@@ -128,7 +180,11 @@ export class FileStore implements LocalStore {
     return this.guard('experiments', () =>
       this.experimentDirs(view)
         .map((d) => this.experimentAt(d))
-        .filter((e): e is Experiment => e !== null && (view === 'ALL' || (view === 'ACTIVE_ONLY') === (e.lifecycle_stage === 'active')))
+        .filter(
+          (e): e is Experiment =>
+            e !== null &&
+            (view === 'ALL' || (view === 'ACTIVE_ONLY') === (e.lifecycle_stage === 'active')),
+        )
         .sort((a, b) => Number(a.experiment_id) - Number(b.experiment_id)),
     );
   }
@@ -158,9 +214,18 @@ export class FileStore implements LocalStore {
       const latest = latestOf(this.history(path, key));
       if (latest) metrics.push(latest);
     }
-    const kv = (sub: string): KeyValue[] => this.readKeyed(join(dir, sub)).map(({ key, path }) => ({ key, value: readFileSync(path, 'utf8') }));
+    const kv = (sub: string): KeyValue[] =>
+      this.readKeyed(join(dir, sub)).map(({ key, path }) => ({
+        key,
+        value: readFileSync(path, 'utf8'),
+      }));
     const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-    const status = typeof meta.status === 'number' ? RUN_STATUS_BY_NUMBER[meta.status] : typeof meta.status === 'string' ? (meta.status as RunStatus) : undefined;
+    const status =
+      typeof meta.status === 'number'
+        ? RUN_STATUS_BY_NUMBER[meta.status]
+        : typeof meta.status === 'string'
+          ? (meta.status as RunStatus)
+          : undefined;
     const inputs = this.inputsOf(dir);
     return {
       ...(inputs ? { inputs } : {}),
@@ -181,26 +246,44 @@ export class FileStore implements LocalStore {
   }
 
   /** A run's inputs: datasets (resolved in the experiment's datasets/ folder) and models. */
-  private inputsOf(runDir: string): { dataset_inputs: DatasetInput[]; model_inputs: { model_id: string }[] } | undefined {
+  private inputsOf(
+    runDir: string,
+  ): { dataset_inputs: DatasetInput[]; model_inputs: { model_id: string }[] } | undefined {
     const dir = join(runDir, 'inputs');
     if (!existsSync(dir)) return undefined;
-    const out = { dataset_inputs: [] as DatasetInput[], model_inputs: [] as { model_id: string }[] };
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const out = {
+      dataset_inputs: [] as DatasetInput[],
+      model_inputs: [] as { model_id: string }[],
+    };
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
       if (!e.isDirectory()) continue;
       const meta = this.readMeta(join(dir, e.name, 'meta.yaml'));
       if (!meta) continue;
       const sourceId = String(meta.source_id ?? '');
-      const tagMap = meta.tags && typeof meta.tags === 'object' ? (meta.tags as Record<string, unknown>) : {};
+      const tagMap =
+        meta.tags && typeof meta.tags === 'object' ? (meta.tags as Record<string, unknown>) : {};
       const tags = Object.entries(tagMap).map(([key, value]) => ({ key, value: String(value) }));
       if (meta.source_type === 'MODEL') {
         out.model_inputs.push({ model_id: sourceId });
-      } else if ((meta.source_type ?? 'DATASET') === 'DATASET' && /^[A-Za-z0-9_-]+$/.test(sourceId)) {
+      } else if (
+        (meta.source_type ?? 'DATASET') === 'DATASET' &&
+        /^[A-Za-z0-9_-]+$/.test(sourceId)
+      ) {
         const ds = this.readMeta(join(runDir, '..', 'datasets', sourceId, 'meta.yaml'));
         if (!ds) continue;
         const s = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
         out.dataset_inputs.push({
           tags,
-          dataset: { name: String(ds.name ?? ''), digest: String(ds.digest ?? ''), source_type: s(ds.source_type), source: s(ds.source), schema: s(ds.schema), profile: s(ds.profile) },
+          dataset: {
+            name: String(ds.name ?? ''),
+            digest: String(ds.digest ?? ''),
+            source_type: s(ds.source_type),
+            source: s(ds.source),
+            schema: s(ds.schema),
+            profile: s(ds.profile),
+          },
         });
       }
     }
@@ -212,24 +295,41 @@ export class FileStore implements LocalStore {
     if (!meta || meta.lifecycle_stage === 'deleted') return null;
     const modelId = String(meta.model_id ?? '');
     if (!modelId) return null;
-    const kv = (sub: string): KeyValue[] => this.readKeyed(join(dir, sub)).map(({ key, path }) => ({ key, value: readFileSync(path, 'utf8') }));
+    const kv = (sub: string): KeyValue[] =>
+      this.readKeyed(join(dir, sub)).map(({ key, path }) => ({
+        key,
+        value: readFileSync(path, 'utf8'),
+      }));
     const metrics: ModelMetric[] = [];
     for (const { key, path } of this.readKeyed(join(dir, 'metrics'))) {
       for (const line of readFileSync(path, 'utf8').split('\n')) {
         const parts = line.trim().split(/\s+/);
         if (parts.length < 4) continue;
         const m = parseMetricLine(key, parts.slice(0, 3).join(' '));
-        if (m) metrics.push({ ...m, run_id: parts[3], dataset_name: parts[4], dataset_digest: parts[5] });
+        if (m)
+          metrics.push({
+            ...m,
+            run_id: parts[3],
+            dataset_name: parts[4],
+            dataset_digest: parts[5],
+          });
       }
     }
-    const status = typeof meta.status === 'number' ? MODEL_STATUS[meta.status] : typeof meta.status === 'string' ? meta.status : undefined;
+    const status =
+      typeof meta.status === 'number'
+        ? MODEL_STATUS[meta.status]
+        : typeof meta.status === 'string'
+          ? meta.status
+          : undefined;
     return {
       info: {
         model_id: modelId,
         experiment_id: String(meta.experiment_id ?? experimentId),
         name: String(meta.name ?? ''),
-        creation_timestamp_ms: typeof meta.creation_timestamp === 'number' ? meta.creation_timestamp : 0,
-        last_updated_timestamp_ms: typeof meta.last_updated_timestamp === 'number' ? meta.last_updated_timestamp : undefined,
+        creation_timestamp_ms:
+          typeof meta.creation_timestamp === 'number' ? meta.creation_timestamp : 0,
+        last_updated_timestamp_ms:
+          typeof meta.last_updated_timestamp === 'number' ? meta.last_updated_timestamp : undefined,
         status,
         source_run_id: typeof meta.source_run_id === 'string' ? meta.source_run_id : undefined,
         tags: kv('tags'),
@@ -258,13 +358,21 @@ export class FileStore implements LocalStore {
     if (!meta) return null;
     const traceId = String(meta.trace_id ?? meta.request_id ?? '');
     if (!traceId) return null;
-    const map = (sub: string): Record<string, string> => Object.fromEntries(this.readKeyed(join(dir, sub)).map(({ key, path }) => [key, readFileSync(path, 'utf8')]));
+    const map = (sub: string): Record<string, string> =>
+      Object.fromEntries(
+        this.readKeyed(join(dir, sub)).map(({ key, path }) => [key, readFileSync(path, 'utf8')]),
+      );
     const assessments: Assessment[] = [];
     const adir = join(dir, 'assessments');
     if (existsSync(adir)) {
-      for (const f of readdirSync(adir).filter((n) => n.endsWith('.yaml')).sort()) {
+      for (const f of readdirSync(adir)
+        .filter((n) => n.endsWith('.yaml'))
+        .sort()) {
         const a = this.readMeta(join(adir, f));
-        const fb = a?.feedback && typeof a.feedback === 'object' ? (a.feedback as Record<string, unknown>) : undefined;
+        const fb =
+          a?.feedback && typeof a.feedback === 'object'
+            ? (a.feedback as Record<string, unknown>)
+            : undefined;
         if (!a || !fb) continue; // expectations are ground truth, not scores
         assessments.push({
           assessment_id: String(a.assessment_id ?? f.slice(0, -5)),

@@ -39,7 +39,9 @@ export function createSource(cfg: SourceConfig = {}): MlflowSource {
   const uri = cfg.uri?.trim();
   if (!uri) {
     const db = resolve(cwd, 'mlflow.db');
-    return existsSync(db) ? new SqliteStore(db, { workspace: cfg.workspace }) : new FileStore(resolve(cwd, 'mlruns'));
+    return existsSync(db)
+      ? new SqliteStore(db, { workspace: cfg.workspace })
+      : new FileStore(resolve(cwd, 'mlruns'));
   }
   if (/^https?:\/\//i.test(uri)) {
     return new RestSource({
@@ -55,12 +57,16 @@ export function createSource(cfg: SourceConfig = {}): MlflowSource {
       onAttempt: cfg.onAttempt,
     });
   }
-  if (uri.startsWith('sqlite:')) return new SqliteStore(resolve(cwd, sqlitePathFromUri(uri)), { workspace: cfg.workspace });
+  if (uri.startsWith('sqlite:'))
+    return new SqliteStore(resolve(cwd, sqlitePathFromUri(uri)), { workspace: cfg.workspace });
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !uri.startsWith('file:')) {
-    throw new Error(`MLflow tracking URI scheme of '${uri.replace(/\/\/[^@/]*@/, '//')}' is not supported; allowed: http://, https://, sqlite:///, file:, or a folder path.`);
+    throw new Error(
+      `MLflow tracking URI scheme of '${uri.replace(/\/\/[^@/]*@/, '//')}' is not supported; allowed: http://, https://, sqlite:///, file:, or a folder path.`,
+    );
   }
   const path = resolve(cwd, fileStorePathFromUri(uri));
   // A path to a .db file is a convenience for sqlite:///path.
-  if (existsSync(path) && statSync(path).isFile()) return new SqliteStore(path, { workspace: cfg.workspace });
+  if (existsSync(path) && statSync(path).isFile())
+    return new SqliteStore(path, { workspace: cfg.workspace });
   return new FileStore(path);
 }

@@ -196,7 +196,10 @@ export interface MlflowSource {
   /** One page of runs. */
   searchRuns(req: SearchRunsRequest, opts?: CallOptions): Promise<SearchRunsResponse>;
   /** One page of LoggedModels (MLflow 3). */
-  searchLoggedModels(req: SearchLoggedModelsRequest, opts?: CallOptions): Promise<SearchLoggedModelsResponse>;
+  searchLoggedModels(
+    req: SearchLoggedModelsRequest,
+    opts?: CallOptions,
+  ): Promise<SearchLoggedModelsResponse>;
   /** One page of trace infos with their assessments (MLflow 3). */
   searchTraces(req: SearchTracesRequest, opts?: CallOptions): Promise<SearchTracesResponse>;
   /** Throws when the source cannot be read (readiness). */

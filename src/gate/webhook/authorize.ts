@@ -22,24 +22,32 @@ export interface WebhookAuth {
   readonly token?: string;
 }
 
-export type AuthResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'missing' | 'mismatch' };
+export type AuthResult =
+  { readonly ok: true } | { readonly ok: false; readonly reason: 'missing' | 'mismatch' };
 
 export function checkToken(payload: FlaggerPayload, auth: WebhookAuth): AuthResult {
   if (auth.secret === undefined && auth.token === undefined) return { ok: true };
   const given = payload.metadata.token;
   if (given === undefined || given === '') return { ok: false, reason: 'missing' };
   // Both comparisons always run, so the timing does not tell which scheme a token failed.
-  const perAgent = auth.secret !== undefined && tokensEqual(given, agentToken(auth.secret, payload.namespace, payload.name));
+  const perAgent =
+    auth.secret !== undefined &&
+    tokensEqual(given, agentToken(auth.secret, payload.namespace, payload.name));
   const shared = auth.token !== undefined && tokensEqual(given, auth.token);
   return perAgent || shared ? { ok: true } : { ok: false, reason: 'mismatch' };
 }
 
 /** The 401 for a failed check; never echoes the token. */
-export function unauthorized(payload: FlaggerPayload, reason: 'missing' | 'mismatch', auth: WebhookAuth): HttpError {
+export function unauthorized(
+  payload: FlaggerPayload,
+  reason: 'missing' | 'mismatch',
+  auth: WebhookAuth,
+): HttpError {
   const fix =
     auth.secret !== undefined
       ? `generate the Canary with the gate's secret in AGENT_CANARY_GATE_SECRET (it writes the token of ${payload.namespace}/${payload.name} into the hook metadata)`
       : 'set the gate token in the policy (it is written into the hook metadata) to the value the gate was started with';
-  const what = reason === 'missing' ? 'is missing' : `is not valid for ${payload.namespace}/${payload.name}`;
+  const what =
+    reason === 'missing' ? 'is missing' : `is not valid for ${payload.namespace}/${payload.name}`;
   return new HttpError(401, `metadata.token ${what}. Fix: ${fix}.`, { field: 'metadata.token' });
 }

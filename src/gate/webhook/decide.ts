@@ -93,7 +93,9 @@ export function stepHold(payload: FlaggerPayload, opts: DeciderOptions): HoldAns
 }
 
 /** Resolves the settings of a payload once: Flagger repeats the same body every tick. */
-export function settingsResolver(defaults: GateDefaults): (payload: FlaggerPayload) => QualitySettings {
+export function settingsResolver(
+  defaults: GateDefaults,
+): (payload: FlaggerPayload) => QualitySettings {
   const known = new WeakMap<FlaggerPayload, QualitySettings>();
   return (payload) => {
     let settings = known.get(payload);
@@ -117,7 +119,11 @@ export async function quality(
   try {
     settings = settingsOf(payload);
   } catch (err) {
-    opts.decisions.inc({ check: 'quality', mode: labelOf(payload.metadata.mode, MODES), result: 'bad_request' });
+    opts.decisions.inc({
+      check: 'quality',
+      mode: labelOf(payload.metadata.mode, MODES),
+      result: 'bad_request',
+    });
     throw asHttpError(err);
   }
   const { verdict, cache } = await opts.engine.judge(payload, settings);

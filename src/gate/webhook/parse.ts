@@ -17,7 +17,10 @@ const REMEMBERED_BODY_SIZE = 4096;
 /** A FieldError as the 400 that names the field; anything else passes through. */
 export function asHttpError(err: unknown): unknown {
   if (err instanceof FieldError) {
-    return new HttpError(400, err.message, { field: err.field, ...(err.allowed ? { allowed: err.allowed } : {}) });
+    return new HttpError(400, err.message, {
+      field: err.field,
+      ...(err.allowed ? { allowed: err.allowed } : {}),
+    });
   }
   return err;
 }

@@ -37,12 +37,29 @@ export function renderStepHold(payload: FlaggerPayload, answer: HoldAnswer): Ans
  * verdict object with the same cache source renders to the same text. A changed verdict or
  * source renders afresh, so the text always says what the verdict says.
  */
-export function qualityTextRenderer(): (payload: FlaggerPayload, d: QualityDecision) => { status: 200 | 412; text: string } {
-  const last = new WeakMap<FlaggerPayload, { verdict: QualityDecision['verdict']; settings: QualityDecision['settings']; cache: QualityDecision['cache']; text: string }>();
+export function qualityTextRenderer(): (
+  payload: FlaggerPayload,
+  d: QualityDecision,
+) => { status: 200 | 412; text: string } {
+  const last = new WeakMap<
+    FlaggerPayload,
+    {
+      verdict: QualityDecision['verdict'];
+      settings: QualityDecision['settings'];
+      cache: QualityDecision['cache'];
+      text: string;
+    }
+  >();
   return (payload, d) => {
     const status = d.verdict.passed ? 200 : 412;
     const memo = last.get(payload);
-    if (memo && memo.verdict === d.verdict && memo.settings === d.settings && memo.cache === d.cache) return { status, text: memo.text };
+    if (
+      memo &&
+      memo.verdict === d.verdict &&
+      memo.settings === d.settings &&
+      memo.cache === d.cache
+    )
+      return { status, text: memo.text };
     const text = JSON.stringify(renderQuality(payload, d).body);
     last.set(payload, { verdict: d.verdict, settings: d.settings, cache: d.cache, text });
     return { status, text };

@@ -6,8 +6,22 @@
  * numbers for findings are computed lazily: only a document that has a finding is re-parsed
  * with positions, so clean input pays nothing for them.
  */
-import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, visit, type Node } from 'yaml';
-import { parseFastDocument, Unsupported, YAML11_BOOLEANS, type AmbiguousScalar } from '../../yaml/fast-yaml.js';
+import {
+  LineCounter,
+  parseAllDocuments,
+  isMap,
+  isSeq,
+  isPair,
+  isScalar,
+  visit,
+  type Node,
+} from 'yaml';
+import {
+  parseFastDocument,
+  Unsupported,
+  YAML11_BOOLEANS,
+  type AmbiguousScalar,
+} from '../../yaml/fast-yaml.js';
 import { looksLikeJson, parseJsonStrict } from './json.js';
 import { indentQuotedContinuations } from './quoted-continuation.js';
 import { objectRef, type Finding, type Resource } from '../types.js';
@@ -69,7 +83,11 @@ interface ReadDocument {
  * package for the rest (and for the whole file when it cannot be split safely). Problems that
  * stop a document from being read are appended to `findings`.
  */
-function readDocuments(file: string, text: string, findings: Finding[]): { docs: ReadDocument[]; whole: boolean } {
+function readDocuments(
+  file: string,
+  text: string,
+  findings: Finding[],
+): { docs: ReadDocument[]; whole: boolean } {
   const lines = text.split('\n');
   const split = splitDocuments(lines);
   const whole = split === undefined;
@@ -107,7 +125,13 @@ function readDocuments(file: string, text: string, findings: Finding[]): { docs:
       }
     }
     // One position source per document, shared by its objects and parsed only when asked.
-    const positions = new DocPositions(whole ? text : undefined, lines, slice, lineOffset, startLine);
+    const positions = new DocPositions(
+      whole ? text : undefined,
+      lines,
+      slice,
+      lineOffset,
+      startLine,
+    );
     docs.push({ index, values, notes, reindented, startLine, positions });
   }
   return { docs, whole };
@@ -118,7 +142,11 @@ function readDocuments(file: string, text: string, findings: Finding[]): { docs:
  * out), and the findings that stopped a document from being read. For the tests that hold the
  * loader to the `yaml` package.
  */
-export function readYamlValues(text: string): { values: unknown[]; findings: Finding[]; reindented: boolean } {
+export function readYamlValues(text: string): {
+  values: unknown[];
+  findings: Finding[];
+  reindented: boolean;
+} {
   const findings: Finding[] = [];
   const { docs } = readDocuments('<text>', text, findings);
   const values = docs.flatMap((d) => d.values).filter((v) => v !== undefined && v !== null);
@@ -133,7 +161,14 @@ export function loadText(file: string, raw: string): LoadedText {
   const findings: Finding[] = [];
   let emptyDocuments = 0;
   if (text.includes('\0')) {
-    findings.push({ ruleId: 'parse', severity: 'error', file, line: 1, message: 'not a text file (contains NUL bytes)', fix: 'pass only YAML or JSON manifests' });
+    findings.push({
+      ruleId: 'parse',
+      severity: 'error',
+      file,
+      line: 1,
+      message: 'not a text file (contains NUL bytes)',
+      fix: 'pass only YAML or JSON manifests',
+    });
     return { resources, findings, emptyDocuments };
   }
   if (looksLikeJson(text)) {
@@ -162,7 +197,15 @@ export function loadText(file: string, raw: string): LoadedText {
         continue;
       }
       const locate = locateIn(doc.positions, vi);
-      addObject(file, whole ? vi : doc.index, whole ? locate([]) : doc.startLine, value, locate, resources, findings);
+      addObject(
+        file,
+        whole ? vi : doc.index,
+        whole ? locate([]) : doc.startLine,
+        value,
+        locate,
+        resources,
+        findings,
+      );
     }
     if (doc.notes.length) attachNotes(file, doc.notes, resources.slice(before));
     if (doc.reindented) noteReindented(file, resources.slice(before));
@@ -176,7 +219,11 @@ export function loadText(file: string, raw: string): LoadedText {
  * rejected there, or mean something else. Each such plain scalar becomes a warning on the object
  * it belongs to (the last object starting at or before its line).
  */
-function attachNotes(file: string, notes: readonly AmbiguousScalar[], docResources: Resource[]): void {
+function attachNotes(
+  file: string,
+  notes: readonly AmbiguousScalar[],
+  docResources: Resource[],
+): void {
   for (const n of notes) {
     const line = n.lineIndex + 1;
     let owner: Resource | undefined;
@@ -186,7 +233,11 @@ function attachNotes(file: string, notes: readonly AmbiguousScalar[], docResourc
     const word = n.value;
     const asBool = ['y', 'yes', 'on'].includes(word.toLowerCase()) ? 'true' : 'false';
     (owner.notes ??= []).push({
-      ruleId: 'yaml-1.1-boolean', severity: 'warning', file, line, object: objectRef(owner.object),
+      ruleId: 'yaml-1.1-boolean',
+      severity: 'warning',
+      file,
+      line,
+      object: objectRef(owner.object),
       message: `plain ${word} is the string "${word}" in YAML 1.2 but the boolean ${asBool} for kubectl and the API server (YAML 1.1)`,
       fix: `quote it ("${word}") if you mean the string, or write ${asBool}`,
     });
@@ -197,8 +248,13 @@ function attachNotes(file: string, notes: readonly AmbiguousScalar[], docResourc
 function noteReindented(file: string, docResources: Resource[]): void {
   for (const r of docResources) {
     (r.notes ??= []).push({
-      ruleId: 'yaml-indentation', severity: 'warning', file, line: r.line, object: objectRef(r.object),
-      message: 'a quoted value continues on a line indented no more than its key: kubectl reads it, YAML 1.2 tools (editors, linters, this validator without help) refuse it',
+      ruleId: 'yaml-indentation',
+      severity: 'warning',
+      file,
+      line: r.line,
+      object: objectRef(r.object),
+      message:
+        'a quoted value continues on a line indented no more than its key: kubectl reads it, YAML 1.2 tools (editors, linters, this validator without help) refuse it',
       fix: 'indent the continuation lines of the quoted value past its key',
     });
   }
@@ -214,9 +270,14 @@ function addObject(
   findings: Finding[],
 ): void {
   if (typeof value !== 'object' || Array.isArray(value)) {
-    const got = Array.isArray(value) ? 'a list' : `${typeof value} ${JSON.stringify(String(value).slice(0, 40))}`;
+    const got = Array.isArray(value)
+      ? 'a list'
+      : `${typeof value} ${JSON.stringify(String(value).slice(0, 40))}`;
     findings.push({
-      ruleId: 'not-an-object', severity: 'error', file, line,
+      ruleId: 'not-an-object',
+      severity: 'error',
+      file,
+      line,
       message: `document ${docIndex + 1} is not a Kubernetes object (got ${got})`,
       fix: 'each YAML document must be a mapping with apiVersion, kind and metadata',
     });
@@ -228,10 +289,25 @@ function addObject(
     object.items.forEach((item, i) => {
       const itemLocate = (path: readonly (string | number)[]) => locate(['items', i, ...path]);
       if (!item || typeof item !== 'object' || Array.isArray(item)) {
-        findings.push({ ruleId: 'not-an-object', severity: 'error', file, line: itemLocate([]), path: `items[${i}]`, message: `item ${i} of ${kind} is not a Kubernetes object`, fix: 'list items must be mappings with apiVersion, kind and metadata' });
+        findings.push({
+          ruleId: 'not-an-object',
+          severity: 'error',
+          file,
+          line: itemLocate([]),
+          path: `items[${i}]`,
+          message: `item ${i} of ${kind} is not a Kubernetes object`,
+          fix: 'list items must be mappings with apiVersion, kind and metadata',
+        });
         return;
       }
-      resources.push({ file, docIndex, line: itemLocate([]), object: item as Record<string, unknown>, basePath: `items[${i}]`, locate: itemLocate });
+      resources.push({
+        file,
+        docIndex,
+        line: itemLocate([]),
+        object: item as Record<string, unknown>,
+        basePath: `items[${i}]`,
+        locate: itemLocate,
+      });
     });
     return;
   }
@@ -239,19 +315,36 @@ function addObject(
 }
 
 /** The `yaml` package's reading, with the options this loader holds every document to. */
-function parseWithYaml(text: string, lineCounter: LineCounter): ReturnType<typeof parseAllDocuments> {
-  return parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, logLevel: 'error' });
+function parseWithYaml(
+  text: string,
+  lineCounter: LineCounter,
+): ReturnType<typeof parseAllDocuments> {
+  return parseAllDocuments(text, {
+    lineCounter,
+    uniqueKeys: true,
+    prettyErrors: false,
+    strict: true,
+    logLevel: 'error',
+  });
 }
 
 /** Full `yaml` parse of one document (or a whole file); errors become findings. */
-function parseFull(file: string, text: string, lineOffset: number, findings: Finding[]): { values: unknown[]; notes: AmbiguousScalar[]; reindented: boolean } | undefined {
+function parseFull(
+  file: string,
+  text: string,
+  lineOffset: number,
+  findings: Finding[],
+): { values: unknown[]; notes: AmbiguousScalar[]; reindented: boolean } | undefined {
   let lineCounter = new LineCounter();
   let docs: ReturnType<typeof parseAllDocuments>;
   try {
     docs = parseWithYaml(text, lineCounter);
   } catch (err) {
     findings.push({
-      ruleId: 'parse', severity: 'error', file, line: lineOffset + 1,
+      ruleId: 'parse',
+      severity: 'error',
+      file,
+      line: lineOffset + 1,
       message: `YAML could not be read: ${firstLine(err instanceof Error ? err.message : String(err))}`,
       fix: 'flatten the document: it nests deeper than any Kubernetes object needs',
     });
@@ -281,9 +374,15 @@ function parseFull(file: string, text: string, lineOffset: number, findings: Fin
       const duplicate = e.code === 'DUPLICATE_KEY';
       findings.push({
         ruleId: duplicate ? 'duplicate-key' : 'parse',
-        severity: 'error', file, line: pos.line + lineOffset,
-        message: duplicate ? `${firstLine(e.message)}: the API server would keep only one of them` : `YAML syntax: ${firstLine(e.message)}`,
-        fix: duplicate ? 'remove or rename one of the duplicate keys' : 'fix the YAML syntax at this line',
+        severity: 'error',
+        file,
+        line: pos.line + lineOffset,
+        message: duplicate
+          ? `${firstLine(e.message)}: the API server would keep only one of them`
+          : `YAML syntax: ${firstLine(e.message)}`,
+        fix: duplicate
+          ? 'remove or rename one of the duplicate keys'
+          : 'fix the YAML syntax at this line',
       });
     }
     return undefined;
@@ -293,7 +392,10 @@ function parseFull(file: string, text: string, lineOffset: number, findings: Fin
     values = list.length ? list.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown) : [undefined];
   } catch (err) {
     findings.push({
-      ruleId: 'parse', severity: 'error', file, line: lineOffset + 1,
+      ruleId: 'parse',
+      severity: 'error',
+      file,
+      line: lineOffset + 1,
       message: `YAML could not be resolved: ${firstLine(err instanceof Error ? err.message : String(err))}`,
       fix: 'avoid alias chains that expand exponentially; write the values out',
     });
@@ -304,7 +406,10 @@ function parseFull(file: string, text: string, lineOffset: number, findings: Fin
     // An alias inside the node it names (`a: &x [*x]`) makes a value that contains itself: no
     // Kubernetes object can be that, and walking it would never end.
     findings.push({
-      ruleId: 'parse', severity: 'error', file, line: lineOffset + 1,
+      ruleId: 'parse',
+      severity: 'error',
+      file,
+      line: lineOffset + 1,
       message: 'YAML alias refers to a node that contains it (a value that contains itself)',
       fix: 'write the value out instead of the alias',
     });
@@ -314,8 +419,18 @@ function parseFull(file: string, text: string, lineOffset: number, findings: Fin
   for (const d of list) {
     visit(d, {
       Scalar(key, node) {
-        if (key === 'key' || node.type !== 'PLAIN' || typeof node.value !== 'string' || !YAML11_BOOLEANS.has(node.value) || !node.range) return;
-        notes.push({ lineIndex: lineCounter.linePos(node.range[0]).line - 1 + lineOffset, value: node.value });
+        if (
+          key === 'key' ||
+          node.type !== 'PLAIN' ||
+          typeof node.value !== 'string' ||
+          !YAML11_BOOLEANS.has(node.value) ||
+          !node.range
+        )
+          return;
+        notes.push({
+          lineIndex: lineCounter.linePos(node.range[0]).line - 1 + lineOffset,
+          value: node.value,
+        });
       },
     });
   }
@@ -356,13 +471,19 @@ class DocPositions {
   ) {}
 
   line(docNo: number, path: readonly (string | number)[]): number {
-    this.locator ??= new Locator(this.wholeText ?? sliceText(this.lines, this.slice), this.lineOffset);
+    this.locator ??= new Locator(
+      this.wholeText ?? sliceText(this.lines, this.slice),
+      this.lineOffset,
+    );
     return this.locator.line(docNo, path, this.startLine);
   }
 }
 
 // A returned arrow, not a named one: no per-object function naming under tsx, one small closure.
-function locateIn(positions: DocPositions, docNo: number): (path: readonly (string | number)[]) => number {
+function locateIn(
+  positions: DocPositions,
+  docNo: number,
+): (path: readonly (string | number)[]) => number {
   return (path) => positions.line(docNo, path);
 }
 
@@ -370,8 +491,15 @@ function locateIn(positions: DocPositions, docNo: number): (path: readonly (stri
 class Locator {
   private readonly lineCounter = new LineCounter();
   private readonly roots: (Node | null)[];
-  constructor(text: string, private readonly lineOffset: number) {
-    const docs = parseAllDocuments(text, { lineCounter: this.lineCounter, uniqueKeys: false, strict: false });
+  constructor(
+    text: string,
+    private readonly lineOffset: number,
+  ) {
+    const docs = parseAllDocuments(text, {
+      lineCounter: this.lineCounter,
+      uniqueKeys: false,
+      strict: false,
+    });
     this.roots = Array.isArray(docs) ? docs.map((d) => d.contents as Node | null) : [];
   }
 
@@ -385,7 +513,9 @@ class Locator {
     best = at(node);
     for (const seg of path) {
       if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+        const pair = node.items.find(
+          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+        );
         if (!pair) break;
         best = at(pair.key) ?? best;
         node = pair.value;

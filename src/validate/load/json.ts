@@ -9,7 +9,7 @@ export function looksLikeJson(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 32 || c === 9 || c === 10 || c === 13) continue;
-    return c === 123 /* { */ || c === 91 /* [ */;
+    return c === 123 /* { */ || c === 91; /* [ */
   }
   return false;
 }

@@ -14,7 +14,14 @@ export function loadLive(file: string, setup: Finding[]): Map<string, LiveCanary
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    setup.push({ ruleId: 'schema-source', severity: 'error', file, line: 0, message: `live status file not found: ${file}`, fix: 'write it with: kubectl get canaries -A -o yaml > live.yaml' });
+    setup.push({
+      ruleId: 'schema-source',
+      severity: 'error',
+      file,
+      line: 0,
+      message: `live status file not found: ${file}`,
+      fix: 'write it with: kubectl get canaries -A -o yaml > live.yaml',
+    });
     return out;
   }
   const loaded = loadText(file, text);
@@ -25,7 +32,11 @@ export function loadLive(file: string, setup: Finding[]): Map<string, LiveCanary
     const phase = get(r.object, 'status', 'phase');
     const ns = String(get(r.object, 'metadata', 'namespace') ?? '');
     const name = String(get(r.object, 'metadata', 'name') ?? '');
-    if (typeof w === 'number') out.set(`${ns}/${name}`, { canaryWeight: w, phase: typeof phase === 'string' ? phase : undefined });
+    if (typeof w === 'number')
+      out.set(`${ns}/${name}`, {
+        canaryWeight: w,
+        phase: typeof phase === 'string' ? phase : undefined,
+      });
   }
   return out;
 }

@@ -29,12 +29,18 @@ export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 /** A file that could not be read as text, with what to do about it. */
 export class InputError extends Error {
-  constructor(message: string, readonly fix: string) {
+  constructor(
+    message: string,
+    readonly fix: string,
+  ) {
     super(message);
   }
 }
 
-export async function collectInputs(paths: readonly string[], opts: ReadOptions = {}): Promise<{ inputs: InputFile[]; findings: Finding[] }> {
+export async function collectInputs(
+  paths: readonly string[],
+  opts: ReadOptions = {},
+): Promise<{ inputs: InputFile[]; findings: Finding[] }> {
   const inputs: InputFile[] = [];
   const findings: Finding[] = [];
   const max = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
@@ -47,7 +53,14 @@ export async function collectInputs(paths: readonly string[], opts: ReadOptions 
     try {
       st = statSync(p);
     } catch {
-      findings.push({ ruleId: 'input', severity: 'error', file: p, line: 0, message: `no such file or directory: ${p}`, fix: 'pass existing files or directories, or - for stdin' });
+      findings.push({
+        ruleId: 'input',
+        severity: 'error',
+        file: p,
+        line: 0,
+        message: `no such file or directory: ${p}`,
+        fix: 'pass existing files or directories, or - for stdin',
+      });
       continue;
     }
     if (st.isDirectory()) {
@@ -68,7 +81,8 @@ interface Walk {
   readonly seen: Set<string>;
 }
 
-const isManifest = (name: string) => MANIFEST_EXTENSIONS.some((x) => name.toLowerCase().endsWith(x));
+const isManifest = (name: string) =>
+  MANIFEST_EXTENSIONS.some((x) => name.toLowerCase().endsWith(x));
 
 const inside = (root: string, real: string) => {
   const rel = relative(root, real);
@@ -90,14 +104,24 @@ function walk(w: Walk, dir: string): void {
         real = realpathSync(path);
         st = statSync(real);
       } catch {
-        w.findings.push({ ruleId: 'input', severity: 'error', file: path, line: 0, message: 'broken symbolic link', fix: 'remove the link or point it at a file inside the validated directory' });
+        w.findings.push({
+          ruleId: 'input',
+          severity: 'error',
+          file: path,
+          line: 0,
+          message: 'broken symbolic link',
+          fix: 'remove the link or point it at a file inside the validated directory',
+        });
         continue;
       }
       isDir = st.isDirectory();
       isFile = st.isFile();
       if ((isDir || isManifest(e.name)) && !inside(w.root, real)) {
         w.findings.push({
-          ruleId: 'input', severity: 'error', file: path, line: 0,
+          ruleId: 'input',
+          severity: 'error',
+          file: path,
+          line: 0,
           message: `symbolic link to ${real}, outside the validated directory: not followed`,
           fix: 'pass the target as a path of its own, or replace the link with the files',
         });
@@ -112,7 +136,10 @@ function walk(w: Walk, dir: string): void {
       w.seen.add(real);
       if (e.name.startsWith('.')) {
         w.findings.push({
-          ruleId: 'input', severity: 'warning', file: path, line: 0,
+          ruleId: 'input',
+          severity: 'warning',
+          file: path,
+          line: 0,
           message: 'hidden directory not validated',
           fix: 'pass it as a path of its own to validate its files',
         });
@@ -125,10 +152,19 @@ function walk(w: Walk, dir: string): void {
   }
 }
 
-function addFile(path: string, size: number, inputs: InputFile[], findings: Finding[], max: number): void {
+function addFile(
+  path: string,
+  size: number,
+  inputs: InputFile[],
+  findings: Finding[],
+  max: number,
+): void {
   if (size > max) {
     findings.push({
-      ruleId: 'input', severity: 'error', file: path, line: 0,
+      ruleId: 'input',
+      severity: 'error',
+      file: path,
+      line: 0,
       message: `file is ${(size / 1048576).toFixed(1)} MiB, over the ${(max / 1048576).toFixed(0)} MiB limit`,
       fix: 'split the file, or raise the limit with --max-file-size',
     });
@@ -159,7 +195,8 @@ function firstInvalidUtf8(b: Buffer): number {
       continue;
     }
     // Continuation bytes after the lead byte, and the smallest code point that needs them.
-    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+    const n =
+      c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
     if (n === 0) return i;
     const min = n === 1 ? 0x80 : n === 2 ? 0x800 : 0x10000;
     let cp = c & (0x3f >> n);

@@ -32,15 +32,26 @@ function listYaml(dir: string, out: string[] = []): string[] {
 }
 
 /** Argo CD settings as the existing dist/ was synthesized with. */
-function argoSettings(distDir: string): { repoURL?: string; targetRevision?: string; distPath?: string } {
+function argoSettings(distDir: string): {
+  repoURL?: string;
+  targetRevision?: string;
+  distPath?: string;
+} {
   const dir = join(distDir, 'argocd');
   if (!existsSync(dir)) return {};
-  for (const f of readdirSync(dir).filter((n) => n.startsWith('Application.')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => n.startsWith('Application.'))
+    .sort()) {
     const text = readFileSync(join(dir, f), 'utf8');
     const repoURL = /^\s+repoURL: (.+)$/m.exec(text)?.[1]?.trim();
     const targetRevision = /^\s+targetRevision: (.+)$/m.exec(text)?.[1]?.trim();
     const path = /^\s+path: (.+)$/m.exec(text)?.[1]?.trim();
-    if (repoURL) return { repoURL: unquote(repoURL), targetRevision: targetRevision && unquote(targetRevision), distPath: path ? unquote(path).replace(/\/[^/]+$/, '') : undefined };
+    if (repoURL)
+      return {
+        repoURL: unquote(repoURL),
+        targetRevision: targetRevision && unquote(targetRevision),
+        distPath: path ? unquote(path).replace(/\/[^/]+$/, '') : undefined,
+      };
   }
   return {};
 }
@@ -56,7 +67,16 @@ export function distDrift(opts: DriftOptions): Finding[] {
   if (!existsSync(fleetDir) || !existsSync(distDir)) return findings;
   const fleet = checkFleet(fleetDir);
   if (fleet.errors.length) {
-    for (const e of fleet.errors) findings.push({ ruleId: 'policy-source', severity: 'error', file: join(opts.fleet ?? 'fleet', e.file), line: e.line, path: e.field, message: e.problem, fix: e.fix });
+    for (const e of fleet.errors)
+      findings.push({
+        ruleId: 'policy-source',
+        severity: 'error',
+        file: join(opts.fleet ?? 'fleet', e.file),
+        line: e.line,
+        path: e.field,
+        message: e.problem,
+        fix: e.fix,
+      });
     return findings;
   }
   const argo = argoSettings(distDir);
@@ -76,7 +96,14 @@ export function distDrift(opts: DriftOptions): Finding[] {
     const rel = relative(distDir, file).split(sep).join('/');
     const want = expected.get(rel);
     if (want === undefined) {
-      findings.push({ ruleId: 'dist-drift', severity: 'error', file: shown(rel), line: 1, message: `${shown(rel)} is not produced by the fleet (hand-written or left over)`, fix: 'delete it, or add the agent to fleet/ and run agent-canary synth' });
+      findings.push({
+        ruleId: 'dist-drift',
+        severity: 'error',
+        file: shown(rel),
+        line: 1,
+        message: `${shown(rel)} is not produced by the fleet (hand-written or left over)`,
+        fix: 'delete it, or add the agent to fleet/ and run agent-canary synth',
+      });
       continue;
     }
     const got = readFileSync(file, 'utf8');
@@ -87,13 +114,23 @@ export function distDrift(opts: DriftOptions): Finding[] {
     let line = 0;
     while (line < a.length && a[line] === b[line]) line++;
     findings.push({
-      ruleId: 'dist-drift', severity: 'error', file: shown(rel), line: line + 1,
+      ruleId: 'dist-drift',
+      severity: 'error',
+      file: shown(rel),
+      line: line + 1,
       message: `hand-edited: line ${line + 1} is ${JSON.stringify((a[line] ?? '(end of file)').trim())}, the fleet synthesizes ${JSON.stringify((b[line] ?? '(end of file)').trim())}`,
       fix: 'change fleet/ or policies/ instead and run agent-canary synth; dist/ is generated',
     });
   }
   for (const rel of expected.keys()) {
-    findings.push({ ruleId: 'dist-drift', severity: 'error', file: shown(rel), line: 0, message: `${shown(rel)} is missing: the fleet synthesizes it`, fix: 'run agent-canary synth and commit dist/' });
+    findings.push({
+      ruleId: 'dist-drift',
+      severity: 'error',
+      file: shown(rel),
+      line: 0,
+      message: `${shown(rel)} is missing: the fleet synthesizes it`,
+      fix: 'run agent-canary synth and commit dist/',
+    });
   }
   return findings;
 }

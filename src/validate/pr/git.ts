@@ -17,7 +17,9 @@ function run(cmd: string, args: string[], cwd: string): Promise<string> {
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new GitRefError(err.trim() || `${cmd} exited ${code}`))));
+    p.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new GitRefError(err.trim() || `${cmd} exited ${code}`)),
+    );
   });
 }
 
@@ -25,18 +27,26 @@ export async function resolveCommit(repo: string, ref: string): Promise<string> 
   try {
     return (await run('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], repo)).trim();
   } catch {
-    throw new GitRefError(`--base ${ref} is not a commit in ${repo}; fetch it first (actions/checkout with fetch-depth: 0) or pass a branch, tag or SHA`);
+    throw new GitRefError(
+      `--base ${ref} is not a commit in ${repo}; fetch it first (actions/checkout with fetch-depth: 0) or pass a branch, tag or SHA`,
+    );
   }
 }
 
 /** Unpacks `ref` into a new temp dir; call `cleanup()` when done. */
-export async function extractRef(repo: string, ref: string): Promise<{ dir: string; commit: string; cleanup: () => Promise<void> }> {
+export async function extractRef(
+  repo: string,
+  ref: string,
+): Promise<{ dir: string; commit: string; cleanup: () => Promise<void> }> {
   const commit = await resolveCommit(repo, ref);
   const dir = await mkdtemp(join(tmpdir(), 'agent-canary-base-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
     await new Promise<void>((resolve, reject) => {
-      const git = spawn('git', ['archive', '--format=tar', commit], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+      const git = spawn('git', ['archive', '--format=tar', commit], {
+        cwd: repo,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const tar = spawn('tar', ['-x', '-C', dir], { stdio: ['pipe', 'ignore', 'pipe'] });
       let err = '';
       git.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -44,7 +54,9 @@ export async function extractRef(repo: string, ref: string): Promise<{ dir: stri
       git.stdout.pipe(tar.stdin);
       git.on('error', reject);
       tar.on('error', reject);
-      tar.on('close', (code) => (code === 0 ? resolve() : reject(new GitRefError(`cannot unpack ${ref}: ${err.trim()}`))));
+      tar.on('close', (code) =>
+        code === 0 ? resolve() : reject(new GitRefError(`cannot unpack ${ref}: ${err.trim()}`)),
+      );
     });
   } catch (err) {
     await cleanup();

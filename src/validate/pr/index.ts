@@ -43,31 +43,64 @@ async function loadResources(paths: readonly string[]): Promise<Resource[]> {
   return out;
 }
 
-export async function validatePullRequest(paths: readonly string[], opts: PullRequestOptions): Promise<Report> {
+export async function validatePullRequest(
+  paths: readonly string[],
+  opts: PullRequestOptions,
+): Promise<Report> {
   const root = resolve(opts.root ?? process.cwd());
   const base = await extractRef(root, opts.base);
   try {
     const rel = (p: string) => (isAbsolute(p) ? relative(root, p) : relative(root, resolve(p)));
-    const basePaths = paths.filter((p) => p !== '-').map((p) => join(base.dir, rel(p))).filter((p) => existsSync(p));
-    const [baseResources, headResources] = await Promise.all([loadResources(basePaths), loadResources(paths)]);
+    const basePaths = paths
+      .filter((p) => p !== '-')
+      .map((p) => join(base.dir, rel(p)))
+      .filter((p) => existsSync(p));
+    const [baseResources, headResources] = await Promise.all([
+      loadResources(basePaths),
+      loadResources(paths),
+    ]);
     const baseStates = agentStates(baseResources);
     const headStates = agentStates(headResources);
     const changes = trafficChanges(baseStates, headStates);
     const baseWeights = new Map<string, number>();
-    for (const [id, s] of baseStates) if (s.mode === 'manual') baseWeights.set(id, s.canaryEnabled ? s.weight ?? 0 : 0);
+    for (const [id, s] of baseStates)
+      if (s.mode === 'manual') baseWeights.set(id, s.canaryEnabled ? (s.weight ?? 0) : 0);
     const extra: Finding[] = [];
     if (opts.checkDrift !== false) {
       try {
-        extra.push(...distDrift({ root, fleet: typeof opts.fleet === 'string' ? relative(root, resolve(opts.fleet)) : undefined, policies: typeof opts.policies === 'string' ? relative(root, resolve(opts.policies)) : undefined, repoURL: opts.repoURL, targetRevision: opts.targetRevision }));
+        extra.push(
+          ...distDrift({
+            root,
+            fleet: typeof opts.fleet === 'string' ? relative(root, resolve(opts.fleet)) : undefined,
+            policies:
+              typeof opts.policies === 'string'
+                ? relative(root, resolve(opts.policies))
+                : undefined,
+            repoURL: opts.repoURL,
+            targetRevision: opts.targetRevision,
+          }),
+        );
       } catch (err) {
-        extra.push({ ruleId: 'policy-source', severity: 'error', file: 'fleet', line: 0, message: `cannot synthesize the fleet at head: ${err instanceof Error ? err.message : String(err)}`, fix: 'run agent-canary synth locally and fix the reported problem' });
+        extra.push({
+          ruleId: 'policy-source',
+          severity: 'error',
+          file: 'fleet',
+          line: 0,
+          message: `cannot synthesize the fleet at head: ${err instanceof Error ? err.message : String(err)}`,
+          fix: 'run agent-canary synth locally and fix the reported problem',
+        });
       }
     }
     if (opts.gate) extra.push(...(await askGate(opts.gate, headResources, changes)));
     const inRoot = (name: string) => (existsSync(join(root, name)) ? join(root, name) : undefined);
     const { report } = await runPipeline(
       paths,
-      { ...opts, policies: opts.policies ?? inRoot('policies'), fleet: opts.fleet ?? join(root, 'fleet'), baseWeights },
+      {
+        ...opts,
+        policies: opts.policies ?? inRoot('policies'),
+        fleet: opts.fleet ?? join(root, 'fleet'),
+        baseWeights,
+      },
       { findings: extra, changes },
     );
     return report;

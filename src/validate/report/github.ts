@@ -14,11 +14,21 @@ const escProp = (s: string) => escData(s).replace(/:/g, '%3A').replace(/,/g, '%2
 export function renderGithub(report: Report, env: NodeJS.ProcessEnv = process.env): string {
   const lines: string[] = [];
   for (const f of report.findings) {
-    const props = [f.file ? `file=${escProp(f.file.replace(/^\.\//, ''))}` : '', f.line ? `line=${f.line}` : '', `title=${escProp(`${f.ruleId}${f.object ? ` ${formatObject(f.object)}` : ''}`)}`].filter(Boolean).join(',');
-    lines.push(`::${f.severity === 'error' ? 'error' : 'warning'} ${props}::${escData(`${f.message}${f.fix ? `. Fix: ${f.fix}` : ''}`)}`);
+    const props = [
+      f.file ? `file=${escProp(f.file.replace(/^\.\//, ''))}` : '',
+      f.line ? `line=${f.line}` : '',
+      `title=${escProp(`${f.ruleId}${f.object ? ` ${formatObject(f.object)}` : ''}`)}`,
+    ]
+      .filter(Boolean)
+      .join(',');
+    lines.push(
+      `::${f.severity === 'error' ? 'error' : 'warning'} ${props}::${escData(`${f.message}${f.fix ? `. Fix: ${f.fix}` : ''}`)}`,
+    );
   }
   const s = report.summary;
-  lines.push(`agent-canary validate: ${s.resources} resources, ${s.errorFindings} errors, ${s.warningFindings} warnings`);
+  lines.push(
+    `agent-canary validate: ${s.resources} resources, ${s.errorFindings} errors, ${s.warningFindings} warnings`,
+  );
   if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, renderMarkdown(report));
   return lines.join('\n') + '\n';
 }

@@ -12,11 +12,17 @@ export type Format = (typeof FORMATS)[number];
 
 export function render(report: Report, format: Format, opts: { verbose?: boolean } = {}): string {
   switch (format) {
-    case 'json': return renderJson(report);
-    case 'junit': return renderJunit(report);
-    case 'sarif': return renderSarif(report);
-    case 'github': return renderGithub(report);
-    case 'markdown': return renderMarkdown(report);
-    default: return renderText(report, opts);
+    case 'json':
+      return renderJson(report);
+    case 'junit':
+      return renderJunit(report);
+    case 'sarif':
+      return renderSarif(report);
+    case 'github':
+      return renderGithub(report);
+    case 'markdown':
+      return renderMarkdown(report);
+    default:
+      return renderText(report, opts);
   }
 }

@@ -9,14 +9,22 @@ import { formatObject, type Report } from '../types.js';
  * and CR, lone surrogates, U+FFFE and U+FFFF. They are written as `\uXXXX` text instead, so the
  * document stays well-formed and the message still shows what was there.
  */
-// eslint-disable-next-line no-control-regex -- control characters are what it finds
-const XML_ILLEGAL = /[\0-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-const visible = (s: string) => s.replace(XML_ILLEGAL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const XML_ILLEGAL =
+  // eslint-disable-next-line no-control-regex -- control characters are what it finds
+  /[\0-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const visible = (s: string) =>
+  s.replace(XML_ILLEGAL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** Element text. */
-const esc = (s: string) => visible(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const esc = (s: string) =>
+  visible(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 /** Attribute values: also quotes, and line breaks and tabs as references (kept, not normalized). */
-const attr = (s: string) => esc(s).replace(/"/g, '&quot;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
+const attr = (s: string) =>
+  esc(s)
+    .replace(/"/g, '&quot;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;')
+    .replace(/\t/g, '&#9;');
 
 export function renderJunit(report: Report): string {
   const byFile = new Map<string, Report['results'][number][]>();
@@ -26,12 +34,17 @@ export function renderJunit(report: Report): string {
     byFile.set(r.file, list);
   }
   const s = report.summary;
-  const out = [`<?xml version="1.0" encoding="UTF-8"?>`, `<testsuites name="agent-canary validate" tests="${report.results.length}" failures="${s.invalid}" errors="${s.errors}">`];
+  const out = [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<testsuites name="agent-canary validate" tests="${report.results.length}" failures="${s.invalid}" errors="${s.errors}">`,
+  ];
   for (const [file, results] of byFile) {
     const failures = results.filter((r) => r.status === 'invalid').length;
     const errors = results.filter((r) => r.status === 'error').length;
     const skipped = results.filter((r) => r.status === 'skipped').length;
-    out.push(`  <testsuite name="${attr(file)}" tests="${results.length}" failures="${failures}" errors="${errors}" skipped="${skipped}">`);
+    out.push(
+      `  <testsuite name="${attr(file)}" tests="${results.length}" failures="${failures}" errors="${errors}" skipped="${skipped}">`,
+    );
     for (const r of results) {
       const name = r.object ? formatObject(r.object) : `${file}:${r.line}`;
       out.push(`    <testcase name="${attr(name)}" classname="${attr(file)}">`);
@@ -39,7 +52,9 @@ export function renderJunit(report: Report): string {
       for (const f of r.findings) {
         const tag = r.status === 'error' ? 'error' : 'failure';
         if (f.severity === 'warning' && r.status !== 'invalid') continue;
-        out.push(`      <${tag} message="${attr(`[${f.ruleId}] ${f.message}`)}" type="${attr(f.ruleId)}">${esc(`${f.file}:${f.line} ${f.path ?? ''}\n${f.message}\nFix: ${f.fix ?? ''}`)}</${tag}>`);
+        out.push(
+          `      <${tag} message="${attr(`[${f.ruleId}] ${f.message}`)}" type="${attr(f.ruleId)}">${esc(`${f.file}:${f.line} ${f.path ?? ''}\n${f.message}\nFix: ${f.fix ?? ''}`)}</${tag}>`,
+        );
       }
       out.push('    </testcase>');
     }

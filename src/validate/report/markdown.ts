@@ -22,9 +22,18 @@ export function renderMarkdown(report: Report, maxBytes = MAX_COMMENT_BYTES): st
     for (const c of report.changes) head.push(`| \`${cell(c.agent)}\` | ${cell(c.summary)} |`);
     head.push('');
   }
-  const rows = report.findings.map((f) => `| ${f.severity === 'error' ? '❌' : '⚠️'} | \`${cell(f.ruleId)}\` | \`${cell(f.file)}:${f.line}\` | ${cell(f.object ? formatObject(f.object) : '')} | ${cell(f.message)}${f.fix ? `<br>Fix: ${cell(f.fix)}` : ''} |`);
+  const rows = report.findings.map(
+    (f) =>
+      `| ${f.severity === 'error' ? '❌' : '⚠️'} | \`${cell(f.ruleId)}\` | \`${cell(f.file)}:${f.line}\` | ${cell(f.object ? formatObject(f.object) : '')} | ${cell(f.message)}${f.fix ? `<br>Fix: ${cell(f.fix)}` : ''} |`,
+  );
   const parts = [...head];
-  if (rows.length) parts.push('#### Findings', '', '| | Rule | Location | Object | Message |', '|---|---|---|---|---|');
+  if (rows.length)
+    parts.push(
+      '#### Findings',
+      '',
+      '| | Rule | Location | Object | Message |',
+      '|---|---|---|---|---|',
+    );
   let text = parts.join('\n') + '\n';
   let size = Buffer.byteLength(text);
   let shown = 0;
@@ -36,6 +45,7 @@ export function renderMarkdown(report: Report, maxBytes = MAX_COMMENT_BYTES): st
     size += b;
     shown++;
   }
-  if (shown < rows.length) text += `\n_${rows.length - shown} more findings left out to keep this comment under ${Math.round(maxBytes / 1024)} KiB; run \`agent-canary validate\` locally for all of them._\n`;
+  if (shown < rows.length)
+    text += `\n_${rows.length - shown} more findings left out to keep this comment under ${Math.round(maxBytes / 1024)} KiB; run \`agent-canary validate\` locally for all of them._\n`;
   return text;
 }

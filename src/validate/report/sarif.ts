@@ -7,7 +7,8 @@ const BUILTIN: Record<string, string> = {
   schema: 'The object matches the schema of its kind (unknown fields are errors).',
   parse: 'The file is valid YAML or JSON.',
   'duplicate-key': 'No mapping has the same key twice.',
-  'yaml-1.1-boolean': 'No plain yes/no/on/off/y/n scalars, which YAML 1.1 (kubectl, the API server) reads as booleans.',
+  'yaml-1.1-boolean':
+    'No plain yes/no/on/off/y/n scalars, which YAML 1.1 (kubectl, the API server) reads as booleans.',
   'not-an-object': 'Every document is a Kubernetes object.',
   'missing-kind': 'Every object has apiVersion and kind.',
   'missing-schema': 'A schema exists for every kind (or --skip-missing-schemas).',
@@ -21,20 +22,46 @@ const BUILTIN: Record<string, string> = {
 export function renderSarif(report: Report): string {
   const ruleMeta = [
     ...Object.entries(BUILTIN).map(([id, text]) => ({ id, shortDescription: { text } })),
-    ...rules.map((r) => ({ id: r.id, shortDescription: { text: r.description }, defaultConfiguration: { level: r.severity === 'error' ? 'error' : 'warning' } })),
+    ...rules.map((r) => ({
+      id: r.id,
+      shortDescription: { text: r.description },
+      defaultConfiguration: { level: r.severity === 'error' ? 'error' : 'warning' },
+    })),
   ];
   const results = report.findings.map((f) => ({
     ruleId: f.ruleId,
     level: f.severity === 'error' ? 'error' : 'warning',
-    message: { text: `${f.object ? `${formatObject(f.object)}: ` : ''}${f.message}${f.fix ? `. Fix: ${f.fix}` : ''}` },
+    message: {
+      text: `${f.object ? `${formatObject(f.object)}: ` : ''}${f.message}${f.fix ? `. Fix: ${f.fix}` : ''}`,
+    },
     locations: f.file
-      ? [{ physicalLocation: { artifactLocation: { uri: f.file.replace(/\\/g, '/').replace(/^\.\//, '') }, region: { startLine: Math.max(1, f.line) } }, ...(f.path ? { logicalLocations: [{ fullyQualifiedName: f.path }] } : {}) }]
+      ? [
+          {
+            physicalLocation: {
+              artifactLocation: { uri: f.file.replace(/\\/g, '/').replace(/^\.\//, '') },
+              region: { startLine: Math.max(1, f.line) },
+            },
+            ...(f.path ? { logicalLocations: [{ fullyQualifiedName: f.path }] } : {}),
+          },
+        ]
       : [],
   }));
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
-    runs: [{ tool: { driver: { name: 'agent-canary validate', version: packageVersion(), informationUri: packageHomepage(), rules: ruleMeta } }, results }],
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'agent-canary validate',
+            version: packageVersion(),
+            informationUri: packageHomepage(),
+            rules: ruleMeta,
+          },
+        },
+        results,
+      },
+    ],
   };
   return JSON.stringify(sarif, null, 2) + '\n';
 }

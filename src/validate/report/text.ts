@@ -6,10 +6,14 @@ export function renderText(report: Report, opts: { verbose?: boolean } = {}): st
   for (const f of report.findings) {
     const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : '';
     const obj = f.object ? ` ${formatObject(f.object)}` : '';
-    lines.push(`${where}${f.severity} [${f.ruleId}]${obj}: ${f.message}${f.fix ? `. Fix: ${f.fix}` : ''}`);
+    lines.push(
+      `${where}${f.severity} [${f.ruleId}]${obj}: ${f.message}${f.fix ? `. Fix: ${f.fix}` : ''}`,
+    );
   }
   if (opts.verbose) {
-    for (const r of report.results) if (r.status === 'valid' || r.status === 'skipped') lines.push(`${r.file}:${r.line}: ${formatObject(r.object)} is ${r.status}`);
+    for (const r of report.results)
+      if (r.status === 'valid' || r.status === 'skipped')
+        lines.push(`${r.file}:${r.line}: ${formatObject(r.object)} is ${r.status}`);
   }
   if (report.changes.length) {
     if (lines.length) lines.push('');
@@ -17,6 +21,8 @@ export function renderText(report: Report, opts: { verbose?: boolean } = {}): st
     for (const c of report.changes) lines.push(`  ${c.agent}: ${c.summary}`);
   }
   const s = report.summary;
-  lines.push(`Summary: ${s.resources} resource${s.resources === 1 ? '' : 's'} found in ${s.files} file${s.files === 1 ? '' : 's'} - Valid: ${s.valid}, Invalid: ${s.invalid}, Errors: ${s.errors}, Skipped: ${s.skipped}; ${s.errorFindings} error${s.errorFindings === 1 ? '' : 's'}, ${s.warningFindings} warning${s.warningFindings === 1 ? '' : 's'}`);
+  lines.push(
+    `Summary: ${s.resources} resource${s.resources === 1 ? '' : 's'} found in ${s.files} file${s.files === 1 ? '' : 's'} - Valid: ${s.valid}, Invalid: ${s.invalid}, Errors: ${s.errors}, Skipped: ${s.skipped}; ${s.errorFindings} error${s.errorFindings === 1 ? '' : 's'}, ${s.warningFindings} warning${s.warningFindings === 1 ? '' : 's'}`,
+  );
   return lines.join('\n') + '\n';
 }

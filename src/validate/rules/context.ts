@@ -47,7 +47,14 @@ export interface RuleContext {
   readonly live: ReadonlyMap<string, LiveCanary>;
   /** Manual canary weight at the base revision by agent id (PR mode); absent agent = new. */
   readonly baseWeights?: ReadonlyMap<string, number>;
-  report(rule: Rule, resource: Resource, path: readonly (string | number)[], message: string, fix: string, severity?: Severity): void;
+  report(
+    rule: Rule,
+    resource: Resource,
+    path: readonly (string | number)[],
+    message: string,
+    fix: string,
+    severity?: Severity,
+  ): void;
 }
 
 export function createContext(
@@ -81,7 +88,11 @@ export function createContext(
       if (group === undefined) return list;
       const k = `${group}/${kind}`;
       let hit = byGroupKind.get(k);
-      if (!hit) byGroupKind.set(k, (hit = list.filter((r) => String(r.object.apiVersion ?? '').startsWith(`${group}/`))));
+      if (!hit)
+        byGroupKind.set(
+          k,
+          (hit = list.filter((r) => String(r.object.apiVersion ?? '').startsWith(`${group}/`))),
+        );
       return hit;
     },
     policyFor: opts.policyFor,
@@ -90,9 +101,14 @@ export function createContext(
     report(rule, resource, path, message, fix, severity) {
       const p = formatPath(path);
       onFinding(resource, {
-        ruleId: rule.id, severity: severity ?? rule.severity, file: resource.file, line: resource.locate(path),
-        object: objectRef(resource.object), path: resource.basePath && p ? `${resource.basePath}.${p}` : resource.basePath || p,
-        message, fix,
+        ruleId: rule.id,
+        severity: severity ?? rule.severity,
+        file: resource.file,
+        line: resource.locate(path),
+        object: objectRef(resource.object),
+        path: resource.basePath && p ? `${resource.basePath}.${p}` : resource.basePath || p,
+        message,
+        fix,
       });
     },
   };
@@ -114,11 +130,14 @@ const metaField = (r: Resource, field: 'name' | 'namespace'): string => {
   const v = (md as Record<string, unknown>)[field];
   return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
 };
-export const kindOf = (r: Resource): string => (typeof r.object.kind === 'string' ? r.object.kind : String(r.object.kind ?? ''));
+export const kindOf = (r: Resource): string =>
+  typeof r.object.kind === 'string' ? r.object.kind : String(r.object.kind ?? '');
 export const nameOf = (r: Resource): string => metaField(r, 'name');
 export const namespaceOf = (r: Resource): string => metaField(r, 'namespace');
-export const isFlaggerCanary = (r: Resource) => kindOf(r) === 'Canary' && String(r.object.apiVersion ?? '').startsWith('flagger.app/');
-export const isAgent = (r: Resource) => kindOf(r) === 'Agent' && String(r.object.apiVersion ?? '').startsWith('agents.recif.dev/');
+export const isFlaggerCanary = (r: Resource) =>
+  kindOf(r) === 'Canary' && String(r.object.apiVersion ?? '').startsWith('flagger.app/');
+export const isAgent = (r: Resource) =>
+  kindOf(r) === 'Agent' && String(r.object.apiVersion ?? '').startsWith('agents.recif.dev/');
 
 const AGENT_LABEL = 'recif.dev/agent';
 
@@ -135,15 +154,19 @@ export function groupAgents(resources: readonly Resource[]): AgentView[] {
     if (!g) groups.set(id, (g = { namespace: ns, name, resources: [] }));
     g.resources.push(r);
   };
-  const agentNames = new Set(resources.filter(isAgent).map((r) => `${namespaceOf(r)}/${nameOf(r)}`));
+  const agentNames = new Set(
+    resources.filter(isAgent).map((r) => `${namespaceOf(r)}/${nameOf(r)}`),
+  );
   for (const r of resources) {
     const ns = namespaceOf(r);
     const labels = (get(r.object, 'metadata', 'labels') ?? {}) as Record<string, unknown>;
     let name: string | undefined;
     if (isAgent(r)) name = nameOf(r);
     else if (typeof labels[AGENT_LABEL] === 'string') name = labels[AGENT_LABEL] as string;
-    else if (isFlaggerCanary(r)) name = String(get(r.object, 'spec', 'targetRef', 'name') ?? nameOf(r));
-    else if (typeof labels.app === 'string' && agentNames.has(`${ns}/${labels.app}`)) name = labels.app as string;
+    else if (isFlaggerCanary(r))
+      name = String(get(r.object, 'spec', 'targetRef', 'name') ?? nameOf(r));
+    else if (typeof labels.app === 'string' && agentNames.has(`${ns}/${labels.app}`))
+      name = labels.app as string;
     else if (agentNames.size) {
       const n = nameOf(r);
       const base = n.replace(/-(canary-config|config|canary|primary)$/, '');
@@ -154,7 +177,11 @@ export function groupAgents(resources: readonly Resource[]): AgentView[] {
   return [...groups.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([id, g]) => ({
-      id, namespace: g.namespace, name: g.name, resources: g.resources,
-      agent: g.resources.find(isAgent), canary: g.resources.find(isFlaggerCanary),
+      id,
+      namespace: g.namespace,
+      name: g.name,
+      resources: g.resources,
+      agent: g.resources.find(isAgent),
+      canary: g.resources.find(isFlaggerCanary),
     }));
 }

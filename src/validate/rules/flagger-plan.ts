@@ -14,7 +14,10 @@ export function flaggerSeconds(d: unknown): number | undefined {
   return d.endsWith('m') ? n * 60 : n;
 }
 
-function eachCanary(ctx: RuleContext, fn: (canary: Resource, analysis: Record<string, unknown>) => void): void {
+function eachCanary(
+  ctx: RuleContext,
+  fn: (canary: Resource, analysis: Record<string, unknown>) => void,
+): void {
   for (const r of ctx.ofKind('Canary', 'flagger.app')) {
     const analysis = get(r.object, 'spec', 'analysis');
     if (analysis && typeof analysis === 'object') fn(r, analysis as Record<string, unknown>);
@@ -22,11 +25,15 @@ function eachCanary(ctx: RuleContext, fn: (canary: Resource, analysis: Record<st
 }
 
 const webhooksOf = (analysis: Record<string, unknown>): Record<string, unknown>[] =>
-  Array.isArray(analysis.webhooks) ? (analysis.webhooks as Record<string, unknown>[]).filter((w) => w && typeof w === 'object') : [];
+  Array.isArray(analysis.webhooks)
+    ? (analysis.webhooks as Record<string, unknown>[]).filter((w) => w && typeof w === 'object')
+    : [];
 
 /** The quality gate's hooks: named quality-gate/step-hold or carrying our `check` metadata. */
 const isGateHook = (w: Record<string, unknown>) =>
-  w.name === 'quality-gate' || w.name === 'step-hold' || ['quality', 'step-hold'].includes(String(get(w, 'metadata', 'check')));
+  w.name === 'quality-gate' ||
+  w.name === 'step-hold' ||
+  ['quality', 'step-hold'].includes(String(get(w, 'metadata', 'check')));
 
 export const stepMode: Rule = {
   id: 'flagger-step-mode',
@@ -34,13 +41,19 @@ export const stepMode: Rule = {
   description: 'A Canary analysis sets exactly one of stepWeight, stepWeights, iterations.',
   check(ctx) {
     eachCanary(ctx, (r, a) => {
-      const set = ['stepWeight', 'stepWeights', 'iterations'].filter((k) => a[k] !== undefined && a[k] !== null);
+      const set = ['stepWeight', 'stepWeights', 'iterations'].filter(
+        (k) => a[k] !== undefined && a[k] !== null,
+      );
       if (set.length === 1) return;
-      ctx.report(this, r, ['spec', 'analysis', ...(set.length ? [set[1] ?? set[0]!] : [])],
+      ctx.report(
+        this,
+        r,
+        ['spec', 'analysis', ...(set.length ? [set[1] ?? set[0]!] : [])],
         set.length === 0
           ? 'analysis sets none of stepWeight, stepWeights, iterations: Flagger has no plan to shift traffic by'
           : `analysis sets ${set.join(' and ')}; exactly one is allowed (stepWeight wins silently over stepWeights in Flagger)`,
-        'keep stepWeights (the policy plan) and remove the others');
+        'keep stepWeights (the policy plan) and remove the others',
+      );
     });
   },
 };
@@ -48,7 +61,8 @@ export const stepMode: Rule = {
 export const maxWeightOvershoot: Rule = {
   id: 'flagger-max-weight-overshoot',
   severity: 'warning',
-  description: 'With stepWeight, maxWeight is a multiple of stepWeight (Flagger steps past maxWeight otherwise).',
+  description:
+    'With stepWeight, maxWeight is a multiple of stepWeight (Flagger steps past maxWeight otherwise).',
   check(ctx) {
     eachCanary(ctx, (r, a) => {
       const step = a.stepWeight;
@@ -56,9 +70,13 @@ export const maxWeightOvershoot: Rule = {
       if (typeof step !== 'number' || typeof max !== 'number' || step <= 0) return;
       if (max % step === 0) return;
       const reached = Math.ceil(max / step) * step;
-      ctx.report(this, r, ['spec', 'analysis', 'maxWeight'],
+      ctx.report(
+        this,
+        r,
+        ['spec', 'analysis', 'maxWeight'],
         `maxWeight ${max} is not a multiple of stepWeight ${step}: Flagger goes ${Array.from({ length: Math.ceil(max / step) }, (_, i) => (i + 1) * step).join(', ')} and reaches ${reached}% before promotion`,
-        `set maxWeight to ${Math.floor(max / step) * step || step} or ${reached}, or use stepWeights`);
+        `set maxWeight to ${Math.floor(max / step) * step || step} or ${reached}, or use stepWeights`,
+      );
     });
   },
 };
@@ -66,18 +84,30 @@ export const maxWeightOvershoot: Rule = {
 export const durationUnits: Rule = {
   id: 'flagger-duration-unit',
   severity: 'error',
-  description: 'Flagger durations (analysis.interval, metrics[].interval, webhooks[].timeout) use seconds or minutes only, e.g. 30s, 5m.',
+  description:
+    'Flagger durations (analysis.interval, metrics[].interval, webhooks[].timeout) use seconds or minutes only, e.g. 30s, 5m.',
   check(ctx) {
     eachCanary(ctx, (r, a) => {
       const check = (value: unknown, path: (string | number)[]) => {
         if (value === undefined) return;
         if (flaggerSeconds(value) === undefined) {
-          ctx.report(this, r, path, `duration ${JSON.stringify(value)} is not whole seconds or minutes (allowed: <n>s, <n>m)`, 'write e.g. 90s instead of 1m30s, 60m instead of 1h');
+          ctx.report(
+            this,
+            r,
+            path,
+            `duration ${JSON.stringify(value)} is not whole seconds or minutes (allowed: <n>s, <n>m)`,
+            'write e.g. 90s instead of 1m30s, 60m instead of 1h',
+          );
         }
       };
       check(a.interval, ['spec', 'analysis', 'interval']);
-      if (Array.isArray(a.metrics)) a.metrics.forEach((m, i) => check(get(m, 'interval'), ['spec', 'analysis', 'metrics', i, 'interval']));
-      webhooksOf(a).forEach((w, i) => check(w.timeout, ['spec', 'analysis', 'webhooks', i, 'timeout']));
+      if (Array.isArray(a.metrics))
+        a.metrics.forEach((m, i) =>
+          check(get(m, 'interval'), ['spec', 'analysis', 'metrics', i, 'interval']),
+        );
+      webhooksOf(a).forEach((w, i) =>
+        check(w.timeout, ['spec', 'analysis', 'webhooks', i, 'timeout']),
+      );
     });
   },
 };
@@ -89,9 +119,13 @@ export const thresholdSet: Rule = {
   check(ctx) {
     eachCanary(ctx, (r, a) => {
       if (typeof a.threshold === 'number' && a.threshold >= 1) return;
-      ctx.report(this, r, ['spec', 'analysis', 'threshold'],
+      ctx.report(
+        this,
+        r,
+        ['spec', 'analysis', 'threshold'],
         `analysis.threshold is ${JSON.stringify(a.threshold ?? null)}: Flagger falls back to 1, so a single failed check rolls back`,
-        'set analysis.threshold from the policy (analysis.threshold, e.g. 3)');
+        'set analysis.threshold from the policy (analysis.threshold, e.g. 3)',
+      );
     });
   },
 };
@@ -107,9 +141,13 @@ export const webhookMetadataStrings: Rule = {
         if (!md || typeof md !== 'object') return;
         for (const [k, v] of Object.entries(md)) {
           if (typeof v === 'string') continue;
-          ctx.report(this, r, ['spec', 'analysis', 'webhooks', i, 'metadata', k],
+          ctx.report(
+            this,
+            r,
+            ['spec', 'analysis', 'webhooks', i, 'metadata', k],
             `webhook "${String(w.name)}" metadata ${k} is ${JSON.stringify(v)} (${typeof v}); Flagger accepts only strings`,
-            `quote the value: ${k}: "${String(v)}"`);
+            `quote the value: ${k}: "${String(v)}"`,
+          );
         }
       });
     });
@@ -117,12 +155,18 @@ export const webhookMetadataStrings: Rule = {
 };
 
 /** Flagger webhook types that do not run inside an analysis iteration. */
-const OUTSIDE_ITERATIONS: ReadonlySet<string> = new Set(['pre-rollout', 'post-rollout', 'confirm-rollout', 'event']);
+const OUTSIDE_ITERATIONS: ReadonlySet<string> = new Set([
+  'pre-rollout',
+  'post-rollout',
+  'confirm-rollout',
+  'event',
+]);
 
 export const webhookTimeouts: Rule = {
   id: 'flagger-webhook-timeout',
   severity: 'error',
-  description: 'Each timeout of a webhook that runs in the analysis iterations, and the sum of rollout-hook timeouts, is shorter than analysis.interval.',
+  description:
+    'Each timeout of a webhook that runs in the analysis iterations, and the sum of rollout-hook timeouts, is shorter than analysis.interval.',
   check(ctx) {
     eachCanary(ctx, (r, a) => {
       const interval = flaggerSeconds(a.interval ?? '60s');
@@ -136,15 +180,23 @@ export const webhookTimeouts: Rule = {
         // Hooks that run outside the analysis iterations (before the rollout starts, after it
         // ends, or as notifications) do not delay a check: their timeout may exceed the interval.
         if (t >= interval && !OUTSIDE_ITERATIONS.has(type)) {
-          ctx.report(this, r, ['spec', 'analysis', 'webhooks', i, 'timeout'],
+          ctx.report(
+            this,
+            r,
+            ['spec', 'analysis', 'webhooks', i, 'timeout'],
             `webhook "${String(w.name)}" timeout ${t}s is not shorter than the ${interval}s interval: a slow hook delays every check`,
-            `set the timeout below ${interval}s (the gate answers within gate.timeout, default 8s)`);
+            `set the timeout below ${interval}s (the gate answers within gate.timeout, default 8s)`,
+          );
         }
       });
       if (total >= interval) {
-        ctx.report(this, r, ['spec', 'analysis', 'interval'],
+        ctx.report(
+          this,
+          r,
+          ['spec', 'analysis', 'interval'],
           `rollout webhooks may take ${total}s together, not less than the ${interval}s interval`,
-          'raise analysis.interval or lower the rollout hooks\' timeouts');
+          "raise analysis.interval or lower the rollout hooks' timeouts",
+        );
       }
     });
   },
@@ -153,15 +205,24 @@ export const webhookTimeouts: Rule = {
 export const qualityGatePresent: Rule = {
   id: 'flagger-quality-gate',
   severity: 'error',
-  description: 'A progressive Canary has the quality-gate rollout webhook (MLflow scores decide promotion).',
+  description:
+    'A progressive Canary has the quality-gate rollout webhook (MLflow scores decide promotion).',
   check(ctx) {
     eachCanary(ctx, (r, a) => {
       const hooks = webhooksOf(a);
-      const ok = hooks.some((w) => (w.type ?? 'rollout') === 'rollout' && (w.name === 'quality-gate' || get(w, 'metadata', 'check') === 'quality'));
+      const ok = hooks.some(
+        (w) =>
+          (w.type ?? 'rollout') === 'rollout' &&
+          (w.name === 'quality-gate' || get(w, 'metadata', 'check') === 'quality'),
+      );
       if (ok) return;
-      ctx.report(this, r, ['spec', 'analysis', 'webhooks'],
+      ctx.report(
+        this,
+        r,
+        ['spec', 'analysis', 'webhooks'],
         'no quality-gate rollout webhook: the canary would be promoted on traffic metrics alone, without evaluation scores',
-        'regenerate the Canary (agent-canary synth) or add the quality-gate webhook with type: rollout and the gate metadata');
+        'regenerate the Canary (agent-canary synth) or add the quality-gate webhook with type: rollout and the gate metadata',
+      );
     });
   },
 };
@@ -169,14 +230,19 @@ export const qualityGatePresent: Rule = {
 export const gateNotRollback: Rule = {
   id: 'flagger-gate-not-rollback',
   severity: 'error',
-  description: 'The quality gate is never wired as a `rollback` hook (Flagger rolls back when a rollback hook passes).',
+  description:
+    'The quality gate is never wired as a `rollback` hook (Flagger rolls back when a rollback hook passes).',
   check(ctx) {
     eachCanary(ctx, (r, a) => {
       webhooksOf(a).forEach((w, i) => {
         if (w.type !== 'rollback' || !isGateHook(w)) return;
-        ctx.report(this, r, ['spec', 'analysis', 'webhooks', i, 'type'],
+        ctx.report(
+          this,
+          r,
+          ['spec', 'analysis', 'webhooks', i, 'type'],
           `webhook "${String(w.name)}" sends the quality gate as type rollback: every passing verdict (200) would roll the canary back`,
-          'use type: rollout for quality-gate (confirm-traffic-increase / confirm-promotion for step-hold)');
+          'use type: rollout for quality-gate (confirm-traffic-increase / confirm-promotion for step-hold)',
+        );
       });
     });
   },

@@ -32,7 +32,8 @@ function gateUrls(ctx: RuleContext, canary: Resource): Set<string> {
 export const rollbackHookOnGate: Rule = {
   id: 'flagger-rollback-hook-on-gate',
   severity: 'error',
-  description: 'No `rollback` webhook points at the quality gate (a 2xx from a rollback hook rolls the canary back).',
+  description:
+    'No `rollback` webhook points at the quality gate (a 2xx from a rollback hook rolls the canary back).',
   check(ctx) {
     for (const r of ctx.ofKind('Canary', 'flagger.app')) {
       const hooks = get(r.object, 'spec', 'analysis', 'webhooks');
@@ -44,9 +45,13 @@ export const rollbackHookOnGate: Rule = {
         if (hook.type !== 'rollback' || typeof hook.url !== 'string') return;
         const url = hook.url.replace(/\/+$/, '');
         if (!policyUrls.has(url) && pathOf(url) !== GATE_PATH) return;
-        ctx.report(this, r, ['spec', 'analysis', 'webhooks', i, 'url'],
+        ctx.report(
+          this,
+          r,
+          ['spec', 'analysis', 'webhooks', i, 'url'],
           `webhook "${String(hook.name)}" of type rollback calls the quality gate (${hook.url}): Flagger rolls the canary back whenever a rollback hook succeeds`,
-          'point rollback hooks at a notifier, not at the gate; the gate belongs in rollout (quality) and confirm-* (step-hold) hooks');
+          'point rollback hooks at a notifier, not at the gate; the gate belongs in rollout (quality) and confirm-* (step-hold) hooks',
+        );
       });
     }
   },

@@ -1,10 +1,24 @@
 /** The rule list, in the order findings are produced. Add a rule here and in docs/validate.md. */
 import type { Rule } from './context.js';
 import { weightBounds, weightStep } from './weights.js';
-import { durationUnits, gateNotRollback, maxWeightOvershoot, qualityGatePresent, stepMode, thresholdSet, webhookMetadataStrings, webhookTimeouts } from './flagger-plan.js';
+import {
+  durationUnits,
+  gateNotRollback,
+  maxWeightOvershoot,
+  qualityGatePresent,
+  stepMode,
+  thresholdSet,
+  webhookMetadataStrings,
+  webhookTimeouts,
+} from './flagger-plan.js';
 import { metricTemplateRef, providerFits } from './flagger-refs.js';
 import { liveMaxWeight, liveSkipAnalysis, liveStepWeights } from './live.js';
-import { argoIgnoreDifferences, noFlaggerOwnedObjects, noReplicasOnTarget, oneRolloutMode } from './ownership.js';
+import {
+  argoIgnoreDifferences,
+  noFlaggerOwnedObjects,
+  noReplicasOnTarget,
+  oneRolloutMode,
+} from './ownership.js';
 import { canaryImagePinned, canaryResources } from './images.js';
 import { rollbackHookOnGate } from './gate-hooks.js';
 

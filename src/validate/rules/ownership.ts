@@ -8,18 +8,29 @@ import { get, kindOf, nameOf, namespaceOf, type Rule } from './context.js';
 export const oneRolloutMode: Rule = {
   id: 'one-rollout-mode',
   severity: 'error',
-  description: 'An agent is either progressive (Flagger Canary) or manual (`-canary` Deployment + weighted route), never both.',
+  description:
+    'An agent is either progressive (Flagger Canary) or manual (`-canary` Deployment + weighted route), never both.',
   check(ctx) {
     for (const agent of ctx.agents) {
       if (!agent.canary) continue;
-      const manual = agent.resources.filter((r) =>
-        (kindOf(r) === 'Deployment' && nameOf(r) === `${agent.name}-canary`) ||
-        (kindOf(r) === 'VirtualService' && JSON.stringify(get(r.object, 'spec', 'http') ?? []).includes('"subset":"canary"')) ||
-        (kindOf(r) === 'HTTPRoute' && JSON.stringify(get(r.object, 'spec', 'rules') ?? []).includes(`"${agent.name}-canary"`)));
+      const manual = agent.resources.filter(
+        (r) =>
+          (kindOf(r) === 'Deployment' && nameOf(r) === `${agent.name}-canary`) ||
+          (kindOf(r) === 'VirtualService' &&
+            JSON.stringify(get(r.object, 'spec', 'http') ?? []).includes('"subset":"canary"')) ||
+          (kindOf(r) === 'HTTPRoute' &&
+            JSON.stringify(get(r.object, 'spec', 'rules') ?? []).includes(
+              `"${agent.name}-canary"`,
+            )),
+      );
       for (const r of manual) {
-        ctx.report(this, r, ['metadata', 'name'],
+        ctx.report(
+          this,
+          r,
+          ['metadata', 'name'],
           `agent ${agent.id} has a Flagger Canary and the manual-mode ${kindOf(r)} ${nameOf(r)}: both would fight over the same traffic and names`,
-          'pick one rollout.mode in the fleet file (progressive or manual) and regenerate dist/');
+          'pick one rollout.mode in the fleet file (progressive or manual) and regenerate dist/',
+        );
       }
     }
   },
@@ -28,9 +39,13 @@ export const oneRolloutMode: Rule = {
 /** Names Flagger generates for a Canary whose apex service is `apex` and target `target`. */
 function flaggerOwned(apex: string, target: string): [kind: string, name: string][] {
   return [
-    ['Service', apex], ['Service', `${apex}-primary`], ['Service', `${apex}-canary`],
+    ['Service', apex],
+    ['Service', `${apex}-primary`],
+    ['Service', `${apex}-canary`],
     ['Deployment', `${target}-primary`],
-    ['VirtualService', apex], ['DestinationRule', `${apex}-primary`], ['DestinationRule', `${apex}-canary`],
+    ['VirtualService', apex],
+    ['DestinationRule', `${apex}-primary`],
+    ['DestinationRule', `${apex}-canary`],
     ['HTTPRoute', apex],
   ];
 }
@@ -38,7 +53,8 @@ function flaggerOwned(apex: string, target: string): [kind: string, name: string
 export const noFlaggerOwnedObjects: Rule = {
   id: 'flagger-owned-objects',
   severity: 'error',
-  description: 'Objects Flagger generates for a Canary (apex/-primary/-canary Services, -primary Deployment, VirtualService, DestinationRules, HTTPRoute) are not in Git.',
+  description:
+    'Objects Flagger generates for a Canary (apex/-primary/-canary Services, -primary Deployment, VirtualService, DestinationRules, HTTPRoute) are not in Git.',
   check(ctx) {
     for (const canary of ctx.ofKind('Canary', 'flagger.app')) {
       const ns = namespaceOf(canary);
@@ -46,9 +62,13 @@ export const noFlaggerOwnedObjects: Rule = {
       const apex = String(get(canary.object, 'spec', 'service', 'name') ?? target);
       for (const hit of flaggerOwned(apex, target)) {
         for (const r of ctx.find(ns, hit[0], hit[1])) {
-          ctx.report(this, r, ['metadata', 'name'],
+          ctx.report(
+            this,
+            r,
+            ['metadata', 'name'],
             `${hit[0]} ${ns}/${hit[1]} is generated and rewritten by Flagger for Canary ${nameOf(canary)}: a copy in Git fights Flagger (Argo CD self-heal reverts its routing)`,
-            'delete this object from Git and let Flagger create it');
+            'delete this object from Git and let Flagger create it',
+          );
         }
       }
     }
@@ -58,7 +78,8 @@ export const noFlaggerOwnedObjects: Rule = {
 export const noReplicasOnTarget: Rule = {
   id: 'flagger-target-replicas',
   severity: 'error',
-  description: 'The Deployment a Flagger Canary targets has no spec.replicas (Flagger scales it; use an HPA for size).',
+  description:
+    'The Deployment a Flagger Canary targets has no spec.replicas (Flagger scales it; use an HPA for size).',
   check(ctx) {
     for (const canary of ctx.ofKind('Canary', 'flagger.app')) {
       const ns = namespaceOf(canary);
@@ -67,9 +88,13 @@ export const noReplicasOnTarget: Rule = {
       for (const r of ctx.find(ns, kind, target)) {
         const replicas = get(r.object, 'spec', 'replicas');
         if (replicas === undefined || replicas === null) continue;
-        ctx.report(this, r, ['spec', 'replicas'],
+        ctx.report(
+          this,
+          r,
+          ['spec', 'replicas'],
           `${kind} ${ns}/${target} is a Flagger target and sets replicas: ${JSON.stringify(replicas)}; Flagger scales it to 0 between runs, so every Argo CD sync would scale it back up`,
-          'remove spec.replicas (size the workload with an HorizontalPodAutoscaler and Canary autoscalerRef)');
+          'remove spec.replicas (size the workload with an HorizontalPodAutoscaler and Canary autoscalerRef)',
+        );
       }
     }
   },
@@ -79,11 +104,16 @@ export const noReplicasOnTarget: Rule = {
 function ignoresReplicasOf(app: Resource, name: string): boolean {
   const diffs = get(app.object, 'spec', 'ignoreDifferences');
   if (!Array.isArray(diffs)) return false;
-  return diffs.some((d) =>
-    (get(d, 'group') === 'apps') && get(d, 'kind') === 'Deployment' &&
-    (get(d, 'name') === undefined || get(d, 'name') === name) &&
-    ((Array.isArray(get(d, 'jsonPointers')) && (get(d, 'jsonPointers') as unknown[]).includes('/spec/replicas')) ||
-     (Array.isArray(get(d, 'jqPathExpressions')) && (get(d, 'jqPathExpressions') as unknown[]).includes('.spec.replicas'))));
+  return diffs.some(
+    (d) =>
+      get(d, 'group') === 'apps' &&
+      get(d, 'kind') === 'Deployment' &&
+      (get(d, 'name') === undefined || get(d, 'name') === name) &&
+      ((Array.isArray(get(d, 'jsonPointers')) &&
+        (get(d, 'jsonPointers') as unknown[]).includes('/spec/replicas')) ||
+        (Array.isArray(get(d, 'jqPathExpressions')) &&
+          (get(d, 'jqPathExpressions') as unknown[]).includes('.spec.replicas'))),
+  );
 }
 
 /** Deployments whose replica count a controller owns, by namespace: Flagger targets and HPA targets. */
@@ -95,10 +125,20 @@ function controllerScaled(ctx: Parameters<Rule['check']>[0]): Map<string, Map<st
     if (!m.has(name)) m.set(name, by);
   };
   for (const c of ctx.ofKind('Canary', 'flagger.app')) {
-    if (String(get(c.object, 'spec', 'targetRef', 'kind') ?? 'Deployment') === 'Deployment') add(namespaceOf(c), String(get(c.object, 'spec', 'targetRef', 'name') ?? ''), `Flagger Canary ${nameOf(c)}`);
+    if (String(get(c.object, 'spec', 'targetRef', 'kind') ?? 'Deployment') === 'Deployment')
+      add(
+        namespaceOf(c),
+        String(get(c.object, 'spec', 'targetRef', 'name') ?? ''),
+        `Flagger Canary ${nameOf(c)}`,
+      );
   }
   for (const h of ctx.ofKind('HorizontalPodAutoscaler', 'autoscaling')) {
-    if (get(h.object, 'spec', 'scaleTargetRef', 'kind') === 'Deployment') add(namespaceOf(h), String(get(h.object, 'spec', 'scaleTargetRef', 'name') ?? ''), `HorizontalPodAutoscaler ${nameOf(h)}`);
+    if (get(h.object, 'spec', 'scaleTargetRef', 'kind') === 'Deployment')
+      add(
+        namespaceOf(h),
+        String(get(h.object, 'spec', 'scaleTargetRef', 'name') ?? ''),
+        `HorizontalPodAutoscaler ${nameOf(h)}`,
+      );
   }
   return owned;
 }
@@ -106,7 +146,8 @@ function controllerScaled(ctx: Parameters<Rule['check']>[0]): Map<string, Map<st
 export const argoIgnoreDifferences: Rule = {
   id: 'argocd-ignore-differences',
   severity: 'error',
-  description: 'Argo CD Applications ignore /spec/replicas of the Deployments a controller scales (Flagger targets, HPA targets) and sync with RespectIgnoreDifferences=true.',
+  description:
+    'Argo CD Applications ignore /spec/replicas of the Deployments a controller scales (Flagger targets, HPA targets) and sync with RespectIgnoreDifferences=true.',
   check(ctx) {
     const owned = controllerScaled(ctx);
     for (const app of ctx.ofKind('Application', 'argoproj.io')) {
@@ -117,16 +158,24 @@ export const argoIgnoreDifferences: Rule = {
       const scaled = owned.get(ns) ?? new Map<string, string>();
       const missing = [...scaled].filter(([name]) => !ignoresReplicasOf(app, name));
       if (missing.length) {
-        ctx.report(this, app, ['spec', 'ignoreDifferences'],
+        ctx.report(
+          this,
+          app,
+          ['spec', 'ignoreDifferences'],
           `Application ${nameOf(app)} does not ignore /spec/replicas of ${missing.map(([n, by]) => `Deployment ${n} (scaled by ${by})`).join(', ')}: Argo CD would report OutOfSync and scale it back on every sync`,
-          `add ignoreDifferences: [{group: apps, kind: Deployment, name: ${missing[0]![0]}, jsonPointers: [/spec/replicas]}]`);
+          `add ignoreDifferences: [{group: apps, kind: Deployment, name: ${missing[0]![0]}, jsonPointers: [/spec/replicas]}]`,
+        );
       }
       if (!scaled.size) continue;
       const opts = get(app.object, 'spec', 'syncPolicy', 'syncOptions');
       if (!Array.isArray(opts) || !opts.includes('RespectIgnoreDifferences=true')) {
-        ctx.report(this, app, ['spec', 'syncPolicy', 'syncOptions'],
+        ctx.report(
+          this,
+          app,
+          ['spec', 'syncPolicy', 'syncOptions'],
           `Application ${nameOf(app)} lacks syncOptions RespectIgnoreDifferences=true: ignored fields are still applied on sync`,
-          'add RespectIgnoreDifferences=true to spec.syncPolicy.syncOptions');
+          'add RespectIgnoreDifferences=true to spec.syncPolicy.syncOptions',
+        );
       }
     }
   },

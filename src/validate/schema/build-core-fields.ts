@@ -19,7 +19,15 @@ import ts from 'typescript';
 type Desc = 0 | string | ['a' | 'm', Desc] | { p: Record<string, Desc> };
 
 const require = createRequire(import.meta.url);
-const roots = [dirname(require.resolve('kubernetes-models/package.json')), join(dirname(require.resolve('kubernetes-models/package.json')), '..', '@kubernetes-models', 'apimachinery')];
+const roots = [
+  dirname(require.resolve('kubernetes-models/package.json')),
+  join(
+    dirname(require.resolve('kubernetes-models/package.json')),
+    '..',
+    '@kubernetes-models',
+    'apimachinery',
+  ),
+];
 
 const types: Record<string, Desc> = {};
 const rootKinds: Record<string, string> = {};
@@ -42,7 +50,8 @@ for (const root of roots) {
     const global = new Map<string, string>();
     for (const st of sf.statements) {
       if (ts.isExportDeclaration(st) && st.exportClause && ts.isNamedExports(st.exportClause)) {
-        for (const el of st.exportClause.elements) if (el.propertyName) global.set(el.propertyName.text, el.name.text);
+        for (const el of st.exportClause.elements)
+          if (el.propertyName) global.set(el.propertyName.text, el.name.text);
       }
     }
     const name = (local: string) => global.get(local) ?? local;
@@ -65,13 +74,20 @@ for (const root of roots) {
     for (const st of sf.statements) {
       if (ts.isInterfaceDeclaration(st)) {
         const p: Record<string, Desc> = {};
-        if (st.heritageClauses?.some((h) => h.types.some((x) => x.expression.getText(sf) === 'TypeMeta'))) {
+        if (
+          st.heritageClauses?.some((h) =>
+            h.types.some((x) => x.expression.getText(sf) === 'TypeMeta'),
+          )
+        ) {
           p.apiVersion = 0;
           p.kind = 0;
         }
         for (const m of st.members) {
           if (ts.isPropertySignature(m) && m.name) {
-            const key = ts.isStringLiteral(m.name) || ts.isIdentifier(m.name) ? m.name.text : m.name.getText(sf);
+            const key =
+              ts.isStringLiteral(m.name) || ts.isIdentifier(m.name)
+                ? m.name.text
+                : m.name.getText(sf);
             p[key] = desc(m.type);
           }
         }
@@ -79,8 +95,12 @@ for (const root of roots) {
         types[name(st.name.text)] = Object.keys(p).length ? { p } : 0;
         // Top-level kinds: `"apiVersion": "apps/v1"; "kind": "Deployment"` literal members.
         const lit = (k: string) => {
-          const m = st.members.find((x) => ts.isPropertySignature(x) && x.name && (x.name as ts.StringLiteral).text === k) as ts.PropertySignature | undefined;
-          return m?.type && ts.isLiteralTypeNode(m.type) && ts.isStringLiteral(m.type.literal) ? m.type.literal.text : undefined;
+          const m = st.members.find(
+            (x) => ts.isPropertySignature(x) && x.name && (x.name as ts.StringLiteral).text === k,
+          ) as ts.PropertySignature | undefined;
+          return m?.type && ts.isLiteralTypeNode(m.type) && ts.isStringLiteral(m.type.literal)
+            ? m.type.literal.text
+            : undefined;
         };
         const av = lit('apiVersion');
         const kd = lit('kind');
@@ -94,8 +114,20 @@ for (const root of roots) {
   }
 }
 
-const out = join(dirname(new URL(import.meta.url).pathname), '..', '..', '..', 'schemas', 'k8s-core-fields.json');
+const out = join(
+  dirname(new URL(import.meta.url).pathname),
+  '..',
+  '..',
+  '..',
+  'schemas',
+  'k8s-core-fields.json',
+);
 mkdirSync(dirname(out), { recursive: true });
 const version = (require('kubernetes-models/package.json') as { version: string }).version;
-writeFileSync(out, JSON.stringify({ source: `kubernetes-models@${version}`, roots: rootKinds, types }) + '\n');
-console.log(`wrote ${out}: ${Object.keys(rootKinds).length} kinds, ${Object.keys(types).length} types`);
+writeFileSync(
+  out,
+  JSON.stringify({ source: `kubernetes-models@${version}`, roots: rootKinds, types }) + '\n',
+);
+console.log(
+  `wrote ${out}: ${Object.keys(rootKinds).length} kinds, ${Object.keys(types).length} types`,
+);

@@ -18,15 +18,34 @@ import { Ajv, _, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { DEFAULT_CACHE_DIR } from '../../package/cache-dir.js';
 
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as (ajv: Ajv) => Ajv;
 const requireHere = createRequire(import.meta.url);
 
 /** The user's cache directory, beside the fleet loader's cache. */
 export const DEFAULT_SCHEMA_CACHE = DEFAULT_CACHE_DIR;
 
-const AJV_OPTIONS = { allErrors: true, strict: false, allowUnionTypes: true, verbose: true, logger: false, validateSchema: false } as const;
+const AJV_OPTIONS = {
+  allErrors: true,
+  strict: false,
+  allowUnionTypes: true,
+  verbose: true,
+  logger: false,
+  validateSchema: false,
+} as const;
 /** Kubernetes OpenAPI formats ajv-formats does not know; the type check covers them. */
-const TYPE_ONLY_FORMATS = ['int32', 'int64', 'float', 'double', 'byte', 'int-or-string', 'quantity', 'url', 'binary', 'password'] as const;
+const TYPE_ONLY_FORMATS = [
+  'int32',
+  'int64',
+  'float',
+  'double',
+  'byte',
+  'int-or-string',
+  'quantity',
+  'url',
+  'binary',
+  'password',
+] as const;
 
 let ajvVersion: string | undefined;
 
@@ -45,7 +64,10 @@ export class SchemaCompiler {
     if (!this.ajvInstance) {
       // Standalone code refers to ajv-formats' functions by this expression (loaded by `require`).
       const formats = _`require("ajv-formats/dist/formats").fullFormats`;
-      this.ajvInstance = new Ajv({ ...AJV_OPTIONS, code: { source: this.cacheDir !== false, formats } });
+      this.ajvInstance = new Ajv({
+        ...AJV_OPTIONS,
+        code: { source: this.cacheDir !== false, formats },
+      });
       addFormats(this.ajvInstance);
       for (const f of TYPE_ONLY_FORMATS) this.ajvInstance.addFormat(f, true);
     }
@@ -56,7 +78,10 @@ export class SchemaCompiler {
   compile(schema: object): ValidateFunction {
     if (this.cacheDir === false) return this.ajv.compile(schema);
     ajvVersion ??= (requireHere('ajv/package.json') as { version: string }).version;
-    const key = createHash('sha256').update(JSON.stringify([ajvVersion, AJV_OPTIONS, TYPE_ONLY_FORMATS, schema])).digest('hex').slice(0, 20);
+    const key = createHash('sha256')
+      .update(JSON.stringify([ajvVersion, AJV_OPTIONS, TYPE_ONLY_FORMATS, schema]))
+      .digest('hex')
+      .slice(0, 20);
     const file = join(this.cacheDir, `schema-${key}.cjs`);
     const cached = load(file);
     if (cached) return cached;
@@ -65,7 +90,10 @@ export class SchemaCompiler {
       mkdirSync(this.cacheDir, { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
       // Loaded only on a cache miss.
-      const standaloneCode = requireHere('ajv/dist/standalone') as (ajv: Ajv, fn: ValidateFunction) => string;
+      const standaloneCode = requireHere('ajv/dist/standalone') as (
+        ajv: Ajv,
+        fn: ValidateFunction,
+      ) => string;
       writeFileSync(tmp, standaloneCode(this.ajv, validate));
       renameSync(tmp, file);
     } catch {
@@ -78,7 +106,11 @@ export class SchemaCompiler {
 function load(file: string): ValidateFunction | undefined {
   try {
     const mod: { exports: unknown } = { exports: {} };
-    new Function('require', 'module', 'exports', readFileSync(file, 'utf8'))(requireHere, mod, mod.exports);
+    new Function('require', 'module', 'exports', readFileSync(file, 'utf8'))(
+      requireHere,
+      mod,
+      mod.exports,
+    );
     const validate = (mod.exports as { default?: unknown }).default ?? mod.exports;
     return typeof validate === 'function' ? (validate as ValidateFunction) : undefined;
   } catch {

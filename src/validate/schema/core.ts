@@ -24,8 +24,14 @@ const cache = new Map<string, Promise<CoreValidator | undefined>>();
 export function coreModule(apiVersion: string, kind: string): string | undefined {
   if (!/^[A-Z][A-Za-z0-9]*$/.test(kind)) return undefined;
   const parts = apiVersion.split('/');
-  if (parts.length === 1 && /^v\d+((alpha|beta)\d+)?$/.test(parts[0]!)) return `kubernetes-models/${parts[0]}/${kind}`;
-  if (parts.length === 2 && /^[a-z0-9.-]+$/.test(parts[0]!) && /^v\d+((alpha|beta)\d+)?$/.test(parts[1]!)) return `kubernetes-models/${parts[0]}/${parts[1]}/${kind}`;
+  if (parts.length === 1 && /^v\d+((alpha|beta)\d+)?$/.test(parts[0]!))
+    return `kubernetes-models/${parts[0]}/${kind}`;
+  if (
+    parts.length === 2 &&
+    /^[a-z0-9.-]+$/.test(parts[0]!) &&
+    /^v\d+((alpha|beta)\d+)?$/.test(parts[1]!)
+  )
+    return `kubernetes-models/${parts[0]}/${parts[1]}/${kind}`;
   return undefined;
 }
 
@@ -39,7 +45,11 @@ interface ModelClass {
  * The validator of a core kind, or undefined when kubernetes-models has none.
  * @param cacheDir where module bundles are kept; `false` loads with plain `require`.
  */
-export function coreValidator(apiVersion: string, kind: string, cacheDir: string | false = DEFAULT_SCHEMA_CACHE): Promise<CoreValidator | undefined> {
+export function coreValidator(
+  apiVersion: string,
+  kind: string,
+  cacheDir: string | false = DEFAULT_SCHEMA_CACHE,
+): Promise<CoreValidator | undefined> {
   const key = `${apiVersion}/${kind}`;
   let hit = cache.get(key);
   if (!hit) {
@@ -49,7 +59,11 @@ export function coreValidator(apiVersion: string, kind: string, cacheDir: string
   return hit;
 }
 
-async function load(apiVersion: string, kind: string, cacheDir: string | false): Promise<CoreValidator | undefined> {
+async function load(
+  apiVersion: string,
+  kind: string,
+  cacheDir: string | false,
+): Promise<CoreValidator | undefined> {
   const spec = coreModule(apiVersion, kind);
   if (!spec) return undefined;
   let mod: Record<string, unknown>;

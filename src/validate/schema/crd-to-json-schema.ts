@@ -15,8 +15,23 @@
 type Json = Record<string, unknown>;
 
 const COPY = [
-  'type', 'enum', 'pattern', 'format', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum',
-  'multipleOf', 'minLength', 'maxLength', 'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties', 'required',
+  'type',
+  'enum',
+  'pattern',
+  'format',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minLength',
+  'maxLength',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minProperties',
+  'maxProperties',
+  'required',
 ] as const;
 
 /** ObjectMeta as far as a manifest author writes it; other ObjectMeta fields pass through. */
@@ -74,7 +89,9 @@ export function convertSchema(s: Json, strict = true): Json {
   const preserve = s['x-kubernetes-preserve-unknown-fields'] === true;
   const props = s.properties as Record<string, Json> | undefined;
   if (props) {
-    out.properties = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, convertSchema(v, strict)]));
+    out.properties = Object.fromEntries(
+      Object.entries(props).map(([k, v]) => [k, convertSchema(v, strict)]),
+    );
   }
   if (s['x-kubernetes-embedded-resource'] === true) {
     const p = (out.properties ??= {}) as Record<string, Json>;
@@ -83,14 +100,26 @@ export function convertSchema(s: Json, strict = true): Json {
     p.metadata ??= { type: 'object' };
   }
   if (s.additionalProperties !== undefined) {
-    out.additionalProperties = typeof s.additionalProperties === 'object' ? convertSchema(s.additionalProperties as Json, strict) : s.additionalProperties;
-  } else if (strict && !preserve && (s.type === 'object' || props) && !s['x-kubernetes-embedded-resource']) {
+    out.additionalProperties =
+      typeof s.additionalProperties === 'object'
+        ? convertSchema(s.additionalProperties as Json, strict)
+        : s.additionalProperties;
+  } else if (
+    strict &&
+    !preserve &&
+    (s.type === 'object' || props) &&
+    !s['x-kubernetes-embedded-resource']
+  ) {
     out.additionalProperties = false;
   }
   if (s.items && typeof s.items === 'object') out.items = convertSchema(s.items as Json, strict);
   for (const k of ['oneOf', 'anyOf', 'allOf'] as const) {
     // Structural schemas may only use these to add constraints (required, ...), not fields.
-    if (Array.isArray(s[k])) out[k] = [...((out[k] as Json[] | undefined) ?? []), ...(s[k] as Json[]).map((b) => convertSchema(b, false))];
+    if (Array.isArray(s[k]))
+      out[k] = [
+        ...((out[k] as Json[] | undefined) ?? []),
+        ...(s[k] as Json[]).map((b) => convertSchema(b, false)),
+      ];
   }
   if (s.not && typeof s.not === 'object') out.not = convertSchema(s.not as Json, false);
   if (s.nullable === true) {
@@ -101,8 +130,15 @@ export function convertSchema(s: Json, strict = true): Json {
 }
 
 /** Root schema for one served version of a CRD. */
-export function crdVersionSchema(group: string, version: string, kind: string, openAPIV3Schema: Json | undefined): Json {
-  const root = convertSchema(openAPIV3Schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
+export function crdVersionSchema(
+  group: string,
+  version: string,
+  kind: string,
+  openAPIV3Schema: Json | undefined,
+): Json {
+  const root = convertSchema(
+    openAPIV3Schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+  );
   const props = (root.properties ??= {}) as Record<string, Json>;
   props.apiVersion = { type: 'string', enum: [`${group}/${version}`] };
   props.kind = { type: 'string', enum: [kind] };
@@ -125,7 +161,12 @@ export interface CrdEntry {
 
 /** Every served version of a CRD object; [] when the object is not a CRD. */
 export function crdEntries(obj: Record<string, unknown>, source: string): CrdEntry[] {
-  if (obj.kind !== 'CustomResourceDefinition' || typeof obj.apiVersion !== 'string' || !obj.apiVersion.startsWith('apiextensions.k8s.io/')) return [];
+  if (
+    obj.kind !== 'CustomResourceDefinition' ||
+    typeof obj.apiVersion !== 'string' ||
+    !obj.apiVersion.startsWith('apiextensions.k8s.io/')
+  )
+    return [];
   const spec = (obj.spec ?? {}) as Json;
   const group = String(spec.group ?? '');
   const kind = String((spec.names as Json | undefined)?.kind ?? '');
@@ -135,7 +176,14 @@ export function crdEntries(obj: Record<string, unknown>, source: string): CrdEnt
     .filter((v) => v.served !== false)
     .map((v) => {
       const version = String(v.name);
-      const openAPI = ((v.schema as Json | undefined)?.openAPIV3Schema as Json | undefined) ?? shared;
-      return { group, version, kind, schema: crdVersionSchema(group, version, kind, openAPI), source };
+      const openAPI =
+        ((v.schema as Json | undefined)?.openAPIV3Schema as Json | undefined) ?? shared;
+      return {
+        group,
+        version,
+        kind,
+        schema: crdVersionSchema(group, version, kind, openAPI),
+        source,
+      };
     });
 }

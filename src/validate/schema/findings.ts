@@ -31,18 +31,31 @@ function valueAt(obj: unknown, path: readonly (string | number)[]): unknown {
   return cur;
 }
 
-export function schemaFindings(resource: Resource, source: string, errors: readonly ErrorObject[], unknown: readonly UnknownField[]): Finding[] {
+export function schemaFindings(
+  resource: Resource,
+  source: string,
+  errors: readonly ErrorObject[],
+  unknown: readonly UnknownField[],
+): Finding[] {
   const out: Finding[] = [];
   const object = objectRef(resource.object);
   const base = resource.basePath;
   const add = (path: (string | number)[], message: string, fix: string) => {
     const p = formatPath(path);
     out.push({
-      ruleId: 'schema', severity: 'error', file: resource.file, line: resource.locate(path), object,
-      path: base && p ? `${base}.${p}` : base || p, message: `${p || '(object)'}: ${message}`, fix,
+      ruleId: 'schema',
+      severity: 'error',
+      file: resource.file,
+      line: resource.locate(path),
+      object,
+      path: base && p ? `${base}.${p}` : base || p,
+      message: `${p || '(object)'}: ${message}`,
+      fix,
     });
   };
-  const folded = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => e.schemaPath);
+  const folded = errors
+    .filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf')
+    .map((e) => e.schemaPath);
   const seen = new Set<string>();
   for (const e of errors) {
     if (folded.some((f) => e.schemaPath !== f && e.schemaPath.startsWith(f + '/'))) continue;
@@ -55,7 +68,9 @@ export function schemaFindings(resource: Resource, source: string, errors: reado
       case 'additionalProperties': {
         const field = String(p.additionalProperty);
         path.push(field);
-        const known = Object.keys(((e.parentSchema as { properties?: object } | undefined)?.properties) ?? {});
+        const known = Object.keys(
+          (e.parentSchema as { properties?: object } | undefined)?.properties ?? {},
+        );
         message = `unknown field "${field}"${known.length ? ` (allowed: ${known.join(', ')})` : ''}`;
         fix = 'remove the field or correct its spelling; the API server would drop it silently';
         break;
@@ -67,7 +82,10 @@ export function schemaFindings(resource: Resource, source: string, errors: reado
         break;
       case 'type':
         message = `must be ${String(p.type)} (got ${show(value)})`;
-        fix = typeof value === 'string' && /integer|number/.test(String(p.type)) ? 'remove the quotes around the number' : `write a ${String(p.type)}`;
+        fix =
+          typeof value === 'string' && /integer|number/.test(String(p.type))
+            ? 'remove the quotes around the number'
+            : `write a ${String(p.type)}`;
         break;
       case 'enum':
         message = `${show(value)} is not allowed (allowed: ${(p.allowedValues as unknown[]).map((v) => show(v)).join(', ')})`;
@@ -80,10 +98,15 @@ export function schemaFindings(resource: Resource, source: string, errors: reado
       case 'anyOf':
       case 'oneOf': {
         const branches = (e.schema as unknown[] | undefined) ?? [];
-        const intOrString = branches.length === 2 && JSON.stringify(branches).includes('"integer"') && JSON.stringify(branches).includes('"string"');
+        const intOrString =
+          branches.length === 2 &&
+          JSON.stringify(branches).includes('"integer"') &&
+          JSON.stringify(branches).includes('"string"');
         message = intOrString
           ? `must be an integer or a string (got ${show(value)})`
-          : e.keyword === 'oneOf' && (p.passingSchemas as unknown) !== null && p.passingSchemas !== undefined
+          : e.keyword === 'oneOf' &&
+              (p.passingSchemas as unknown) !== null &&
+              p.passingSchemas !== undefined
             ? `matches more than one of its alternatives (${describeBranches(branches)}); exactly one is allowed`
             : `matches none of its alternatives (${describeBranches(branches)})`;
         fix = 'keep exactly one of the alternatives';
@@ -106,7 +129,11 @@ export function schemaFindings(resource: Resource, source: string, errors: reado
     add(path, message, fix);
   }
   for (const u of unknown) {
-    add(u.path, `unknown field "${u.field}" (allowed: ${u.known.join(', ')})`, 'remove the field or correct its spelling; kubectl rejects unknown fields');
+    add(
+      u.path,
+      `unknown field "${u.field}" (allowed: ${u.known.join(', ')})`,
+      'remove the field or correct its spelling; kubectl rejects unknown fields',
+    );
   }
   return out;
 }

@@ -29,7 +29,10 @@ interface ModuleRecord {
   exports: unknown;
 }
 type Loader = (file: string) => unknown;
-type BundleFactory = (instances: Map<string, ModuleRecord>, requireFor: (file: string) => NodeRequire) => Loader;
+type BundleFactory = (
+  instances: Map<string, ModuleRecord>,
+  requireFor: (file: string) => NodeRequire,
+) => Loader;
 
 /** Bundled module instances by file, shared by every bundle of this process (one instance each). */
 const instances = new Map<string, ModuleRecord>();
@@ -47,7 +50,13 @@ interface Manifest {
  */
 export function requireBundled(spec: string, cacheDir: string | false): Record<string, unknown> {
   if (cacheDir === false) return requireHere(spec) as Record<string, unknown>;
-  const base = join(cacheDir, `kmodels-${createHash('sha256').update(`${process.version}\0${import.meta.url}\0${spec}`).digest('hex').slice(0, 20)}`);
+  const base = join(
+    cacheDir,
+    `kmodels-${createHash('sha256')
+      .update(`${process.version}\0${import.meta.url}\0${spec}`)
+      .digest('hex')
+      .slice(0, 20)}`,
+  );
   try {
     const hit = loadBundle(base);
     if (hit) return hit;
@@ -79,7 +88,8 @@ function loadBundle(base: string): Record<string, unknown> | undefined {
   const script = new vm.Script(source, { filename: `${base}.js`, cachedData });
   const factory = script.runInThisContext() as BundleFactory;
   const exports = factory(instances, requireFor)(manifest.entry) as Record<string, unknown>;
-  if (!cachedData || script.cachedDataRejected) writeAtomic(`${base}.v8`, script.createCachedData());
+  if (!cachedData || script.cachedDataRejected)
+    writeAtomic(`${base}.v8`, script.createCachedData());
   return exports;
 }
 
@@ -101,7 +111,9 @@ function buildBundle(spec: string, base: string): Record<string, unknown> {
       manifest.files.push([file, st.size, st.mtimeMs]);
       if (!file.endsWith('.json')) recordRequests(file, text, (resolutions[dirname(file)] ??= {}));
       const body = file.endsWith('.json') ? `module.exports = ${text};` : text.replace(/^#!.*/, '');
-      parts.push(`${JSON.stringify(file)}: [${JSON.stringify(dirname(file))}, function (exports, require, module, __filename, __dirname) {${body}\n}]`);
+      parts.push(
+        `${JSON.stringify(file)}: [${JSON.stringify(dirname(file))}, function (exports, require, module, __filename, __dirname) {${body}\n}]`,
+      );
     }
     const source = `(function (instances, requireFor) {
 const M = {

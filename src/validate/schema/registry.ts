@@ -50,7 +50,8 @@ export class SchemaRegistry {
   constructor(private readonly opts: RegistryOptions = {}) {
     this.compiler = new SchemaCompiler(opts.cacheDir ?? DEFAULT_SCHEMA_CACHE);
     // Paths are checked now (a wrong --crd is a usage error); files are read on first lookup.
-    for (const p of opts.crds ?? []) if (!existsSync(p)) this.problems.push({ file: p, message: `CRD path not found: ${p}` });
+    for (const p of opts.crds ?? [])
+      if (!existsSync(p)) this.problems.push({ file: p, message: `CRD path not found: ${p}` });
   }
 
   /** Reads the CRD files now (they are otherwise read on the first lookup of a custom kind). */
@@ -62,7 +63,8 @@ export class SchemaRegistry {
   private get crds(): Map<string, CrdEntry> {
     if (!this.crdMap) {
       this.crdMap = new Map();
-      if (this.opts.builtinCrds !== false && existsSync(BUILTIN_CRD_DIR)) this.addCrdPath(BUILTIN_CRD_DIR, 'imports/crds/');
+      if (this.opts.builtinCrds !== false && existsSync(BUILTIN_CRD_DIR))
+        this.addCrdPath(BUILTIN_CRD_DIR, 'imports/crds/');
       for (const p of this.opts.crds ?? []) if (existsSync(p)) this.addCrdPath(p);
     }
     return this.crdMap;
@@ -74,7 +76,10 @@ export class SchemaRegistry {
     try {
       isDir = statSync(path).isDirectory();
       files = isDir
-        ? readdirSync(path).filter((n) => /\.(ya?ml|json)$/.test(n)).sort().map((n) => join(path, n))
+        ? readdirSync(path)
+            .filter((n) => /\.(ya?ml|json)$/.test(n))
+            .sort()
+            .map((n) => join(path, n))
         : [path];
     } catch {
       this.problems.push({ file: path, message: `CRD path not found: ${path}` });
@@ -85,7 +90,8 @@ export class SchemaRegistry {
       const shown = display ? display + file.slice(path.length).replace(/^\//, '') : file;
       try {
         const loaded = loadText(shown, readFileSync(file, 'utf8'));
-        if (loaded.findings[0]) throw new Error(`line ${loaded.findings[0].line}: ${loaded.findings[0].message}`);
+        if (loaded.findings[0])
+          throw new Error(`line ${loaded.findings[0].line}: ${loaded.findings[0].message}`);
         let inFile = 0;
         for (const r of loaded.resources) {
           for (const e of crdEntries(r.object, shown)) {
@@ -94,13 +100,23 @@ export class SchemaRegistry {
           }
         }
         // A file named on its own must hold a CRD; a directory may hold other files too.
-        if (!inFile && !isDir) throw new Error('no CustomResourceDefinition (apiextensions.k8s.io) with a served version in it');
+        if (!inFile && !isDir)
+          throw new Error(
+            'no CustomResourceDefinition (apiextensions.k8s.io) with a served version in it',
+          );
         found += inFile;
       } catch (err) {
-        this.problems.push({ file: shown, message: `cannot read CRD: ${err instanceof Error ? err.message : String(err)}` });
+        this.problems.push({
+          file: shown,
+          message: `cannot read CRD: ${err instanceof Error ? err.message : String(err)}`,
+        });
       }
     }
-    if (!found && isDir) this.problems.push({ file: path, message: `no CustomResourceDefinition in ${files.length ? `the ${files.length} YAML/JSON files of ` : ''}${path}` });
+    if (!found && isDir)
+      this.problems.push({
+        file: path,
+        message: `no CustomResourceDefinition in ${files.length ? `the ${files.length} YAML/JSON files of ` : ''}${path}`,
+      });
   }
 
   private readonly resolved = new Map<string, SchemaCheck | undefined>();
@@ -126,17 +142,26 @@ export class SchemaRegistry {
   }
 
   private async resolve(apiVersion: string, kind: string): Promise<SchemaCheck | undefined> {
-    const [group, version] = apiVersion.includes('/') ? apiVersion.split('/', 2) as [string, string] : ['', apiVersion];
+    const [group, version] = apiVersion.includes('/')
+      ? (apiVersion.split('/', 2) as [string, string])
+      : ['', apiVersion];
     for (const dir of this.opts.schemaDirs ?? []) {
       const candidates = [join(dir, group || 'core', `${kind.toLowerCase()}_${version}.json`)];
-      if (!group) candidates.push(join(dir, `${kind.toLowerCase()}_${version}.json`), join(dir, `${kind.toLowerCase()}-${version}.json`));
+      if (!group)
+        candidates.push(
+          join(dir, `${kind.toLowerCase()}_${version}.json`),
+          join(dir, `${kind.toLowerCase()}-${version}.json`),
+        );
       for (const file of candidates) {
         if (!existsSync(file)) continue;
         try {
           const fn = this.compiler.compile(JSON.parse(readFileSync(file, 'utf8')) as object);
           return fromAjv(fn, file);
         } catch (err) {
-          this.problems.push({ file, message: `cannot use schema: ${err instanceof Error ? err.message : String(err)}` });
+          this.problems.push({
+            file,
+            message: `cannot use schema: ${err instanceof Error ? err.message : String(err)}`,
+          });
           return undefined;
         }
       }
@@ -163,7 +188,8 @@ export class SchemaRegistry {
 function fromAjv(fn: ValidateFunction, source: string): SchemaCheck {
   return {
     source,
-    validate: (obj) => (fn(obj) ? { errors: [], unknown: [] } : { errors: [...(fn.errors ?? [])], unknown: [] }),
+    validate: (obj) =>
+      fn(obj) ? { errors: [], unknown: [] } : { errors: [...(fn.errors ?? [])], unknown: [] },
   };
 }
 

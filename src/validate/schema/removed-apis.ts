@@ -18,7 +18,11 @@ export interface RemovedApi {
 
 type Table = Record<string, Record<string, RemovedApi>>;
 
-const r = (removedIn: string, replacement?: string, note?: string): RemovedApi => ({ removedIn, replacement, note });
+const r = (removedIn: string, replacement?: string, note?: string): RemovedApi => ({
+  removedIn,
+  replacement,
+  note,
+});
 
 const workloads = (removedIn: string): Record<string, RemovedApi> => ({
   Deployment: r(removedIn, 'apps/v1'),
@@ -28,7 +32,11 @@ const workloads = (removedIn: string): Record<string, RemovedApi> => ({
   ControllerRevision: r(removedIn, 'apps/v1'),
 });
 
-const all = (kinds: readonly string[], removedIn: string, replacement: string): Record<string, RemovedApi> =>
+const all = (
+  kinds: readonly string[],
+  removedIn: string,
+  replacement: string,
+): Record<string, RemovedApi> =>
   Object.fromEntries(kinds.map((k) => [k, r(removedIn, replacement)]));
 
 /** apiVersion -> kind -> removal. */
@@ -38,23 +46,57 @@ const REMOVED: Table = {
   'extensions/v1beta1': {
     ...workloads('1.16'),
     NetworkPolicy: r('1.16', 'networking.k8s.io/v1'),
-    PodSecurityPolicy: r('1.16', undefined, 'PodSecurityPolicy is gone (removed in 1.25 everywhere): use Pod Security Admission labels on the namespace'),
+    PodSecurityPolicy: r(
+      '1.16',
+      undefined,
+      'PodSecurityPolicy is gone (removed in 1.25 everywhere): use Pod Security Admission labels on the namespace',
+    ),
     Ingress: r('1.22', 'networking.k8s.io/v1'),
   },
-  'networking.k8s.io/v1beta1': { Ingress: r('1.22', 'networking.k8s.io/v1'), IngressClass: r('1.22', 'networking.k8s.io/v1') },
-  'apiextensions.k8s.io/v1beta1': { CustomResourceDefinition: r('1.22', 'apiextensions.k8s.io/v1') },
-  'admissionregistration.k8s.io/v1beta1': all(['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'], '1.22', 'admissionregistration.k8s.io/v1'),
+  'networking.k8s.io/v1beta1': {
+    Ingress: r('1.22', 'networking.k8s.io/v1'),
+    IngressClass: r('1.22', 'networking.k8s.io/v1'),
+  },
+  'apiextensions.k8s.io/v1beta1': {
+    CustomResourceDefinition: r('1.22', 'apiextensions.k8s.io/v1'),
+  },
+  'admissionregistration.k8s.io/v1beta1': all(
+    ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'],
+    '1.22',
+    'admissionregistration.k8s.io/v1',
+  ),
   'apiregistration.k8s.io/v1beta1': { APIService: r('1.22', 'apiregistration.k8s.io/v1') },
   'authentication.k8s.io/v1beta1': { TokenReview: r('1.22', 'authentication.k8s.io/v1') },
-  'authorization.k8s.io/v1beta1': all(['SubjectAccessReview', 'LocalSubjectAccessReview', 'SelfSubjectAccessReview', 'SelfSubjectRulesReview'], '1.22', 'authorization.k8s.io/v1'),
+  'authorization.k8s.io/v1beta1': all(
+    [
+      'SubjectAccessReview',
+      'LocalSubjectAccessReview',
+      'SelfSubjectAccessReview',
+      'SelfSubjectRulesReview',
+    ],
+    '1.22',
+    'authorization.k8s.io/v1',
+  ),
   'certificates.k8s.io/v1beta1': { CertificateSigningRequest: r('1.22', 'certificates.k8s.io/v1') },
   'coordination.k8s.io/v1beta1': { Lease: r('1.22', 'coordination.k8s.io/v1') },
-  'rbac.authorization.k8s.io/v1beta1': all(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'], '1.22', 'rbac.authorization.k8s.io/v1'),
-  'rbac.authorization.k8s.io/v1alpha1': all(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'], '1.22', 'rbac.authorization.k8s.io/v1'),
+  'rbac.authorization.k8s.io/v1beta1': all(
+    ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'],
+    '1.22',
+    'rbac.authorization.k8s.io/v1',
+  ),
+  'rbac.authorization.k8s.io/v1alpha1': all(
+    ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'],
+    '1.22',
+    'rbac.authorization.k8s.io/v1',
+  ),
   'scheduling.k8s.io/v1beta1': { PriorityClass: r('1.22', 'scheduling.k8s.io/v1') },
   'scheduling.k8s.io/v1alpha1': { PriorityClass: r('1.22', 'scheduling.k8s.io/v1') },
   'storage.k8s.io/v1beta1': {
-    ...all(['CSIDriver', 'CSINode', 'StorageClass', 'VolumeAttachment'], '1.22', 'storage.k8s.io/v1'),
+    ...all(
+      ['CSIDriver', 'CSINode', 'StorageClass', 'VolumeAttachment'],
+      '1.22',
+      'storage.k8s.io/v1',
+    ),
     CSIStorageCapacity: r('1.27', 'storage.k8s.io/v1'),
   },
   'batch/v1beta1': { CronJob: r('1.25', 'batch/v1') },
@@ -65,12 +107,28 @@ const REMOVED: Table = {
   'autoscaling/v2beta2': { HorizontalPodAutoscaler: r('1.26', 'autoscaling/v2') },
   'policy/v1beta1': {
     PodDisruptionBudget: r('1.25', 'policy/v1'),
-    PodSecurityPolicy: r('1.25', undefined, 'PodSecurityPolicy is gone: use Pod Security Admission labels on the namespace'),
+    PodSecurityPolicy: r(
+      '1.25',
+      undefined,
+      'PodSecurityPolicy is gone: use Pod Security Admission labels on the namespace',
+    ),
   },
   'node.k8s.io/v1beta1': { RuntimeClass: r('1.25', 'node.k8s.io/v1') },
-  'flowcontrol.apiserver.k8s.io/v1beta1': all(['FlowSchema', 'PriorityLevelConfiguration'], '1.26', 'flowcontrol.apiserver.k8s.io/v1'),
-  'flowcontrol.apiserver.k8s.io/v1beta2': all(['FlowSchema', 'PriorityLevelConfiguration'], '1.29', 'flowcontrol.apiserver.k8s.io/v1'),
-  'flowcontrol.apiserver.k8s.io/v1beta3': all(['FlowSchema', 'PriorityLevelConfiguration'], '1.32', 'flowcontrol.apiserver.k8s.io/v1'),
+  'flowcontrol.apiserver.k8s.io/v1beta1': all(
+    ['FlowSchema', 'PriorityLevelConfiguration'],
+    '1.26',
+    'flowcontrol.apiserver.k8s.io/v1',
+  ),
+  'flowcontrol.apiserver.k8s.io/v1beta2': all(
+    ['FlowSchema', 'PriorityLevelConfiguration'],
+    '1.29',
+    'flowcontrol.apiserver.k8s.io/v1',
+  ),
+  'flowcontrol.apiserver.k8s.io/v1beta3': all(
+    ['FlowSchema', 'PriorityLevelConfiguration'],
+    '1.32',
+    'flowcontrol.apiserver.k8s.io/v1',
+  ),
 };
 
 /** The removal of `apiVersion`/`kind`, or undefined when the API server still serves it. */

@@ -15,7 +15,9 @@ interface FieldsFile {
 
 let fields: FieldsFile | undefined;
 function load(): FieldsFile {
-  fields ??= JSON.parse(readFileSync(packagePath('schemas', 'k8s-core-fields.json'), 'utf8')) as FieldsFile;
+  fields ??= JSON.parse(
+    readFileSync(packagePath('schemas', 'k8s-core-fields.json'), 'utf8'),
+  ) as FieldsFile;
   return fields;
 }
 
@@ -39,7 +41,13 @@ export function unknownFields(apiVersion: string, kind: string, obj: unknown): U
 }
 
 /** `path` is one mutable stack (copied only when reporting): this runs on every object. */
-function visit(f: FieldsFile, desc: Desc, value: unknown, path: (string | number)[], out: UnknownField[]): void {
+function visit(
+  f: FieldsFile,
+  desc: Desc,
+  value: unknown,
+  path: (string | number)[],
+  out: UnknownField[],
+): void {
   if (desc === 0 || value === null || value === undefined || typeof value !== 'object') return;
   if (typeof desc === 'string') {
     const t = f.types[desc];
