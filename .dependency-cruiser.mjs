@@ -32,6 +32,8 @@ export const LAYERS = [
   { name: 'validation', path: ['^src/validate/'], pathNot: [COMMANDS] },
   { name: 'evaluation', path: ['^src/gate/'], pathNot: [COMMANDS, ...SERVERS] },
   { name: 'gitops', path: ['^src/gitops/'], pathNot: [COMMANDS, ...SERVERS] },
+  // The autopilot walks canaries through the GitOps operations; the servers and the CLI wire it in.
+  { name: 'autopilot', path: ['^src/autopilot/'], pathNot: [COMMANDS] },
   { name: 'servers', path: SERVERS },
   // src/index.ts, the package's library API, names every part like the CLI does.
   {

@@ -20,6 +20,7 @@ import { Construct } from 'constructs';
 import { MetricTemplate, MetricTemplateSpecProviderType } from '../imports/flagger-flagger.app.js';
 import type { AgentResource } from '../src/fleet/types.js';
 import { SyncWave, agentLabels, syncWave } from './_labels.js';
+import { parseDuration } from './_duration.js';
 
 export type MetricCheck =
   | 'request-success-rate'
@@ -102,12 +103,34 @@ function num(n: number): string {
   return String(n);
 }
 
-/** The PromQL of each check (Go templates over `{{ target }}`, `{{ namespace }}`, `{{ interval }}`); the dashboards reuse it. */
+/**
+ * The workloads a query compares. Flagger renders `{{ target }}` and names its stable copy
+ * `<target>-primary`; manual mode (the autopilot, src/autopilot/traffic.ts) has Deployments
+ * `<slug>-canary` and `<slug>` instead, and renders the same templates with those names.
+ */
+export interface QueryWorkloads {
+  readonly canary: string;
+  readonly stable: string;
+}
+
+/** Flagger's names: the Canary's target and its primary. */
+export const FLAGGER_WORKLOADS: QueryWorkloads = {
+  canary: '{{ target }}',
+  stable: '{{ target }}-primary',
+};
+
+/** Flagger's analysis window: the interval, but never below one minute (rate() needs samples). */
+export function analysisWindow(interval: string): string {
+  return parseDuration(interval, 'policy analysis.interval') >= 60 ? interval : '1m';
+}
+
+/** The PromQL of each check (Go templates over `{{ target }}`, `{{ namespace }}`, `{{ interval }}`); the dashboards and the autopilot reuse it. */
 export function queries(
   p: Pick<
     MetricTemplatesProps,
     'source' | 'statusLabel' | 'podLabel' | 'namespaceLabel' | 'vsPrimary'
   >,
+  workloads: QueryWorkloads = FLAGGER_WORKLOADS,
 ): Record<MetricCheck, string> {
   const ef = p.vsPrimary?.errorRate;
   const lf = p.vsPrimary?.latencyP99;
@@ -121,7 +144,7 @@ export function queries(
   });
   if (p.source === 'istio') {
     const selOf = (primary: boolean): string =>
-      `reporter="destination",destination_workload_namespace="{{ namespace }}",destination_workload="{{ target }}${primary ? '-primary' : ''}"`;
+      `reporter="destination",destination_workload_namespace="{{ namespace }}",destination_workload="${primary ? workloads.stable : workloads.canary}"`;
     const sel = selOf(false);
     const totalOf = (primary: boolean): string =>
       `sum(rate(istio_requests_total{${selOf(primary)}}[{{ interval }}]))`;
@@ -144,7 +167,7 @@ export function queries(
   const status = p.statusLabel ?? 'status';
   // Flagger's pod names: <target>-<replicaset hash>-<pod hash> (canary), <target>-primary-... (primary).
   const selOf = (primary: boolean): string =>
-    `${ns}="{{ namespace }}",${pod}=~"{{ target }}${primary ? '-primary' : ''}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"`;
+    `${ns}="{{ namespace }}",${pod}=~"${primary ? workloads.stable : workloads.canary}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"`;
   const sel = selOf(false);
   const totalOf = (primary: boolean): string =>
     `sum(rate(http_request_duration_seconds_count{${selOf(primary)}}[{{ interval }}]))`;

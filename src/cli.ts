@@ -8,6 +8,7 @@
 import { pathToFileURL } from 'node:url';
 import { AgentCanaryError } from './errors/error.js';
 import { redactCredentials } from './redact/credentials.js';
+import type { AdvanceGuard } from './gitops/advance-guard.js';
 
 interface Command {
   readonly summary: string;
@@ -30,7 +31,20 @@ const commands: Record<string, Command> = {
   },
   canary: {
     summary: 'start | status | weight | promote | rollback <namespace>/<agent> as Git commits',
-    load: () => import('./gitops/command.js'),
+    // Increases ask the autopilot's decision (hold, quality gate, traffic) before they commit.
+    // Loaded only when an increase asks (the gate's engine and the PromQL builder cost start-up time).
+    load: async () => {
+      const command = await import('./gitops/command.js');
+      const guard = (cfg: { mlflow?: string; prometheus?: string }): AdvanceGuard => ({
+        approve: async (gitops, req) =>
+          (await import('./autopilot/wiring.js')).cliGuard(cfg).approve(gitops, req),
+      });
+      return { run: (argv: string[]) => command.run(argv, { guard }) };
+    },
+  },
+  autopilot: {
+    summary: 'walk manual canaries through their policy steps as commits (hold, gate, traffic)',
+    load: () => import('./autopilot/command.js'),
   },
   demo: {
     summary:
@@ -39,7 +53,20 @@ const commands: Record<string, Command> = {
   },
   gate: {
     summary: 'serve the Flagger quality-gate webhook (and the canary HTTP API with --repo)',
-    load: () => import('./gate/command.js'),
+    // The canary API's increases ask the autopilot's decision; --autopilot runs its loop too.
+    load: async () => {
+      const [command, wiring] = await Promise.all([
+        import('./gate/command.js'),
+        import('./autopilot/wiring.js'),
+      ]);
+      return {
+        run: (argv: string[]) =>
+          command.run(argv, {
+            guard: wiring.serverGuard,
+            startAutopilot: wiring.startAutopilotLoop,
+          }),
+      };
+    },
   },
 };
 

@@ -8,7 +8,9 @@
  */
 import { MlflowEnvError, readMlflowEnv } from './mlflow/env.js';
 import { parseArgs } from 'node:util';
-import { createLogger, type LogLevel } from '../http/log.js';
+import { createLogger, type LogLevel, type Logger } from '../http/log.js';
+import type { AdvanceGuard } from '../gitops/advance-guard.js';
+import type { QualityEngine } from './engine.js';
 import { gitopsRoutes } from '../gitops/api.js';
 import { parseDuration } from './duration.js';
 import { DEFAULTS, parseMetricList, type GateDefaults } from './settings.js';
@@ -35,6 +37,11 @@ options (flag > environment > default):
   --token TOKEN             AGENT_CANARY_GATE_TOKEN: shared token accepted for every agent (older scheme)
   --repo PATH|URL           AGENT_CANARY_REPO: also serve the canary HTTP API for this GitOps repository
   --api-token TOKEN         AGENT_CANARY_API_TOKEN: bearer token of the canary HTTP API (with --repo)
+  --autopilot               with --repo: also run the autopilot loop (docs/autopilot.md) in this server,
+                            judging with this server's MLflow engine
+  --prometheus URL          AGENT_CANARY_PROMETHEUS_URL: the autopilot's and the API guard's traffic checks
+                            (default: the autopilot uses each policy's prometheus; the API does not check traffic)
+  --autopilot-interval DUR  time between autopilot passes (default 15s)
   --mode strict|recif       default decision mode when metadata.mode is absent (default strict)
   --pass-threshold N        (default 0.6)        --metrics LIST   e.g. "safety/mean>=0.8" (default: every mean)
   --max-regression N        (default 0.05)       --min-samples N  (default 20)
@@ -49,6 +56,22 @@ options (flag > environment > default):
 Prefer the environment for passwords and tokens: flags are visible in the process list.`;
 
 class UsageError extends Error {}
+
+/**
+ * What the CLI wires in (src/cli.ts) from the layer above: the guard of the canary API's
+ * increases, and the autopilot loop (`--autopilot`). Without them, increases are refused unless
+ * forced and `--autopilot` is refused.
+ */
+export interface GateCommandDeps {
+  readonly guard?: (engine: () => QualityEngine | undefined, prometheus?: string) => AdvanceGuard;
+  readonly startAutopilot?: (cfg: {
+    repo: string;
+    engine: () => QualityEngine | undefined;
+    prometheus?: string;
+    logger: Logger;
+    pollMs?: number;
+  }) => Promise<{ stop(): Promise<void> }>;
+}
 
 function envOr(flag: string | undefined, env: string): string | undefined {
   if (flag !== undefined) return flag;
@@ -90,7 +113,7 @@ function choice<T extends string>(
   return v as T;
 }
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], deps: GateCommandDeps = {}): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -106,6 +129,9 @@ export async function run(argv: string[]): Promise<number> {
         token: { type: 'string' },
         repo: { type: 'string' },
         'api-token': { type: 'string' },
+        autopilot: { type: 'boolean' },
+        prometheus: { type: 'string' },
+        'autopilot-interval': { type: 'string' },
         mode: { type: 'string' },
         'pass-threshold': { type: 'string' },
         metrics: { type: 'string' },
@@ -162,10 +188,24 @@ export async function run(argv: string[]): Promise<number> {
     const repo = envOr(s('repo'), 'AGENT_CANARY_REPO');
     // The API's bearer token is not the webhook token: people call the API, Flagger the webhook.
     const apiToken = envOr(s('api-token'), 'AGENT_CANARY_API_TOKEN');
+    const prometheus = envOr(s('prometheus'), 'AGENT_CANARY_PROMETHEUS_URL');
+    const autopilotEvery = dur('autopilot-interval', s('autopilot-interval'));
+    if (values.autopilot && !repo)
+      throw new UsageError(
+        '--autopilot needs --repo PATH|URL (AGENT_CANARY_REPO): the repository it walks',
+      );
+    if (values.autopilot && !deps.startAutopilot)
+      throw new UsageError(
+        '--autopilot is not available in this build (run through agent-canary gate)',
+      );
+    // The server's engine exists once it started; the guard asks for it per request.
+    const started: { engine?: QualityEngine } = {};
+    const engineOf = (): QualityEngine | undefined => started.engine;
     // Mounted without --repo too: the canary routes then answer 503 (no repository), not 404.
     const routes = gitopsRoutes({
       repo,
       token: apiToken,
+      ...(deps.guard ? { guard: deps.guard(engineOf, prometheus) } : {}),
       onError: (err) => logger.error('gitops repository cannot be opened', { error: err }),
     });
     const gate = await startGateServer({
@@ -188,6 +228,17 @@ export async function run(argv: string[]): Promise<number> {
         retries: mlflowEnv.retries,
       },
     });
+    started.engine = gate.engine;
+    const autopilot =
+      values.autopilot && deps.startAutopilot && repo
+        ? await deps.startAutopilot({
+            repo,
+            engine: engineOf,
+            ...(prometheus !== undefined ? { prometheus } : {}),
+            logger: logger.child({ component: 'autopilot' }),
+            ...(autopilotEvery !== undefined ? { pollMs: autopilotEvery } : {}),
+          })
+        : undefined;
     for (const warning of mlflowEnv.warnings) logger.warn(`MLflow setting: ${warning}`);
     if (mlflowEnv.workspace !== undefined && gate.source.kind === 'file') {
       logger.warn(
@@ -225,6 +276,7 @@ export async function run(argv: string[]): Promise<number> {
       process.on('SIGINT', onInt);
       process.on('SIGTERM', onTerm);
     });
+    await autopilot?.stop();
     await gate.close();
     return 0;
   } catch (err) {

@@ -17,6 +17,9 @@
  * member saying what was written. Bodies, tokens and problems go through the shared HTTP layer
  * (src/http): size and depth limits, media type, constant-time bearer check.
  * `?branch=NAME` (or `"branch"` in the body) commits to a pull-request branch instead.
+ * A PATCH that raises the weight and a promote ask the `guard` first (advance-guard.ts: the
+ * step's hold, the quality gate); a refusal is a 422 with the reason and the fix, unless the body
+ * says `"force": true` with a `"reason"`, which the commit records.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Route } from '../http/router.js';
@@ -32,6 +35,13 @@ import {
   type OperationOutcome,
 } from './operations.js';
 import { resolveRepo } from './workspace.js';
+import {
+  NO_GATE_GUARD,
+  forceReason,
+  guardedPromote,
+  guardedSetWeight,
+  type AdvanceGuard,
+} from './advance-guard.js';
 
 export interface GitOpsApiOptions {
   /** The operations on the configured repository. Neither this nor `repo`: every route answers 503. */
@@ -58,6 +68,33 @@ export interface GitOpsApiOptions {
   readonly now?: () => number;
   /** Where a repository that cannot be opened is reported. @default console.error */
   readonly onError?: (err: unknown) => void;
+  /**
+   * Judges a weight increase or a promotion before it commits (the gate server wires the
+   * autopilot's guard in). @default NO_GATE_GUARD: refused, saying no gate is configured, unless forced
+   */
+  readonly guard?: AdvanceGuard;
+}
+
+function forceOf(body: Record<string, unknown>): string | undefined {
+  const f = body['force'];
+  if (f !== undefined && typeof f !== 'boolean')
+    throw new GitOpsError(
+      'bad-request',
+      `force must be true or false (got ${JSON.stringify(f)}).`,
+      {
+        field: 'force',
+        value: f,
+      },
+    );
+  const r = body['reason'];
+  if (r !== undefined && (typeof r !== 'string' || r.length > 500))
+    throw new GitOpsError('bad-request', 'reason must be a string of at most 500 characters.', {
+      field: 'reason',
+    });
+  return forceReason(f === true, r as string | undefined, {
+    force: '"force": true',
+    reason: '"reason"',
+  });
 }
 
 /** Successes are about one request's outcome: never cached. */
@@ -246,6 +283,18 @@ function actorOf(req: IncomingMessage): string {
 export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
   const base = (opts.basePath ?? '/api/v1').replace(/\/$/, '');
   const limit = opts.bodyLimit ?? 64 * 1024;
+  const guard = opts.guard ?? NO_GATE_GUARD;
+  const guarded = (req: IncomingMessage, body: Record<string, unknown>, what: string) => {
+    const force = forceOf(body);
+    const actor = actorOf(req);
+    return {
+      branch: branchOf(req, body),
+      actor,
+      ...(force !== undefined ? { force } : {}),
+      via: `${what} (API, ${actor})`,
+      forceHint: '{"force": true, "reason": "..."} in the body',
+    };
+  };
 
   type Body = (ctx: {
     req: IncomingMessage;
@@ -331,10 +380,13 @@ export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
             field: 'weight',
             allowed: 'integer 1..99',
           });
-        const o = await gitops.setWeight(ref, weightOf(raw, 'weight'), {
-          branch: branchOf(req, body),
-          actor: actorOf(req),
-        });
+        const o = await guardedSetWeight(
+          gitops,
+          guard,
+          ref,
+          weightOf(raw, 'weight'),
+          guarded(req, body, 'PATCH weight'),
+        );
         send(res, { data: o.status, changed: o.changed, detail: o.detail, commit: commitOf(o) });
       }),
     },
@@ -343,7 +395,7 @@ export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
       path: `${path}/promote`,
       handler: handle(true, async ({ req, res, gitops, id, body }) => {
         const ref = await gitops.resolve(id);
-        const o = await gitops.promote(ref, { branch: branchOf(req, body), actor: actorOf(req) });
+        const o = await guardedPromote(gitops, guard, ref, guarded(req, body, 'promote'));
         send(res, {
           status: 'promoted',
           agent_id: o.agentId,

@@ -12,14 +12,28 @@ import { GitOps, type CanaryStatus, type OperationOutcome } from './operations.j
 import { seedFrom } from './synth-to-repo.js';
 import { DEFAULT_REPO_DIR, resolveRepo } from './workspace.js';
 import { chooseRepo, repoLabel } from './default-repo.js';
+import {
+  NO_GATE_GUARD,
+  forceReason,
+  guardedPromote,
+  guardedSetWeight,
+  type AdvanceGuard,
+} from './advance-guard.js';
+
+/** What the CLI wires in (src/cli.ts): the guard that judges increases (src/autopilot/guard.ts). */
+export interface CanaryCommandDeps {
+  readonly guard?: (cfg: { mlflow?: string; prometheus?: string }) => AdvanceGuard;
+}
 
 export const USAGE = `usage: agent-canary canary <action> <namespace>/<agent> [options]
 
 actions:
   start      start a canary: the challenger's overrides, at the policy's first step (or --weight)
   status     print the canary state (enabled, weight, versions, challenger config)
-  weight     set the canary weight: the policy's next step, or any lower step  (--weight N or a 3rd argument)
-  promote    the challenger becomes the stable spec, the version advances, the canary is cleared
+  weight     set the canary weight: the policy's next step, or any lower step  (--weight N or a 3rd argument);
+             a higher weight asks first: the step's hold must be over and the quality gate must pass
+  promote    the challenger becomes the stable spec, the version advances, the canary is cleared;
+             asks first like a higher weight, and only after the policy's last step
   rollback   clear the canary; stable takes all traffic
 
 options:
@@ -36,8 +50,17 @@ options:
   --tools a,b          start: challenger tools
   --version V          start: challenger version (default: stable version + 1)
   --actor NAME         recorded in the commit's Agent-Canary-Actor trailer (default: $USER)
+  --mlflow URI         weight up, promote: MLflow of the quality gate (MLFLOW_TRACKING_URI); without it
+                       increases are refused (saying so) unless forced
+  --prometheus URL     weight up, promote: also run the policy's traffic checks against this Prometheus
+                       (AGENT_CANARY_PROMETHEUS_URL; default: not checked, and the commit says so)
+  --force --reason TXT weight up, promote: move the canary although the check refused it; the reason is
+                       recorded in the commit's Agent-Canary-Forced trailer
   --no-validate        skip the validator on the re-synthesized output (the policy's weight steps are always checked)
-  --json               print the result as JSON`;
+  --json               print the result as JSON
+
+exit codes: 0 done (or nothing to do), 1 refused (policy step, hold not over, gate or checks failed),
+2 bad input, unknown agent or a Git failure. Lowering the weight and rollback never ask.`;
 
 const ACTIONS = ['start', 'status', 'weight', 'promote', 'rollback'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -77,7 +100,7 @@ function describeOutcome(o: OperationOutcome, repo: string): string {
   return `${o.agentId}: ${o.detail}: ${where}`;
 }
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], deps: CanaryCommandDeps = {}): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {
@@ -95,6 +118,10 @@ export async function run(argv: string[]): Promise<number> {
         tools: { type: 'string' },
         version: { type: 'string' },
         actor: { type: 'string' },
+        force: { type: 'boolean', default: false },
+        reason: { type: 'string' },
+        mlflow: { type: 'string' },
+        prometheus: { type: 'string' },
         'no-validate': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -141,6 +168,24 @@ export async function run(argv: string[]): Promise<number> {
       branch: values['branch'] as string | undefined,
       actor: (values['actor'] as string | undefined) ?? process.env['USER'] ?? undefined,
     };
+    const force = forceReason(values['force'] === true, values['reason'] as string | undefined, {
+      force: '--force',
+      reason: '--reason',
+    });
+    const env = (k: string): string | undefined => process.env[k] || undefined;
+    const guard: AdvanceGuard = deps.guard
+      ? deps.guard({
+          mlflow: (values['mlflow'] as string | undefined) ?? env('MLFLOW_TRACKING_URI'),
+          prometheus:
+            (values['prometheus'] as string | undefined) ?? env('AGENT_CANARY_PROMETHEUS_URL'),
+        })
+      : NO_GATE_GUARD;
+    const guarded = {
+      ...opts,
+      ...(force !== undefined ? { force } : {}),
+      via: `canary ${action} (CLI${opts.actor ? `, ${opts.actor}` : ''})`,
+      forceHint: '--force --reason TEXT',
+    };
     let outcome: OperationOutcome;
     switch (action as Action) {
       case 'status': {
@@ -175,11 +220,11 @@ export async function run(argv: string[]): Promise<number> {
             'bad-request',
             'canary weight needs the new weight: --weight N (or a third argument). Fix: e.g. agent-canary canary weight team-a/bot 25.',
           );
-        outcome = await gitops.setWeight(ref, parseWeight(w), opts);
+        outcome = await guardedSetWeight(gitops, guard, ref, parseWeight(w), guarded);
         break;
       }
       case 'promote':
-        outcome = await gitops.promote(ref, opts);
+        outcome = await guardedPromote(gitops, guard, ref, guarded);
         break;
       case 'rollback':
         outcome = await gitops.rollback(ref, opts);

@@ -23,8 +23,19 @@ export const CANARY_EVENTS = [
 ] as const;
 export type CanaryEvent = (typeof CANARY_EVENTS)[number];
 
+/**
+ * A failed check of a running canary, recorded by the autopilot as an empty commit (no file
+ * changes) so that the count of failed checks lives in Git like everything else
+ * (docs/autopilot.md). Not a traffic change, so not one of `CANARY_EVENTS`.
+ */
+export const CHECK_FAILED_EVENT = 'AgentCanaryCheckFailed';
+export type CommitEvent = CanaryEvent | typeof CHECK_FAILED_EVENT;
+
+/** One extra trailer: the evidence of a decision (`Agent-Canary-Verdict`, ...). */
+export type Trailer = readonly [key: string, value: string];
+
 export interface EventFacts {
-  readonly event: CanaryEvent;
+  readonly event: CommitEvent;
   readonly agentId: string;
   readonly weightFrom: number;
   readonly weightTo: number;
@@ -34,6 +45,8 @@ export interface EventFacts {
   readonly body?: readonly string[];
   /** Who asked (CLI user, API caller), when known. */
   readonly actor?: string;
+  /** Evidence trailers after the standard ones (keys `Agent-Canary-*`). */
+  readonly trailers?: readonly Trailer[];
 }
 
 function subject(f: EventFacts): string {
@@ -47,6 +60,8 @@ function subject(f: EventFacts): string {
       return `${id}: promote version ${f.canaryVersion ?? '?'} to stable`;
     case 'AgentCanaryRolledBack':
       return `${id}: roll back version ${f.canaryVersion ?? '?'}, stable ${f.stableVersion ?? '?'} takes all traffic`;
+    case CHECK_FAILED_EVENT:
+      return `${id}: check failed at ${f.weightTo}% (version ${f.canaryVersion ?? '?'})`;
   }
 }
 
@@ -67,6 +82,11 @@ export function commitMessage(f: EventFacts): string {
   if (f.canaryVersion !== undefined)
     trailers.push(`Agent-Canary-Canary-Version: ${oneLine(f.canaryVersion)}`);
   if (f.actor) trailers.push(`Agent-Canary-Actor: ${oneLine(f.actor)}`);
+  for (const [k, v] of f.trailers ?? []) {
+    // A key is a token (git-interpret-trailers); a bad one would end the trailer block.
+    if (!/^[A-Za-z0-9-]+$/.test(k)) throw new Error(`trailer key '${k}' is not a token`);
+    trailers.push(`${k}: ${oneLine(v)}`);
+  }
   const parts = [subject(f)];
   if (f.body && f.body.length > 0) parts.push(f.body.join('\n'));
   parts.push(trailers.join('\n'));

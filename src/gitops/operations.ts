@@ -22,7 +22,13 @@ import type { AgentCanarySpec, FleetAgent } from '../fleet/types.js';
 import { formatAgentId, parseAgentId, type AgentRef } from './agent-id.js';
 import type { Engine } from './engine.js';
 import { GitOpsError } from './errors.js';
-import { commitMessage, type CanaryEvent, type EventFacts } from './events.js';
+import {
+  CHECK_FAILED_EVENT,
+  commitMessage,
+  type CommitEvent,
+  type EventFacts,
+  type Trailer,
+} from './events.js';
 import { FleetFileEditor } from './fleet-edit.js';
 import type { Committed, GitRepo } from './repo.js';
 
@@ -60,7 +66,7 @@ export interface CanaryStatus {
 export interface OperationOutcome {
   readonly agentId: string;
   /** The event committed, or undefined when nothing changed. */
-  readonly event?: CanaryEvent;
+  readonly event?: CommitEvent;
   readonly changed: boolean;
   /** What happened, in words (also for the no-op answers). */
   readonly detail: string;
@@ -71,6 +77,8 @@ export interface OperationOutcome {
   readonly attempts: number;
   readonly weightFrom: number;
   readonly weightTo: number;
+  /** Nothing was done because the state differs from `OperationOptions.expect`. */
+  readonly moved?: boolean;
 }
 
 export interface OperationOptions {
@@ -78,6 +86,35 @@ export interface OperationOptions {
   readonly branch?: string;
   /** Who asked; recorded as the `Agent-Canary-Actor` trailer. */
   readonly actor?: string;
+  /** Evidence recorded as extra trailers of the commit (the gate's verdict, the checks, ...). */
+  readonly trailers?: readonly Trailer[];
+  /**
+   * The state the caller decided on: when the agent no longer has it (another writer moved the
+   * canary first, seen again after a rejected push), nothing is done and the outcome says so
+   * (`changed: false`, `moved: true`), so one decision is never applied to a state it was not
+   * made for.
+   */
+  readonly expect?: ExpectedState;
+}
+
+/** What a decision was made on: the canary's weight and version as read. */
+export interface ExpectedState {
+  readonly weight: number;
+  readonly canaryVersion?: string;
+}
+
+/** A failed check to record (an empty commit carrying the evidence). */
+export interface CheckRecord {
+  readonly weight: number;
+  readonly canaryVersion?: string;
+  readonly detail: string;
+  /**
+   * Failed checks of this canary already in the history when the decision was made: after a
+   * rejected push the count is read again, and a record another writer made first wins.
+   */
+  readonly failedBefore: number;
+  /** Counts the failed checks of the canary in a work tree (read from its history). */
+  readonly countFailed: (root: string) => Promise<number>;
 }
 
 export interface GitOpsOptions {
@@ -92,10 +129,10 @@ export interface GitOpsOptions {
 
 /** What one operation decides after reading the agent: an edit with its event, or nothing to do. */
 type Plan =
-  | { readonly kind: 'noop'; readonly detail: string }
+  | { readonly kind: 'noop'; readonly detail: string; readonly moved?: boolean }
   | {
       readonly kind: 'edit';
-      readonly event: CanaryEvent;
+      readonly event: CommitEvent;
       readonly edit: (e: FleetFileEditor) => void;
       readonly weightFrom: number;
       readonly weightTo: number;
@@ -120,6 +157,19 @@ interface Planned {
   readonly agent: FleetAgent;
   readonly policies: Policies;
   readonly plan: Plan;
+}
+
+/** The agent's state differs from what the caller decided on (`OperationOptions.expect`). */
+function movedFrom(agent: FleetAgent, expect: ExpectedState | undefined): string | undefined {
+  if (!expect) return undefined;
+  const s = statusOf(agent);
+  const sameVersion =
+    expect.canaryVersion === undefined || expect.canaryVersion === (s.canary_version ?? undefined);
+  if (s.enabled && s.weight === expect.weight && sameVersion) return undefined;
+  const now = s.enabled
+    ? `version ${s.canary_version ?? '?'} at ${s.weight}%`
+    : 'no canary running';
+  return `the canary moved since the decision (decided on ${expect.weight}%${expect.canaryVersion ? ` of version ${expect.canaryVersion}` : ''}, now ${now}); nothing done`;
 }
 
 interface MutationResult {
@@ -434,6 +484,50 @@ export class GitOps {
   }
 
   /**
+   * Records a failed check of the running canary as an empty commit (event
+   * `AgentCanaryCheckFailed`, evidence in `opts.trailers`), pushed like any operation. Nothing is
+   * recorded when the canary moved (`opts.expect`) or when the history already holds more failed
+   * checks than `failedBefore` (another writer recorded this check first).
+   */
+  recordCheck(
+    ref: AgentRef,
+    record: CheckRecord,
+    opts: OperationOptions = {},
+  ): Promise<OperationOutcome> {
+    let counted = record.failedBefore;
+    return this.mutate(
+      ref,
+      {
+        ...opts,
+        expect: opts.expect ?? { weight: record.weight, canaryVersion: record.canaryVersion },
+      },
+      (agent) => {
+        if (counted !== record.failedBefore) {
+          return {
+            kind: 'noop',
+            detail: `another writer recorded this check first (${counted} failed checks in the history, ${record.failedBefore} when decided); nothing done`,
+            moved: true,
+          };
+        }
+        const canary = agent.agent.spec.canary!;
+        return {
+          kind: 'edit',
+          event: CHECK_FAILED_EVENT,
+          weightFrom: canary.weight,
+          weightTo: canary.weight,
+          checkSteps: false,
+          detail: record.detail,
+          edit: () => {},
+        };
+      },
+      true,
+      async (root) => {
+        counted = await record.countFailed(root);
+      },
+    );
+  }
+
+  /**
    * One mutating operation, as the steps of docs/gitops.md, inside one repository transaction
    * (which checks the paths are clean first, commits what the steps return and pushes):
    * plan (read the agent and its policy, decide) -> edit (the fleet file, re-checked) ->
@@ -443,6 +537,8 @@ export class GitOps {
     ref: AgentRef,
     opts: OperationOptions,
     decide: Decide,
+    allowEmpty = false,
+    before?: (root: string) => Promise<void>,
   ): Promise<OperationOutcome> {
     const id = formatAgentId(ref);
     const rel =
@@ -452,13 +548,24 @@ export class GitOps {
     // Fixed name (not per process) so that crash recovery knows what to remove.
     const scratch = posix.join(posix.dirname(rel), `.${posix.basename(rel)}.agent-canary-tmp`);
     const committed = await this.repo.transact<MutationResult>(
-      { paths: [rel, outputDir], scratch: [scratch], branch: opts.branch },
+      { paths: [rel, outputDir], scratch: [scratch], branch: opts.branch, allowEmpty },
       async (root) => {
-        const planned = await this.planStep(root, ref, decide);
+        await before?.(root);
+        const planned = await this.planStep(root, ref, (agent, first) => {
+          const moved = movedFrom(agent, opts.expect);
+          return moved ? { kind: 'noop', detail: moved, moved: true } : decide(agent, first);
+        });
         const { plan, agent } = planned;
         if (plan.kind === 'noop') {
           const weight = statusOf(agent).weight;
           return { result: { plan, agent, weights: [weight, weight] } };
+        }
+        if (plan.event === CHECK_FAILED_EVENT) {
+          // A record changes no file: only the commit message carries it.
+          return {
+            result: { plan, agent, weights: [plan.weightFrom, plan.weightTo] },
+            message: this.commitStep(id, plan, agent, agent, opts),
+          };
         }
         const next = await this.editStep(root, rel, scratch, id, planned, plan);
         await this.synthesizeStep(root, id, next, planned.policies);
@@ -497,27 +604,49 @@ export class GitOps {
     const edited = editor.toString();
     const next = this.safe(() => this.engine.parseFleetFile(planned.relInFleet, edited));
     const nextSpec = this.safe(() => this.engine.resolvePolicy(planned.policies, next));
-    if (plan.checkSteps) {
-      const problems = this.engine.checkWeightChange(nextSpec, plan.weightFrom, plan.weightTo);
-      if (problems.length > 0) {
-        const steps = nextSpec.steps.map((s) => s.weight).join(', ');
-        throw new GitOpsError(
-          'refused',
-          `${id}: weight ${plan.weightFrom}% -> ${plan.weightTo}% refused by policy '${next.rollout.policy}' (steps ${steps}): ${problems.join('; ')}`,
-          {
-            field: 'weight',
-            value: plan.weightTo,
-            allowed: `the next step of the policy or any lower step (steps: ${steps})`,
-            violations: problems,
-          },
-        );
-      }
-    }
+    if (plan.checkSteps)
+      this.refuseSkippedStep(id, next.rollout.policy, nextSpec, plan.weightFrom, plan.weightTo);
     // Temp file + rename: a concurrent `status` (GET) never reads a half-written file.
     const tmp = join(root, scratch);
     await writeFile(tmp, edited);
     await rename(tmp, join(root, rel));
     return next;
+  }
+
+  /** The policy's step rule on a weight move: throws the `refused` error the operation gives. */
+  private refuseSkippedStep(
+    id: string,
+    policyName: string,
+    spec: ReturnType<Engine['resolvePolicy']>,
+    from: number,
+    to: number,
+  ): void {
+    const problems = this.engine.checkWeightChange(spec, from, to);
+    if (problems.length === 0) return;
+    const steps = spec.steps.map((s) => s.weight).join(', ');
+    throw new GitOpsError(
+      'refused',
+      `${id}: weight ${from}% -> ${to}% refused by policy '${policyName}' (steps ${steps}): ${problems.join('; ')}`,
+      {
+        field: 'weight',
+        value: to,
+        allowed: `the next step of the policy or any lower step (steps: ${steps})`,
+        violations: problems,
+      },
+    );
+  }
+
+  /**
+   * Refuses a weight move the policy's steps do not allow, as `setWeight` would, without
+   * touching the repository (the guarded paths check this before asking the gate).
+   */
+  async checkStep(ref: AgentRef, to: number): Promise<void> {
+    const { agent } = await this.readAgent(this.repo.dir, ref);
+    const policies = this.safe(() =>
+      this.engine.loadPolicies(join(this.repo.dir, this.policiesDir)),
+    );
+    const spec = this.safe(() => this.engine.resolvePolicy(policies, agent));
+    this.refuseSkippedStep(agent.id, agent.rollout.policy, spec, statusOf(agent).weight, to);
   }
 
   /** Synthesize: only this agent, written into its output folder (objects no longer produced are deleted). */
@@ -572,6 +701,7 @@ export class GitOps {
           : (before.agent.spec.canary?.version ?? next.agent.spec.canary?.version ?? undefined),
       body: plan.body,
       actor: opts.actor,
+      trailers: opts.trailers,
     };
     return commitMessage(facts);
   }
@@ -591,6 +721,7 @@ export class GitOps {
       attempts: committed.attempts,
       weightFrom: weights[0],
       weightTo: weights[1],
+      ...(plan.kind === 'noop' && plan.moved ? { moved: true } : {}),
     };
   }
 

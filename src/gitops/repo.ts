@@ -61,6 +61,11 @@ export interface TransactOptions {
   readonly branch?: string;
   /** Scratch files (relative) the body may leave behind if killed; removed by crash recovery. */
   readonly scratch?: readonly string[];
+  /**
+   * Commit even when the paths hold no change (an empty commit that only carries its message:
+   * the autopilot's record of a failed check). @default false
+   */
+  readonly allowEmpty?: boolean;
 }
 
 export interface Committed<T> {
@@ -247,9 +252,19 @@ export class GitRepo {
     git: SimpleGit,
     paths: readonly string[],
     message: string,
+    allowEmpty = false,
   ): Promise<boolean> {
     const added = await git.raw(['add', '-A', '-v', ...pathspecArgs(paths)]);
-    if (added.trim() === '' && (await this.changedPaths(paths, git)).length === 0) return false;
+    if (added.trim() === '' && (await this.changedPaths(paths, git)).length === 0) {
+      if (!allowEmpty) return false;
+      // HEAD's own tree with a new parent link: whatever else is staged stays out of it.
+      const head = (await this.head(git))!;
+      const sha = (
+        await git.raw(['commit-tree', `${head}^{tree}`, '-p', head, '-m', message])
+      ).trim();
+      await git.raw(['update-ref', '-m', 'agent-canary: record', 'HEAD', sha, head]);
+      return true;
+    }
     // `commit -- paths` (--only) builds a temporary index, which costs 2-3x a plain commit on a
     // 10,000-file repository; it is needed only when someone else has staged other files.
     const staged = (await git.raw(['diff', '--cached', '--name-only', '--no-renames']))
@@ -538,7 +553,7 @@ export class GitRepo {
         change = await body(workdir);
         if (change.message !== undefined) {
           this.assertLease(lease);
-          if (await this.commitPaths(git, opts.paths, change.message)) {
+          if (await this.commitPaths(git, opts.paths, change.message, opts.allowEmpty)) {
             committed = await this.head(git);
             if (oldRef) await git.raw(['update-ref', oldRef.ref, committed!]);
           }

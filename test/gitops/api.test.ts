@@ -120,7 +120,11 @@ describe('canary API: 50 concurrent weight changes', () => {
       const before = commitCount(f.repo.dir);
       const answers = await Promise.all(
         Array.from({ length: MANY }, (_, i) =>
-          call(f.canary(`ns-${i % 5}.agent-${i}`), 'PATCH', { weight: 25 }),
+          call(f.canary(`ns-${i % 5}.agent-${i}`), 'PATCH', {
+            weight: 25,
+            force: true,
+            reason: 'load test of the API',
+          }),
         ),
       );
       const bodies = await Promise.all(
@@ -132,6 +136,15 @@ describe('canary API: 50 concurrent weight changes', () => {
       expect(bodies.filter((b) => b.data.weight === 25 && b.commit.pushed)).toHaveLength(MANY);
       expect(commitCount(f.repo.dir)).toBe(before + MANY);
       expect(commitCount(f.bare, 'main')).toBe(before + MANY);
+      const forced = git(
+        f.repo.dir,
+        'log',
+        `-${MANY}`,
+        '--format=%(trailers:key=Agent-Canary-Forced,valueonly)',
+      )
+        .split('\n')
+        .filter(Boolean);
+      expect(forced).toEqual(Array(MANY).fill('load test of the API'));
       const events = git(
         f.repo.dir,
         'log',
@@ -198,6 +211,22 @@ describe('canary API: reads and refusals (nothing is committed)', () => {
     expect(String(p['detail'])).toMatch(/skips step 50/);
     expect(git(f.repo.dir, 'rev-parse', 'HEAD')).toBe(head);
     expect(git(f.bare, 'rev-parse', 'main')).toBe(head);
+  });
+
+  it('refuses an increase and a promotion with no quality gate wired in (422, saying so), and a force without a reason (400); nothing committed', async () => {
+    const up = await call(f.canary('ns-0.agent-0'), 'PATCH', { weight: 50 });
+    expect(up.status).toBe(422);
+    const p = (await up.json()) as Record<string, unknown>;
+    expect(p['type']).toBe('https://agent-canary.dev/problems/refused');
+    expect(String(p['detail'])).toMatch(/no quality gate is configured here \(no MLflow\)/);
+    expect(String(p['detail'])).toMatch(/"force": true/);
+    const promote = await call(`${f.canary('ns-0.agent-0')}/promote`, 'POST', {});
+    expect(promote.status).toBe(422);
+    await promote.body?.cancel();
+    const noReason = await call(f.canary('ns-0.agent-0'), 'PATCH', { weight: 50, force: true });
+    expect(noReason.status).toBe(400);
+    expect(((await noReason.json()) as { field: string }).field).toBe('"reason"');
+    expect(git(f.repo.dir, 'rev-parse', 'HEAD')).toBe(head);
   });
 
   it('401 on every mutating route without the right token; nothing committed', async () => {
@@ -303,7 +332,10 @@ describe('canary API: start, promote, rollback', () => {
   });
 
   it('promotes, and a second promote makes no commit', async () => {
-    const p1 = await call(`${f.canary('team-x.ending')}/promote`, 'POST');
+    const p1 = await call(`${f.canary('team-x.ending')}/promote`, 'POST', {
+      force: true,
+      reason: 'release approved',
+    });
     expect(p1.status).toBe(200);
     expect(await p1.json()).toMatchObject({
       status: 'promoted',
@@ -312,7 +344,10 @@ describe('canary API: start, promote, rollback', () => {
       data: { enabled: false, stable_version: '4' },
     });
     const count = commitCount(f.repo.dir);
-    const p2 = await call(`${f.canary('team-x.ending')}/promote`, 'POST');
+    const p2 = await call(`${f.canary('team-x.ending')}/promote`, 'POST', {
+      force: true,
+      reason: 'release approved',
+    });
     expect(p2.status).toBe(200);
     expect(await p2.json()).toMatchObject({
       status: 'promoted',

@@ -12,9 +12,9 @@ const [repo, agent, offset] = [process.argv[2]!, process.argv[3]!, Number(proces
 const cycle: string[][] = [
   ['canary', 'rollback', agent, '--no-validate'],
   ['canary', 'start', agent, '--model-id', 'gpt-4.1-nano', '--no-validate'],
-  ['canary', 'weight', agent, '10', '--no-validate'],
-  ['canary', 'weight', agent, '25'],
-  ['canary', 'promote', agent, '--no-validate'],
+  ['canary', 'weight', agent, '10', '--no-validate', '--force', '--reason', 'crash test'],
+  ['canary', 'weight', agent, '25', '--force', '--reason', 'crash test'],
+  ['canary', 'promote', agent, '--no-validate', '--force', '--reason', 'crash test'],
   ['synth', '--repo', repo, '--force', '--quiet'],
 ];
 // Quiet: the test reads only the `begin` lines.

@@ -12,6 +12,9 @@ import { CLI_ARGS } from '../cli-entry.js';
 import { writeProject } from './fixtures.js';
 import { commitCount, git, removeDir, tempDir } from './git-helpers.js';
 
+/** Increases ask the quality gate, which these tests do not run: forced, with the reason recorded. */
+const FORCE = ['--force', '--reason', 'no quality gate in this test'];
+
 const exec = promisify(execFile);
 let root: string;
 let project: string;
@@ -32,7 +35,7 @@ describe('canary commands without --repo', () => {
     git(project, 'commit', '-q', '-m', 'project');
     const sub = join(project, 'docs');
     mkdirSync(sub);
-    const r = await cli(sub, 'canary', 'weight', 'team-a/bot', '10', '--no-validate');
+    const r = await cli(sub, 'canary', 'weight', 'team-a/bot', '10', '--no-validate', ...FORCE);
     expect(r.stdout).toMatch(
       new RegExp(
         `team-a/bot: canary weight 5% -> 10%: commit ([0-9a-f]{12}) on main in ${project.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`,
@@ -48,7 +51,15 @@ describe('canary commands without --repo', () => {
     );
     expect(existsSync(join(project, '.agent-canary', 'gitops'))).toBe(false);
     // From the top of the work tree the repository is named as this work tree.
-    const top = await cli(project, 'canary', 'weight', 'team-a/bot', '10', '--no-validate');
+    const top = await cli(
+      project,
+      'canary',
+      'weight',
+      'team-a/bot',
+      '10',
+      '--no-validate',
+      ...FORCE,
+    );
     expect(top.stdout).toMatch(/\(no commit in \. \(this work tree\)\)/);
     const status = await cli(project, 'canary', 'status', 'team-a/bot', '--json');
     expect(JSON.parse(status.stdout)).toMatchObject({
@@ -58,12 +69,28 @@ describe('canary commands without --repo', () => {
   });
 
   it('outside a work tree: announce the embedded repository once, and name it in every commit message', async () => {
-    const first = await cli(project, 'canary', 'weight', 'team-a/bot', '10', '--no-validate');
+    const first = await cli(
+      project,
+      'canary',
+      'weight',
+      'team-a/bot',
+      '10',
+      '--no-validate',
+      ...FORCE,
+    );
     expect(first.stderr).toMatch(
       /creating the embedded GitOps repository \.agent-canary\/gitops .*Pass --repo PATH\|URL/,
     );
     expect(first.stdout).toMatch(/commit [0-9a-f]{12} on main in \.agent-canary\/gitops/);
-    const second = await cli(project, 'canary', 'weight', 'team-a/bot', '25', '--no-validate');
+    const second = await cli(
+      project,
+      'canary',
+      'weight',
+      'team-a/bot',
+      '25',
+      '--no-validate',
+      ...FORCE,
+    );
     expect(second.stderr).not.toMatch(/creating/);
     expect(second.stdout).toMatch(/on main in \.agent-canary\/gitops/);
     expect(commitCount(join(project, '.agent-canary', 'gitops'))).toBe(3);

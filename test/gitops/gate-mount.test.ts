@@ -50,7 +50,7 @@ describe('canary API on the gate server', () => {
     const ok = await fetch(url, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-      body: '{"weight":10}',
+      body: '{"weight":10,"force":true,"reason":"no gate in this test"}',
     });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({

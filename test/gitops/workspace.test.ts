@@ -15,6 +15,9 @@ import { CLI_ARGS } from '../cli-entry.js';
 import { gitopsFor, writeProject } from './fixtures.js';
 import { commitCount, git, removeDir, startGitDaemon, tempDir } from './git-helpers.js';
 
+/** Increases ask the quality gate, which these tests do not run: forced, with the reason recorded. */
+const FORCE = ['--force', '--reason', 'no quality gate in this test'];
+
 const run = promisify(execFile);
 
 let root: string;
@@ -150,14 +153,21 @@ describe('CLI', () => {
         cwd: project,
         env: { ...process.env, USER: 'tester' },
       });
-    const ok = await cli('canary', 'weight', 'team-a/bot', '10', '--no-validate');
+    const ok = await cli('canary', 'weight', 'team-a/bot', '10', '--no-validate', ...FORCE);
     expect(ok.stdout).toMatch(/team-a\/bot: canary weight 5% -> 10%: commit [0-9a-f]{12} on main/);
     const repoDir = join(project, DEFAULT_REPO_DIR);
     expect(parseTrailers(git(repoDir, 'log', '-1', '--format=%B'))).toMatchObject({
       'Agent-Canary-Event': 'AgentCanaryWeightChanged',
       'Agent-Canary-Actor': 'tester',
     });
-    const refused = await cli('canary', 'weight', 'team-a/bot', '50', '--no-validate').then(
+    const refused = await cli(
+      'canary',
+      'weight',
+      'team-a/bot',
+      '50',
+      '--no-validate',
+      ...FORCE,
+    ).then(
       () => ({ code: 0, stderr: '' }),
       (err: { code: number; stderr: string }) => err,
     );

@@ -161,7 +161,15 @@ describe('the installed command', () => {
     expect(status.code, status.stderr).toBe(0);
     expect(status.stderr).toMatch(/creating the embedded GitOps repository \.agent-canary\/gitops/);
     expect(status.stdout).toMatch(/at 10%/);
-    const weight = await cli(['canary', 'weight', 'team-support/support-bot', '25']);
+    const weight = await cli([
+      'canary',
+      'weight',
+      'team-support/support-bot',
+      '25',
+      '--force',
+      '--reason',
+      'no quality gate in this test',
+    ]);
     expect(weight.code, weight.stderr).toBe(0);
     expect(weight.stdout).toMatch(/commit [0-9a-f]{12} on main in \.agent-canary\/gitops/);
     const repo = join(project, '.agent-canary', 'gitops');
