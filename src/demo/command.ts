@@ -33,6 +33,8 @@ import { loadAgentFile } from '../fleet/load.js';
 import { loadPolicies, resolvePolicy } from '../policy/load.js';
 import { buildSqliteStore } from '../mlflow-standin/build.js';
 import { genaiEvaluation, type SeedExperiment } from '../mlflow-standin/writer.js';
+import { serverGuard } from '../autopilot/wiring.js';
+import type { QualityEngine } from '../gate/engine.js';
 
 export const USAGE = `usage: agent-canary demo [--keep-serving]
 
@@ -255,11 +257,14 @@ export async function run(argv: string[]): Promise<number> {
   story.step('4. serve the quality gate and the canary API on 127.0.0.1');
   const token = randomBytes(16).toString('hex');
   const gitops = new GitOps(repo, { engine: defaultEngine() });
+  // The API's increases ask the autopilot's decision with this server's own engine.
+  const started: { engine?: QualityEngine } = {};
   const gate = await startGateServer({
     mlflow: { uri: `sqlite:///${resolve(db)}` },
-    routes: gitopsRoutes({ gitops, token }),
+    routes: gitopsRoutes({ gitops, token, guard: serverGuard(() => started.engine) }),
     logger: createLogger({ level: 'warn', base: { component: 'gate' } }),
   });
+  started.engine = gate.engine;
   console.log(`  listening on ${gate.url}`);
   try {
     story.step('5. Flagger calls the gate for each canary');
@@ -303,23 +308,39 @@ export async function run(argv: string[]): Promise<number> {
       );
       if (data['mode'] === 'manual') {
         const step = await call(api(passed), 'GET');
+        const weight = nextStep(repoDir, passed, Number((step.json['data'] as Obj)['weight']));
+        const early = await call(api(passed), 'PATCH', { weight }, token);
+        story.expect(
+          early.status === 422,
+          `PATCH to the next policy step before the step's hold is over -> ${early.status} ${String(early.json['detail'] ?? '')}`,
+        );
         const next = await call(
           api(passed),
           'PATCH',
-          { weight: nextStep(repoDir, passed, Number((step.json['data'] as Obj)['weight'])) },
+          { weight, force: true, reason: 'demo: the hold is skipped on purpose' },
           token,
         );
         story.expect(
           next.status === 200,
-          `PATCH to the next policy step -> ${next.status} weight ${String(((next.json['data'] ?? {}) as Obj)['weight'])}`,
+          `PATCH to the next policy step with force and a reason (recorded) -> ${next.status} weight ${String(((next.json['data'] ?? {}) as Obj)['weight'])}`,
         );
       }
-      const promote = await call(api(passed, '/promote'), 'POST', {}, token);
+      const promote = await call(
+        api(passed, '/promote'),
+        'POST',
+        { force: true, reason: 'demo: promoted before the last step on purpose' },
+        token,
+      );
       story.expect(
         promote.status === 200 && promote.json['status'] === 'promoted',
         `promote ${passed.name} -> ${promote.status} ${JSON.stringify(promote.json)}`,
       );
-      const again = await call(api(passed, '/promote'), 'POST', {}, token);
+      const again = await call(
+        api(passed, '/promote'),
+        'POST',
+        { force: true, reason: 'demo: promoted before the last step on purpose' },
+        token,
+      );
       story.expect(again.status === 200, `promote again (idempotent) -> ${again.status}`);
     }
     if (failed) {
