@@ -256,7 +256,8 @@ export class Autopilot {
       evidence: a.evidence,
       failedChecks,
     });
-    const opts = { expect, trailers, actor: this.decidedBy };
+    // Stamped with the autopilot's clock: the next step's hold is measured from this commit.
+    const opts = { expect, trailers, actor: this.decidedBy, date: a.state.now };
     let action: PassEntry['action'];
     let words: string;
     let run: () => Promise<OperationOutcome>;

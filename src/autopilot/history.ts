@@ -13,6 +13,9 @@
  *   over a whole analysis.
  * - `lastCheckAt`: the newest of those records (the next check waits `analysis.interval`).
  *
+ * Times are author dates: the autopilot stamps its commits with its own clock (injected in tests
+ * and the demo), and `git commit` stamps a person's with the time they committed.
+ *
  * One `git log` serves a whole pass: it streams newest first and stops as soon as every agent is
  * resolved, so a pass over 1,000 agents costs one process, not 1,000.
  */
@@ -29,10 +32,10 @@ export interface CanaryKey {
 }
 
 export interface CanaryHistory {
-  /** The commit that last touched the fleet file, and its committer time (ms). */
+  /** The commit that last touched the fleet file, and its author time (ms). */
   readonly heldSince?: { readonly sha: string; readonly at: number };
   readonly failedChecks: number;
-  /** Committer time (ms) of the newest failed-check record. */
+  /** Author time (ms) of the newest failed-check record. */
   readonly lastCheckAt?: number;
 }
 
@@ -97,7 +100,7 @@ export async function readCanaryHistory(
         'log',
         '--no-renames',
         '--name-only',
-        '--format=%x1e%H%x1f%ct%x1f%B%x1f',
+        '--format=%x1e%H%x1f%at%x1f%B%x1f',
       ],
       { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -95,6 +95,8 @@ export interface OperationOptions {
    * made for.
    */
   readonly expect?: ExpectedState;
+  /** The commit's author date (ms), from the caller's clock. @default now */
+  readonly date?: number;
 }
 
 /** What a decision was made on: the canary's weight and version as read. */
@@ -548,7 +550,13 @@ export class GitOps {
     // Fixed name (not per process) so that crash recovery knows what to remove.
     const scratch = posix.join(posix.dirname(rel), `.${posix.basename(rel)}.agent-canary-tmp`);
     const committed = await this.repo.transact<MutationResult>(
-      { paths: [rel, outputDir], scratch: [scratch], branch: opts.branch, allowEmpty },
+      {
+        paths: [rel, outputDir],
+        scratch: [scratch],
+        branch: opts.branch,
+        allowEmpty,
+        ...(opts.date !== undefined ? { date: opts.date } : {}),
+      },
       async (root) => {
         await before?.(root);
         const planned = await this.planStep(root, ref, (agent, first) => {

@@ -66,6 +66,11 @@ export interface TransactOptions {
    * the autopilot's record of a failed check). @default false
    */
   readonly allowEmpty?: boolean;
+  /**
+   * The commit's author date (ms since the epoch): the autopilot stamps its commits with its own
+   * clock, from which it measures holds. @default now
+   */
+  readonly date?: number;
 }
 
 export interface Committed<T> {
@@ -253,16 +258,22 @@ export class GitRepo {
     paths: readonly string[],
     message: string,
     allowEmpty = false,
+    date?: number,
   ): Promise<boolean> {
+    const dateArgs = date === undefined ? [] : [`--date=@${Math.floor(date / 1000)} +0000`];
     const added = await git.raw(['add', '-A', '-v', ...pathspecArgs(paths)]);
     if (added.trim() === '' && (await this.changedPaths(paths, git)).length === 0) {
       if (!allowEmpty) return false;
-      // HEAD's own tree with a new parent link: whatever else is staged stays out of it.
-      const head = (await this.head(git))!;
-      const sha = (
-        await git.raw(['commit-tree', `${head}^{tree}`, '-p', head, '-m', message])
-      ).trim();
-      await git.raw(['update-ref', '-m', 'agent-canary: record', 'HEAD', sha, head]);
+      // `--only` with no path: an empty commit that leaves out whatever else is staged.
+      await git.raw([
+        'commit',
+        '--no-verify',
+        '--allow-empty',
+        '--only',
+        ...dateArgs,
+        '-m',
+        message,
+      ]);
       return true;
     }
     // `commit -- paths` (--only) builds a temporary index, which costs 2-3x a plain commit on a
@@ -277,6 +288,7 @@ export class GitRepo {
     await git.raw([
       'commit',
       '--no-verify',
+      ...dateArgs,
       '-m',
       message,
       ...(onlyOurs ? [] : pathspecArgs(paths)),
@@ -553,7 +565,7 @@ export class GitRepo {
         change = await body(workdir);
         if (change.message !== undefined) {
           this.assertLease(lease);
-          if (await this.commitPaths(git, opts.paths, change.message, opts.allowEmpty)) {
+          if (await this.commitPaths(git, opts.paths, change.message, opts.allowEmpty, opts.date)) {
             committed = await this.head(git);
             if (oldRef) await git.raw(['update-ref', oldRef.ref, committed!]);
           }
