@@ -4,11 +4,15 @@
  * fail with "no values found" when a canary gets no traffic, so a quiet agent needs it.
  *
  * A command is a template: `{url}` (the canary's in-cluster URL), `{name}`, `{namespace}` and
- * `{window}` (the metric window) are replaced; any other `{...}` is refused by the schemas.
+ * `{window}` (the metric window) are replaced; any other `{word}` is refused by the schemas.
  */
 
-/** One line; `{...}` only as the placeholders `renderLoadTestCommand` replaces. */
-export const LOAD_TEST_COMMAND = '^([^{}\\n\\r]|\\{(url|name|namespace|window)\\})+$';
+/**
+ * One line, and no `{word}` but the placeholders `renderLoadTestCommand` replaces (a misspelt
+ * placeholder would reach the load tester verbatim). Other braces (a JSON body) are fine.
+ */
+export const LOAD_TEST_COMMAND =
+  '^(?![^\\n\\r]*\\{(?!(url|name|namespace|window)\\})[A-Za-z_]+\\})[^\\n\\r]+$';
 
 /** The schema fragment of a command template (policy `loadTest.command`, cluster `flagger.loadTestCommand`). */
 export const loadTestCommandSchema = {
@@ -17,7 +21,7 @@ export const loadTestCommandSchema = {
   pattern: LOAD_TEST_COMMAND,
   'x-problem': 'is not a load-test command template',
   'x-allowed':
-    'one line; placeholders {url}, {name}, {namespace}, {window} only, e.g. hey -z {window} -q 2 -c 1 {url}',
+    'one line; placeholders {url}, {name}, {namespace}, {window} (no other {word}), e.g. hey -z {window} -q 2 -c 1 {url}',
   'x-fix': 'write the command on one line and use only the listed placeholders',
 } as const;
 
