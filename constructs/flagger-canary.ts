@@ -54,7 +54,12 @@ import { HTTP_PORT, HTTP_PORT_NAME } from './_pod.js';
 import { claimRolloutMode } from './_rollout-mode.js';
 import { parseDuration } from './_duration.js';
 import { qualityGateMetadata, stepHoldMetadata } from './_gate-metadata.js';
-import { MetricTemplates, type MetricCheck, type MetricSource } from './metric-templates.js';
+import {
+  MetricTemplates,
+  analysisWindow,
+  type MetricCheck,
+  type MetricSource,
+} from './metric-templates.js';
 import { trafficQueries } from '../src/traffic/queries.js';
 import {
   anyBreachQuery,
@@ -163,12 +168,9 @@ export class FlaggerCanary extends Construct {
     checkTraffic(where, routing, strategy, props);
     claimRolloutMode(this, namespace, slug, 'progressive');
 
-    const intervalSeconds = parseDuration(
-      policy.analysis.interval,
-      `${where}: policy analysis.interval`,
-    );
+    parseDuration(policy.analysis.interval, `${where}: policy analysis.interval`);
     parseDuration(policy.gate.timeout, `${where}: policy gate.timeout`);
-    const metricWindow = intervalSeconds >= 60 ? policy.analysis.interval : '1m';
+    const metricWindow = analysisWindow(policy.analysis.interval);
     const metricSource: MetricSource = routing === 'istio' ? 'istio' : 'app';
     this.bounds = trafficBounds(policy);
     const { gates, abort } = this.bounds;

@@ -23,7 +23,10 @@ import { Construct } from 'constructs';
 import { MetricTemplate, MetricTemplateSpecProviderType } from '../imports/flagger-flagger.app.js';
 import type { AgentResource } from '../src/fleet/types.js';
 import {
+  analysisWindow as windowOf,
+  FLAGGER_WORKLOADS,
   trafficQueries,
+  type QueryWorkloads,
   type MetricSource,
   type TrafficCheck,
   type VsPrimary,
@@ -32,7 +35,17 @@ import { SyncWave, agentLabels, syncWave } from './_labels.js';
 
 /** The checks (src/traffic/queries.ts holds their PromQL, shared with the dashboards and the autopilot). */
 export type MetricCheck = TrafficCheck;
-export type { MetricSource, VsPrimary };
+export type { MetricSource, VsPrimary, QueryWorkloads };
+export { FLAGGER_WORKLOADS };
+
+/** Flagger's analysis window: the interval, but never below one minute (rate() needs samples). */
+export function analysisWindow(interval: string): string {
+  try {
+    return windowOf(interval);
+  } catch (err) {
+    throw new ConstructInputError(`policy analysis.interval: ${(err as Error).message}`);
+  }
+}
 
 export interface MetricTemplatesProps {
   readonly agent: AgentResource;
@@ -93,15 +106,20 @@ export class MetricTemplates extends Construct {
   }
 }
 
-/** The PromQL of each check (Go templates over `{{ target }}`, `{{ namespace }}`, `{{ interval }}`); the dashboards reuse it. */
+/**
+ * The PromQL of each check (Go templates over `{{ target }}`, `{{ namespace }}`, `{{ interval }}`);
+ * the dashboards and the autopilot reuse it. `workloads`: Flagger's `<target>` / `<target>-primary`
+ * by default, manual mode's `<slug>-canary` / `<slug>` for the autopilot.
+ */
 export function queries(
   p: Pick<
     MetricTemplatesProps,
     'source' | 'statusLabel' | 'podLabel' | 'namespaceLabel' | 'vsPrimary'
   >,
+  workloads: QueryWorkloads = FLAGGER_WORKLOADS,
 ): Record<MetricCheck, string> {
   try {
-    return trafficQueries(p);
+    return trafficQueries({ ...p, workloads });
   } catch (err) {
     throw new ConstructInputError(`MetricTemplates: ${(err as Error).message}`);
   }

@@ -40,15 +40,24 @@ export interface VsPrimary {
  * The workloads a query compares. Flagger: the canary is the target (`{{ target }}`) and the
  * stable copy `{{ target }}-primary`. Manual mode: the canary is `<slug>-canary`, stable `<slug>`.
  */
-export interface TrafficWorkloads {
+export interface QueryWorkloads {
   readonly canary: string;
-  readonly primary: string;
+  readonly stable: string;
 }
 
-export const FLAGGER_WORKLOADS: TrafficWorkloads = {
+/** Flagger's names: the Canary's target and its primary. */
+export const FLAGGER_WORKLOADS: QueryWorkloads = {
   canary: '{{ target }}',
-  primary: '{{ target }}-primary',
+  stable: '{{ target }}-primary',
 };
+
+/** Flagger's metric window: the analysis interval, but never below one minute (rate() needs samples). */
+export function analysisWindow(interval: string): string {
+  const m = /^([0-9]+)(s|m)$/.exec(interval);
+  if (!m)
+    throw new RangeError(`analysis interval ${JSON.stringify(interval)} is not a Flagger duration`);
+  return Number(m[1]) * (m[2] === 'm' ? 60 : 1) >= 60 ? interval : '1m';
+}
 
 export interface TrafficQueryOptions {
   readonly source: MetricSource;
@@ -61,7 +70,7 @@ export interface TrafficQueryOptions {
   /** Factors of the `*-vs-primary` checks. @default { errorRate: {factor: 2, floor: 0}, latencyP99: {factor: 1.5, marginMs: 0} } */
   readonly vsPrimary?: VsPrimary;
   /** @default FLAGGER_WORKLOADS */
-  readonly workloads?: TrafficWorkloads;
+  readonly workloads?: QueryWorkloads;
 }
 
 /** A number as PromQL reads it (no exponent for ordinary factors). */
@@ -75,7 +84,7 @@ export function trafficQueries(p: TrafficQueryOptions): Record<TrafficCheck, str
   const ef = p.vsPrimary?.errorRate;
   const lf = p.vsPrimary?.latencyP99;
   const w = p.workloads ?? FLAGGER_WORKLOADS;
-  const workload = (primary: boolean): string => (primary ? w.primary : w.canary);
+  const workload = (primary: boolean): string => (primary ? w.stable : w.canary);
   let selOf: (primary: boolean) => string;
   let countMetric: string;
   let bucketMetric: string;
