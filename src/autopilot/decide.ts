@@ -154,7 +154,8 @@ export function decideAdvance(s: AdvanceState, e: Evidence): Decision {
   }
   const failed = s.failedChecks + 1;
   return {
-    action: failed >= s.threshold ? 'rollback' : 'check-failed',
+    // An abort bound fails the canary at once, as the generator's abort hook does in Flagger.
+    action: failed >= s.threshold || e.traffic.aborted ? 'rollback' : 'check-failed',
     failed,
     threshold: s.threshold,
     reasons,

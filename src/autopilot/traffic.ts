@@ -1,26 +1,34 @@
 /**
  * The policy's traffic checks against Prometheus, with the PromQL of the generated Flagger
- * MetricTemplates (`queries` in constructs/metric-templates.ts, rendered with manual mode's
- * workloads `<slug>-canary` and `<slug>` instead of Flagger's `<target>` and `<target>-primary`)
- * and the bounds Flagger gets (`effectiveBounds`: the strictest of gate and abort bound):
+ * MetricTemplates (`trafficQueries` in src/traffic/queries.ts, which the generator's templates,
+ * the dashboards and this file share; rendered with manual mode's workloads `<slug>-canary` and
+ * `<slug>` instead of Flagger's `<target>` and `<target>-primary`) and the policy's bounds as the
+ * generator maps them (`trafficBounds`: promotion gates `metrics.*`, abort bounds `abort.*`),
+ * plus the canary against stable (`error-rate-vs-primary`, `latency-vs-primary`: <= 0), over
+ * Flagger's window (`analysisWindow`: the analysis interval, at least 1m).
  *
- *   request-success-rate  >= successRateMin        request-duration (p99 ms) <= latencyP99Max
- *   error-rate            <= errorRateMax          (only when the success bound does not imply it)
- *   error-rate-vs-primary <= 0, latency-vs-primary <= 0   (the canary against stable)
- *
- * over Flagger's window (`analysisWindow`: the analysis interval, at least 1m). A query with no
- * value (no traffic in the window) fails its check, as in Flagger. A Prometheus that does not
- * answer decides nothing (`unavailable`): an outage of the monitoring is not the canary's fault.
+ * A missed gate is a failed check. A breached abort bound rolls the canary back at once, as the
+ * generator's `abort` rollback hook does in Flagger. A query with no value (no traffic in the
+ * window) fails its check, as in Flagger. A Prometheus that does not answer decides nothing
+ * (`unavailable`): an outage of the monitoring is not the canary's fault.
  */
-import { effectiveBounds } from '../../constructs/_bounds.js';
-import { analysisWindow, queries, type MetricCheck } from '../../constructs/metric-templates.js';
 import type { FleetAgent } from '../fleet/types.js';
 import type { Bound, PolicySpec } from '../policy/types.js';
+import { trafficBounds } from '../traffic/bounds.js';
+import {
+  analysisWindow,
+  renderQuery,
+  trafficQueries,
+  type TrafficCheck as MetricCheck,
+} from '../traffic/queries.js';
 
 export interface TrafficCheck {
-  readonly check: MetricCheck;
+  /** The check's name: the query (`request-success-rate`), `abort-<query>` for an abort bound. */
+  readonly check: string;
   readonly query: string;
   readonly bound: Bound;
+  /** An abort bound: breached means roll back now. */
+  readonly abort: boolean;
   /** The query's value; null when it returned nothing. */
   readonly value: number | null;
   readonly passed: boolean;
@@ -30,39 +38,47 @@ export interface TrafficEvidence {
   /** `skipped`: no Prometheus given to a manual path (guard.ts), which then judges quality and hold only. */
   readonly status: 'checked' | 'unavailable' | 'not-configured' | 'skipped';
   readonly passed: boolean;
+  /** An abort bound was breached: roll back without waiting for the threshold. */
+  readonly aborted?: boolean;
   readonly message: string;
   readonly checks: readonly TrafficCheck[];
 }
 
 export interface PlannedCheck {
-  readonly check: MetricCheck;
+  readonly check: string;
+  readonly metric: MetricCheck;
   readonly query: string;
   readonly bound: Bound;
+  readonly abort: boolean;
 }
 
 /** The checks of a manual-mode agent under its policy, PromQL rendered. */
 export function trafficChecks(agent: FleetAgent, policy: PolicySpec): PlannedCheck[] {
   const slug = agent.agent.metadata.name;
   const namespace = agent.agent.metadata.namespace;
-  const source = agent.rollout.routing === 'gateway-api' ? 'app' : 'istio';
-  const q = queries(
-    { source, vsPrimary: policy.metrics.vsPrimary },
-    { canary: `${slug}-canary`, stable: slug },
-  );
-  const window = analysisWindow(policy.analysis.interval);
-  // Flagger's template variables, as Flagger renders them.
-  const render = (t: string): string =>
-    t.replaceAll('{{ namespace }}', namespace).replaceAll('{{ interval }}', window);
-  const b = effectiveBounds(policy);
-  const out: PlannedCheck[] = [];
-  const add = (check: MetricCheck, bound: Bound): void => {
-    out.push({ check, query: render(q[check]), bound });
+  const q = trafficQueries({
+    source: agent.rollout.routing === 'gateway-api' ? 'app' : 'istio',
+    ...(policy.metrics.vsPrimary ? { vsPrimary: policy.metrics.vsPrimary } : {}),
+    workloads: { canary: `${slug}-canary`, stable: slug },
+  });
+  const vars = {
+    target: `${slug}-canary`,
+    namespace,
+    interval: analysisWindow(policy.analysis.interval),
   };
-  if (b.successRateMin !== undefined) add('request-success-rate', { min: b.successRateMin });
-  if (b.latencyP99Max !== undefined) add('request-duration', { max: b.latencyP99Max });
-  if (b.errorRateMax !== undefined) add('error-rate', { max: b.errorRateMax });
-  if (policy.metrics.vsPrimary?.errorRate) add('error-rate-vs-primary', { max: 0 });
-  if (policy.metrics.vsPrimary?.latencyP99) add('latency-vs-primary', { max: 0 });
+  const out: PlannedCheck[] = [];
+  const add = (check: string, metric: MetricCheck, bound: Bound, abort: boolean): void => {
+    out.push({ check, metric, query: renderQuery(q[metric], vars), bound, abort });
+  };
+  const { gates, abort } = trafficBounds(policy);
+  for (const b of abort)
+    add(`abort-${b.check}`, b.check, b.min !== undefined ? { min: b.min } : { max: b.max! }, true);
+  for (const b of gates)
+    add(b.check, b.check, b.min !== undefined ? { min: b.min } : { max: b.max! }, false);
+  if (policy.metrics.vsPrimary?.errorRate)
+    add('error-rate-vs-primary', 'error-rate-vs-primary', { max: 0 }, false);
+  if (policy.metrics.vsPrimary?.latencyP99)
+    add('latency-vs-primary', 'latency-vs-primary', { max: 0 }, false);
   return out;
 }
 
@@ -135,12 +151,21 @@ export class TrafficChecker {
           checks,
         };
       }
-      checks.push({ ...p, value, passed: value !== null && within(value, p.bound) });
+      checks.push({
+        check: p.check,
+        query: p.query,
+        bound: p.bound,
+        abort: p.abort,
+        value,
+        // No value is no breach of an abort bound (the gates fail it), as the abort hook reads it.
+        passed: value === null ? p.abort : within(value, p.bound),
+      });
     }
     const failed = checks.filter((c) => !c.passed);
     return {
       status: 'checked',
       passed: failed.length === 0,
+      aborted: failed.some((c) => c.abort),
       message:
         failed.length === 0
           ? `traffic checks passed: ${checks.map(describeCheck).join('; ')}`

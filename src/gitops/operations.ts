@@ -31,6 +31,13 @@ import {
 } from './events.js';
 import { FleetFileEditor } from './fleet-edit.js';
 import type { Committed, GitRepo } from './repo.js';
+import { startWeight, weightMove } from './strategy-plan.js';
+import {
+  dropBaseline,
+  isProgressive,
+  progressivePromote,
+  PROGRESSIVE_ROLLBACK_NOTE,
+} from './progressive.js';
 
 /** Fields of the challenger that override the stable spec (Recif `CanarySpec` minus enabled/weight/version). */
 export const CHALLENGER_FIELDS = [
@@ -343,7 +350,8 @@ export class GitOps {
     return this.mutate(ref, opts, (agent, firstStep) => {
       const spec = agent.agent.spec;
       const current = spec.canary ?? undefined;
-      const weight = config.weight ?? firstStep;
+      // The strategy decides the starting weight (strategy-plan.ts: ab and blue-green start at 0).
+      const { weight, checkSteps } = startWeight(agent, firstStep, config.weight);
       const version = config.version ?? nextVersion(spec.version);
       if (version === undefined) {
         throw new GitOpsError(
@@ -383,12 +391,13 @@ export class GitOps {
         event: 'AgentCanaryStarted',
         weightFrom: 0,
         weightTo: weight,
-        checkSteps: true,
+        checkSteps,
         detail: `canary version ${version} started at ${weight}%`,
         body: changes.length > 0 ? ['Challenger overrides:', ...changes] : undefined,
         edit: (e) => {
           if (current) e.delete(['spec', 'canary']);
           e.set(['spec', 'canary'], next);
+          dropBaseline(e, agent);
         },
       };
     });
@@ -404,6 +413,8 @@ export class GitOps {
           `${agent.id} has no running canary, so there is no weight to change. Fix: start one first ('canary start').`,
         );
       }
+      // A/B has no weights, blue-green only 0/100 (strategy-plan.ts); canary: the policy's steps.
+      const move = weightMove(agent, weight);
       if (agent.rollout.mode === 'progressive') {
         throw new GitOpsError(
           'conflict',
@@ -417,8 +428,8 @@ export class GitOps {
         event: 'AgentCanaryWeightChanged',
         weightFrom: canary.weight,
         weightTo: weight,
-        checkSteps: true,
-        detail: `canary weight ${canary.weight}% -> ${weight}%`,
+        checkSteps: move.checkSteps,
+        detail: move.detail ?? `canary weight ${canary.weight}% -> ${weight}%`,
         edit: (e) => e.set(['spec', 'canary', 'weight'], weight),
       };
     });
@@ -446,18 +457,23 @@ export class GitOps {
       body.push(
         `- version: ${JSON.stringify(spec.version ?? null)} -> ${JSON.stringify(version ?? spec.version ?? null)}`,
       );
+      // Progressive mode (progressive.ts): the target Flagger analyses, and the gate's baseline.
+      const flagger = isProgressive(agent) ? progressivePromote(agent, version) : undefined;
       return {
         kind: 'edit',
         event: 'AgentCanaryPromoted',
         weightFrom: canary.weight,
         weightTo: 100,
         checkSteps: false,
-        detail: `canary version ${version ?? '?'} promoted to stable`,
-        body,
+        detail: flagger
+          ? `canary version ${version ?? '?'} is the new target spec; Flagger rolls it out under analysis`
+          : `canary version ${version ?? '?'} promoted to stable`,
+        body: flagger ? [...body, ...flagger.body] : body,
         edit: (e) => {
           for (const f of fields) e.set(['spec', f], canary[f]);
           if (version !== undefined) e.set(['spec', 'version'], version);
           e.delete(['spec', 'canary']);
+          flagger?.edit(e);
         },
       };
     });
@@ -479,8 +495,13 @@ export class GitOps {
         weightFrom: canary.enabled ? canary.weight : 0,
         weightTo: 0,
         checkSteps: false,
-        detail: `canary version ${canary.version ?? '?'} rolled back; stable takes all traffic`,
-        edit: (e) => e.delete(['spec', 'canary']),
+        detail: isProgressive(agent)
+          ? `canary version ${canary.version ?? '?'} rolled back; ${PROGRESSIVE_ROLLBACK_NOTE}`
+          : `canary version ${canary.version ?? '?'} rolled back; stable takes all traffic`,
+        edit: (e) => {
+          e.delete(['spec', 'canary']);
+          dropBaseline(e, agent);
+        },
       };
     });
   }
