@@ -38,7 +38,7 @@ spec:
     successRate: { min: 90 }
     errorRate: { max: 5 }
     latencyP99: { max: 500 }
-    latencyP50: { max: 500 }
+    latencyP50: { max: 400 }
     vsPrimary:
       errorRate: { factor: 1.5, floor: 0 }
       latencyP99: { factor: 1.5, marginMs: 50 }
