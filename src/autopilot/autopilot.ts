@@ -42,6 +42,8 @@ export interface AutopilotOptions {
   readonly managedClone?: boolean;
   /** @default silentLogger */
   readonly logger?: Logger;
+  /** At most this many commits per pass; the other canaries are decided on the next pass. @default unlimited */
+  readonly maxCommits?: number;
 }
 
 /** What a pass did for one canary. */
@@ -100,6 +102,14 @@ export class Autopilot {
     for (const c of candidates) {
       if (!c.policy) {
         entries.push({ agentId: c.agent.id, action: 'skipped', detail: c.problem ?? 'no policy' });
+        continue;
+      }
+      if (this.opts.maxCommits !== undefined && commits >= this.opts.maxCommits) {
+        entries.push({
+          agentId: c.agent.id,
+          action: 'wait',
+          detail: `wait: this pass made its ${this.opts.maxCommits} commits; decided on the next pass`,
+        });
         continue;
       }
       try {

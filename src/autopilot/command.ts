@@ -30,6 +30,7 @@ options:
   --once                one pass, then exit
   --dry-run             print the decisions, commit nothing
   --interval DURATION   longest time between passes (default 15s; a pass comes sooner when a hold ends)
+  --max-commits N       at most N commits per pass (the rest on the next pass; default: no limit)
   --name TEXT           recorded as Agent-Canary-Decided-By (default: autopilot (<host> pid <pid>))
   --no-validate         skip the validator on each commit's re-synthesized output
   --json                one JSON object per pass on stdout
@@ -58,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
         'dry-run': { type: 'boolean', default: false },
         interval: { type: 'string' },
         name: { type: 'string' },
+        'max-commits': { type: 'string' },
         'no-validate': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         'log-level': { type: 'string' },
@@ -85,6 +87,10 @@ export async function run(argv: string[]): Promise<number> {
         `--log-level: invalid value '${level}' (allowed: debug, info, warn, error)`,
       );
     const logger = createLogger({ level, base: { component: 'autopilot' } });
+    const maxRaw = s('max-commits');
+    const maxCommits = maxRaw === undefined ? undefined : Number(maxRaw);
+    if (maxCommits !== undefined && (!Number.isInteger(maxCommits) || maxCommits < 1))
+      throw new UsageError(`--max-commits: invalid value '${maxRaw}' (allowed: an integer >= 1)`);
     const projectDir = process.cwd();
     const choice = await chooseRepo(s('repo'), projectDir);
     if (choice.announce) console.error(`agent-canary autopilot: ${choice.announce}`);
@@ -107,6 +113,7 @@ export async function run(argv: string[]): Promise<number> {
       validate: values['no-validate'] !== true,
       dryRun: values['dry-run'] === true,
       ...(s('name') !== undefined ? { decidedBy: s('name')! } : {}),
+      ...(maxCommits !== undefined ? { maxCommits } : {}),
     });
     const print = (r: PassReport): void => {
       if (json) {

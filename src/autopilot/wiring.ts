@@ -88,6 +88,7 @@ export interface LoopConfig {
   readonly dryRun?: boolean;
   readonly validate?: boolean;
   readonly clock?: Clock;
+  readonly maxCommits?: number;
 }
 
 /** Opens the repository and builds the autopilot on it. */
@@ -107,6 +108,7 @@ export async function openAutopilot(cfg: LoopConfig): Promise<Autopilot> {
     logger: cfg.logger,
     ...(cfg.decidedBy !== undefined ? { decidedBy: cfg.decidedBy } : {}),
     ...(cfg.dryRun ? { dryRun: true } : {}),
+    ...(cfg.maxCommits !== undefined ? { maxCommits: cfg.maxCommits } : {}),
   });
 }
 
