@@ -85,6 +85,9 @@ function agentOf(c: HistoryCommit): string | undefined {
 
 export class FleetState {
   private readonly history: HistoryReader;
+  /** The policies as last read, and each agent's resolved policy under them. */
+  private policies: { text: string; map?: Map<string, Policy>; error?: string } | undefined;
+  private specs = new WeakMap<FleetAgent, PolicySpec>();
   private parsed = new Map<string, Parsed>();
   private snapshot: FleetSnapshot | undefined;
   private building: { head: string | undefined; promise: Promise<FleetSnapshot> } | undefined;
@@ -103,6 +106,21 @@ export class FleetState {
     });
     this.building = { head, promise };
     return promise;
+  }
+
+  private async policiesAt(dir: string): Promise<{ map?: Map<string, Policy>; error?: string }> {
+    const text = await policyTexts(dir);
+    if (this.policies?.text !== text) {
+      this.policies = { text, ...safePolicies(dir) };
+      this.specs = new WeakMap();
+    }
+    return this.policies;
+  }
+
+  private resolved(map: Map<string, Policy>, agent: FleetAgent): PolicySpec {
+    let spec = this.specs.get(agent);
+    if (!spec) this.specs.set(agent, (spec = resolvePolicy(map, agent)));
+    return spec;
   }
 
   private async build(head: string | undefined): Promise<FleetSnapshot> {
@@ -134,7 +152,7 @@ export class FleetState {
       }),
     );
     this.parsed = next;
-    const policies = safePolicies(join(this.gitops.repo.dir, this.gitops.policiesDir));
+    const policies = await this.policiesAt(join(this.gitops.repo.dir, this.gitops.policiesDir));
     const resolved = new Map<string, PolicySpec | undefined>();
     const policyOf = (id: string): PolicySpec | undefined => resolved.get(id);
     const agents = new Map<string, FleetAgent>();
@@ -151,7 +169,7 @@ export class FleetState {
       if (p.agent) {
         agents.set(id, p.agent);
         try {
-          spec = policies.map ? resolvePolicy(policies.map, p.agent) : undefined;
+          spec = policies.map ? this.resolved(policies.map, p.agent) : undefined;
           if (!spec) error = policies.error;
         } catch (err) {
           error = messageOf(err);
@@ -190,6 +208,18 @@ export class FleetState {
     this.snapshot = snap;
     return snap;
   }
+}
+
+/**
+ * The policies folder, parsed again only when a file in it changed; resolving an agent's policy
+ * (merge and schema check) is kept per parsed agent while the policies stay the same.
+ */
+async function policyTexts(dir: string): Promise<string> {
+  const names = (await readdir(dir).catch(() => [] as string[]))
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort();
+  const texts = await Promise.all(names.map((n) => readFile(join(dir, n), 'utf8').catch(() => '')));
+  return JSON.stringify([names, texts]);
 }
 
 async function fleetFiles(root: string): Promise<string[]> {

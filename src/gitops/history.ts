@@ -19,6 +19,7 @@ export const TRAILER_PREFIX = 'Agent-Canary-';
 
 export interface HistoryCommit {
   readonly sha: string;
+  readonly parents: readonly string[];
   /** Commit time, ms since the epoch. */
   readonly at: number;
   readonly author: string;
@@ -48,7 +49,7 @@ export interface History {
 const RS = '\x1e';
 const US = '\x1f';
 // Record separator first, so the file names `--name-only` prints after a record stay in it.
-const FORMAT = `--format=${RS}%H${US}%ct${US}%an${US}%s${US}%(trailers:only,unfold)${US}`;
+const FORMAT = `--format=${RS}%H${US}%P${US}%ct${US}%an${US}%s${US}%(trailers:only,unfold)${US}`;
 
 function intOr(v: string | undefined): number | undefined {
   if (v === undefined || !/^-?\d+$/.test(v.trim())) return undefined;
@@ -75,7 +76,7 @@ export function parseLog(out: string, fleetDir = 'fleet'): HistoryCommit[] {
   const commits: HistoryCommit[] = [];
   for (const record of out.split(RS)) {
     if (record.trim() === '') continue;
-    const [sha, ct, author, subject, trailerBlock, names] = record.split(US);
+    const [sha, parents, ct, author, subject, trailerBlock, names] = record.split(US);
     if (!sha || !/^[0-9a-f]{40,64}$/.test(sha)) continue;
     const trailers = canaryTrailers(trailerBlock ?? '');
     const event = (CANARY_EVENTS as readonly string[]).includes(trailers['event'] ?? '')
@@ -88,6 +89,7 @@ export function parseLog(out: string, fleetDir = 'fleet'): HistoryCommit[] {
       .map((n) => n.slice(prefix.length));
     commits.push({
       sha,
+      parents: (parents ?? '').split(' ').filter(Boolean),
       at: (intOr(ct) ?? 0) * 1000,
       author: author ?? '',
       subject: subject ?? '',
@@ -134,18 +136,15 @@ export class HistoryReader {
 
   private async load(head: string): Promise<History> {
     const old = this.current;
-    let commits: HistoryCommit[];
-    // `merge-base` prints the common ancestor (`--is-ancestor` prints nothing, which costs
-    // simple-git's 50 ms wait for silent commands).
-    const descends =
-      old.head !== undefined &&
-      (await this.git.raw(['merge-base', old.head, head]).then(
-        (out) => out.trim() === old.head,
-        () => false,
-      ));
-    if (descends)
-      commits = [...(await logOf(this.git, [head, `^${old.head}`], this.fleetDir)), ...old.commits];
-    else commits = await logOf(this.git, [head], this.fleetDir);
+    let commits: HistoryCommit[] | undefined;
+    if (old.head !== undefined) {
+      // The old head is an ancestor of the new one exactly when one of the new commits has it as
+      // a parent (the commit just above it on any path between them). Otherwise the history was
+      // rewritten: read it whole.
+      const fresh = await logOf(this.git, [head, `^${old.head}`], this.fleetDir);
+      if (fresh.some((c) => c.parents.includes(old.head!))) commits = [...fresh, ...old.commits];
+    }
+    commits ??= await logOf(this.git, [head], this.fleetDir);
     const next = { head, commits };
     this.current = next;
     return next;
