@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 // The installed `agent-canary` command: runs the compiled CLI (lib/, built by `npm run build` and
 // shipped in the package). In a clone without a build, `npx tsx src/cli.ts` runs the sources.
-import { main } from '../lib/src/cli.js';
-
+// Every failure is one line and an exit code (docs/design.md, "Exit codes"), never a stack trace:
+// `runCli` reports what a command throws; a CLI that cannot even load is an incomplete install.
+let cli;
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  cli = await import('../lib/src/cli.js');
 } catch (err) {
-  console.error(`agent-canary: ${err instanceof Error ? err.message : String(err)}`);
+  const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  console.error(
+    `agent-canary: internal: cannot load the compiled CLI (${why}). Fix: reinstall the package; in a clone, run 'npm run build' or use 'npx tsx src/cli.ts'.`,
+  );
   process.exitCode = 2;
 }
+if (cli) process.exitCode = await cli.runCli(process.argv.slice(2));

@@ -8,6 +8,24 @@ import type { GateSettings, PolicySpec } from '../src/policy/types.js';
 
 export const GATE_ANNOTATION = 'agent-canary.dev/gate';
 
+/**
+ * Agent annotation written by a progressive-mode `canary promote` (src/gitops/progressive.ts):
+ * the version the Flagger primary still runs while Flagger rolls the promoted spec out. Without
+ * it the gate would compare the promoted version with itself (stableVersion = canaryVersion).
+ */
+export const BASELINE_ANNOTATION = 'agent-canary.dev/baseline-version';
+
+/**
+ * The version the gate compares the canary with: the Agent's version, except right after a
+ * progressive promote (no canary block, the baseline annotation set), when the primary still
+ * runs the version before it. A running canary always compares with `spec.version`.
+ */
+export function baselineVersion(agent: AgentResource): string {
+  const annotated = agent.metadata.annotations?.[BASELINE_ANNOTATION];
+  if (annotated && !agent.spec.canary?.enabled) return annotated;
+  return agent.spec.version ?? '';
+}
+
 /** `{name}` / `{namespace}` in the policy's experiment template, replaced. */
 export function experimentName(template: string, agent: AgentResource): string {
   return template
@@ -70,7 +88,7 @@ export function qualityGateMetadata(
       .replaceAll('{name}', agent.metadata.name)
       .replaceAll('{namespace}', agent.metadata.namespace),
     canaryVersion: version,
-    stableVersion: agent.spec.version ?? '',
+    stableVersion: baselineVersion(agent),
     onUnavailable: g.onUnavailable,
     cacheTtl: g.cacheTtl,
     // The hook's own timeout (the same string as the webhook's `timeout` field): Flagger does not

@@ -7,6 +7,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { AgentCanaryError } from './errors/error.js';
+import { exitCodeOf } from './errors/kinds.js';
 import { redactCredentials } from './redact/credentials.js';
 
 interface Command {
@@ -77,18 +78,34 @@ export async function main(argv: string[]): Promise<number> {
   return mod.run(rest);
 }
 
+/**
+ * What the CLI prints for an error no command handled: one line `agent-canary: <kind>: <message>`
+ * (a message's own line breaks joined with "; ", credentials redacted: a git failure's message may
+ * hold a repository URL), and the kind's exit code from the one table (src/errors/kinds.ts); an
+ * error of no kind is `internal`, exit 2. `AGENT_CANARY_DEBUG=1` adds the stack for a bug report.
+ */
+export function reportFatal(
+  err: unknown,
+  write: (line: string) => void = (line) => console.error(line),
+  env: NodeJS.ProcessEnv = process.env,
+): 1 | 2 {
+  const kind = err instanceof AgentCanaryError ? err.kind : 'internal';
+  const text = (err instanceof Error ? err.message : String(err)).trim() || '(no message)';
+  write(`agent-canary: ${kind}: ${redactCredentials(text.split(/\s*\n\s*/).join('; '))}`);
+  if (env['AGENT_CANARY_DEBUG'] && err instanceof Error && err.stack)
+    write(redactCredentials(err.stack));
+  return err instanceof AgentCanaryError ? err.exitCode : exitCodeOf('internal');
+}
+
+/** `main` with every error reported by `reportFatal`: never a stack trace, always an exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (err) {
+    return reportFatal(err);
+  }
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      // A git failure's message may hold a repository URL: never print its credentials.
-      console.error(
-        `agent-canary: ${redactCredentials(err instanceof Error ? err.message : String(err))}`,
-      );
-      // A known error exits with its kind's code (src/errors/kinds.ts); anything else is 2.
-      process.exitCode = err instanceof AgentCanaryError ? err.exitCode : 2;
-    },
-  );
+  process.exitCode = await runCli(process.argv.slice(2));
 }

@@ -25,6 +25,12 @@ import { GitOpsError } from './errors.js';
 import { commitMessage, type CanaryEvent, type EventFacts } from './events.js';
 import { FleetFileEditor } from './fleet-edit.js';
 import type { Committed, GitRepo } from './repo.js';
+import {
+  dropBaseline,
+  isProgressive,
+  progressivePromote,
+  PROGRESSIVE_ROLLBACK_NOTE,
+} from './progressive.js';
 
 /** Fields of the challenger that override the stable spec (Recif `CanarySpec` minus enabled/weight/version). */
 export const CHALLENGER_FIELDS = [
@@ -337,6 +343,7 @@ export class GitOps {
         edit: (e) => {
           if (current) e.delete(['spec', 'canary']);
           e.set(['spec', 'canary'], next);
+          dropBaseline(e, agent);
         },
       };
     });
@@ -394,18 +401,23 @@ export class GitOps {
       body.push(
         `- version: ${JSON.stringify(spec.version ?? null)} -> ${JSON.stringify(version ?? spec.version ?? null)}`,
       );
+      // Progressive mode (progressive.ts): the target Flagger analyses, and the gate's baseline.
+      const flagger = isProgressive(agent) ? progressivePromote(agent, version) : undefined;
       return {
         kind: 'edit',
         event: 'AgentCanaryPromoted',
         weightFrom: canary.weight,
         weightTo: 100,
         checkSteps: false,
-        detail: `canary version ${version ?? '?'} promoted to stable`,
-        body,
+        detail: flagger
+          ? `canary version ${version ?? '?'} is the new target spec; Flagger rolls it out under analysis`
+          : `canary version ${version ?? '?'} promoted to stable`,
+        body: flagger ? [...body, ...flagger.body] : body,
         edit: (e) => {
           for (const f of fields) e.set(['spec', f], canary[f]);
           if (version !== undefined) e.set(['spec', 'version'], version);
           e.delete(['spec', 'canary']);
+          flagger?.edit(e);
         },
       };
     });
@@ -427,8 +439,13 @@ export class GitOps {
         weightFrom: canary.enabled ? canary.weight : 0,
         weightTo: 0,
         checkSteps: false,
-        detail: `canary version ${canary.version ?? '?'} rolled back; stable takes all traffic`,
-        edit: (e) => e.delete(['spec', 'canary']),
+        detail: isProgressive(agent)
+          ? `canary version ${canary.version ?? '?'} rolled back; ${PROGRESSIVE_ROLLBACK_NOTE}`
+          : `canary version ${canary.version ?? '?'} rolled back; stable takes all traffic`,
+        edit: (e) => {
+          e.delete(['spec', 'canary']);
+          dropBaseline(e, agent);
+        },
       };
     });
   }

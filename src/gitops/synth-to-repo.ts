@@ -8,9 +8,12 @@
  *   the project are removed there), unless the repository *is* the project.
  * - `dist/` is written by the generator's writer: unchanged files are not rewritten, files of
  *   removed agents are deleted. Nothing changed: no commit.
+ * - The project's cluster settings (`agent-canary.yaml`) are copied to the repository's root (and
+ *   removed there when the project has none): the canary operations re-synthesize from the
+ *   repository alone, and must use the settings `synth` used (gate image, namespaces, repository).
  * - `--repo=` (empty) targets the embedded default repository, `.agent-canary/gitops`.
  */
-import { cp, mkdir, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AgentCanaryError } from '../errors/error.js';
@@ -20,6 +23,7 @@ import { loadPolicies } from '../policy/load.js';
 import { writeOutput } from '../synth/output.js';
 import { synthesize } from '../synth/synthesize.js';
 import { loadClusterConfig } from '../config/load.js';
+import { CONFIG_FILE } from '../config/defaults.js';
 import { GitOpsError } from './errors.js';
 import { CANARY_EVENTS } from './events.js';
 import { simpleGitFor, type Committed, type GitRepo } from './repo.js';
@@ -86,6 +90,26 @@ async function mirror(from: string, to: string): Promise<void> {
     await cp(join(from, e), join(to, e), { recursive: true });
   }
 }
+
+/**
+ * Makes `to` hold what `from` holds (a missing `from` removes `to`); nothing when they are the
+ * same file (the repository is the project).
+ */
+async function mirrorFile(from: string, to: string): Promise<void> {
+  if (await sameDir(from, to)) return;
+  const text = await readFile(from).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (text === undefined) await rm(to, { force: true });
+  else await writeFile(to, text);
+}
+
+const exists = (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 async function listFiles(dir: string, rel = ''): Promise<string[]> {
   const out: string[] = [];
@@ -223,13 +247,21 @@ export async function synthToRepo(
     throw err;
   }
   const count = agents.length;
+  const projectConfig = join(projectDir, CONFIG_FILE);
+  // Git refuses a pathspec that matches nothing, so the settings file is one of the committed
+  // paths only when one side has it (a project and a repository without one: nothing to do).
+  const withConfig = (await exists(projectConfig)) || (await exists(join(repo.dir, CONFIG_FILE)));
   return repo.transact(
-    { paths: ['fleet', 'policies', distPath], branch: opts.branch },
+    {
+      paths: ['fleet', 'policies', distPath, ...(withConfig ? [CONFIG_FILE] : [])],
+      branch: opts.branch,
+    },
     async (root) => {
       if (!opts.force && !(await sameDir(fleetDir, join(root, 'fleet'))))
         await guardCanaryState(root, fleetDir);
       await mirror(fleetDir, join(root, 'fleet'));
       await mirror(policiesDir, join(root, 'policies'));
+      if (withConfig) await mirrorFile(projectConfig, join(root, CONFIG_FILE));
       const w = writeOutput(join(root, distPath), manifests);
       const message =
         `${opts.message ?? `synth: ${count} agents, ${manifests.length} objects`}\n\n` +

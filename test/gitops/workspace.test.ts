@@ -3,7 +3,7 @@
  * served by `git daemon` on 127.0.0.1 (cloned, refreshed, pushed to), and the CLI end to end.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +12,8 @@ import { parseTrailers } from '../../src/gitops/events.js';
 import { seedFrom, synthToRepo } from '../../src/gitops/synth-to-repo.js';
 import { CLONES_DIR, DEFAULT_REPO_DIR, resolveRepo } from '../../src/gitops/workspace.js';
 import { CLI_ARGS } from '../cli-entry.js';
+import { GitOps } from '../../src/gitops/operations.js';
+import { defaultEngine } from '../../src/gitops/default-engine.js';
 import { gitopsFor, writeProject } from './fixtures.js';
 import { commitCount, git, removeDir, startGitDaemon, tempDir } from './git-helpers.js';
 
@@ -101,6 +103,45 @@ describe('synth --repo after a plain fleet edit', () => {
     const reverted = await synthToRepo(repo, { projectDir: project });
     expect(reverted.commit).toBeDefined();
     expect(readFileSync(join(repo.dir, 'fleet', 'team-a', 'quiet.yaml'), 'utf8')).toBe(original);
+  });
+});
+
+describe('synth --repo carries the cluster settings', () => {
+  it('copies agent-canary.yaml into the repository, so a canary operation there synthesizes with it; removing it in the project removes it there', async () => {
+    const settings = [
+      'apiVersion: agent-canary.dev/v1alpha1',
+      'kind: ClusterConfig',
+      'spec:',
+      '  istio:',
+      '    gateways: [istio-system/public]',
+      '',
+    ].join('\n');
+    writeFileSync(join(project, 'agent-canary.yaml'), settings);
+    const repo = await resolveRepo(join(root, 'gitops'), { projectDir: project, createPath: true });
+    await synthToRepo(repo, { projectDir: project });
+    expect(readFileSync(join(repo.dir, 'agent-canary.yaml'), 'utf8')).toBe(settings);
+    expect(git(repo.dir, 'ls-files', 'agent-canary.yaml')).toBe('agent-canary.yaml');
+    const route = (): { spec: { gateways?: string[] } } =>
+      parse(readFileSync(join(repo.dir, 'dist/team-a/bot/VirtualService.bot.yaml'), 'utf8'));
+    expect(route().spec.gateways).toEqual(['istio-system/public']);
+    // The operation re-synthesizes the agent from the repository alone (the engine the CLI and
+    // the API build reads the repository's own settings file).
+    const ops = new GitOps(repo, { engine: defaultEngine({ repoDir: repo.dir }) });
+    await ops.setWeight({ namespace: 'team-a', name: 'bot' }, 10);
+    expect(route().spec.gateways).toEqual(['istio-system/public']);
+    expect(git(repo.dir, 'status', '--porcelain')).toBe('');
+    // The project drops its settings: the repository follows, in the same kind of commit.
+    rmSync(join(project, 'agent-canary.yaml'));
+    writeFileSync(
+      join(project, 'fleet', 'team-a', 'bot.yaml'),
+      readFileSync(join(repo.dir, 'fleet', 'team-a', 'bot.yaml'), 'utf8'),
+    );
+    expect((await synthToRepo(repo, { projectDir: project })).commit).toBeDefined();
+    expect(existsSync(join(repo.dir, 'agent-canary.yaml'))).toBe(false);
+    expect(git(repo.dir, 'ls-files', 'agent-canary.yaml')).toBe('');
+    expect(route().spec.gateways).toBeUndefined();
+    // Neither side has one: nothing to commit about it, and no Git error.
+    expect((await synthToRepo(repo, { projectDir: project })).commit).toBeUndefined();
   });
 });
 
