@@ -48,11 +48,8 @@ export class Assets {
       names = readdirSync(this.dir);
     } catch {
       throw new HttpError(
-        503,
-        `The dashboard's assets are missing (${this.dir}). Fix: run 'npm run build:dashboard' in a clone, or reinstall the package.`,
-        {},
-        {},
         'service-unavailable',
+        `The dashboard's assets are missing (${this.dir}). Fix: run 'npm run build:dashboard' in a clone, or reinstall the package.`,
       );
     }
     for (const name of names) {
@@ -69,7 +66,8 @@ export class Assets {
   /** Sends `name` (304 when the client's copy is current); 404 for any other name. */
   send(req: IncomingMessage, res: ServerResponse, name: string): void {
     const asset = this.load().get(name);
-    if (!asset) throw new HttpError(404, `no dashboard asset named '${name.slice(0, 100)}'.`);
+    if (!asset)
+      throw new HttpError('not-found', `no dashboard asset named '${name.slice(0, 100)}'.`);
     const headers: Record<string, string> = {
       'Content-Type': asset.type,
       // Revalidated on every load (cheap: 304), so a new version is picked up at once.

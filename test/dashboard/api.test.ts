@@ -268,7 +268,7 @@ describe('when MLflow or the repository cannot be read', () => {
       const r = await get(`${served.url}${path}`);
       expect(r.status, path).toBe(503);
       expect(r.type).toMatch(/^application\/problem\+json/);
-      expect(r.body.type).toBe('https://agent-canary.dev/problems/mlflow-unavailable');
+      expect(r.body.type).toBe('https://agent-canary.dev/problems/service-unavailable');
       expect(r.body.reason).toMatch(/connect|refused|ECONNREFUSED/i);
       expect(r.body.detail).toContain('MLflow cannot be read');
     }
