@@ -185,6 +185,7 @@ export const policySpecSchema = {
     gate: gateSchema,
     gateUrl: url,
     prometheus: url,
+    allowDirectStableChange: { type: 'boolean' },
   },
 } as const;
 
