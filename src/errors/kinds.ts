@@ -32,6 +32,15 @@ export const ERROR_KINDS = {
   internal: { exitCode: 2, status: 500, title: 'Internal Server Error' },
   /** A needed service or setting is missing: no GitOps repository configured. */
   unavailable: { exitCode: 2, status: 503, title: 'GitOps Repository Not Configured' },
+  /** The path exists but not for this method (the answer names the allowed ones in `Allow`). */
+  'method-not-allowed': { exitCode: 2, status: 405, title: 'Method Not Allowed' },
+  /**
+   * A service or resource the command needs failed: MLflow cannot be reached or read, the gate's
+   * step-hold state file cannot be written. Retrying later may succeed.
+   */
+  'service-unavailable': { exitCode: 2, status: 503, title: 'Service Unavailable' },
+  /** A service the command called answered an error of its own (MLflow's `{error_code, message}`). */
+  upstream: { exitCode: 2, status: 502, title: 'Upstream Service Error' },
 } as const satisfies Record<string, { exitCode: 1 | 2; status: number; title: string }>;
 
 export type ErrorKind = keyof typeof ERROR_KINDS;

@@ -188,8 +188,19 @@ export function listFleetFiles(root: string): string[] {
   return files;
 }
 
-/** The fleet files and the misplaced YAML files (errors); throws only when `root` cannot be read. */
-function scanFleet(root: string): { files: string[]; errors: FleetError[] } {
+/**
+ * The fleet files and the misplaced YAML files (errors), without reading any fleet file; throws
+ * only when `root` cannot be read. What an incremental synthesis lists before it hashes the files.
+ */
+export function scanFleet(root: string): {
+  files: string[];
+  errors: FleetError[];
+  /**
+   * Files that are not plain regular files in a plain folder (a link, or reached through a
+   * linked namespace folder, or not a regular file): read them with `readFleetText(.., false)`.
+   */
+  linked: Set<string>;
+} {
   let entries: Dirent[];
   try {
     entries = readdirSync(root, { withFileTypes: true }).sort(byName);
@@ -207,6 +218,7 @@ function scanFleet(root: string): { files: string[]; errors: FleetError[] } {
   }
   const files: string[] = [];
   const errors: FleetError[] = [];
+  const linked = new Set<string>();
   for (const ns of entries) {
     if (ns.name.startsWith('.')) continue;
     const nsPath = join(root, ns.name);
@@ -238,10 +250,13 @@ function scanFleet(root: string): { files: string[]; errors: FleetError[] } {
         if (containsYaml(childPath)) errors.push(misplaced(`${rel}/`));
         continue;
       }
-      if (FLEET_EXT.test(child.name)) files.push(rel);
+      if (FLEET_EXT.test(child.name)) {
+        files.push(rel);
+        if (ns.isSymbolicLink() || !child.isFile()) linked.add(rel);
+      }
     }
   }
-  return { files, errors };
+  return { files, errors, linked };
 }
 
 /** Like `loadFleet`, but collects the findings of every file instead of throwing the first one. */
@@ -277,9 +292,14 @@ export function loadFleet(root: string): FleetAgent[] {
   return agents;
 }
 
-function readFleetText(root: string, relFile: string): string {
+/**
+ * The text of one fleet file (a regular file inside the root), or a `FleetError` naming it.
+ * `plain`: `scanFleet` saw neither the file nor its namespace folder as a link, so it is inside
+ * the root without resolving links again (what makes reading 10,000 files cheap).
+ */
+export function readFleetText(root: string, relFile: string, plain = false): string {
   try {
-    return readFileInside(root, relFile);
+    return plain ? readFileSync(join(root, relFile), 'utf8') : readFileInside(root, relFile);
   } catch (err) {
     throw new FleetError(
       { file: relFile, line: 0, column: 0 },
@@ -341,7 +361,11 @@ function misplaced(rel: string): FleetError {
   );
 }
 
-function duplicateId(agent: FleetAgent, other: FleetAgent): FleetError {
+/** The error for an agent id found in two files (`checkFleet`, and incremental synthesis from its cache). */
+export function duplicateId(
+  agent: Pick<FleetAgent, 'id' | 'file'>,
+  other: Pick<FleetAgent, 'file'>,
+): FleetError {
   const loc: Location = { file: agent.file, line: 1, column: 1 };
   return new FleetError(loc, {
     field: 'metadata.name',

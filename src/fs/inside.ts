@@ -6,6 +6,7 @@
  * and a namespace folder linking to / would make a scan walk the whole file system. Links are
  * allowed while they resolve inside the root; anything else is refused with a reason.
  */
+import { AgentCanaryError } from '../errors/error.js';
 import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 
@@ -44,8 +45,15 @@ function lstatSafe(path: string) {
   }
 }
 
-/** Thrown by `readFileInside` with the reason; callers turn it into their own error type. */
-export class OutsideError extends Error {}
+/**
+ * Thrown by `readFileInside` with the reason (bad input: a link out of the repository, not a
+ * regular file); callers turn it into their own located error.
+ */
+export class OutsideError extends AgentCanaryError {
+  constructor(message: string) {
+    super('bad-request', message);
+  }
+}
 
 /** The UTF-8 text of `root/rel`, which must be a regular file inside `root` (links resolved). */
 export function readFileInside(root: string, rel: string): string {

@@ -6,7 +6,9 @@
  * credentials: Basic auth when a username and a password are set, otherwise a Bearer token when
  * one is set (the MLflow Python client's rule).
  */
-import { MlflowEnvError, readMlflowEnv } from './mlflow/env.js';
+import { AgentCanaryError } from '../errors/error.js';
+import { readMlflowEnv } from './mlflow/env.js';
+import { redactCredentials } from '../redact/credentials.js';
 import { parseArgs } from 'node:util';
 import { createLogger, type LogLevel } from '../http/log.js';
 import { gitopsRoutes } from '../gitops/api.js';
@@ -48,7 +50,12 @@ options (flag > environment > default):
 
 Prefer the environment for passwords and tokens: flags are visible in the process list.`;
 
-class UsageError extends Error {}
+/** A bad flag or flag value: bad input (exit 2). */
+class UsageError extends AgentCanaryError {
+  constructor(message: string) {
+    super('bad-request', message);
+  }
+}
 
 function envOr(flag: string | undefined, env: string): string | undefined {
   if (flag !== undefined) return flag;
@@ -228,13 +235,11 @@ export async function run(argv: string[]): Promise<number> {
     await gate.close();
     return 0;
   } catch (err) {
-    if (err instanceof UsageError || err instanceof MlflowEnvError) {
-      console.error(`agent-canary gate: ${err.message}`);
-      return 2;
-    }
-    if (err instanceof Error && 'field' in err) {
-      console.error(`agent-canary gate: ${err.message}`);
-      return 2;
+    // Flags, MLflow variables, policy and settings files: every project error exits with its
+    // kind's code (src/errors/kinds.ts).
+    if (err instanceof AgentCanaryError) {
+      console.error(`agent-canary gate: ${redactCredentials(err.message)}`);
+      return err.exitCode;
     }
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {

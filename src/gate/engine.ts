@@ -212,7 +212,7 @@ export class QualityEngine {
     } catch (err) {
       const kind =
         err instanceof MlflowUnavailableError
-          ? err.kind
+          ? err.reason
           : err instanceof MlflowApiError
             ? 'api'
             : 'internal';

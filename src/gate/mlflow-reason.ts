@@ -10,19 +10,19 @@ const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 
 export function publicMlflowReason(err: Error): string {
   if (err instanceof MlflowApiError) {
-    return `MLflow error: HTTP ${err.status}${CODE.test(err.errorCode) ? ` ${err.errorCode}` : ''}`;
+    return `MLflow error: HTTP ${err.httpStatus}${CODE.test(err.errorCode) ? ` ${err.errorCode}` : ''}`;
   }
   if (err instanceof MlflowUnavailableError) {
-    switch (err.kind) {
+    switch (err.reason) {
       // Written by the gate itself (no MLflow text in them): the location has no credentials.
       case 'timeout':
       case 'connection':
       case 'store':
         return err.message.slice(0, 300);
       case 'http':
-        return `MLflow answered HTTP ${err.status ?? 'error'}`;
+        return `MLflow answered HTTP ${err.httpStatus ?? 'error'}`;
       case 'auth':
-        return `MLflow answered HTTP ${err.status ?? 401} (check MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN)`;
+        return `MLflow answered HTTP ${err.httpStatus ?? 401} (check MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN)`;
       case 'malformed':
         return 'MLflow answered malformed JSON or an unexpected shape';
     }

@@ -10,6 +10,7 @@ import type { GateMetric, GateMode, OnUnavailable, RegressionKind } from '../pol
 import { defaultDirection } from '../policy/metric-direction.js';
 import { DEFAULT_POLICY_SPEC } from '../policy/defaults.js';
 import { parseDuration } from './duration.js';
+import { AgentCanaryError } from '../errors/error.js';
 import { DNS1123_LABEL_RE } from '../names/k8s-names.js';
 
 /** Flagger gives up on a webhook after 10 s unless the hook sets `timeout`. */
@@ -91,14 +92,20 @@ export interface QualitySettings extends Omit<GateDefaults, 'experiment' | 'mode
   readonly fingerprint: string;
 }
 
-export class FieldError extends Error {
+/**
+ * A bad field of a webhook payload or its metadata: bad input (400, exit 2). The problem answer
+ * carries `field` and, when known, `allowed` as members (`details`).
+ */
+export class FieldError extends AgentCanaryError {
+  readonly details: { readonly field: string; readonly allowed?: string };
+
   constructor(
     readonly field: string,
     message: string,
     readonly allowed?: string,
   ) {
-    super(message);
-    this.name = 'FieldError';
+    super('bad-request', message);
+    this.details = { field, ...(allowed ? { allowed } : {}) };
   }
 }
 

@@ -12,6 +12,7 @@
 import { renameSync } from 'node:fs';
 import type { Logger } from '../http/log.js';
 import { silentLogger } from '../http/log.js';
+import { AgentCanaryError } from '../errors/error.js';
 import { FieldError } from './settings.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { loadState, saveState, type HoldEntry } from './step-hold-state.js';
@@ -70,15 +71,19 @@ export function parseStepPlan(meta: Readonly<Record<string, string>>): StepPlan 
 }
 
 /** An approval could not be written to the state file; it is not given (a restart would forget it). */
-export class StateWriteError extends Error {
+export class StateWriteError extends AgentCanaryError {
+  /** Members of the 503 problem answer. */
+  readonly details: { readonly stateFile: string };
+
   constructor(
     readonly file: string,
     cause: unknown,
   ) {
     super(
+      'service-unavailable',
       `cannot write the step-hold state file ${file}: ${(cause as Error).message}. The approval was not given (a restart would forget it and shorten the next hold); Flagger asks again next tick. Fix: make the folder writable and give it space (the gate Deployment mounts a volume there).`,
     );
-    this.name = 'StateWriteError';
+    this.details = { stateFile: file };
   }
 }
 

@@ -117,11 +117,10 @@ function repositoryOpener(spec: string, opts: GitOpsApiOptions): () => Promise<G
 
 function unavailableRepo(): HttpError {
   return new HttpError(
-    503,
+    'unavailable',
     'The GitOps repository cannot be opened (the server log has the cause); it is opened again on a later request. Fix: check that the repository is reachable and the credentials are valid.',
     {},
     { 'Retry-After': String(UNAVAILABLE_RETRY_S) },
-    'unavailable',
   );
 }
 

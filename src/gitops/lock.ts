@@ -11,6 +11,7 @@
  * record, or a holder on another host sharing the file system all expire the same way. The
  * `.owner` file next to it says who holds it, for messages only.
  */
+import { AgentCanaryError } from '../errors/error.js';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import lockfile from 'proper-lockfile';
@@ -31,8 +32,11 @@ export interface LockOptions {
 
 export const DEFAULT_LOCK_STALE_MS = 20_000;
 
-export class LockTimeoutError extends Error {
-  override readonly name = 'LockTimeoutError';
+/** The repository's lease could not be taken in time: a Git failure (kind `git`, exit 2, 500). */
+export class LockTimeoutError extends AgentCanaryError {
+  constructor(message: string) {
+    super('git', message);
+  }
 }
 
 /** What the body of `withRepoLock` may ask about its lease. */

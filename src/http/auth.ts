@@ -29,7 +29,7 @@ export function checkBearer(
   const challenge = { 'WWW-Authenticate': `Bearer realm="${realm}"` };
   if (!token) {
     throw new HttpError(
-      401,
+      'unauthorized',
       'Mutating canary routes are disabled: the server has no API token. Fix: start the server with --api-token or AGENT_CANARY_API_TOKEN.',
       {},
       challenge,
@@ -39,14 +39,14 @@ export function checkBearer(
   const m = header.length <= 4200 ? BEARER.exec(header) : null;
   if (!m)
     throw new HttpError(
-      401,
+      'unauthorized',
       "Missing bearer token. Fix: send 'Authorization: Bearer <token>'.",
       {},
       challenge,
     );
   if (!tokensEqual(m[1]!, token)) {
     throw new HttpError(
-      401,
+      'unauthorized',
       'The bearer token is not valid.',
       {},
       {

@@ -24,7 +24,7 @@ export function requireJson(req: IncomingMessage): void {
   if (type.length <= 100 && JSON_TYPE.test(type)) return;
   const shown = raw === undefined ? 'none' : `'${raw.slice(0, 100)}'`;
   throw new HttpError(
-    415,
+    'unsupported-media-type',
     `Content-Type must be application/json (got ${shown}). Fix: send the body as JSON with 'Content-Type: application/json'.`,
     { allowed: ['application/json'] },
     { 'Accept-Post': 'application/json', 'Accept-Patch': 'application/json' },
@@ -69,7 +69,10 @@ export function readBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Prom
     const abort = (err?: Error): void => {
       if (done) return;
       done = true;
-      reject(err ?? new HttpError(400, 'The request body ended early. Fix: send the whole body.'));
+      reject(
+        err ??
+          new HttpError('bad-request', 'The request body ended early. Fix: send the whole body.'),
+      );
     };
     req.on('error', abort);
     req.on('aborted', () => abort());
@@ -78,7 +81,7 @@ export function readBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Prom
 
 function tooLarge(limit: number): HttpError {
   return new HttpError(
-    413,
+    'payload-too-large',
     `Request body is larger than ${limit} bytes. Fix: send a smaller body.`,
     { limit },
     { Connection: 'close' },
@@ -107,7 +110,7 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
 export function parseJson(text: string, maxDepth = DEFAULT_JSON_DEPTH): unknown {
   if (jsonDepthExceeds(text, maxDepth)) {
     throw new HttpError(
-      400,
+      'bad-request',
       `Request body nests deeper than ${maxDepth} levels. Fix: send the documented JSON object.`,
       { field: '(body)', maxDepth },
     );
@@ -116,7 +119,7 @@ export function parseJson(text: string, maxDepth = DEFAULT_JSON_DEPTH): unknown 
     return JSON.parse(text) as unknown;
   } catch (err) {
     throw new HttpError(
-      400,
+      'bad-request',
       `Request body is not valid JSON: ${(err as Error).message.slice(0, 200)}. Fix: send a JSON object.`,
       { field: '(body)' },
     );

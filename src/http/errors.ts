@@ -1,23 +1,21 @@
 /**
- * An error that already knows its HTTP answer. Handlers throw it; the listener renders it as an
- * `application/problem+json` body (RFC 9457, see problem.ts) so every server of the project
- * answers bad requests the same way.
+ * An error that already knows its HTTP answer beyond its kind: extra problem members and response
+ * headers. Handlers throw it; the listener renders it as an `application/problem+json` body (RFC
+ * 9457, see problem.ts). Its status, like every error's, comes from its kind in the one table
+ * (src/errors/kinds.ts).
  */
-export class HttpError extends Error {
+import { AgentCanaryError } from '../errors/error.js';
+import type { ErrorKind } from '../errors/kinds.js';
+
+export class HttpError extends AgentCanaryError {
   constructor(
-    readonly status: number,
+    kind: ErrorKind,
     message: string,
     /** Extra members of the problem body, e.g. `{ field: 'metadata.passThreshold' }`. */
     readonly extra: Readonly<Record<string, unknown>> = {},
-    /** Extra response headers, e.g. `{ Allow: 'POST' }` on a 405. */
+    /** Extra response headers, e.g. `{ 'WWW-Authenticate': 'Bearer' }` on a 401. */
     readonly headers: Readonly<Record<string, string>> = {},
-    /**
-     * The problem kind (last part of the problem `type` URI), e.g. `refused`.
-     * @default derived from the status (problem.ts)
-     */
-    readonly kind?: string,
   ) {
-    super(message);
-    this.name = 'HttpError';
+    super(kind, message);
   }
 }

@@ -83,24 +83,15 @@ function detailsOf(err: AgentCanaryError): Record<string, unknown> {
 
 function fail(res: ServerResponse, logger: Logger, p: Pending, err: unknown): void {
   const instance = shownPath(p.pathname);
-  if (err instanceof HttpError) {
-    sendProblem(
-      res,
-      { status: err.status, detail: err.message, kind: err.kind, instance, extra: err.extra },
-      err.headers,
-    );
-    return;
-  }
   // The project's errors answer their kind's status (src/errors/kinds.ts); `internal` ones are
   // unexpected by definition and handled as below.
   if (err instanceof AgentCanaryError && err.kind !== 'internal') {
-    sendProblem(res, {
-      status: err.status,
-      detail: err.message,
-      kind: err.kind,
-      instance,
-      extra: detailsOf(err),
-    });
+    const http = err instanceof HttpError ? err : undefined;
+    sendProblem(
+      res,
+      { kind: err.kind, detail: err.message, instance, extra: http?.extra ?? detailsOf(err) },
+      http?.headers,
+    );
     return;
   }
   logger.error('unhandled error', { requestId: p.id, path: instance, error: err });
@@ -109,7 +100,7 @@ function fail(res: ServerResponse, logger: Logger, p: Pending, err: unknown): vo
     return;
   }
   sendProblem(res, {
-    status: 500,
+    kind: 'internal',
     detail: `Internal error (request id ${p.id}); see the server log.`,
     instance,
   });
@@ -154,19 +145,19 @@ export function createListener(routes: readonly Route[], opts: ListenerOptions):
       const instance = shownPath(pathname);
       if (match.kind === 'bad-path') {
         sendProblem(res, {
-          status: 400,
+          kind: 'bad-request',
           detail: match.detail,
           instance,
           extra: { field: '(path)' },
         });
       } else if (match.kind === 'not-found') {
-        sendProblem(res, { status: 404, detail: `No route for ${instance}.`, instance });
+        sendProblem(res, { kind: 'not-found', detail: `No route for ${instance}.`, instance });
       } else {
         const allow = match.allow.join(', ');
         sendProblem(
           res,
           {
-            status: 405,
+            kind: 'method-not-allowed',
             detail: `Method ${method} is not allowed on ${instance}; allowed: ${allow}.`,
             instance,
             extra: { allowed: match.allow },

@@ -471,7 +471,7 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
           send(res, 200, await endpoint(url.searchParams, body, storeFor(workspace), workspace));
         } catch (err) {
           if (err instanceof MlflowApiError)
-            send(res, err.status, { error_code: err.errorCode, message: err.message });
+            send(res, err.httpStatus, { error_code: err.errorCode, message: err.message });
           else send(res, 500, { error_code: 'INTERNAL_ERROR', message: (err as Error).message });
         }
       })();

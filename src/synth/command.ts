@@ -6,12 +6,12 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { checkFleet } from '../fleet/load.js';
 import { loadPolicies } from '../policy/load.js';
 import { AgentCanaryError } from '../errors/error.js';
 import { LocatedError } from '../errors/located.js';
-import { synthesize } from './synthesize.js';
-import { summarize, writeOutput } from './output.js';
+import { summarize } from './output.js';
+import { FleetErrors, synthesizeIncremental } from './incremental.js';
+import { DEFAULT_CACHE_DIR } from '../package/cache-dir.js';
 import { gateSecretFromEnv, gateTokenNote } from './gate-token.js';
 import { loadClusterConfig } from '../config/load.js';
 import { CONFIG_FILE, isPlaceholderRepoUrl } from '../config/defaults.js';
@@ -36,6 +36,10 @@ export const USAGE = `usage: agent-canary synth [--fleet DIR] [--policies DIR] [
   --repo-url URL    Git repository the Argo CD Applications read     (default: the config's repository.url)
   --revision REV    branch, tag or commit Argo CD syncs              (default: the config's repository.revision, main)
   --dist-path PATH  path of the output inside that repository        (default: the config's repository.path, dist)
+  --full            synthesize every agent, ignoring (and rewriting) the incremental cache
+  --cache-dir DIR   where the incremental cache lives               (default: $AGENT_CANARY_CACHE_DIR,
+                    $XDG_CACHE_HOME/agent-canary or ~/.cache/agent-canary)
+  --no-cache        neither read nor write the cache (every agent is synthesized)
   --quiet           no warnings, only the summary line`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -51,6 +55,9 @@ export async function run(argv: string[]): Promise<number> {
         'repo-url': { type: 'string' },
         revision: { type: 'string' },
         'dist-path': { type: 'string' },
+        full: { type: 'boolean', default: false },
+        'cache-dir': { type: 'string' },
+        'no-cache': { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -83,30 +90,44 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const cluster = loadClusterConfig(process.cwd(), values['config'] as string | undefined);
     const policies = loadPolicies(policiesDir);
-    const fleet = checkFleet(fleetDir);
-    if (fleet.errors.length) {
-      for (const e of fleet.errors) console.error(e.message);
-      console.error(`agent-canary synth: ${fleet.errors.length} fleet error(s); nothing written`);
+    const gateSecret = gateSecretFromEnv();
+    const repoURL = (values['repo-url'] as string | undefined) ?? cluster.repository.url;
+    let result;
+    try {
+      result = synthesizeIncremental(
+        {
+          fleetDir,
+          outDir,
+          cacheRoot: values['no-cache']
+            ? undefined
+            : resolve((values['cache-dir'] as string | undefined) ?? DEFAULT_CACHE_DIR),
+          full: values['full'] === true,
+          policies,
+          cluster,
+          gateSecret,
+          repoURL: values['repo-url'] as string | undefined,
+          targetRevision: values['revision'] as string | undefined,
+          distPath: values['dist-path'] as string | undefined,
+        },
+        policies,
+      );
+    } catch (e) {
+      if (!(e instanceof FleetErrors)) throw e;
+      for (const err of e.errors) console.error(err.message);
+      console.error(`agent-canary synth: ${e.errors.length} fleet error(s); nothing written`);
       return 2;
     }
-    if (!values['quiet']) for (const w of fleet.warnings) console.error(`warning: ${w.message}`);
-    const gateSecret = gateSecretFromEnv();
-    const note = gateTokenNote(gateSecret, policies);
-    if (note && !values['quiet']) console.error(`note: ${note}`);
-    const repoURL = (values['repo-url'] as string | undefined) ?? cluster.repository.url;
-    if (!values['quiet'] && isPlaceholderRepoUrl(repoURL))
-      console.error(`warning: ${placeholderWarning(repoURL, cluster)}`);
-    const manifests = synthesize(fleet.agents, {
-      policies,
-      cluster,
-      gateSecret,
-      repoURL: values['repo-url'] as string | undefined,
-      targetRevision: values['revision'] as string | undefined,
-      distPath: values['dist-path'] as string | undefined,
-    });
-    const result = writeOutput(outDir, manifests);
+    if (!values['quiet']) {
+      for (const w of result.warnings) console.error(`warning: ${w}`);
+      for (const r of result.rebuilt)
+        console.error(`note: synth cache of ${r}; ignored, that namespace was synthesized again`);
+      const note = gateTokenNote(gateSecret, policies);
+      if (note) console.error(`note: ${note}`);
+      if (isPlaceholderRepoUrl(repoURL))
+        console.error(`warning: ${placeholderWarning(repoURL, cluster)}`);
+    }
     console.log(
-      `synth: ${fleet.agents.length} agents, ${manifests.length} objects -> ${String(values['out'])}: ${summarize(result)}`,
+      `synth: ${result.agents} agents, ${result.objects} objects -> ${String(values['out'])}: ${summarize(result)} (synthesized ${result.synthesized}, reused ${result.reused})`,
     );
     return 0;
   } catch (e) {

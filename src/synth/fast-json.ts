@@ -17,6 +17,7 @@
  * applied as cdk8s does; other resolvers, unknown classes in the data, a cdk8s whose ApiObject
  * lacks the fields read here) goes to the original `toJson()`, which renders or throws as before.
  */
+import { AgentCanaryError } from '../errors/error.js';
 import {
   ApiObject,
   App,
@@ -27,8 +28,15 @@ import {
   NumberStringUnionResolver,
 } from 'cdk8s';
 
-/** Thrown inside the walk when a value needs cdk8s' own code path (caught below, never escapes). */
-class NeedsOriginal extends Error {}
+/**
+ * Thrown inside the walk when a value needs cdk8s' own code path (caught below, never escapes;
+ * kind `internal` if it ever did).
+ */
+class NeedsOriginal extends AgentCanaryError {
+  constructor() {
+    super('internal', 'needs the cdk8s resolver');
+  }
+}
 
 type Json = unknown;
 

@@ -26,6 +26,18 @@ import type { Manifest } from './synthesize.js';
 export interface WriteOptions {
   /** Agent ids whose folders this write owns; undefined = the whole dist/ tree. */
   readonly scope?: readonly string[];
+  /**
+   * Folders this write owns (instead of `scope`): `all` owns every `*.yaml` below the folder,
+   * `direct` only the files directly in it (a namespace folder's dashboard, not its agents'
+   * folders). `''` is dist/ itself. What an incremental synthesis writes besides agents.
+   */
+  readonly owns?: readonly OwnedFolder[];
+}
+
+export interface OwnedFolder {
+  /** Relative to dist/, `/`-separated, no trailing slash; `''` for dist/ itself. */
+  readonly dir: string;
+  readonly files: 'all' | 'direct';
 }
 
 export interface WriteResult {
@@ -39,7 +51,7 @@ const OWNED_EXT = /\.ya?ml$/;
 const STAGING_SUFFIX = '.synth-staging';
 const AGENT_ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-function listYaml(root: string, rel: string, out: string[]): void {
+function listYaml(root: string, rel: string, out: string[], recursive = true): void {
   let entries: Dirent[];
   try {
     entries = readdirSync(join(root, rel), { withFileTypes: true });
@@ -54,8 +66,9 @@ function listYaml(root: string, rel: string, out: string[]): void {
   for (const e of entries) {
     const r = rel ? `${rel}/${e.name}` : e.name;
     if (e.isDirectory()) {
-      if (!e.name.startsWith('.')) listYaml(root, r, out);
-      else if (e.name.endsWith(STAGING_SUFFIX))
+      if (!e.name.startsWith('.')) {
+        if (recursive) listYaml(root, r, out);
+      } else if (e.name.endsWith(STAGING_SUFFIX))
         rmSync(join(root, r), { recursive: true, force: true });
     } else if (e.isFile() && OWNED_EXT.test(e.name)) out.push(r);
   }
@@ -127,14 +140,25 @@ export function writeOutput(
         );
     }
   }
-  const inScope = (path: string) => !scope || scope.some((id) => path.startsWith(`${id}/`));
+  const owns: readonly OwnedFolder[] | undefined =
+    opts.owns ?? scope?.map((dir) => ({ dir, files: 'all' as const }));
+  for (const o of owns ?? []) {
+    if (o.dir.includes('..') || o.dir.startsWith('/') || o.dir.endsWith('/'))
+      throw new Error(`writeOutput: owned folder '${o.dir}' is not a folder inside dist/`);
+  }
+  const inScope = (path: string) =>
+    !owns ||
+    owns.some((o) =>
+      o.files === 'all' ? o.dir === '' || path.startsWith(`${o.dir}/`) : dirOf(path) === o.dir,
+    );
+  const scopeText = () => (owns ?? []).map((o) => o.dir || '.').join(', ');
 
   const wanted = new Map<string, string>();
   for (const m of manifests) {
     if (m.path.includes('..') || m.path.startsWith('/') || m.path.includes('\\'))
       throw new Error(`writeOutput: manifest path '${m.path}' escapes dist/`);
     if (!inScope(m.path))
-      throw new Error(`writeOutput: manifest ${m.path} is outside the scope ${scope!.join(', ')}`);
+      throw new Error(`writeOutput: manifest ${m.path} is outside the scope ${scopeText()}`);
     if (wanted.has(m.path))
       throw new Error(`writeOutput: two objects map to ${m.path} (same kind and name)`);
     wanted.set(m.path, m.content);
@@ -142,7 +166,7 @@ export function writeOutput(
 
   // What this write owns on disk now (read once: probing each path would throw ENOENT per new file).
   const existing: string[] = [];
-  if (scope) for (const id of scope) listYaml(distDir, id, existing);
+  if (owns) for (const o of owns) listYaml(distDir, o.dir, existing, o.files === 'all');
   else listYaml(distDir, '', existing);
   const onDisk = new Set(existing);
 
@@ -174,7 +198,7 @@ export function writeOutput(
 
   // Files this write owns but no longer produces.
   const touchedDirs = new Set<string>();
-  for (const rel of existing) {
+  for (const rel of onDisk) {
     if (wanted.has(rel)) continue;
     unlinkSync(join(distDir, ...rel.split('/')));
     deleted.push(rel);
@@ -196,7 +220,15 @@ export function writeOutput(
   return { written: written.sort(), unchanged: unchanged.sort(), deleted: deleted.sort() };
 }
 
+function dirOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}
+
 /** `written 3, unchanged 32, deleted 0` */
-export function summarize(r: WriteResult): string {
-  return `written ${r.written.length}, unchanged ${r.unchanged.length}, deleted ${r.deleted.length}`;
+export function summarize(
+  r: WriteResult | { written: number; unchanged: number; deleted: number },
+): string {
+  const n = (x: number | readonly string[]) => (typeof x === 'number' ? x : x.length);
+  return `written ${n(r.written)}, unchanged ${n(r.unchanged)}, deleted ${n(r.deleted)}`;
 }

@@ -156,30 +156,74 @@ function addAgents(
 
 /** Manifests of one agent only (no Argo CD or gate objects): what the GitOps operations re-render. */
 export function synthesizeAgent(agent: FleetAgent, opts: SynthOptions): Manifest[] {
-  const app = newApp();
-  const releases = addAgents(app, [agent], opts);
-  validateTree(app);
-  const out: Manifest[] = [];
-  for (const [a, r] of releases) render(agentDir(a.id), r.apiObjects, out);
-  return out.sort(byPath);
+  return synthesizeAgents([agent], opts).manifests;
 }
 
-/** The whole tree: every agent, the gate server and the Argo CD objects, sorted by path. */
-export function synthesize(agents: readonly FleetAgent[], opts: SynthOptions): Manifest[] {
+/**
+ * What the shared per-namespace outputs (Argo CD Applications, dashboards) need of one agent.
+ * Plain data: an incremental synthesis keeps it in its cache for the agents it does not rebuild.
+ */
+export interface AgentSummary {
+  /** `<namespace>/<name>` */
+  readonly id: string;
+  readonly namespace: string;
+  /** Deployments an autoscaler or Flagger scales (Argo CD ignores their replicas). */
+  readonly controllerScaled: readonly string[];
+  /** The agent's entry in its namespace's Grafana dashboard. */
+  readonly dashboard: DashboardAgent;
+}
+
+/** The agents' own objects (every agent folder) and their summaries; no shared objects. */
+export function synthesizeAgents(
+  agents: readonly FleetAgent[],
+  opts: SynthOptions,
+): { manifests: Manifest[]; summaries: AgentSummary[] } {
   checkUnique(agents);
   const app = newApp();
   const releases = addAgents(app, agents, opts);
+  validateTree(app);
+  const manifests: Manifest[] = [];
+  const summaries: AgentSummary[] = [];
+  for (const [a, r] of releases) {
+    render(agentDir(a.id), r.apiObjects, manifests);
+    summaries.push({
+      id: a.id,
+      namespace: a.agent.metadata.namespace,
+      controllerScaled: [...r.controllerScaled],
+      dashboard: {
+        name: a.agent.metadata.name,
+        source: a.rollout.routing === 'gateway-api' ? 'app' : 'istio',
+      },
+    });
+  }
+  return { manifests: manifests.sort(byPath), summaries };
+}
 
+/**
+ * The objects every agent shares, from the agents' summaries alone: the gate server, the Argo CD
+ * AppProject, Applications and health checks, and one dashboard per agent namespace. An
+ * incremental synthesis rebuilds these on every run (they are few) from summaries it mostly
+ * keeps in its cache, so they stay right when only some agents are re-synthesized.
+ */
+export function synthesizeShared(
+  summaries: readonly AgentSummary[],
+  opts: SynthOptions,
+): Manifest[] {
+  const app = newApp();
   const platform = new Chart(app, 'platform', { disableResourceNameHashes: true });
   const cluster = opts.cluster ?? DEFAULT_CLUSTER_CONFIG;
   const gate = new GateServer(platform, 'Gate', { ...gateProps(cluster), ...opts.gate });
-  const namespaces = [
-    ...new Set([...agents.map((a) => a.agent.metadata.namespace), gate.namespace]),
-  ];
+  const ordered = [...summaries].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const namespaces = [...new Set([...ordered.map((a) => a.namespace), gate.namespace])];
   const controllerScaled = new Map<string, string[]>();
-  for (const [a, r] of releases) {
-    const ns = a.agent.metadata.namespace;
-    controllerScaled.set(ns, [...(controllerScaled.get(ns) ?? []), ...r.controllerScaled]);
+  const byNs = new Map<string, DashboardAgent[]>();
+  for (const a of ordered) {
+    let scaled = controllerScaled.get(a.namespace);
+    if (!scaled) controllerScaled.set(a.namespace, (scaled = []));
+    scaled.push(...a.controllerScaled);
+    let list = byNs.get(a.namespace);
+    if (!list) byNs.set(a.namespace, (list = []));
+    list.push(a.dashboard);
   }
   const argo = new ArgoCdApps(platform, 'ArgoCd', {
     namespaces,
@@ -196,17 +240,6 @@ export function synthesize(agents: readonly FleetAgent[], opts: SynthOptions): M
     argocdNamespace: opts.argocd?.argocdNamespace ?? cluster.argocd.namespace,
   });
   // One dashboard per agent namespace, beside the agents' folders (dist/<namespace>/ConfigMap...).
-  const byNs = new Map<string, DashboardAgent[]>();
-  for (const a of agents) {
-    const ns = a.agent.metadata.namespace;
-    byNs.set(ns, [
-      ...(byNs.get(ns) ?? []),
-      {
-        name: a.agent.metadata.name,
-        source: a.rollout.routing === 'gateway-api' ? 'app' : 'istio',
-      },
-    ]);
-  }
   const dashboards = [...byNs].map(
     ([ns, list]) =>
       [
@@ -215,13 +248,17 @@ export function synthesize(agents: readonly FleetAgent[], opts: SynthOptions): M
       ] as const,
   );
   validateTree(app);
-
   const out: Manifest[] = [];
-  for (const [a, r] of releases) render(agentDir(a.id), r.apiObjects, out);
   render(`${gate.namespace}/${gate.name}`, apiObjectsOf(gate), out);
   render(ARGOCD_DIR, [...apiObjectsOf(argo), ...apiObjectsOf(health)], out);
   for (const [ns, d] of dashboards) render(ns, apiObjectsOf(d), out);
   return out.sort(byPath);
+}
+
+/** The whole tree: every agent, the gate server and the Argo CD objects, sorted by path. */
+export function synthesize(agents: readonly FleetAgent[], opts: SynthOptions): Manifest[] {
+  const { manifests, summaries } = synthesizeAgents(agents, opts);
+  return [...manifests, ...synthesizeShared(summaries, opts)].sort(byPath);
 }
 
 /** The gate server's props from the cluster settings. */

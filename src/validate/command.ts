@@ -142,7 +142,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof GitRefError) {
       console.error(`agent-canary validate: ${err.message}`);
-      return 2;
+      return err.exitCode;
     }
     throw err;
   }

@@ -14,9 +14,17 @@
  *
  * All state lives in one `FastReader` per call: nothing is shared between calls.
  */
+import { AgentCanaryError } from '../errors/error.js';
 
-/** Thrown when the document leaves the fast subset; the caller falls back to the `yaml` package. */
-export class Unsupported extends Error {}
+/**
+ * Thrown when the document leaves the fast subset; the caller falls back to the `yaml` package,
+ * so it never reaches a user (kind `internal` if it ever did).
+ */
+export class Unsupported extends AgentCanaryError {
+  constructor(why: string) {
+    super('internal', why);
+  }
+}
 
 const fail = (why: string): never => {
   throw new Unsupported(why);

@@ -11,6 +11,18 @@ import { FleetError } from '../../src/fleet/load.js';
 import { GitOpsError } from '../../src/gitops/errors.js';
 import { PolicyError } from '../../src/policy/load.js';
 import { SynthesisError } from '../../src/synth/synthesize.js';
+import { HttpError } from '../../src/http/errors.js';
+import { FieldError } from '../../src/gate/settings.js';
+import { StateWriteError } from '../../src/gate/step-hold.js';
+import { MlflowEnvError } from '../../src/gate/mlflow/env.js';
+import { MlflowApiError, MlflowUnavailableError } from '../../src/gate/mlflow/types.js';
+import { LockTimeoutError } from '../../src/gitops/lock.js';
+import { GitRefError } from '../../src/validate/pr/git.js';
+import { InputError } from '../../src/validate/load/read.js';
+import { OutsideError } from '../../src/fs/inside.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../cli-entry.js';
 
 const here = { file: 'fleet/team/bot.yaml', line: 3, column: 1 };
 const what = {
@@ -56,6 +68,32 @@ describe('the errors of every part answer through the table', () => {
     ['a refused operation', new GitOpsError('refused', 'skips step 50'), 'refused'],
     ['a state conflict', new GitOpsError('conflict', 'no canary'), 'conflict'],
     ['a failed push', new GitOpsError('git', 'push rejected 5 times'), 'git'],
+    [
+      'an HTTP answer with headers',
+      new HttpError('unauthorized', 'no token', {}, {}),
+      'unauthorized',
+    ],
+    ['a bad webhook field', new FieldError('metadata.passThreshold', 'bad'), 'bad-request'],
+    [
+      'a step-hold state that cannot be written',
+      new StateWriteError('/x', new Error('EROFS')),
+      'service-unavailable',
+    ],
+    ['a bad MLflow variable', new MlflowEnvError('MLFLOW_TRACKING_URI', 'bad'), 'bad-request'],
+    [
+      'MLflow out of reach',
+      new MlflowUnavailableError('refused', 'connection'),
+      'service-unavailable',
+    ],
+    [
+      'an error MLflow answered',
+      new MlflowApiError(400, 'INVALID_PARAMETER_VALUE', 'bad filter'),
+      'upstream',
+    ],
+    ['a lease not taken in time', new LockTimeoutError('held by pid 7'), 'git'],
+    ['a base revision that does not resolve', new GitRefError('no such ref'), 'bad-request'],
+    ['a manifest that is not UTF-8', new InputError('byte 3', 'save as UTF-8'), 'bad-request'],
+    ['a fleet file behind a link out of the repository', new OutsideError('a link'), 'bad-request'],
   ];
   it.each(cases)('%s', (_, err, kind) => {
     expect(err).toBeInstanceOf(AgentCanaryError);
@@ -72,5 +110,65 @@ describe('the errors of every part answer through the table', () => {
       'fleet/team/bot.yaml:3: spec.canary.weight: too high (got 120; allowed: 0..100). Fix: lower it',
     );
     expect(new GitOpsError('refused', 'x').status).toBe(422);
+  });
+});
+
+describe('the HTTP layer answers through the table', () => {
+  it('an HttpError takes its status from its kind and keeps its members and headers', () => {
+    const err = new HttpError(
+      'payload-too-large',
+      'too big',
+      { limit: 10 },
+      { Connection: 'close' },
+    );
+    expect(err.status).toBe(413);
+    expect(err.exitCode).toBe(2);
+    expect(err.extra).toEqual({ limit: 10 });
+    expect(err.headers).toEqual({ Connection: 'close' });
+  });
+
+  it('HTTP-only answers have kinds of their own: 405, 502, 503', () => {
+    expect(ERROR_KINDS['method-not-allowed'].status).toBe(405);
+    expect(ERROR_KINDS.upstream.status).toBe(502);
+    expect(ERROR_KINDS['service-unavailable'].status).toBe(503);
+  });
+
+  it('a bad webhook field carries field and allowed as problem members', () => {
+    expect(new FieldError('metadata.mode', 'bad', 'strict | recif').details).toEqual({
+      field: 'metadata.mode',
+      allowed: 'strict | recif',
+    });
+  });
+});
+
+describe('every error class of the project is on the table', () => {
+  /** Every .ts file under a folder. */
+  function sources(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory()
+        ? sources(join(dir, e.name))
+        : e.name.endsWith('.ts')
+          ? [join(dir, e.name)]
+          : [],
+    );
+  }
+
+  it('no class extends Error (or another built-in error) except AgentCanaryError itself', () => {
+    const offenders: string[] = [];
+    let base = 0;
+    for (const file of [
+      ...sources(join(REPO_ROOT, 'src')),
+      ...sources(join(REPO_ROOT, 'constructs')),
+    ]) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/class\s+(\w+)[^{]*?\bextends\s+(\w*Error)\b/g)) {
+        if (m[2] === 'Error' || m[2] === 'TypeError' || m[2] === 'RangeError') {
+          if (m[1] === 'AgentCanaryError') base++;
+          else offenders.push(`${file.slice(REPO_ROOT.length + 1)}: ${m[1]}`);
+        }
+      }
+    }
+    expect(base).toBe(1); // the scan sees the one allowed class
+    expect(offenders).toEqual([]);
   });
 });

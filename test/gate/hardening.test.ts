@@ -187,7 +187,7 @@ describe('MLflow answers', () => {
     const source = new RestSource({ uri: big.url, retries: 0, maxResponseBytes: 1024 * 1024 });
     try {
       await expect(source.getExperimentByName('x')).rejects.toMatchObject({
-        kind: 'malformed',
+        reason: 'malformed',
         message: expect.stringMatching(/larger than 1048576 bytes/),
       });
     } finally {

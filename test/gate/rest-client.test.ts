@@ -89,8 +89,9 @@ describe('RestSource', () => {
     );
     const src = new RestSource({ uri: url, retries: 2, backoffMs: 1 });
     await expect(src.searchRuns({ experiment_ids: ['1'] })).rejects.toMatchObject({
-      kind: 'http',
-      status: 500,
+      kind: 'service-unavailable',
+      reason: 'http',
+      httpStatus: 500,
       errorCode: 'INTERNAL_ERROR',
     });
     expect(seen).toHaveLength(3);
@@ -105,7 +106,11 @@ describe('RestSource', () => {
       .searchRuns({ experiment_ids: ['1'], filter: 'x' })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MlflowApiError);
-    expect((err as MlflowApiError).errorCode).toBe('INVALID_PARAMETER_VALUE');
+    expect(err).toMatchObject({
+      kind: 'upstream',
+      httpStatus: 400,
+      errorCode: 'INVALID_PARAMETER_VALUE',
+    });
     await expect(src2.searchRuns({ experiment_ids: ['1'] })).rejects.toBeInstanceOf(
       MlflowUnavailableError,
     );
@@ -122,7 +127,7 @@ describe('RestSource', () => {
     const started = Date.now();
     await expect(
       src.searchRuns({ experiment_ids: ['1'] }, { deadline: Date.now() + 500 }),
-    ).rejects.toMatchObject({ status: 503 });
+    ).rejects.toMatchObject({ reason: 'http', httpStatus: 503 });
     expect(Date.now() - started).toBeLessThan(400);
     expect(seen).toHaveLength(1);
     await src.close();
@@ -166,7 +171,7 @@ describe('RestSource', () => {
     ]);
     const src = new RestSource({ uri: url });
     await expect(src.searchRuns({ experiment_ids: ['1'] })).rejects.toMatchObject({
-      kind: 'malformed',
+      reason: 'malformed',
     });
     await expect(src.searchRuns({ experiment_ids: ['1'] })).rejects.toThrow(
       /status 'DONE' is not a run status/,

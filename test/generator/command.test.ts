@@ -36,16 +36,18 @@ const args = () => [
   join(dir, 'policies'),
   '--out',
   join(dir, 'dist'),
+  '--cache-dir',
+  join(dir, 'cache'),
 ];
 
 describe('agent-canary synth', () => {
   it('synthesizes the example fleet, then reports everything unchanged', async () => {
     expect(await run(args())).toBe(0);
     expect(out.at(-1)).toMatch(
-      /^synth: 4 agents, \d+ objects -> .*dist: written \d+, unchanged 0, deleted 0$/,
+      /^synth: 4 agents, \d+ objects -> .*dist: written \d+, unchanged 0, deleted 0 \(synthesized 4, reused 0\)$/,
     );
     expect(await run(args())).toBe(0);
-    expect(out.at(-1)).toMatch(/written 0, unchanged \d+, deleted 0$/);
+    expect(out.at(-1)).toMatch(/written 0, unchanged \d+, deleted 0 \(synthesized 0, reused 4\)$/);
   });
 
   it('matches the committed dist/ byte for byte', async () => {
@@ -79,7 +81,7 @@ describe('agent-canary synth', () => {
     expect(await run(args())).toBe(0);
     rmSync(join(dir, 'fleet', 'team-support', 'triage-agent.yaml'));
     expect(await run(args())).toBe(0);
-    expect(out.at(-1)).toMatch(/deleted [1-9]\d*$/);
+    expect(out.at(-1)).toMatch(/deleted [1-9]\d* \(synthesized 0, reused 3\)$/);
     const { existsSync } = await import('node:fs');
     expect(existsSync(join(dir, 'dist', 'team-support', 'triage-agent'))).toBe(false);
     expect(existsSync(join(dir, 'dist', 'team-support', 'support-bot'))).toBe(true);

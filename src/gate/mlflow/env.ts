@@ -14,6 +14,7 @@
  * Any other `MLFLOW_*` variable that changes how a client reaches MLflow is reported at start
  * (the gate would silently behave differently from the user's Python client otherwise).
  */
+import { AgentCanaryError } from '../../errors/error.js';
 import { readFileSync } from 'node:fs';
 
 export interface TlsSettings {
@@ -53,13 +54,13 @@ export const SUPPORTED = new Set([
 const IRRELEVANT =
   /^MLFLOW_(ARTIFACT|S3_|GCS_|ENABLE_|DEFAULT_|LOGGING|RUN_ID|EXPERIMENT_(ID|NAME)|REGISTRY_URI|SERVER_|FLASK_|HOME|TRACKING_DIR|ALLOW_FILE_STORE|DEPLOYMENTS|GATEWAY|GENAI|ACTIVE_MODEL)/;
 
-export class MlflowEnvError extends Error {
+/** An MLflow environment variable with a bad value: bad input (exit 2). */
+export class MlflowEnvError extends AgentCanaryError {
   constructor(
     readonly variable: string,
     message: string,
   ) {
-    super(message);
-    this.name = 'MlflowEnvError';
+    super('bad-request', message);
   }
 }
 

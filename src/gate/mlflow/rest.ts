@@ -293,10 +293,10 @@ export class RestSource implements MlflowSource {
         this.opts.onAttempt?.(
           op,
           seconds(),
-          err.kind === 'timeout' ? 'timeout' : 'connection_error',
+          err.reason === 'timeout' ? 'timeout' : 'connection_error',
         );
         // A refused or reset connection and a hung attempt may succeed on the next try.
-        if (err.kind !== 'connection' && err.kind !== 'timeout') throw err;
+        if (err.reason !== 'connection' && err.reason !== 'timeout') throw err;
         failure = err;
       }
       if (res) {

@@ -3,6 +3,7 @@
  * and the one interface every MLflow source implements: the REST client, the SQLite reader and
  * the `mlruns/` file-store reader. The gate only talks to `MlflowSource`.
  */
+import { AgentCanaryError } from '../../errors/error.js';
 
 export interface KeyValue {
   readonly key: string;
@@ -218,28 +219,32 @@ export interface LocalStore extends MlflowSource {
 /**
  * The source could not answer (connection refused, timeout, 5xx, malformed body, auth). The
  * gate maps this to its `onUnavailable` setting; "no experiment"/"no runs" are not errors.
+ * Its error kind is `service-unavailable` (src/errors/kinds.ts); `reason` says how it failed.
  */
-export class MlflowUnavailableError extends Error {
+export class MlflowUnavailableError extends AgentCanaryError {
   constructor(
     message: string,
     /** `timeout`, `connection`, `http`, `malformed`, `auth`, `store`. */
-    readonly kind: 'timeout' | 'connection' | 'http' | 'malformed' | 'auth' | 'store',
-    readonly status?: number,
+    readonly reason: 'timeout' | 'connection' | 'http' | 'malformed' | 'auth' | 'store',
+    /** The HTTP status MLflow answered, if it answered. */
+    readonly httpStatus?: number,
     readonly errorCode?: string,
   ) {
-    super(message);
-    this.name = 'MlflowUnavailableError';
+    super('service-unavailable', message);
   }
 }
 
-/** MLflow answered with an error body (`{error_code, message}`) that is not transient. */
-export class MlflowApiError extends Error {
+/**
+ * MLflow answered with an error body (`{error_code, message}`) that is not transient: error kind
+ * `upstream` (src/errors/kinds.ts). The stand-in throws it too, and answers `httpStatus`.
+ */
+export class MlflowApiError extends AgentCanaryError {
   constructor(
-    readonly status: number,
+    /** The HTTP status of MLflow's answer (for the stand-in: the status it answers). */
+    readonly httpStatus: number,
     readonly errorCode: string,
     message: string,
   ) {
-    super(message);
-    this.name = 'MlflowApiError';
+    super('upstream', message);
   }
 }

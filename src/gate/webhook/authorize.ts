@@ -49,5 +49,7 @@ export function unauthorized(
       : 'set the gate token in the policy (it is written into the hook metadata) to the value the gate was started with';
   const what =
     reason === 'missing' ? 'is missing' : `is not valid for ${payload.namespace}/${payload.name}`;
-  return new HttpError(401, `metadata.token ${what}. Fix: ${fix}.`, { field: 'metadata.token' });
+  return new HttpError('unauthorized', `metadata.token ${what}. Fix: ${fix}.`, {
+    field: 'metadata.token',
+  });
 }

@@ -11,7 +11,6 @@ import { parseStepPlan, StateWriteError, type HoldAnswer, type StepHolds } from 
 import type { QualityEngine } from '../engine.js';
 import type { Verdict } from '../verdict.js';
 import type { Source } from '../single-flight.js';
-import { asHttpError } from './parse.js';
 
 export const CHECKS = ['quality', 'step-hold'] as const;
 const MODES = ['strict', 'recif'];
@@ -44,14 +43,14 @@ export function checkOf(payload: FlaggerPayload): Check {
   const check = payload.metadata.check;
   if (check === undefined || check === '') {
     throw new HttpError(
-      400,
+      'bad-request',
       'metadata.check is missing: the gate answers only hooks that say what to check (Flagger does not say which hook type calls, and a 2xx would make a rollback hook roll back). Fix: set metadata.check to "quality" on the rollout hook or "step-hold" on confirm-traffic-increase / confirm-promotion hooks; never point a rollback hook at the gate.',
       { field: 'metadata.check', allowed: 'quality | step-hold' },
     );
   }
   if ((CHECKS as readonly string[]).includes(check)) return check as Check;
   throw new HttpError(
-    400,
+    'bad-request',
     `metadata.check: invalid value ${JSON.stringify(check.slice(0, 100))} (allowed: quality | step-hold). Fix: use "quality" for score checks or "step-hold" for step durations.`,
     { field: 'metadata.check', allowed: 'quality | step-hold' },
   );
@@ -81,14 +80,14 @@ export function stepHold(payload: FlaggerPayload, opts: DeciderOptions): HoldAns
     plan = parseStepPlan(payload.metadata);
   } catch (err) {
     opts.decisions.inc({ check: 'step-hold', mode: 'none', result: 'bad_request' });
-    throw asHttpError(err);
+    throw err;
   }
   try {
     return opts.holds.check(holdKey(payload), plan);
   } catch (err) {
     if (!(err instanceof StateWriteError)) throw err;
     opts.decisions.inc({ check: 'step-hold', mode: 'none', result: 'state_error' });
-    throw new HttpError(503, err.message, { stateFile: err.file });
+    throw err;
   }
 }
 
@@ -124,7 +123,7 @@ export async function quality(
       mode: labelOf(payload.metadata.mode, MODES),
       result: 'bad_request',
     });
-    throw asHttpError(err);
+    throw err;
   }
   const { verdict, cache } = await opts.engine.judge(payload, settings);
   return { settings, verdict, cache };

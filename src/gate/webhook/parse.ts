@@ -7,23 +7,10 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { parseJson, readBody, requireJson } from '../../http/body.js';
-import { HttpError } from '../../http/errors.js';
 import { parsePayload, type FlaggerPayload } from '../payload.js';
-import { FieldError } from '../settings.js';
 
 const REMEMBERED_BODIES = 1000;
 const REMEMBERED_BODY_SIZE = 4096;
-
-/** A FieldError as the 400 that names the field; anything else passes through. */
-export function asHttpError(err: unknown): unknown {
-  if (err instanceof FieldError) {
-    return new HttpError(400, err.message, {
-      field: err.field,
-      ...(err.allowed ? { allowed: err.allowed } : {}),
-    });
-  }
-  return err;
-}
 
 export type PayloadReader = (req: IncomingMessage) => Promise<FlaggerPayload>;
 
@@ -41,11 +28,7 @@ export function payloadReader(): PayloadReader {
   };
   return async (req) => {
     requireJson(req);
-    const raw = await readBody(req);
-    try {
-      return parseText(raw);
-    } catch (err) {
-      throw asHttpError(err);
-    }
+    // A bad field throws a FieldError: the listener answers it as the 400 naming the field.
+    return parseText(await readBody(req));
   };
 }

@@ -6,6 +6,7 @@
  * whatever their extension (kubeconform does the same), and `-` is stdin. Text must be UTF-8:
  * an invalid byte is reported with its offset instead of being replaced.
  */
+import { AgentCanaryError } from '../../errors/error.js';
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { join, relative, sep, isAbsolute } from 'node:path';
@@ -28,12 +29,12 @@ export const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 /** A file that could not be read as text, with what to do about it. */
-export class InputError extends Error {
+export class InputError extends AgentCanaryError {
   constructor(
     message: string,
     readonly fix: string,
   ) {
-    super(message);
+    super('bad-request', message);
   }
 }
 

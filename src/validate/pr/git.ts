@@ -2,12 +2,18 @@
  * The base revision's files, without touching the working tree or the index: `git archive REF`
  * unpacked into a temp directory (no worktree bookkeeping left behind in .git).
  */
+import { AgentCanaryError } from '../../errors/error.js';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export class GitRefError extends Error {}
+/** A base revision that cannot be resolved or unpacked: validate could not validate (exit 2). */
+export class GitRefError extends AgentCanaryError {
+  constructor(message: string) {
+    super('bad-request', message);
+  }
+}
 
 /** Runs `git args` in `repo`; its stdout, or a GitRefError with its stderr. */
 export function gitOutput(repo: string, args: string[]): Promise<string> {
