@@ -24,6 +24,7 @@ import { validatePullRequest } from '../../src/validate/pr/index.js';
 import { render } from '../../src/validate/report/index.js';
 import type { Finding, Report } from '../../src/validate/types.js';
 import { ROOT } from './_project.js';
+import { sarifSchemaErrors } from './sarif-schema.js';
 
 const registry = new SchemaRegistry();
 const dirs: string[] = [];
@@ -381,6 +382,7 @@ describe('every report format carries the pull-request findings', () => {
     expect(failure['#text']).toContain(`${where} spec.canary.weight`);
 
     const sarif = JSON.parse(render(report, 'sarif'));
+    expect(sarifSchemaErrors(sarif)).toEqual([]);
     const run = sarif.runs[0];
     expect(run.tool.driver.rules.map((r: { id: string }) => r.id)).toEqual(
       expect.arrayContaining([
