@@ -18,6 +18,7 @@ const BASICS = [
   '^src/names/',
   '^src/package/',
   '^src/redact/',
+  '^src/traffic/',
   '^imports/',
 ];
 const COMMANDS = '^src/[^/]+/command\\.ts$';
