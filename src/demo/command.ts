@@ -27,6 +27,7 @@ import { seedFrom } from '../gitops/synth-to-repo.js';
 import { defaultEngine } from '../gitops/default-engine.js';
 import { GitOps } from '../gitops/operations.js';
 import { gitopsRoutes } from '../gitops/api.js';
+import { dashboardRoutes } from '../dashboard/routes.js';
 import { startGateServer } from '../gate/server.js';
 import { createLogger } from '../http/log.js';
 import { loadAgentFile } from '../fleet/load.js';
@@ -257,10 +258,14 @@ export async function run(argv: string[]): Promise<number> {
   const gitops = new GitOps(repo, { engine: defaultEngine() });
   const gate = await startGateServer({
     mlflow: { uri: `sqlite:///${resolve(db)}` },
-    routes: gitopsRoutes({ gitops, token }),
+    routes: ({ engine }) => [
+      ...gitopsRoutes({ gitops, token }),
+      ...dashboardRoutes({ access: () => Promise.resolve(gitops), engine }),
+    ],
     logger: createLogger({ level: 'warn', base: { component: 'gate' } }),
   });
   console.log(`  listening on ${gate.url}`);
+  console.log(`  dashboard: ${gate.url}/dashboard/ (buttons need the canary API token below)`);
   try {
     story.step('5. Flagger calls the gate for each canary');
     const verdicts = new Map<string, number>();
@@ -351,7 +356,9 @@ export async function run(argv: string[]): Promise<number> {
     story.expect(fsck, 'git fsck is clean');
 
     if (keepServing) {
-      console.log(`\nserving on ${gate.url} (canary API bearer token: ${token}); Ctrl-C to stop`);
+      console.log(
+        `\nserving on ${gate.url}: dashboard ${gate.url}/dashboard/ (canary API bearer token: ${token}); Ctrl-C to stop`,
+      );
       await new Promise<void>((done) => process.once('SIGINT', () => done()));
     }
   } finally {
