@@ -53,29 +53,10 @@ const commands: Record<string, Command> = {
     load: () => import('./demo/command.js'),
   },
   gate: {
-    summary: 'serve the Flagger quality-gate webhook (and the canary HTTP API with --repo)',
-    // The canary API's increases ask the autopilot's decision; --autopilot runs its loop too.
-    // Both loaded on first use: the webhook alone starts without the generator and the PromQL builder.
-    load: async () => {
-      const command = await import('./gate/command.js');
-      const wiring = (): Promise<typeof import('./autopilot/wiring.js')> =>
-        import('./autopilot/wiring.js');
-      return {
-        run: (argv: string[]) =>
-          command.run(argv, {
-            guard: (engine, prometheus) => {
-              let guard: Promise<AdvanceGuard> | undefined;
-              return {
-                approve: async (gitops, req) =>
-                  (
-                    await (guard ??= wiring().then((w) => w.serverGuard(engine, prometheus)))
-                  ).approve(gitops, req),
-              };
-            },
-            startAutopilot: async (cfg) => (await wiring()).startAutopilotLoop(cfg),
-          }),
-      };
-    },
+    summary:
+      'serve the Flagger quality-gate webhook (and the canary API and fleet dashboard with --repo)',
+    // The gate's command with the dashboard mounted (src/dashboard/command.ts).
+    load: () => import('./dashboard/command.js'),
   },
 };
 

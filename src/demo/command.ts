@@ -27,6 +27,7 @@ import { seedFrom } from '../gitops/synth-to-repo.js';
 import { defaultEngine } from '../gitops/default-engine.js';
 import { GitOps } from '../gitops/operations.js';
 import { gitopsRoutes } from '../gitops/api.js';
+import { dashboardRoutes } from '../dashboard/routes.js';
 import { startGateServer } from '../gate/server.js';
 import { createLogger } from '../http/log.js';
 import { loadAgentFile } from '../fleet/load.js';
@@ -34,7 +35,6 @@ import { loadPolicies, resolvePolicy } from '../policy/load.js';
 import { buildSqliteStore } from '../mlflow-standin/build.js';
 import { genaiEvaluation, type SeedExperiment } from '../mlflow-standin/writer.js';
 import { serverGuard } from '../autopilot/wiring.js';
-import type { QualityEngine } from '../gate/engine.js';
 
 export const USAGE = `usage: agent-canary demo [--keep-serving]
 
@@ -257,15 +257,17 @@ export async function run(argv: string[]): Promise<number> {
   story.step('4. serve the quality gate and the canary API on 127.0.0.1');
   const token = randomBytes(16).toString('hex');
   const gitops = new GitOps(repo, { engine: defaultEngine() });
-  // The API's increases ask the autopilot's decision with this server's own engine.
-  const started: { engine?: QualityEngine } = {};
   const gate = await startGateServer({
     mlflow: { uri: `sqlite:///${resolve(db)}` },
-    routes: gitopsRoutes({ gitops, token, guard: serverGuard(() => started.engine) }),
+    routes: ({ engine }) => [
+      // The API's increases ask the autopilot's decision with this server's own engine.
+      ...gitopsRoutes({ gitops, token, guard: serverGuard(() => engine) }),
+      ...dashboardRoutes({ access: () => Promise.resolve(gitops), engine }),
+    ],
     logger: createLogger({ level: 'warn', base: { component: 'gate' } }),
   });
-  started.engine = gate.engine;
   console.log(`  listening on ${gate.url}`);
+  console.log(`  dashboard: ${gate.url}/dashboard/ (buttons need the canary API token below)`);
   try {
     story.step('5. Flagger calls the gate for each canary');
     const verdicts = new Map<string, number>();
@@ -372,7 +374,9 @@ export async function run(argv: string[]): Promise<number> {
     story.expect(fsck, 'git fsck is clean');
 
     if (keepServing) {
-      console.log(`\nserving on ${gate.url} (canary API bearer token: ${token}); Ctrl-C to stop`);
+      console.log(
+        `\nserving on ${gate.url}: dashboard ${gate.url}/dashboard/ (canary API bearer token: ${token}); Ctrl-C to stop`,
+      );
       await new Promise<void>((done) => process.once('SIGINT', () => done()));
     }
   } finally {

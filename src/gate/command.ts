@@ -12,16 +12,19 @@ import { redactCredentials } from '../redact/credentials.js';
 import { parseArgs } from 'node:util';
 import { createLogger, type LogLevel, type Logger } from '../http/log.js';
 import type { AdvanceGuard } from '../gitops/advance-guard.js';
-import type { QualityEngine } from './engine.js';
-import { gitopsRoutes } from '../gitops/api.js';
+import { gitopsAccess, gitopsRoutes, type GitOpsAccess } from '../gitops/api.js';
 import { parseDuration } from './duration.js';
 import { DEFAULTS, parseMetricList, type GateDefaults } from './settings.js';
 import { startGateServer } from './server.js';
 import { WEBHOOK_PATH } from './webhook.js';
+import type { QualityEngine } from './engine.js';
+import type { Route } from '../http/router.js';
 
 export const USAGE = `usage: agent-canary gate [options]
 
-Serves POST ${WEBHOOK_PATH} (Flagger webhook), GET /healthz, /readyz, /metrics.
+Serves POST ${WEBHOOK_PATH} (Flagger webhook), GET /healthz, /readyz, /metrics; with --repo also
+the canary API (/api/v1/agents/{id}/canary...), the radar and scorecard APIs and the fleet
+dashboard page at /dashboard/.
 
 options (flag > environment > default):
   --host HOST               listen address                        (default 127.0.0.1)
@@ -64,22 +67,6 @@ class UsageError extends AgentCanaryError {
   }
 }
 
-/**
- * What the CLI wires in (src/cli.ts) from the layer above: the guard of the canary API's
- * increases, and the autopilot loop (`--autopilot`). Without them, increases are refused unless
- * forced and `--autopilot` is refused.
- */
-export interface GateCommandDeps {
-  readonly guard?: (engine: () => QualityEngine | undefined, prometheus?: string) => AdvanceGuard;
-  readonly startAutopilot?: (cfg: {
-    repo: string;
-    engine: () => QualityEngine | undefined;
-    prometheus?: string;
-    logger: Logger;
-    pollMs?: number;
-  }) => Promise<{ stop(): Promise<void> }>;
-}
-
 function envOr(flag: string | undefined, env: string): string | undefined {
   if (flag !== undefined) return flag;
   const v = process.env[env];
@@ -120,7 +107,29 @@ function choice<T extends string>(
   return v as T;
 }
 
-export async function run(argv: string[], deps: GateCommandDeps = {}): Promise<number> {
+/** What a caller mounts beside the canary API (the CLI mounts the dashboard: src/dashboard/command.ts). */
+export interface GateCommandExtras {
+  /** More routes on the same server, given the gate's engine and the served repository. */
+  readonly routes?: (ctx: {
+    readonly engine: QualityEngine;
+    readonly access: GitOpsAccess | undefined;
+  }) => readonly Route[];
+  /**
+   * The guard of the canary API's increases (the CLI wires the autopilot's, src/autopilot/);
+   * without it increases are refused unless forced.
+   */
+  readonly guard?: (engine: () => QualityEngine | undefined, prometheus?: string) => AdvanceGuard;
+  /** The autopilot loop (`--autopilot`); without it `--autopilot` is refused. */
+  readonly startAutopilot?: (cfg: {
+    repo: string;
+    engine: () => QualityEngine | undefined;
+    prometheus?: string;
+    logger: Logger;
+    pollMs?: number;
+  }) => Promise<{ stop(): Promise<void> }>;
+}
+
+export async function run(argv: string[], extras: GateCommandExtras = {}): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -195,26 +204,31 @@ export async function run(argv: string[], deps: GateCommandDeps = {}): Promise<n
     const repo = envOr(s('repo'), 'AGENT_CANARY_REPO');
     // The API's bearer token is not the webhook token: people call the API, Flagger the webhook.
     const apiToken = envOr(s('api-token'), 'AGENT_CANARY_API_TOKEN');
+    // Mounted without --repo too: the canary routes then answer 503 (no repository), not 404.
+    // The canary API and the extra routes (the dashboard) share one opened repository (one
+    // clone, one lease).
     const prometheus = envOr(s('prometheus'), 'AGENT_CANARY_PROMETHEUS_URL');
     const autopilotEvery = dur('autopilot-interval', s('autopilot-interval'));
     if (values.autopilot && !repo)
       throw new UsageError(
         '--autopilot needs --repo PATH|URL (AGENT_CANARY_REPO): the repository it walks',
       );
-    if (values.autopilot && !deps.startAutopilot)
+    if (values.autopilot && !extras.startAutopilot)
       throw new UsageError(
         '--autopilot is not available in this build (run through agent-canary gate)',
       );
-    // The server's engine exists once it started; the guard asks for it per request.
-    const started: { engine?: QualityEngine } = {};
-    const engineOf = (): QualityEngine | undefined => started.engine;
-    // Mounted without --repo too: the canary routes then answer 503 (no repository), not 404.
-    const routes = gitopsRoutes({
+    const access = gitopsAccess({
       repo,
-      token: apiToken,
-      ...(deps.guard ? { guard: deps.guard(engineOf, prometheus) } : {}),
       onError: (err) => logger.error('gitops repository cannot be opened', { error: err }),
     });
+    const routes = ({ engine }: { engine: QualityEngine }): Route[] => [
+      ...gitopsRoutes({
+        access,
+        token: apiToken,
+        ...(extras.guard ? { guard: extras.guard(() => engine, prometheus) } : {}),
+      }),
+      ...(extras.routes?.({ engine, access }) ?? []),
+    ];
     const gate = await startGateServer({
       host: s('host') ?? '127.0.0.1',
       port,
@@ -235,12 +249,11 @@ export async function run(argv: string[], deps: GateCommandDeps = {}): Promise<n
         retries: mlflowEnv.retries,
       },
     });
-    started.engine = gate.engine;
     const autopilot =
-      values.autopilot && deps.startAutopilot && repo
-        ? await deps.startAutopilot({
+      values.autopilot && extras.startAutopilot && repo
+        ? await extras.startAutopilot({
             repo,
-            engine: engineOf,
+            engine: () => gate.engine,
             ...(prometheus !== undefined ? { prometheus } : {}),
             logger: logger.child({ component: 'autopilot' }),
             ...(autopilotEvery !== undefined ? { pollMs: autopilotEvery } : {}),
@@ -261,6 +274,7 @@ export async function run(argv: string[], deps: GateCommandDeps = {}): Promise<n
           .filter(Boolean)
           .join('+') || 'none',
       gitopsApi: repo !== undefined,
+      ...(extras.routes ? { dashboard: `${gate.url}/dashboard/` } : {}),
       stateFile: gate.holds.stateFile ?? null,
       defaults: { ...DEFAULTS, ...defaults },
     });

@@ -43,6 +43,7 @@ export const DEFAULT_POLICY_SPEC: PolicySpec = deepFreeze({
   },
   gateUrl: DEFAULT_GATE_URL,
   prometheus: DEFAULT_PROMETHEUS,
+  allowDirectStableChange: false,
 });
 
 function deepFreeze<T>(v: T): T {

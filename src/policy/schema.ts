@@ -201,6 +201,7 @@ export const policySpecSchema = {
     gate: gateSchema,
     gateUrl: url,
     prometheus: url,
+    allowDirectStableChange: { type: 'boolean' },
   },
 } as const;
 

@@ -144,6 +144,12 @@ export interface PolicySpec {
   readonly gateUrl: string;
   /** Prometheus address used by MetricTemplates. @default 'http://prometheus.istio-system:9090' */
   readonly prometheus: string;
+  /**
+   * Whether a pull request may change the stable spec (image, model, prompt, skills, tools,
+   * version) without a canary: all traffic at once in manual mode, an analysis with no baseline
+   * in progressive mode. `validate --base` refuses it unless this is true. @default false
+   */
+  readonly allowDirectStableChange?: boolean;
 }
 
 export interface Policy {

@@ -218,7 +218,7 @@ describe('CLI', () => {
       vi.unstubAllEnvs();
     }
     expect(out).toMatch(
-      /^::error file=.*unknown-field\.yaml,line=7,title=schema Deployment demo\/typo::spec\.replica: unknown field "replica"/m,
+      /^::error file=.*unknown-field\.yaml,line=7,title=schema Deployment demo\/typo spec\.replica::spec\.replica: unknown field "replica"/m,
     );
     expect(readFileSync(summaryFile, 'utf8')).toContain('### ❌ agent-canary validate');
   });
