@@ -36,6 +36,8 @@ export interface AgentReleaseProps {
   readonly istioGateways?: readonly string[];
   /** flagger-loadtester address (progressive mode with loadTest). @default FlaggerCanary's */
   readonly loadTesterUrl?: string;
+  /** Load-test command template of policies without `loadTest.command` (agent-canary.yaml's). @default FlaggerCanary's */
+  readonly loadTestCommand?: string;
 }
 
 export class AgentRelease extends Construct {
@@ -121,6 +123,7 @@ export class AgentRelease extends Construct {
         iterations: rollout.iterations,
         ...traffic,
         ...(props.loadTesterUrl !== undefined ? { loadTesterUrl: props.loadTesterUrl } : {}),
+        ...(props.loadTestCommand !== undefined ? { loadTestCommand: props.loadTestCommand } : {}),
         istioGateways,
         canaryVersion: stable.profile.version,
         target: stable.flaggerTarget,

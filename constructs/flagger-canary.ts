@@ -4,14 +4,19 @@
  *
  * Plan: `stepWeights` = the policy's step weights, `maxWeight` = the last step, `interval` and
  * `threshold` from `analysis`. Gates: Istio has built-in `request-success-rate` (min, percent)
- * and `request-duration` (max, p99 ms) checks; Gateway API has none, so those come from
- * MetricTemplates. Every failing check counts towards `threshold`, then Flagger rolls back; so a
- * bound is encoded once, at its strictest value (see docs/generator.md for the abort mapping).
+ * and `request-duration` (max, p99 ms) checks; Gateway API has none, and neither has a 5xx-rate
+ * or p50 check, so those come from MetricTemplates. Every failing metric counts one failed check
+ * towards `threshold`, then Flagger rolls back: Flagger cannot fail at once on a metric. Abort
+ * bounds are therefore metrics of their own (`abort-<check>`) AND a `rollback` hook run by the
+ * flagger-loadtester, a Prometheus probe that passes (= roll back now) when any abort bound is
+ * breached (docs/generator.md "Abort bounds").
  *
- * Webhooks, in call order: the optional flagger-loadtester `load-test` (rollout), the
+ * Webhooks, in call order: the optional flagger-loadtester `load-test` (rollout,
+ * `loadTest.command`), the
  * `quality-gate` (rollout, MLflow scores; every setting as string metadata), and two `step-hold`
  * hooks (confirm-traffic-increase, confirm-promotion) through which the gate enforces per-step
- * hold times that Flagger's single interval cannot express.
+ * hold times that Flagger's single interval cannot express; last, the `abort` rollback hook when
+ * the policy has abort bounds (Flagger calls rollback hooks before the others each tick).
  *
  * Strategies (Flagger's `DeploymentStrategy()`): `canary` = `stepWeights` + `maxWeight` (+
  * `sessionAffinity`, a cookie Flagger sets on responses from the canary); `ab` = `iterations` +
@@ -49,8 +54,31 @@ import { HTTP_PORT, HTTP_PORT_NAME } from './_pod.js';
 import { claimRolloutMode } from './_rollout-mode.js';
 import { parseDuration } from './_duration.js';
 import { qualityGateMetadata, stepHoldMetadata } from './_gate-metadata.js';
-import { MetricTemplates, type MetricCheck } from './metric-templates.js';
-import { effectiveBounds, type EffectiveBounds } from './_bounds.js';
+import {
+  MetricTemplates,
+  analysisWindow,
+  type MetricCheck,
+  type MetricSource,
+} from './metric-templates.js';
+import { trafficQueries } from '../src/traffic/queries.js';
+import {
+  anyBreachQuery,
+  breachProbeCommand,
+  trafficBounds,
+  type TrafficBound,
+} from '../src/traffic/bounds.js';
+import { renderLoadTestCommand } from '../src/traffic/load-test.js';
+
+const DEFAULT_LOAD_TESTER_URL = 'http://flagger-loadtester.flagger-system/';
+/** The load-test command when neither the policy nor the caller names one (agent-canary.yaml's default). */
+const DEFAULT_LOAD_TEST_COMMAND = 'hey -z {window} -q 2 -c 1 {url}';
+/** The abort probe's own limit, below the hook timeout so a slow Prometheus is "no breach", not a hook error. */
+const ABORT_PROBE_SECONDS = 4;
+const ABORT_HOOK_TIMEOUT = '5s';
+
+function rangeOf(b: TrafficBound): { min?: number; max?: number } {
+  return b.min !== undefined ? { min: b.min } : { max: b.max! };
+}
 
 export interface FlaggerCanaryProps {
   readonly agent: AgentResource;
@@ -70,7 +98,10 @@ export interface FlaggerCanaryProps {
   readonly loadTest?: boolean;
   /** flagger-loadtester address. @default 'http://flagger-loadtester.flagger-system/' */
   readonly loadTesterUrl?: string;
-  /** The command the load tester runs against the canary pods. @default hey for one interval at 2 rps on `<slug>-canary:8000/` */
+  /**
+   * The load-test command template when the policy sets no `loadTest.command` ({url}, {name},
+   * {namespace}, {window} replaced). @default 'hey -z {window} -q 2 -c 1 {url}'
+   */
   readonly loadTestCommand?: string;
   /** Seconds for the target to become ready before Flagger rolls back. @default 600 */
   readonly progressDeadlineSeconds?: number;
@@ -113,7 +144,8 @@ export class FlaggerCanary extends Construct {
   readonly canary: Canary;
   /** Present when the provider lacks a built-in for a needed check. */
   readonly metricTemplates?: MetricTemplates;
-  readonly bounds: EffectiveBounds;
+  /** The policy's promotion gates and abort bounds, as emitted. */
+  readonly bounds: ReturnType<typeof trafficBounds>;
 
   constructor(scope: Construct, id: string, props: FlaggerCanaryProps) {
     super(scope, id);
@@ -136,77 +168,84 @@ export class FlaggerCanary extends Construct {
     checkTraffic(where, routing, strategy, props);
     claimRolloutMode(this, namespace, slug, 'progressive');
 
-    const intervalSeconds = parseDuration(
-      policy.analysis.interval,
-      `${where}: policy analysis.interval`,
-    );
+    parseDuration(policy.analysis.interval, `${where}: policy analysis.interval`);
     parseDuration(policy.gate.timeout, `${where}: policy gate.timeout`);
-    const metricWindow = intervalSeconds >= 60 ? policy.analysis.interval : '1m';
-    this.bounds = effectiveBounds(policy);
-    const b = this.bounds;
+    const metricWindow = analysisWindow(policy.analysis.interval);
+    const metricSource: MetricSource = routing === 'istio' ? 'istio' : 'app';
+    this.bounds = trafficBounds(policy);
+    const { gates, abort } = this.bounds;
 
-    // Built-ins where the provider has them; MetricTemplates for the rest.
+    // Built-ins where the provider has them (Istio: success rate and p99); MetricTemplates for
+    // the rest. Abort bounds are metrics of their own (`abort-<check>`, listed before the gates'
+    // templates so Flagger's event names them) and, to fail at once, the `abort` rollback hook.
+    const builtins: ReadonlySet<MetricCheck> = new Set(
+      routing === 'istio' ? ['request-success-rate', 'request-duration'] : [],
+    );
     const metrics: CanarySpecAnalysisMetrics[] = [];
-    const needTemplates: MetricCheck[] = [];
-    if (routing === 'istio') {
-      if (b.successRateMin !== undefined)
-        metrics.push({
-          name: 'request-success-rate',
-          interval: metricWindow,
-          thresholdRange: { min: b.successRateMin },
-        });
-      if (b.latencyP99Max !== undefined)
-        metrics.push({
-          name: 'request-duration',
-          interval: metricWindow,
-          thresholdRange: { max: b.latencyP99Max },
-        });
-      if (b.errorRateMax !== undefined) needTemplates.push('error-rate');
-    } else {
-      if (b.successRateMin !== undefined) needTemplates.push('request-success-rate');
-      if (b.latencyP99Max !== undefined) needTemplates.push('request-duration');
-      if (b.errorRateMax !== undefined) needTemplates.push('error-rate');
+    const templated: { name: string; check: MetricCheck; range: { min?: number; max?: number } }[] =
+      [];
+    for (const bound of abort)
+      templated.push({ name: `abort-${bound.check}`, check: bound.check, range: rangeOf(bound) });
+    for (const bound of gates) {
+      if (builtins.has(bound.check))
+        metrics.push({ name: bound.check, interval: metricWindow, thresholdRange: rangeOf(bound) });
+      else templated.push({ name: bound.check, check: bound.check, range: rangeOf(bound) });
     }
     // The canary against the primary on the same window (both providers: no built-in does this).
     const vsPrimary = policy.metrics.vsPrimary;
-    if (vsPrimary?.errorRate) needTemplates.push('error-rate-vs-primary');
-    if (vsPrimary?.latencyP99) needTemplates.push('latency-vs-primary');
-    if (needTemplates.length) {
+    if (vsPrimary?.errorRate)
+      templated.push({
+        name: 'error-rate-vs-primary',
+        check: 'error-rate-vs-primary',
+        range: { max: 0 },
+      });
+    if (vsPrimary?.latencyP99)
+      templated.push({
+        name: 'latency-vs-primary',
+        check: 'latency-vs-primary',
+        range: { max: 0 },
+      });
+    if (templated.length) {
       this.metricTemplates = new MetricTemplates(this, 'Templates', {
         agent,
         prometheus: policy.prometheus,
-        source: routing === 'istio' ? 'istio' : 'app',
-        checks: needTemplates,
+        source: metricSource,
+        checks: templated.map((t) => t.check),
         vsPrimary,
       });
-      for (const check of needTemplates) {
-        const range =
-          check === 'request-success-rate'
-            ? { min: b.successRateMin }
-            : check === 'request-duration'
-              ? { max: b.latencyP99Max }
-              : check === 'error-rate'
-                ? { max: b.errorRateMax }
-                : { max: 0 };
+      for (const t of templated) {
         metrics.push({
-          name: check,
+          name: t.name,
           interval: metricWindow,
-          templateRef: { name: this.metricTemplates.names.get(check)! },
-          thresholdRange: range,
+          templateRef: { name: this.metricTemplates.names.get(t.check)! },
+          thresholdRange: t.range,
         });
       }
     }
 
     const webhooks: CanarySpecAnalysisWebhooks[] = [];
+    const loadTesterUrl = props.loadTesterUrl ?? DEFAULT_LOAD_TESTER_URL;
     if (props.loadTest) {
-      const cmd =
-        props.loadTestCommand ??
-        `hey -z ${metricWindow} -q 2 -c 1 http://${names(slug).canaryService}.${namespace}:${HTTP_PORT}/`;
+      const template =
+        policy.loadTest?.command ?? props.loadTestCommand ?? DEFAULT_LOAD_TEST_COMMAND;
+      let cmd: string;
+      try {
+        cmd = renderLoadTestCommand(template, {
+          url: `http://${names(slug).canaryService}.${namespace}:${HTTP_PORT}/`,
+          name: slug,
+          namespace,
+          window: metricWindow,
+        });
+      } catch (err) {
+        throw new ConstructInputError(
+          `${where}: policy loadTest.command: ${(err as Error).message}. Fix: one line, placeholders {url}, {name}, {namespace}, {window} only.`,
+        );
+      }
       webhooks.push({
         name: 'load-test',
         type: HookType.ROLLOUT,
-        url: props.loadTesterUrl ?? 'http://flagger-loadtester.flagger-system/',
-        timeout: '5s',
+        url: loadTesterUrl,
+        timeout: policy.loadTest?.timeout ?? '5s',
         metadata: { type: 'cmd', cmd },
       });
     }
@@ -233,6 +272,26 @@ export class FlaggerCanary extends Construct {
         url: policy.gateUrl,
         timeout: policy.gate.timeout,
         metadata: { ...hold },
+      });
+    }
+
+    if (abort.length) {
+      // Flagger rolls back at once when a rollback hook passes; the load tester's bash task
+      // passes when the probe finds a breached abort bound (docs/generator.md "Abort bounds").
+      const query = anyBreachQuery(abort, trafficQueries({ source: metricSource }), {
+        target: slug,
+        namespace,
+        interval: metricWindow,
+      });
+      webhooks.push({
+        name: 'abort',
+        type: HookType.ROLLBACK,
+        url: loadTesterUrl,
+        timeout: ABORT_HOOK_TIMEOUT,
+        metadata: {
+          type: 'bash',
+          cmd: breachProbeCommand(policy.prometheus, query, ABORT_PROBE_SECONDS),
+        },
       });
     }
 

@@ -1,6 +1,9 @@
 /**
  * Flagger MetricTemplates for checks the mesh provider has no built-in for.
  *
+ * The queries themselves live in src/traffic/queries.ts (one place for the MetricTemplates, the
+ * Grafana dashboards, the abort hook and the manual-mode autopilot).
+ *
  * Gateway API (and plain Kubernetes) providers have no L7 built-ins in Flagger, so success rate
  * and p99 latency come from the application's own Prometheus histogram
  * `http_request_duration_seconds` (what Flagger's generic HTTP observer reads), scoped to the
@@ -19,22 +22,30 @@ import { ConstructInputError } from './_errors.js';
 import { Construct } from 'constructs';
 import { MetricTemplate, MetricTemplateSpecProviderType } from '../imports/flagger-flagger.app.js';
 import type { AgentResource } from '../src/fleet/types.js';
+import {
+  analysisWindow as windowOf,
+  FLAGGER_WORKLOADS,
+  trafficQueries,
+  type QueryWorkloads,
+  type MetricSource,
+  type TrafficCheck,
+  type VsPrimary,
+} from '../src/traffic/queries.js';
 import { SyncWave, agentLabels, syncWave } from './_labels.js';
 
-export type MetricCheck =
-  | 'request-success-rate'
-  | 'request-duration'
-  | 'error-rate'
-  | 'error-rate-vs-primary'
-  | 'latency-vs-primary';
+/** The checks (src/traffic/queries.ts holds their PromQL, shared with the dashboards and the autopilot). */
+export type MetricCheck = TrafficCheck;
+export type { MetricSource, VsPrimary, QueryWorkloads };
+export { FLAGGER_WORKLOADS };
 
-/** The canary relative to the primary: each query's value must be <= 0. */
-export interface VsPrimary {
-  readonly errorRate?: { readonly factor: number; readonly floor?: number };
-  readonly latencyP99?: { readonly factor: number; readonly marginMs?: number };
+/** Flagger's analysis window: the interval, but never below one minute (rate() needs samples). */
+export function analysisWindow(interval: string): string {
+  try {
+    return windowOf(interval);
+  } catch (err) {
+    throw new ConstructInputError(`policy analysis.interval: ${(err as Error).message}`);
+  }
 }
-/** Which telemetry the queries read: Istio's sidecar metrics or the app's own histogram. */
-export type MetricSource = 'istio' | 'app';
 
 export interface MetricTemplatesProps {
   readonly agent: AgentResource;
@@ -95,73 +106,21 @@ export class MetricTemplates extends Construct {
   }
 }
 
-/** A number as PromQL reads it (no exponent for ordinary factors). */
-function num(n: number): string {
-  if (!Number.isFinite(n))
-    throw new ConstructInputError(`MetricTemplates: ${n} is not a finite number`);
-  return String(n);
-}
-
-/** The PromQL of each check (Go templates over `{{ target }}`, `{{ namespace }}`, `{{ interval }}`); the dashboards reuse it. */
+/**
+ * The PromQL of each check (Go templates over `{{ target }}`, `{{ namespace }}`, `{{ interval }}`);
+ * the dashboards and the autopilot reuse it. `workloads`: Flagger's `<target>` / `<target>-primary`
+ * by default, manual mode's `<slug>-canary` / `<slug>` for the autopilot.
+ */
 export function queries(
   p: Pick<
     MetricTemplatesProps,
     'source' | 'statusLabel' | 'podLabel' | 'namespaceLabel' | 'vsPrimary'
   >,
+  workloads: QueryWorkloads = FLAGGER_WORKLOADS,
 ): Record<MetricCheck, string> {
-  const ef = p.vsPrimary?.errorRate;
-  const lf = p.vsPrimary?.latencyP99;
-  // `err(w)`: percent of 5xx of workload w, as 100 - success so that zero errors is 0, not empty.
-  const relative = (
-    err: (primary: boolean) => string,
-    p99: (primary: boolean) => string,
-  ): Pick<Record<MetricCheck, string>, 'error-rate-vs-primary' | 'latency-vs-primary'> => ({
-    'error-rate-vs-primary': `${err(false)} - clamp_min(${num(ef?.factor ?? 2)} * ${err(true)}, ${num(ef?.floor ?? 0)})`,
-    'latency-vs-primary': `${p99(false)} - (${num(lf?.factor ?? 1.5)} * ${p99(true)} + ${num(lf?.marginMs ?? 0)})`,
-  });
-  if (p.source === 'istio') {
-    const selOf = (primary: boolean): string =>
-      `reporter="destination",destination_workload_namespace="{{ namespace }}",destination_workload="{{ target }}${primary ? '-primary' : ''}"`;
-    const sel = selOf(false);
-    const totalOf = (primary: boolean): string =>
-      `sum(rate(istio_requests_total{${selOf(primary)}}[{{ interval }}]))`;
-    const okOf = (primary: boolean): string =>
-      `sum(rate(istio_requests_total{${selOf(primary)},response_code!~"5.*"}[{{ interval }}]))`;
-    const total = totalOf(false);
-    const ok = okOf(false);
-    const p99 = (primary: boolean): string =>
-      `histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{${selOf(primary)}}[{{ interval }}])) by (le))`;
-    return {
-      'request-success-rate': `${ok} / ${total} * 100`,
-      // 100 - success: a canary without 5xx still yields a number (a ratio of 5xx would be empty).
-      'error-rate': `100 - ${ok} / ${total} * 100`,
-      'request-duration': `histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{${sel}}[{{ interval }}])) by (le))`,
-      ...relative((primary) => `(100 - ${okOf(primary)} / ${totalOf(primary)} * 100)`, p99),
-    };
+  try {
+    return trafficQueries({ ...p, workloads });
+  } catch (err) {
+    throw new ConstructInputError(`MetricTemplates: ${(err as Error).message}`);
   }
-  const ns = p.namespaceLabel ?? 'namespace';
-  const pod = p.podLabel ?? 'pod';
-  const status = p.statusLabel ?? 'status';
-  // Flagger's pod names: <target>-<replicaset hash>-<pod hash> (canary), <target>-primary-... (primary).
-  const selOf = (primary: boolean): string =>
-    `${ns}="{{ namespace }}",${pod}=~"{{ target }}${primary ? '-primary' : ''}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"`;
-  const sel = selOf(false);
-  const totalOf = (primary: boolean): string =>
-    `sum(rate(http_request_duration_seconds_count{${selOf(primary)}}[{{ interval }}]))`;
-  const okOf = (primary: boolean): string =>
-    `sum(rate(http_request_duration_seconds_count{${selOf(primary)},${status}!~"5.*"}[{{ interval }}]))`;
-  const total = totalOf(false);
-  const ok = okOf(false);
-  const p99 = (primary: boolean): string =>
-    `histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{${selOf(primary)}}[{{ interval }}])) by (le)) * 1000`;
-  return {
-    'request-success-rate': `${ok} / ${total} * 100`,
-    'error-rate': `100 - ${ok} / ${total} * 100`,
-    // Seconds histogram, reported in milliseconds like Flagger's built-in request-duration.
-    'request-duration': `histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{${sel}}[{{ interval }}])) by (le)) * 1000`,
-    ...relative(
-      (primary) => `(100 - ${okOf(primary)} / ${totalOf(primary)} * 100)`,
-      (primary) => `(${p99(primary)})`,
-    ),
-  };
 }

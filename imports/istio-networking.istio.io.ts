@@ -147,32 +147,32 @@ export interface DestinationRuleSpecTrafficPolicy {
   /**
    * @schema DestinationRuleSpecTrafficPolicy#loadBalancer
    */
-  readonly loadBalancer?: any;
+  readonly loadBalancer?: DestinationRuleSpecTrafficPolicyLoadBalancer;
 
   /**
    * @schema DestinationRuleSpecTrafficPolicy#outlierDetection
    */
-  readonly outlierDetection?: any;
+  readonly outlierDetection?: DestinationRuleSpecTrafficPolicyOutlierDetection;
 
   /**
    * @schema DestinationRuleSpecTrafficPolicy#tls
    */
-  readonly tls?: any;
+  readonly tls?: DestinationRuleSpecTrafficPolicyTls;
 
   /**
    * @schema DestinationRuleSpecTrafficPolicy#portLevelSettings
    */
-  readonly portLevelSettings?: any[];
+  readonly portLevelSettings?: DestinationRuleSpecTrafficPolicyPortLevelSettings[];
 
   /**
    * @schema DestinationRuleSpecTrafficPolicy#tunnel
    */
-  readonly tunnel?: any;
+  readonly tunnel?: DestinationRuleSpecTrafficPolicyTunnel;
 
   /**
    * @schema DestinationRuleSpecTrafficPolicy#proxyProtocol
    */
-  readonly proxyProtocol?: any;
+  readonly proxyProtocol?: DestinationRuleSpecTrafficPolicyProxyProtocol;
 }
 
 /**
@@ -183,12 +183,12 @@ export function toJson_DestinationRuleSpecTrafficPolicy(obj: DestinationRuleSpec
   if (obj === undefined) { return undefined; }
   const result = {
     'connectionPool': toJson_DestinationRuleSpecTrafficPolicyConnectionPool(obj.connectionPool),
-    'loadBalancer': obj.loadBalancer,
-    'outlierDetection': obj.outlierDetection,
-    'tls': obj.tls,
-    'portLevelSettings': obj.portLevelSettings?.map(y => y),
-    'tunnel': obj.tunnel,
-    'proxyProtocol': obj.proxyProtocol,
+    'loadBalancer': toJson_DestinationRuleSpecTrafficPolicyLoadBalancer(obj.loadBalancer),
+    'outlierDetection': toJson_DestinationRuleSpecTrafficPolicyOutlierDetection(obj.outlierDetection),
+    'tls': toJson_DestinationRuleSpecTrafficPolicyTls(obj.tls),
+    'portLevelSettings': obj.portLevelSettings?.map(y => toJson_DestinationRuleSpecTrafficPolicyPortLevelSettings(y)),
+    'tunnel': toJson_DestinationRuleSpecTrafficPolicyTunnel(obj.tunnel),
+    'proxyProtocol': toJson_DestinationRuleSpecTrafficPolicyProxyProtocol(obj.proxyProtocol),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -262,7 +262,7 @@ export interface DestinationRuleSpecTrafficPolicyConnectionPool {
   /**
    * @schema DestinationRuleSpecTrafficPolicyConnectionPool#tcp
    */
-  readonly tcp?: any;
+  readonly tcp?: DestinationRuleSpecTrafficPolicyConnectionPoolTcp;
 
   /**
    * @schema DestinationRuleSpecTrafficPolicyConnectionPool#http
@@ -277,8 +277,308 @@ export interface DestinationRuleSpecTrafficPolicyConnectionPool {
 export function toJson_DestinationRuleSpecTrafficPolicyConnectionPool(obj: DestinationRuleSpecTrafficPolicyConnectionPool | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
-    'tcp': obj.tcp,
+    'tcp': toJson_DestinationRuleSpecTrafficPolicyConnectionPoolTcp(obj.tcp),
     'http': toJson_DestinationRuleSpecTrafficPolicyConnectionPoolHttp(obj.http),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyLoadBalancer
+ */
+export interface DestinationRuleSpecTrafficPolicyLoadBalancer {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancer#simple
+   */
+  readonly simple?: DestinationRuleSpecTrafficPolicyLoadBalancerSimple;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancer#consistentHash
+   */
+  readonly consistentHash?: DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancer#localityLbSetting
+   */
+  readonly localityLbSetting?: DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSetting;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancer#warmupDurationSecs
+   */
+  readonly warmupDurationSecs?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancer#warmup
+   */
+  readonly warmup?: DestinationRuleSpecTrafficPolicyLoadBalancerWarmup;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyLoadBalancer' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancer(obj: DestinationRuleSpecTrafficPolicyLoadBalancer | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'simple': obj.simple,
+    'consistentHash': toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash(obj.consistentHash),
+    'localityLbSetting': toJson_DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSetting(obj.localityLbSetting),
+    'warmupDurationSecs': obj.warmupDurationSecs,
+    'warmup': toJson_DestinationRuleSpecTrafficPolicyLoadBalancerWarmup(obj.warmup),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyOutlierDetection
+ */
+export interface DestinationRuleSpecTrafficPolicyOutlierDetection {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyOutlierDetection#splitExternalLocalOriginErrors
+   */
+  readonly splitExternalLocalOriginErrors?: boolean;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyOutlierDetection#consecutiveLocalOriginFailures
+   */
+  readonly consecutiveLocalOriginFailures?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyOutlierDetection#consecutiveGatewayErrors
+   */
+  readonly consecutiveGatewayErrors?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyOutlierDetection#consecutive5xxErrors
+   */
+  readonly consecutive5XxErrors?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyOutlierDetection#interval
+   */
+  readonly interval?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyOutlierDetection#baseEjectionTime
+   */
+  readonly baseEjectionTime?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyOutlierDetection#maxEjectionPercent
+   */
+  readonly maxEjectionPercent?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyOutlierDetection#minHealthPercent
+   */
+  readonly minHealthPercent?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyOutlierDetection#consecutiveErrors
+   */
+  readonly consecutiveErrors?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyOutlierDetection' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyOutlierDetection(obj: DestinationRuleSpecTrafficPolicyOutlierDetection | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'splitExternalLocalOriginErrors': obj.splitExternalLocalOriginErrors,
+    'consecutiveLocalOriginFailures': obj.consecutiveLocalOriginFailures,
+    'consecutiveGatewayErrors': obj.consecutiveGatewayErrors,
+    'consecutive5xxErrors': obj.consecutive5XxErrors,
+    'interval': obj.interval,
+    'baseEjectionTime': obj.baseEjectionTime,
+    'maxEjectionPercent': obj.maxEjectionPercent,
+    'minHealthPercent': obj.minHealthPercent,
+    'consecutiveErrors': obj.consecutiveErrors,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyTls
+ */
+export interface DestinationRuleSpecTrafficPolicyTls {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyTls#mode
+   */
+  readonly mode?: DestinationRuleSpecTrafficPolicyTlsMode;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyTls#clientCertificate
+   */
+  readonly clientCertificate?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyTls#privateKey
+   */
+  readonly privateKey?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyTls#caCertificates
+   */
+  readonly caCertificates?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyTls#credentialName
+   */
+  readonly credentialName?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyTls#subjectAltNames
+   */
+  readonly subjectAltNames?: string[];
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyTls#sni
+   */
+  readonly sni?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyTls#insecureSkipVerify
+   */
+  readonly insecureSkipVerify?: boolean;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyTls#caCrl
+   */
+  readonly caCrl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyTls' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyTls(obj: DestinationRuleSpecTrafficPolicyTls | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'mode': obj.mode,
+    'clientCertificate': obj.clientCertificate,
+    'privateKey': obj.privateKey,
+    'caCertificates': obj.caCertificates,
+    'credentialName': obj.credentialName,
+    'subjectAltNames': obj.subjectAltNames?.map(y => y),
+    'sni': obj.sni,
+    'insecureSkipVerify': obj.insecureSkipVerify,
+    'caCrl': obj.caCrl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettings
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettings {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettings#port
+   */
+  readonly port?: DestinationRuleSpecTrafficPolicyPortLevelSettingsPort;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettings#loadBalancer
+   */
+  readonly loadBalancer?: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancer;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettings#connectionPool
+   */
+  readonly connectionPool?: DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPool;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettings#outlierDetection
+   */
+  readonly outlierDetection?: DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettings#tls
+   */
+  readonly tls?: DestinationRuleSpecTrafficPolicyPortLevelSettingsTls;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettings' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettings(obj: DestinationRuleSpecTrafficPolicyPortLevelSettings | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'port': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsPort(obj.port),
+    'loadBalancer': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancer(obj.loadBalancer),
+    'connectionPool': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPool(obj.connectionPool),
+    'outlierDetection': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection(obj.outlierDetection),
+    'tls': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsTls(obj.tls),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyTunnel
+ */
+export interface DestinationRuleSpecTrafficPolicyTunnel {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyTunnel#protocol
+   */
+  readonly protocol?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyTunnel#targetHost
+   */
+  readonly targetHost: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyTunnel#targetPort
+   */
+  readonly targetPort: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyTunnel' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyTunnel(obj: DestinationRuleSpecTrafficPolicyTunnel | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'protocol': obj.protocol,
+    'targetHost': obj.targetHost,
+    'targetPort': obj.targetPort,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyProxyProtocol
+ */
+export interface DestinationRuleSpecTrafficPolicyProxyProtocol {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyProxyProtocol#version
+   */
+  readonly version?: DestinationRuleSpecTrafficPolicyProxyProtocolVersion;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyProxyProtocol' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyProxyProtocol(obj: DestinationRuleSpecTrafficPolicyProxyProtocol | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'version': obj.version,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -297,32 +597,32 @@ export interface DestinationRuleSpecSubsetsTrafficPolicy {
   /**
    * @schema DestinationRuleSpecSubsetsTrafficPolicy#loadBalancer
    */
-  readonly loadBalancer?: any;
+  readonly loadBalancer?: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancer;
 
   /**
    * @schema DestinationRuleSpecSubsetsTrafficPolicy#outlierDetection
    */
-  readonly outlierDetection?: any;
+  readonly outlierDetection?: DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection;
 
   /**
    * @schema DestinationRuleSpecSubsetsTrafficPolicy#tls
    */
-  readonly tls?: any;
+  readonly tls?: DestinationRuleSpecSubsetsTrafficPolicyTls;
 
   /**
    * @schema DestinationRuleSpecSubsetsTrafficPolicy#portLevelSettings
    */
-  readonly portLevelSettings?: any[];
+  readonly portLevelSettings?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings[];
 
   /**
    * @schema DestinationRuleSpecSubsetsTrafficPolicy#tunnel
    */
-  readonly tunnel?: any;
+  readonly tunnel?: DestinationRuleSpecSubsetsTrafficPolicyTunnel;
 
   /**
    * @schema DestinationRuleSpecSubsetsTrafficPolicy#proxyProtocol
    */
-  readonly proxyProtocol?: any;
+  readonly proxyProtocol?: DestinationRuleSpecSubsetsTrafficPolicyProxyProtocol;
 }
 
 /**
@@ -333,12 +633,60 @@ export function toJson_DestinationRuleSpecSubsetsTrafficPolicy(obj: DestinationR
   if (obj === undefined) { return undefined; }
   const result = {
     'connectionPool': toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPool(obj.connectionPool),
-    'loadBalancer': obj.loadBalancer,
-    'outlierDetection': obj.outlierDetection,
-    'tls': obj.tls,
-    'portLevelSettings': obj.portLevelSettings?.map(y => y),
-    'tunnel': obj.tunnel,
-    'proxyProtocol': obj.proxyProtocol,
+    'loadBalancer': toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancer(obj.loadBalancer),
+    'outlierDetection': toJson_DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection(obj.outlierDetection),
+    'tls': toJson_DestinationRuleSpecSubsetsTrafficPolicyTls(obj.tls),
+    'portLevelSettings': obj.portLevelSettings?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings(y)),
+    'tunnel': toJson_DestinationRuleSpecSubsetsTrafficPolicyTunnel(obj.tunnel),
+    'proxyProtocol': toJson_DestinationRuleSpecSubsetsTrafficPolicyProxyProtocol(obj.proxyProtocol),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyConnectionPoolTcp
+ */
+export interface DestinationRuleSpecTrafficPolicyConnectionPoolTcp {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyConnectionPoolTcp#maxConnections
+   */
+  readonly maxConnections?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyConnectionPoolTcp#connectTimeout
+   */
+  readonly connectTimeout?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyConnectionPoolTcp#tcpKeepalive
+   */
+  readonly tcpKeepalive?: DestinationRuleSpecTrafficPolicyConnectionPoolTcpTcpKeepalive;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyConnectionPoolTcp#maxConnectionDuration
+   */
+  readonly maxConnectionDuration?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyConnectionPoolTcp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyConnectionPoolTcp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyConnectionPoolTcp(obj: DestinationRuleSpecTrafficPolicyConnectionPoolTcp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'maxConnections': obj.maxConnections,
+    'connectTimeout': obj.connectTimeout,
+    'tcpKeepalive': toJson_DestinationRuleSpecTrafficPolicyConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
+    'maxConnectionDuration': obj.maxConnectionDuration,
+    'idleTimeout': obj.idleTimeout,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -412,13 +760,439 @@ export function toJson_DestinationRuleSpecTrafficPolicyConnectionPoolHttp(obj: D
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * @schema DestinationRuleSpecTrafficPolicyLoadBalancerSimple
+ */
+export enum DestinationRuleSpecTrafficPolicyLoadBalancerSimple {
+  /** UNSPECIFIED */
+  UNSPECIFIED = "UNSPECIFIED",
+  /** LEAST_CONN */
+  LEAST_UNDERSCORE_CONN = "LEAST_CONN",
+  /** RANDOM */
+  RANDOM = "RANDOM",
+  /** PASSTHROUGH */
+  PASSTHROUGH = "PASSTHROUGH",
+  /** ROUND_ROBIN */
+  ROUND_UNDERSCORE_ROBIN = "ROUND_ROBIN",
+  /** LEAST_REQUEST */
+  LEAST_UNDERSCORE_REQUEST = "LEAST_REQUEST",
+}
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash
+ */
+export interface DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash#httpHeaderName
+   */
+  readonly httpHeaderName?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash#httpCookie
+   */
+  readonly httpCookie?: DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash#useSourceIp
+   */
+  readonly useSourceIp?: boolean;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash#httpQueryParameterName
+   */
+  readonly httpQueryParameterName?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash#ringHash
+   */
+  readonly ringHash?: DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashRingHash;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash#maglev
+   */
+  readonly maglev?: DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashMaglev;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash(obj: DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'httpHeaderName': obj.httpHeaderName,
+    'httpCookie': toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj.httpCookie),
+    'useSourceIp': obj.useSourceIp,
+    'httpQueryParameterName': obj.httpQueryParameterName,
+    'ringHash': toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashRingHash(obj.ringHash),
+    'maglev': toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashMaglev(obj.maglev),
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSetting
+ */
+export interface DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSetting {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSetting#distribute
+   */
+  readonly distribute?: DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute[];
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSetting#failover
+   */
+  readonly failover?: DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingFailover[];
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSetting#failoverPriority
+   */
+  readonly failoverPriority?: string[];
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSetting#enabled
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSetting' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSetting(obj: DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSetting | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'distribute': obj.distribute?.map(y => toJson_DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute(y)),
+    'failover': obj.failover?.map(y => toJson_DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingFailover(y)),
+    'failoverPriority': obj.failoverPriority?.map(y => y),
+    'enabled': obj.enabled,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyLoadBalancerWarmup
+ */
+export interface DestinationRuleSpecTrafficPolicyLoadBalancerWarmup {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerWarmup#duration
+   */
+  readonly duration: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerWarmup#minimumPercent
+   */
+  readonly minimumPercent?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerWarmup#aggression
+   */
+  readonly aggression?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyLoadBalancerWarmup' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerWarmup(obj: DestinationRuleSpecTrafficPolicyLoadBalancerWarmup | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'duration': obj.duration,
+    'minimumPercent': obj.minimumPercent,
+    'aggression': obj.aggression,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyTlsMode
+ */
+export enum DestinationRuleSpecTrafficPolicyTlsMode {
+  /** DISABLE */
+  DISABLE = "DISABLE",
+  /** SIMPLE */
+  SIMPLE = "SIMPLE",
+  /** MUTUAL */
+  MUTUAL = "MUTUAL",
+  /** ISTIO_MUTUAL */
+  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+}
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsPort
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsPort {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsPort#number
+   */
+  readonly number?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettingsPort' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsPort(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsPort | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'number': obj.number,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancer
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancer {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancer#simple
+   */
+  readonly simple?: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerSimple;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancer#consistentHash
+   */
+  readonly consistentHash?: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancer#localityLbSetting
+   */
+  readonly localityLbSetting?: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancer#warmupDurationSecs
+   */
+  readonly warmupDurationSecs?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancer#warmup
+   */
+  readonly warmup?: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancer' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancer(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancer | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'simple': obj.simple,
+    'consistentHash': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj.consistentHash),
+    'localityLbSetting': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj.localityLbSetting),
+    'warmupDurationSecs': obj.warmupDurationSecs,
+    'warmup': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj.warmup),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPool
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPool {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPool#tcp
+   */
+  readonly tcp?: DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcp;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPool#http
+   */
+  readonly http?: DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPool' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPool(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPool | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tcp': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj.tcp),
+    'http': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj.http),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection#splitExternalLocalOriginErrors
+   */
+  readonly splitExternalLocalOriginErrors?: boolean;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveLocalOriginFailures
+   */
+  readonly consecutiveLocalOriginFailures?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveGatewayErrors
+   */
+  readonly consecutiveGatewayErrors?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection#consecutive5xxErrors
+   */
+  readonly consecutive5XxErrors?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection#interval
+   */
+  readonly interval?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection#baseEjectionTime
+   */
+  readonly baseEjectionTime?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection#maxEjectionPercent
+   */
+  readonly maxEjectionPercent?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection#minHealthPercent
+   */
+  readonly minHealthPercent?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveErrors
+   */
+  readonly consecutiveErrors?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'splitExternalLocalOriginErrors': obj.splitExternalLocalOriginErrors,
+    'consecutiveLocalOriginFailures': obj.consecutiveLocalOriginFailures,
+    'consecutiveGatewayErrors': obj.consecutiveGatewayErrors,
+    'consecutive5xxErrors': obj.consecutive5XxErrors,
+    'interval': obj.interval,
+    'baseEjectionTime': obj.baseEjectionTime,
+    'maxEjectionPercent': obj.maxEjectionPercent,
+    'minHealthPercent': obj.minHealthPercent,
+    'consecutiveErrors': obj.consecutiveErrors,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsTls
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsTls {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsTls#mode
+   */
+  readonly mode?: DestinationRuleSpecTrafficPolicyPortLevelSettingsTlsMode;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsTls#clientCertificate
+   */
+  readonly clientCertificate?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsTls#privateKey
+   */
+  readonly privateKey?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsTls#caCertificates
+   */
+  readonly caCertificates?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsTls#credentialName
+   */
+  readonly credentialName?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsTls#subjectAltNames
+   */
+  readonly subjectAltNames?: string[];
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsTls#sni
+   */
+  readonly sni?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsTls#insecureSkipVerify
+   */
+  readonly insecureSkipVerify?: boolean;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsTls#caCrl
+   */
+  readonly caCrl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettingsTls' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsTls(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsTls | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'mode': obj.mode,
+    'clientCertificate': obj.clientCertificate,
+    'privateKey': obj.privateKey,
+    'caCertificates': obj.caCertificates,
+    'credentialName': obj.credentialName,
+    'subjectAltNames': obj.subjectAltNames?.map(y => y),
+    'sni': obj.sni,
+    'insecureSkipVerify': obj.insecureSkipVerify,
+    'caCrl': obj.caCrl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyProxyProtocolVersion
+ */
+export enum DestinationRuleSpecTrafficPolicyProxyProtocolVersion {
+  /** V1 */
+  V1 = "V1",
+  /** V2 */
+  V2 = "V2",
+}
+
+/**
  * @schema DestinationRuleSpecSubsetsTrafficPolicyConnectionPool
  */
 export interface DestinationRuleSpecSubsetsTrafficPolicyConnectionPool {
   /**
    * @schema DestinationRuleSpecSubsetsTrafficPolicyConnectionPool#tcp
    */
-  readonly tcp?: any;
+  readonly tcp?: DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcp;
 
   /**
    * @schema DestinationRuleSpecSubsetsTrafficPolicyConnectionPool#http
@@ -433,8 +1207,344 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyConnectionPool {
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPool(obj: DestinationRuleSpecSubsetsTrafficPolicyConnectionPool | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
-    'tcp': obj.tcp,
+    'tcp': toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcp(obj.tcp),
     'http': toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolHttp(obj.http),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancer
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancer {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancer#simple
+   */
+  readonly simple?: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerSimple;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancer#consistentHash
+   */
+  readonly consistentHash?: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancer#localityLbSetting
+   */
+  readonly localityLbSetting?: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancer#warmupDurationSecs
+   */
+  readonly warmupDurationSecs?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancer#warmup
+   */
+  readonly warmup?: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerWarmup;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyLoadBalancer' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancer(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancer | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'simple': obj.simple,
+    'consistentHash': toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash(obj.consistentHash),
+    'localityLbSetting': toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting(obj.localityLbSetting),
+    'warmupDurationSecs': obj.warmupDurationSecs,
+    'warmup': toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerWarmup(obj.warmup),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection#splitExternalLocalOriginErrors
+   */
+  readonly splitExternalLocalOriginErrors?: boolean;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection#consecutiveLocalOriginFailures
+   */
+  readonly consecutiveLocalOriginFailures?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection#consecutiveGatewayErrors
+   */
+  readonly consecutiveGatewayErrors?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection#consecutive5xxErrors
+   */
+  readonly consecutive5XxErrors?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection#interval
+   */
+  readonly interval?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection#baseEjectionTime
+   */
+  readonly baseEjectionTime?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection#maxEjectionPercent
+   */
+  readonly maxEjectionPercent?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection#minHealthPercent
+   */
+  readonly minHealthPercent?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection#consecutiveErrors
+   */
+  readonly consecutiveErrors?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection(obj: DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'splitExternalLocalOriginErrors': obj.splitExternalLocalOriginErrors,
+    'consecutiveLocalOriginFailures': obj.consecutiveLocalOriginFailures,
+    'consecutiveGatewayErrors': obj.consecutiveGatewayErrors,
+    'consecutive5xxErrors': obj.consecutive5XxErrors,
+    'interval': obj.interval,
+    'baseEjectionTime': obj.baseEjectionTime,
+    'maxEjectionPercent': obj.maxEjectionPercent,
+    'minHealthPercent': obj.minHealthPercent,
+    'consecutiveErrors': obj.consecutiveErrors,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyTls
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyTls {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyTls#mode
+   */
+  readonly mode?: DestinationRuleSpecSubsetsTrafficPolicyTlsMode;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyTls#clientCertificate
+   */
+  readonly clientCertificate?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyTls#privateKey
+   */
+  readonly privateKey?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyTls#caCertificates
+   */
+  readonly caCertificates?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyTls#credentialName
+   */
+  readonly credentialName?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyTls#subjectAltNames
+   */
+  readonly subjectAltNames?: string[];
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyTls#sni
+   */
+  readonly sni?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyTls#insecureSkipVerify
+   */
+  readonly insecureSkipVerify?: boolean;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyTls#caCrl
+   */
+  readonly caCrl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyTls' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyTls(obj: DestinationRuleSpecSubsetsTrafficPolicyTls | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'mode': obj.mode,
+    'clientCertificate': obj.clientCertificate,
+    'privateKey': obj.privateKey,
+    'caCertificates': obj.caCertificates,
+    'credentialName': obj.credentialName,
+    'subjectAltNames': obj.subjectAltNames?.map(y => y),
+    'sni': obj.sni,
+    'insecureSkipVerify': obj.insecureSkipVerify,
+    'caCrl': obj.caCrl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings#port
+   */
+  readonly port?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsPort;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings#loadBalancer
+   */
+  readonly loadBalancer?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings#connectionPool
+   */
+  readonly connectionPool?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings#outlierDetection
+   */
+  readonly outlierDetection?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings#tls
+   */
+  readonly tls?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'port': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsPort(obj.port),
+    'loadBalancer': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer(obj.loadBalancer),
+    'connectionPool': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool(obj.connectionPool),
+    'outlierDetection': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection(obj.outlierDetection),
+    'tls': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls(obj.tls),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyTunnel
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyTunnel {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyTunnel#protocol
+   */
+  readonly protocol?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyTunnel#targetHost
+   */
+  readonly targetHost: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyTunnel#targetPort
+   */
+  readonly targetPort: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyTunnel' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyTunnel(obj: DestinationRuleSpecSubsetsTrafficPolicyTunnel | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'protocol': obj.protocol,
+    'targetHost': obj.targetHost,
+    'targetPort': obj.targetPort,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyProxyProtocol
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyProxyProtocol {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyProxyProtocol#version
+   */
+  readonly version?: DestinationRuleSpecSubsetsTrafficPolicyProxyProtocolVersion;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyProxyProtocol' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyProxyProtocol(obj: DestinationRuleSpecSubsetsTrafficPolicyProxyProtocol | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyConnectionPoolTcpTcpKeepalive
+ */
+export interface DestinationRuleSpecTrafficPolicyConnectionPoolTcpTcpKeepalive {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyConnectionPoolTcpTcpKeepalive#probes
+   */
+  readonly probes?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyConnectionPoolTcpTcpKeepalive#time
+   */
+  readonly time?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyConnectionPoolTcpTcpKeepalive#interval
+   */
+  readonly interval?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyConnectionPoolTcpTcpKeepalive' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyConnectionPoolTcpTcpKeepalive(obj: DestinationRuleSpecTrafficPolicyConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'probes': obj.probes,
+    'time': obj.time,
+    'interval': obj.interval,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -452,6 +1562,482 @@ export enum DestinationRuleSpecTrafficPolicyConnectionPoolHttpH2UpgradePolicy {
   /** UPGRADE */
   UPGRADE = "UPGRADE",
 }
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie
+ */
+export interface DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie#path
+   */
+  readonly path?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie#ttl
+   */
+  readonly ttl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'path': obj.path,
+    'ttl': obj.ttl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashRingHash
+ */
+export interface DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashRingHash {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashRingHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashRingHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashRingHash(obj: DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashRingHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashMaglev
+ */
+export interface DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashMaglev {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashMaglev#tableSize
+   */
+  readonly tableSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashMaglev' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashMaglev(obj: DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashMaglev | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tableSize': obj.tableSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute
+ */
+export interface DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute#to
+   */
+  readonly to?: { [key: string]: number };
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute(obj: DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': ((obj.to) === undefined) ? undefined : (Object.entries(obj.to).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingFailover
+ */
+export interface DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingFailover {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingFailover#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingFailover#to
+   */
+  readonly to?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingFailover' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingFailover(obj: DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingFailover | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': obj.to,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerSimple
+ */
+export enum DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerSimple {
+  /** UNSPECIFIED */
+  UNSPECIFIED = "UNSPECIFIED",
+  /** LEAST_CONN */
+  LEAST_UNDERSCORE_CONN = "LEAST_CONN",
+  /** RANDOM */
+  RANDOM = "RANDOM",
+  /** PASSTHROUGH */
+  PASSTHROUGH = "PASSTHROUGH",
+  /** ROUND_ROBIN */
+  ROUND_UNDERSCORE_ROBIN = "ROUND_ROBIN",
+  /** LEAST_REQUEST */
+  LEAST_UNDERSCORE_REQUEST = "LEAST_REQUEST",
+}
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpHeaderName
+   */
+  readonly httpHeaderName?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpCookie
+   */
+  readonly httpCookie?: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#useSourceIp
+   */
+  readonly useSourceIp?: boolean;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpQueryParameterName
+   */
+  readonly httpQueryParameterName?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#ringHash
+   */
+  readonly ringHash?: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#maglev
+   */
+  readonly maglev?: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'httpHeaderName': obj.httpHeaderName,
+    'httpCookie': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj.httpCookie),
+    'useSourceIp': obj.useSourceIp,
+    'httpQueryParameterName': obj.httpQueryParameterName,
+    'ringHash': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj.ringHash),
+    'maglev': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj.maglev),
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#distribute
+   */
+  readonly distribute?: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute[];
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#failover
+   */
+  readonly failover?: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover[];
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#failoverPriority
+   */
+  readonly failoverPriority?: string[];
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#enabled
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'distribute': obj.distribute?.map(y => toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(y)),
+    'failover': obj.failover?.map(y => toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(y)),
+    'failoverPriority': obj.failoverPriority?.map(y => y),
+    'enabled': obj.enabled,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup#duration
+   */
+  readonly duration: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup#minimumPercent
+   */
+  readonly minimumPercent?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup#aggression
+   */
+  readonly aggression?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'duration': obj.duration,
+    'minimumPercent': obj.minimumPercent,
+    'aggression': obj.aggression,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcp
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcp {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcp#maxConnections
+   */
+  readonly maxConnections?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcp#connectTimeout
+   */
+  readonly connectTimeout?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcp#tcpKeepalive
+   */
+  readonly tcpKeepalive?: DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcp#maxConnectionDuration
+   */
+  readonly maxConnectionDuration?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'maxConnections': obj.maxConnections,
+    'connectTimeout': obj.connectTimeout,
+    'tcpKeepalive': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
+    'maxConnectionDuration': obj.maxConnectionDuration,
+    'idleTimeout': obj.idleTimeout,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#http1MaxPendingRequests
+   */
+  readonly http1MaxPendingRequests?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#http2MaxRequests
+   */
+  readonly http2MaxRequests?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxRequestsPerConnection
+   */
+  readonly maxRequestsPerConnection?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxRetries
+   */
+  readonly maxRetries?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#h2UpgradePolicy
+   */
+  readonly h2UpgradePolicy?: DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#useClientProtocol
+   */
+  readonly useClientProtocol?: boolean;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxConcurrentStreams
+   */
+  readonly maxConcurrentStreams?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'http1MaxPendingRequests': obj.http1MaxPendingRequests,
+    'http2MaxRequests': obj.http2MaxRequests,
+    'maxRequestsPerConnection': obj.maxRequestsPerConnection,
+    'maxRetries': obj.maxRetries,
+    'idleTimeout': obj.idleTimeout,
+    'h2UpgradePolicy': obj.h2UpgradePolicy,
+    'useClientProtocol': obj.useClientProtocol,
+    'maxConcurrentStreams': obj.maxConcurrentStreams,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsTlsMode
+ */
+export enum DestinationRuleSpecTrafficPolicyPortLevelSettingsTlsMode {
+  /** DISABLE */
+  DISABLE = "DISABLE",
+  /** SIMPLE */
+  SIMPLE = "SIMPLE",
+  /** MUTUAL */
+  MUTUAL = "MUTUAL",
+  /** ISTIO_MUTUAL */
+  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+}
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcp
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcp {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcp#maxConnections
+   */
+  readonly maxConnections?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcp#connectTimeout
+   */
+  readonly connectTimeout?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcp#tcpKeepalive
+   */
+  readonly tcpKeepalive?: DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcp#maxConnectionDuration
+   */
+  readonly maxConnectionDuration?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcp(obj: DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'maxConnections': obj.maxConnections,
+    'connectTimeout': obj.connectTimeout,
+    'tcpKeepalive': toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
+    'maxConnectionDuration': obj.maxConnectionDuration,
+    'idleTimeout': obj.idleTimeout,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
  * @schema DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolHttp
@@ -520,9 +2106,8061 @@ export function toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolHttp
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerSimple
+ */
+export enum DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerSimple {
+  /** UNSPECIFIED */
+  UNSPECIFIED = "UNSPECIFIED",
+  /** LEAST_CONN */
+  LEAST_UNDERSCORE_CONN = "LEAST_CONN",
+  /** RANDOM */
+  RANDOM = "RANDOM",
+  /** PASSTHROUGH */
+  PASSTHROUGH = "PASSTHROUGH",
+  /** ROUND_ROBIN */
+  ROUND_UNDERSCORE_ROBIN = "ROUND_ROBIN",
+  /** LEAST_REQUEST */
+  LEAST_UNDERSCORE_REQUEST = "LEAST_REQUEST",
+}
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash#httpHeaderName
+   */
+  readonly httpHeaderName?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash#httpCookie
+   */
+  readonly httpCookie?: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash#useSourceIp
+   */
+  readonly useSourceIp?: boolean;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash#httpQueryParameterName
+   */
+  readonly httpQueryParameterName?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash#ringHash
+   */
+  readonly ringHash?: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash#maglev
+   */
+  readonly maglev?: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'httpHeaderName': obj.httpHeaderName,
+    'httpCookie': toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj.httpCookie),
+    'useSourceIp': obj.useSourceIp,
+    'httpQueryParameterName': obj.httpQueryParameterName,
+    'ringHash': toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash(obj.ringHash),
+    'maglev': toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev(obj.maglev),
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting#distribute
+   */
+  readonly distribute?: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute[];
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting#failover
+   */
+  readonly failover?: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover[];
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting#failoverPriority
+   */
+  readonly failoverPriority?: string[];
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting#enabled
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'distribute': obj.distribute?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute(y)),
+    'failover': obj.failover?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover(y)),
+    'failoverPriority': obj.failoverPriority?.map(y => y),
+    'enabled': obj.enabled,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerWarmup
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerWarmup {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerWarmup#duration
+   */
+  readonly duration: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerWarmup#minimumPercent
+   */
+  readonly minimumPercent?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerWarmup#aggression
+   */
+  readonly aggression?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerWarmup' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerWarmup(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerWarmup | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'duration': obj.duration,
+    'minimumPercent': obj.minimumPercent,
+    'aggression': obj.aggression,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyTlsMode
+ */
+export enum DestinationRuleSpecSubsetsTrafficPolicyTlsMode {
+  /** DISABLE */
+  DISABLE = "DISABLE",
+  /** SIMPLE */
+  SIMPLE = "SIMPLE",
+  /** MUTUAL */
+  MUTUAL = "MUTUAL",
+  /** ISTIO_MUTUAL */
+  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+}
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsPort
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsPort {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsPort#number
+   */
+  readonly number?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsPort' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsPort(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsPort | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'number': obj.number,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer#simple
+   */
+  readonly simple?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerSimple;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer#consistentHash
+   */
+  readonly consistentHash?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer#localityLbSetting
+   */
+  readonly localityLbSetting?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer#warmupDurationSecs
+   */
+  readonly warmupDurationSecs?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer#warmup
+   */
+  readonly warmup?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'simple': obj.simple,
+    'consistentHash': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj.consistentHash),
+    'localityLbSetting': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj.localityLbSetting),
+    'warmupDurationSecs': obj.warmupDurationSecs,
+    'warmup': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj.warmup),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool#tcp
+   */
+  readonly tcp?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool#http
+   */
+  readonly http?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tcp': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj.tcp),
+    'http': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj.http),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#splitExternalLocalOriginErrors
+   */
+  readonly splitExternalLocalOriginErrors?: boolean;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveLocalOriginFailures
+   */
+  readonly consecutiveLocalOriginFailures?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveGatewayErrors
+   */
+  readonly consecutiveGatewayErrors?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#consecutive5xxErrors
+   */
+  readonly consecutive5XxErrors?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#interval
+   */
+  readonly interval?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#baseEjectionTime
+   */
+  readonly baseEjectionTime?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#maxEjectionPercent
+   */
+  readonly maxEjectionPercent?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#minHealthPercent
+   */
+  readonly minHealthPercent?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveErrors
+   */
+  readonly consecutiveErrors?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'splitExternalLocalOriginErrors': obj.splitExternalLocalOriginErrors,
+    'consecutiveLocalOriginFailures': obj.consecutiveLocalOriginFailures,
+    'consecutiveGatewayErrors': obj.consecutiveGatewayErrors,
+    'consecutive5xxErrors': obj.consecutive5XxErrors,
+    'interval': obj.interval,
+    'baseEjectionTime': obj.baseEjectionTime,
+    'maxEjectionPercent': obj.maxEjectionPercent,
+    'minHealthPercent': obj.minHealthPercent,
+    'consecutiveErrors': obj.consecutiveErrors,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls#mode
+   */
+  readonly mode?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTlsMode;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls#clientCertificate
+   */
+  readonly clientCertificate?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls#privateKey
+   */
+  readonly privateKey?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls#caCertificates
+   */
+  readonly caCertificates?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls#credentialName
+   */
+  readonly credentialName?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls#subjectAltNames
+   */
+  readonly subjectAltNames?: string[];
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls#sni
+   */
+  readonly sni?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls#insecureSkipVerify
+   */
+  readonly insecureSkipVerify?: boolean;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls#caCrl
+   */
+  readonly caCrl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'mode': obj.mode,
+    'clientCertificate': obj.clientCertificate,
+    'privateKey': obj.privateKey,
+    'caCertificates': obj.caCertificates,
+    'credentialName': obj.credentialName,
+    'subjectAltNames': obj.subjectAltNames?.map(y => y),
+    'sni': obj.sni,
+    'insecureSkipVerify': obj.insecureSkipVerify,
+    'caCrl': obj.caCrl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyProxyProtocolVersion
+ */
+export enum DestinationRuleSpecSubsetsTrafficPolicyProxyProtocolVersion {
+  /** V1 */
+  V1 = "V1",
+  /** V2 */
+  V2 = "V2",
+}
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#path
+   */
+  readonly path?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#ttl
+   */
+  readonly ttl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'path': obj.path,
+    'ttl': obj.ttl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev#tableSize
+   */
+  readonly tableSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tableSize': obj.tableSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute#to
+   */
+  readonly to?: { [key: string]: number };
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': ((obj.to) === undefined) ? undefined : (Object.entries(obj.to).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover#to
+   */
+  readonly to?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': obj.to,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive {
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#probes
+   */
+  readonly probes?: number;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#time
+   */
+  readonly time?: string;
+
+  /**
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#interval
+   */
+  readonly interval?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'probes': obj.probes,
+    'time': obj.time,
+    'interval': obj.interval,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy
+ */
+export enum DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy {
+  /** DEFAULT */
+  DEFAULT = "DEFAULT",
+  /** DO_NOT_UPGRADE */
+  DO_UNDERSCORE_NOT_UNDERSCORE_UPGRADE = "DO_NOT_UPGRADE",
+  /** UPGRADE */
+  UPGRADE = "UPGRADE",
+}
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive#probes
+   */
+  readonly probes?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive#time
+   */
+  readonly time?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive#interval
+   */
+  readonly interval?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive(obj: DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'probes': obj.probes,
+    'time': obj.time,
+    'interval': obj.interval,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
  * @schema DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolHttpH2UpgradePolicy
  */
 export enum DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolHttpH2UpgradePolicy {
+  /** DEFAULT */
+  DEFAULT = "DEFAULT",
+  /** DO_NOT_UPGRADE */
+  DO_UNDERSCORE_NOT_UNDERSCORE_UPGRADE = "DO_NOT_UPGRADE",
+  /** UPGRADE */
+  UPGRADE = "UPGRADE",
+}
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie#path
+   */
+  readonly path?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie#ttl
+   */
+  readonly ttl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'path': obj.path,
+    'ttl': obj.ttl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev#tableSize
+   */
+  readonly tableSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tableSize': obj.tableSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute#to
+   */
+  readonly to?: { [key: string]: number };
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': ((obj.to) === undefined) ? undefined : (Object.entries(obj.to).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover#to
+   */
+  readonly to?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': obj.to,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerSimple
+ */
+export enum DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerSimple {
+  /** UNSPECIFIED */
+  UNSPECIFIED = "UNSPECIFIED",
+  /** LEAST_CONN */
+  LEAST_UNDERSCORE_CONN = "LEAST_CONN",
+  /** RANDOM */
+  RANDOM = "RANDOM",
+  /** PASSTHROUGH */
+  PASSTHROUGH = "PASSTHROUGH",
+  /** ROUND_ROBIN */
+  ROUND_UNDERSCORE_ROBIN = "ROUND_ROBIN",
+  /** LEAST_REQUEST */
+  LEAST_UNDERSCORE_REQUEST = "LEAST_REQUEST",
+}
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpHeaderName
+   */
+  readonly httpHeaderName?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpCookie
+   */
+  readonly httpCookie?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#useSourceIp
+   */
+  readonly useSourceIp?: boolean;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpQueryParameterName
+   */
+  readonly httpQueryParameterName?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#ringHash
+   */
+  readonly ringHash?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#maglev
+   */
+  readonly maglev?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'httpHeaderName': obj.httpHeaderName,
+    'httpCookie': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj.httpCookie),
+    'useSourceIp': obj.useSourceIp,
+    'httpQueryParameterName': obj.httpQueryParameterName,
+    'ringHash': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj.ringHash),
+    'maglev': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj.maglev),
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#distribute
+   */
+  readonly distribute?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute[];
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#failover
+   */
+  readonly failover?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover[];
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#failoverPriority
+   */
+  readonly failoverPriority?: string[];
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#enabled
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'distribute': obj.distribute?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(y)),
+    'failover': obj.failover?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(y)),
+    'failoverPriority': obj.failoverPriority?.map(y => y),
+    'enabled': obj.enabled,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup#duration
+   */
+  readonly duration: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup#minimumPercent
+   */
+  readonly minimumPercent?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup#aggression
+   */
+  readonly aggression?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'duration': obj.duration,
+    'minimumPercent': obj.minimumPercent,
+    'aggression': obj.aggression,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp#maxConnections
+   */
+  readonly maxConnections?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp#connectTimeout
+   */
+  readonly connectTimeout?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp#tcpKeepalive
+   */
+  readonly tcpKeepalive?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp#maxConnectionDuration
+   */
+  readonly maxConnectionDuration?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'maxConnections': obj.maxConnections,
+    'connectTimeout': obj.connectTimeout,
+    'tcpKeepalive': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
+    'maxConnectionDuration': obj.maxConnectionDuration,
+    'idleTimeout': obj.idleTimeout,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#http1MaxPendingRequests
+   */
+  readonly http1MaxPendingRequests?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#http2MaxRequests
+   */
+  readonly http2MaxRequests?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxRequestsPerConnection
+   */
+  readonly maxRequestsPerConnection?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxRetries
+   */
+  readonly maxRetries?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#h2UpgradePolicy
+   */
+  readonly h2UpgradePolicy?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#useClientProtocol
+   */
+  readonly useClientProtocol?: boolean;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxConcurrentStreams
+   */
+  readonly maxConcurrentStreams?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'http1MaxPendingRequests': obj.http1MaxPendingRequests,
+    'http2MaxRequests': obj.http2MaxRequests,
+    'maxRequestsPerConnection': obj.maxRequestsPerConnection,
+    'maxRetries': obj.maxRetries,
+    'idleTimeout': obj.idleTimeout,
+    'h2UpgradePolicy': obj.h2UpgradePolicy,
+    'useClientProtocol': obj.useClientProtocol,
+    'maxConcurrentStreams': obj.maxConcurrentStreams,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTlsMode
+ */
+export enum DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTlsMode {
+  /** DISABLE */
+  DISABLE = "DISABLE",
+  /** SIMPLE */
+  SIMPLE = "SIMPLE",
+  /** MUTUAL */
+  MUTUAL = "MUTUAL",
+  /** ISTIO_MUTUAL */
+  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+}
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#path
+   */
+  readonly path?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#ttl
+   */
+  readonly ttl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'path': obj.path,
+    'ttl': obj.ttl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev#tableSize
+   */
+  readonly tableSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tableSize': obj.tableSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute#to
+   */
+  readonly to?: { [key: string]: number };
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': ((obj.to) === undefined) ? undefined : (Object.entries(obj.to).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover#to
+   */
+  readonly to?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': obj.to,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive {
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#probes
+   */
+  readonly probes?: number;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#time
+   */
+  readonly time?: string;
+
+  /**
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#interval
+   */
+  readonly interval?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'probes': obj.probes,
+    'time': obj.time,
+    'interval': obj.interval,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy
+ */
+export enum DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy {
+  /** DEFAULT */
+  DEFAULT = "DEFAULT",
+  /** DO_NOT_UPGRADE */
+  DO_UNDERSCORE_NOT_UNDERSCORE_UPGRADE = "DO_NOT_UPGRADE",
+  /** UPGRADE */
+  UPGRADE = "UPGRADE",
+}
+
+
+/**
+ *
+ *
+ * @schema DestinationRuleV1Beta1
+ */
+export class DestinationRuleV1Beta1 extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "DestinationRuleV1Beta1"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'networking.istio.io/v1beta1',
+    kind: 'DestinationRule',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "DestinationRuleV1Beta1".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: DestinationRuleV1Beta1Props = {}): any {
+    return {
+      ...DestinationRuleV1Beta1.GVK,
+      ...toJson_DestinationRuleV1Beta1Props(props),
+    };
+  }
+
+  /**
+   * Defines a "DestinationRuleV1Beta1" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: DestinationRuleV1Beta1Props = {}) {
+    super(scope, id, {
+      ...DestinationRuleV1Beta1.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...DestinationRuleV1Beta1.GVK,
+      ...toJson_DestinationRuleV1Beta1Props(resolved),
+    };
+  }
+}
+
+/**
+ * @schema DestinationRuleV1Beta1
+ */
+export interface DestinationRuleV1Beta1Props {
+  /**
+   * @schema DestinationRuleV1Beta1#metadata
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * @schema DestinationRuleV1Beta1#spec
+   */
+  readonly spec?: DestinationRuleV1Beta1Spec;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1Props' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1Props(obj: DestinationRuleV1Beta1Props | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_DestinationRuleV1Beta1Spec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1Spec
+ */
+export interface DestinationRuleV1Beta1Spec {
+  /**
+   * @schema DestinationRuleV1Beta1Spec#host
+   */
+  readonly host: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1Spec#trafficPolicy
+   */
+  readonly trafficPolicy?: DestinationRuleV1Beta1SpecTrafficPolicy;
+
+  /**
+   * @schema DestinationRuleV1Beta1Spec#subsets
+   */
+  readonly subsets?: DestinationRuleV1Beta1SpecSubsets[];
+
+  /**
+   * @schema DestinationRuleV1Beta1Spec#exportTo
+   */
+  readonly exportTo?: string[];
+
+  /**
+   * @schema DestinationRuleV1Beta1Spec#workloadSelector
+   */
+  readonly workloadSelector?: DestinationRuleV1Beta1SpecWorkloadSelector;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1Spec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1Spec(obj: DestinationRuleV1Beta1Spec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'host': obj.host,
+    'trafficPolicy': toJson_DestinationRuleV1Beta1SpecTrafficPolicy(obj.trafficPolicy),
+    'subsets': obj.subsets?.map(y => toJson_DestinationRuleV1Beta1SpecSubsets(y)),
+    'exportTo': obj.exportTo?.map(y => y),
+    'workloadSelector': toJson_DestinationRuleV1Beta1SpecWorkloadSelector(obj.workloadSelector),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicy
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicy {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicy#connectionPool
+   */
+  readonly connectionPool?: DestinationRuleV1Beta1SpecTrafficPolicyConnectionPool;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicy#loadBalancer
+   */
+  readonly loadBalancer?: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancer;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicy#outlierDetection
+   */
+  readonly outlierDetection?: DestinationRuleV1Beta1SpecTrafficPolicyOutlierDetection;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicy#tls
+   */
+  readonly tls?: DestinationRuleV1Beta1SpecTrafficPolicyTls;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicy#portLevelSettings
+   */
+  readonly portLevelSettings?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettings[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicy#tunnel
+   */
+  readonly tunnel?: DestinationRuleV1Beta1SpecTrafficPolicyTunnel;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicy#proxyProtocol
+   */
+  readonly proxyProtocol?: DestinationRuleV1Beta1SpecTrafficPolicyProxyProtocol;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicy' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicy(obj: DestinationRuleV1Beta1SpecTrafficPolicy | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'connectionPool': toJson_DestinationRuleV1Beta1SpecTrafficPolicyConnectionPool(obj.connectionPool),
+    'loadBalancer': toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancer(obj.loadBalancer),
+    'outlierDetection': toJson_DestinationRuleV1Beta1SpecTrafficPolicyOutlierDetection(obj.outlierDetection),
+    'tls': toJson_DestinationRuleV1Beta1SpecTrafficPolicyTls(obj.tls),
+    'portLevelSettings': obj.portLevelSettings?.map(y => toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettings(y)),
+    'tunnel': toJson_DestinationRuleV1Beta1SpecTrafficPolicyTunnel(obj.tunnel),
+    'proxyProtocol': toJson_DestinationRuleV1Beta1SpecTrafficPolicyProxyProtocol(obj.proxyProtocol),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsets
+ */
+export interface DestinationRuleV1Beta1SpecSubsets {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsets#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsets#labels
+   */
+  readonly labels?: { [key: string]: string };
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsets#trafficPolicy
+   */
+  readonly trafficPolicy?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicy;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsets' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsets(obj: DestinationRuleV1Beta1SpecSubsets | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'trafficPolicy': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicy(obj.trafficPolicy),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecWorkloadSelector
+ */
+export interface DestinationRuleV1Beta1SpecWorkloadSelector {
+  /**
+   * @schema DestinationRuleV1Beta1SpecWorkloadSelector#matchLabels
+   */
+  readonly matchLabels?: { [key: string]: string };
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecWorkloadSelector' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecWorkloadSelector(obj: DestinationRuleV1Beta1SpecWorkloadSelector | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPool
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyConnectionPool {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPool#tcp
+   */
+  readonly tcp?: DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcp;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPool#http
+   */
+  readonly http?: DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttp;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyConnectionPool' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyConnectionPool(obj: DestinationRuleV1Beta1SpecTrafficPolicyConnectionPool | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tcp': toJson_DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcp(obj.tcp),
+    'http': toJson_DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttp(obj.http),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancer
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancer {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancer#simple
+   */
+  readonly simple?: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerSimple;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancer#consistentHash
+   */
+  readonly consistentHash?: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHash;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancer#localityLbSetting
+   */
+  readonly localityLbSetting?: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSetting;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancer#warmupDurationSecs
+   */
+  readonly warmupDurationSecs?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancer#warmup
+   */
+  readonly warmup?: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerWarmup;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancer' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancer(obj: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancer | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'simple': obj.simple,
+    'consistentHash': toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHash(obj.consistentHash),
+    'localityLbSetting': toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSetting(obj.localityLbSetting),
+    'warmupDurationSecs': obj.warmupDurationSecs,
+    'warmup': toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerWarmup(obj.warmup),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyOutlierDetection
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyOutlierDetection {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyOutlierDetection#splitExternalLocalOriginErrors
+   */
+  readonly splitExternalLocalOriginErrors?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyOutlierDetection#consecutiveLocalOriginFailures
+   */
+  readonly consecutiveLocalOriginFailures?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyOutlierDetection#consecutiveGatewayErrors
+   */
+  readonly consecutiveGatewayErrors?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyOutlierDetection#consecutive5xxErrors
+   */
+  readonly consecutive5XxErrors?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyOutlierDetection#interval
+   */
+  readonly interval?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyOutlierDetection#baseEjectionTime
+   */
+  readonly baseEjectionTime?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyOutlierDetection#maxEjectionPercent
+   */
+  readonly maxEjectionPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyOutlierDetection#minHealthPercent
+   */
+  readonly minHealthPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyOutlierDetection#consecutiveErrors
+   */
+  readonly consecutiveErrors?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyOutlierDetection' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyOutlierDetection(obj: DestinationRuleV1Beta1SpecTrafficPolicyOutlierDetection | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'splitExternalLocalOriginErrors': obj.splitExternalLocalOriginErrors,
+    'consecutiveLocalOriginFailures': obj.consecutiveLocalOriginFailures,
+    'consecutiveGatewayErrors': obj.consecutiveGatewayErrors,
+    'consecutive5xxErrors': obj.consecutive5XxErrors,
+    'interval': obj.interval,
+    'baseEjectionTime': obj.baseEjectionTime,
+    'maxEjectionPercent': obj.maxEjectionPercent,
+    'minHealthPercent': obj.minHealthPercent,
+    'consecutiveErrors': obj.consecutiveErrors,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyTls
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyTls {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyTls#mode
+   */
+  readonly mode?: DestinationRuleV1Beta1SpecTrafficPolicyTlsMode;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyTls#clientCertificate
+   */
+  readonly clientCertificate?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyTls#privateKey
+   */
+  readonly privateKey?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyTls#caCertificates
+   */
+  readonly caCertificates?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyTls#credentialName
+   */
+  readonly credentialName?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyTls#subjectAltNames
+   */
+  readonly subjectAltNames?: string[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyTls#sni
+   */
+  readonly sni?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyTls#insecureSkipVerify
+   */
+  readonly insecureSkipVerify?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyTls#caCrl
+   */
+  readonly caCrl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyTls' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyTls(obj: DestinationRuleV1Beta1SpecTrafficPolicyTls | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'mode': obj.mode,
+    'clientCertificate': obj.clientCertificate,
+    'privateKey': obj.privateKey,
+    'caCertificates': obj.caCertificates,
+    'credentialName': obj.credentialName,
+    'subjectAltNames': obj.subjectAltNames?.map(y => y),
+    'sni': obj.sni,
+    'insecureSkipVerify': obj.insecureSkipVerify,
+    'caCrl': obj.caCrl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettings
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettings {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettings#port
+   */
+  readonly port?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsPort;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettings#loadBalancer
+   */
+  readonly loadBalancer?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancer;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettings#connectionPool
+   */
+  readonly connectionPool?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPool;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettings#outlierDetection
+   */
+  readonly outlierDetection?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsOutlierDetection;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettings#tls
+   */
+  readonly tls?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTls;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettings' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettings(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettings | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'port': toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsPort(obj.port),
+    'loadBalancer': toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancer(obj.loadBalancer),
+    'connectionPool': toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPool(obj.connectionPool),
+    'outlierDetection': toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsOutlierDetection(obj.outlierDetection),
+    'tls': toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTls(obj.tls),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyTunnel
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyTunnel {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyTunnel#protocol
+   */
+  readonly protocol?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyTunnel#targetHost
+   */
+  readonly targetHost: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyTunnel#targetPort
+   */
+  readonly targetPort: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyTunnel' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyTunnel(obj: DestinationRuleV1Beta1SpecTrafficPolicyTunnel | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'protocol': obj.protocol,
+    'targetHost': obj.targetHost,
+    'targetPort': obj.targetPort,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyProxyProtocol
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyProxyProtocol {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyProxyProtocol#version
+   */
+  readonly version?: DestinationRuleV1Beta1SpecTrafficPolicyProxyProtocolVersion;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyProxyProtocol' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyProxyProtocol(obj: DestinationRuleV1Beta1SpecTrafficPolicyProxyProtocol | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicy
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicy {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicy#connectionPool
+   */
+  readonly connectionPool?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPool;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicy#loadBalancer
+   */
+  readonly loadBalancer?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancer;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicy#outlierDetection
+   */
+  readonly outlierDetection?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyOutlierDetection;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicy#tls
+   */
+  readonly tls?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTls;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicy#portLevelSettings
+   */
+  readonly portLevelSettings?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettings[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicy#tunnel
+   */
+  readonly tunnel?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTunnel;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicy#proxyProtocol
+   */
+  readonly proxyProtocol?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyProxyProtocol;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicy' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicy(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicy | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'connectionPool': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPool(obj.connectionPool),
+    'loadBalancer': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancer(obj.loadBalancer),
+    'outlierDetection': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyOutlierDetection(obj.outlierDetection),
+    'tls': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTls(obj.tls),
+    'portLevelSettings': obj.portLevelSettings?.map(y => toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettings(y)),
+    'tunnel': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTunnel(obj.tunnel),
+    'proxyProtocol': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyProxyProtocol(obj.proxyProtocol),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcp
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcp {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcp#maxConnections
+   */
+  readonly maxConnections?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcp#connectTimeout
+   */
+  readonly connectTimeout?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcp#tcpKeepalive
+   */
+  readonly tcpKeepalive?: DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcpTcpKeepalive;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcp#maxConnectionDuration
+   */
+  readonly maxConnectionDuration?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcp(obj: DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'maxConnections': obj.maxConnections,
+    'connectTimeout': obj.connectTimeout,
+    'tcpKeepalive': toJson_DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
+    'maxConnectionDuration': obj.maxConnectionDuration,
+    'idleTimeout': obj.idleTimeout,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttp
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttp {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttp#http1MaxPendingRequests
+   */
+  readonly http1MaxPendingRequests?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttp#http2MaxRequests
+   */
+  readonly http2MaxRequests?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttp#maxRequestsPerConnection
+   */
+  readonly maxRequestsPerConnection?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttp#maxRetries
+   */
+  readonly maxRetries?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttp#h2UpgradePolicy
+   */
+  readonly h2UpgradePolicy?: DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttpH2UpgradePolicy;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttp#useClientProtocol
+   */
+  readonly useClientProtocol?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttp#maxConcurrentStreams
+   */
+  readonly maxConcurrentStreams?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttp(obj: DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'http1MaxPendingRequests': obj.http1MaxPendingRequests,
+    'http2MaxRequests': obj.http2MaxRequests,
+    'maxRequestsPerConnection': obj.maxRequestsPerConnection,
+    'maxRetries': obj.maxRetries,
+    'idleTimeout': obj.idleTimeout,
+    'h2UpgradePolicy': obj.h2UpgradePolicy,
+    'useClientProtocol': obj.useClientProtocol,
+    'maxConcurrentStreams': obj.maxConcurrentStreams,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerSimple
+ */
+export enum DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerSimple {
+  /** UNSPECIFIED */
+  UNSPECIFIED = "UNSPECIFIED",
+  /** LEAST_CONN */
+  LEAST_UNDERSCORE_CONN = "LEAST_CONN",
+  /** RANDOM */
+  RANDOM = "RANDOM",
+  /** PASSTHROUGH */
+  PASSTHROUGH = "PASSTHROUGH",
+  /** ROUND_ROBIN */
+  ROUND_UNDERSCORE_ROBIN = "ROUND_ROBIN",
+  /** LEAST_REQUEST */
+  LEAST_UNDERSCORE_REQUEST = "LEAST_REQUEST",
+}
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHash
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHash {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHash#httpHeaderName
+   */
+  readonly httpHeaderName?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHash#httpCookie
+   */
+  readonly httpCookie?: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHash#useSourceIp
+   */
+  readonly useSourceIp?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHash#httpQueryParameterName
+   */
+  readonly httpQueryParameterName?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHash#ringHash
+   */
+  readonly ringHash?: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashRingHash;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHash#maglev
+   */
+  readonly maglev?: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashMaglev;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHash(obj: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'httpHeaderName': obj.httpHeaderName,
+    'httpCookie': toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj.httpCookie),
+    'useSourceIp': obj.useSourceIp,
+    'httpQueryParameterName': obj.httpQueryParameterName,
+    'ringHash': toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashRingHash(obj.ringHash),
+    'maglev': toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashMaglev(obj.maglev),
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSetting
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSetting {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSetting#distribute
+   */
+  readonly distribute?: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSetting#failover
+   */
+  readonly failover?: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSetting#failoverPriority
+   */
+  readonly failoverPriority?: string[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSetting#enabled
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSetting' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSetting(obj: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSetting | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'distribute': obj.distribute?.map(y => toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute(y)),
+    'failover': obj.failover?.map(y => toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover(y)),
+    'failoverPriority': obj.failoverPriority?.map(y => y),
+    'enabled': obj.enabled,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerWarmup
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerWarmup {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerWarmup#duration
+   */
+  readonly duration: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerWarmup#minimumPercent
+   */
+  readonly minimumPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerWarmup#aggression
+   */
+  readonly aggression?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerWarmup' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerWarmup(obj: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerWarmup | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'duration': obj.duration,
+    'minimumPercent': obj.minimumPercent,
+    'aggression': obj.aggression,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyTlsMode
+ */
+export enum DestinationRuleV1Beta1SpecTrafficPolicyTlsMode {
+  /** DISABLE */
+  DISABLE = "DISABLE",
+  /** SIMPLE */
+  SIMPLE = "SIMPLE",
+  /** MUTUAL */
+  MUTUAL = "MUTUAL",
+  /** ISTIO_MUTUAL */
+  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+}
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsPort
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsPort {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsPort#number
+   */
+  readonly number?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsPort' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsPort(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsPort | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'number': obj.number,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancer
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancer {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancer#simple
+   */
+  readonly simple?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerSimple;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancer#consistentHash
+   */
+  readonly consistentHash?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancer#localityLbSetting
+   */
+  readonly localityLbSetting?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancer#warmupDurationSecs
+   */
+  readonly warmupDurationSecs?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancer#warmup
+   */
+  readonly warmup?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancer' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancer(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancer | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'simple': obj.simple,
+    'consistentHash': toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj.consistentHash),
+    'localityLbSetting': toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj.localityLbSetting),
+    'warmupDurationSecs': obj.warmupDurationSecs,
+    'warmup': toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj.warmup),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPool
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPool {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPool#tcp
+   */
+  readonly tcp?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPool#http
+   */
+  readonly http?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPool' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPool(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPool | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tcp': toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj.tcp),
+    'http': toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj.http),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsOutlierDetection
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsOutlierDetection {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsOutlierDetection#splitExternalLocalOriginErrors
+   */
+  readonly splitExternalLocalOriginErrors?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveLocalOriginFailures
+   */
+  readonly consecutiveLocalOriginFailures?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveGatewayErrors
+   */
+  readonly consecutiveGatewayErrors?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsOutlierDetection#consecutive5xxErrors
+   */
+  readonly consecutive5XxErrors?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsOutlierDetection#interval
+   */
+  readonly interval?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsOutlierDetection#baseEjectionTime
+   */
+  readonly baseEjectionTime?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsOutlierDetection#maxEjectionPercent
+   */
+  readonly maxEjectionPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsOutlierDetection#minHealthPercent
+   */
+  readonly minHealthPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveErrors
+   */
+  readonly consecutiveErrors?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsOutlierDetection' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsOutlierDetection(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsOutlierDetection | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'splitExternalLocalOriginErrors': obj.splitExternalLocalOriginErrors,
+    'consecutiveLocalOriginFailures': obj.consecutiveLocalOriginFailures,
+    'consecutiveGatewayErrors': obj.consecutiveGatewayErrors,
+    'consecutive5xxErrors': obj.consecutive5XxErrors,
+    'interval': obj.interval,
+    'baseEjectionTime': obj.baseEjectionTime,
+    'maxEjectionPercent': obj.maxEjectionPercent,
+    'minHealthPercent': obj.minHealthPercent,
+    'consecutiveErrors': obj.consecutiveErrors,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTls
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTls {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTls#mode
+   */
+  readonly mode?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTlsMode;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTls#clientCertificate
+   */
+  readonly clientCertificate?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTls#privateKey
+   */
+  readonly privateKey?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTls#caCertificates
+   */
+  readonly caCertificates?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTls#credentialName
+   */
+  readonly credentialName?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTls#subjectAltNames
+   */
+  readonly subjectAltNames?: string[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTls#sni
+   */
+  readonly sni?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTls#insecureSkipVerify
+   */
+  readonly insecureSkipVerify?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTls#caCrl
+   */
+  readonly caCrl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTls' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTls(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTls | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'mode': obj.mode,
+    'clientCertificate': obj.clientCertificate,
+    'privateKey': obj.privateKey,
+    'caCertificates': obj.caCertificates,
+    'credentialName': obj.credentialName,
+    'subjectAltNames': obj.subjectAltNames?.map(y => y),
+    'sni': obj.sni,
+    'insecureSkipVerify': obj.insecureSkipVerify,
+    'caCrl': obj.caCrl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyProxyProtocolVersion
+ */
+export enum DestinationRuleV1Beta1SpecTrafficPolicyProxyProtocolVersion {
+  /** V1 */
+  V1 = "V1",
+  /** V2 */
+  V2 = "V2",
+}
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPool
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPool {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPool#tcp
+   */
+  readonly tcp?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcp;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPool#http
+   */
+  readonly http?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttp;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPool' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPool(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPool | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tcp': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcp(obj.tcp),
+    'http': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttp(obj.http),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancer
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancer {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancer#simple
+   */
+  readonly simple?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerSimple;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancer#consistentHash
+   */
+  readonly consistentHash?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHash;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancer#localityLbSetting
+   */
+  readonly localityLbSetting?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancer#warmupDurationSecs
+   */
+  readonly warmupDurationSecs?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancer#warmup
+   */
+  readonly warmup?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerWarmup;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancer' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancer(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancer | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'simple': obj.simple,
+    'consistentHash': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHash(obj.consistentHash),
+    'localityLbSetting': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting(obj.localityLbSetting),
+    'warmupDurationSecs': obj.warmupDurationSecs,
+    'warmup': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerWarmup(obj.warmup),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyOutlierDetection
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyOutlierDetection {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyOutlierDetection#splitExternalLocalOriginErrors
+   */
+  readonly splitExternalLocalOriginErrors?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyOutlierDetection#consecutiveLocalOriginFailures
+   */
+  readonly consecutiveLocalOriginFailures?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyOutlierDetection#consecutiveGatewayErrors
+   */
+  readonly consecutiveGatewayErrors?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyOutlierDetection#consecutive5xxErrors
+   */
+  readonly consecutive5XxErrors?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyOutlierDetection#interval
+   */
+  readonly interval?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyOutlierDetection#baseEjectionTime
+   */
+  readonly baseEjectionTime?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyOutlierDetection#maxEjectionPercent
+   */
+  readonly maxEjectionPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyOutlierDetection#minHealthPercent
+   */
+  readonly minHealthPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyOutlierDetection#consecutiveErrors
+   */
+  readonly consecutiveErrors?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyOutlierDetection' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyOutlierDetection(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyOutlierDetection | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'splitExternalLocalOriginErrors': obj.splitExternalLocalOriginErrors,
+    'consecutiveLocalOriginFailures': obj.consecutiveLocalOriginFailures,
+    'consecutiveGatewayErrors': obj.consecutiveGatewayErrors,
+    'consecutive5xxErrors': obj.consecutive5XxErrors,
+    'interval': obj.interval,
+    'baseEjectionTime': obj.baseEjectionTime,
+    'maxEjectionPercent': obj.maxEjectionPercent,
+    'minHealthPercent': obj.minHealthPercent,
+    'consecutiveErrors': obj.consecutiveErrors,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTls
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTls {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTls#mode
+   */
+  readonly mode?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTlsMode;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTls#clientCertificate
+   */
+  readonly clientCertificate?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTls#privateKey
+   */
+  readonly privateKey?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTls#caCertificates
+   */
+  readonly caCertificates?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTls#credentialName
+   */
+  readonly credentialName?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTls#subjectAltNames
+   */
+  readonly subjectAltNames?: string[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTls#sni
+   */
+  readonly sni?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTls#insecureSkipVerify
+   */
+  readonly insecureSkipVerify?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTls#caCrl
+   */
+  readonly caCrl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTls' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTls(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTls | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'mode': obj.mode,
+    'clientCertificate': obj.clientCertificate,
+    'privateKey': obj.privateKey,
+    'caCertificates': obj.caCertificates,
+    'credentialName': obj.credentialName,
+    'subjectAltNames': obj.subjectAltNames?.map(y => y),
+    'sni': obj.sni,
+    'insecureSkipVerify': obj.insecureSkipVerify,
+    'caCrl': obj.caCrl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettings
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettings {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettings#port
+   */
+  readonly port?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsPort;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettings#loadBalancer
+   */
+  readonly loadBalancer?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettings#connectionPool
+   */
+  readonly connectionPool?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettings#outlierDetection
+   */
+  readonly outlierDetection?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettings#tls
+   */
+  readonly tls?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTls;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettings' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettings(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettings | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'port': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsPort(obj.port),
+    'loadBalancer': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer(obj.loadBalancer),
+    'connectionPool': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool(obj.connectionPool),
+    'outlierDetection': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection(obj.outlierDetection),
+    'tls': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTls(obj.tls),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTunnel
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTunnel {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTunnel#protocol
+   */
+  readonly protocol?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTunnel#targetHost
+   */
+  readonly targetHost: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTunnel#targetPort
+   */
+  readonly targetPort: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTunnel' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTunnel(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTunnel | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'protocol': obj.protocol,
+    'targetHost': obj.targetHost,
+    'targetPort': obj.targetPort,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyProxyProtocol
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyProxyProtocol {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyProxyProtocol#version
+   */
+  readonly version?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyProxyProtocolVersion;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyProxyProtocol' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyProxyProtocol(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyProxyProtocol | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcpTcpKeepalive
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcpTcpKeepalive {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcpTcpKeepalive#probes
+   */
+  readonly probes?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcpTcpKeepalive#time
+   */
+  readonly time?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcpTcpKeepalive#interval
+   */
+  readonly interval?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcpTcpKeepalive' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcpTcpKeepalive(obj: DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'probes': obj.probes,
+    'time': obj.time,
+    'interval': obj.interval,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttpH2UpgradePolicy
+ */
+export enum DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolHttpH2UpgradePolicy {
+  /** DEFAULT */
+  DEFAULT = "DEFAULT",
+  /** DO_NOT_UPGRADE */
+  DO_UNDERSCORE_NOT_UNDERSCORE_UPGRADE = "DO_NOT_UPGRADE",
+  /** UPGRADE */
+  UPGRADE = "UPGRADE",
+}
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie#path
+   */
+  readonly path?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie#ttl
+   */
+  readonly ttl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'path': obj.path,
+    'ttl': obj.ttl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashRingHash
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashRingHash {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashRingHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashRingHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashRingHash(obj: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashRingHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashMaglev
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashMaglev {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashMaglev#tableSize
+   */
+  readonly tableSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashMaglev' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashMaglev(obj: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashMaglev | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tableSize': obj.tableSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute#to
+   */
+  readonly to?: { [key: string]: number };
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute(obj: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': ((obj.to) === undefined) ? undefined : (Object.entries(obj.to).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover#to
+   */
+  readonly to?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover(obj: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': obj.to,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerSimple
+ */
+export enum DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerSimple {
+  /** UNSPECIFIED */
+  UNSPECIFIED = "UNSPECIFIED",
+  /** LEAST_CONN */
+  LEAST_UNDERSCORE_CONN = "LEAST_CONN",
+  /** RANDOM */
+  RANDOM = "RANDOM",
+  /** PASSTHROUGH */
+  PASSTHROUGH = "PASSTHROUGH",
+  /** ROUND_ROBIN */
+  ROUND_UNDERSCORE_ROBIN = "ROUND_ROBIN",
+  /** LEAST_REQUEST */
+  LEAST_UNDERSCORE_REQUEST = "LEAST_REQUEST",
+}
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpHeaderName
+   */
+  readonly httpHeaderName?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpCookie
+   */
+  readonly httpCookie?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#useSourceIp
+   */
+  readonly useSourceIp?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpQueryParameterName
+   */
+  readonly httpQueryParameterName?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#ringHash
+   */
+  readonly ringHash?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#maglev
+   */
+  readonly maglev?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'httpHeaderName': obj.httpHeaderName,
+    'httpCookie': toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj.httpCookie),
+    'useSourceIp': obj.useSourceIp,
+    'httpQueryParameterName': obj.httpQueryParameterName,
+    'ringHash': toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj.ringHash),
+    'maglev': toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj.maglev),
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#distribute
+   */
+  readonly distribute?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#failover
+   */
+  readonly failover?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#failoverPriority
+   */
+  readonly failoverPriority?: string[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#enabled
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'distribute': obj.distribute?.map(y => toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(y)),
+    'failover': obj.failover?.map(y => toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(y)),
+    'failoverPriority': obj.failoverPriority?.map(y => y),
+    'enabled': obj.enabled,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup#duration
+   */
+  readonly duration: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup#minimumPercent
+   */
+  readonly minimumPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup#aggression
+   */
+  readonly aggression?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'duration': obj.duration,
+    'minimumPercent': obj.minimumPercent,
+    'aggression': obj.aggression,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp#maxConnections
+   */
+  readonly maxConnections?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp#connectTimeout
+   */
+  readonly connectTimeout?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp#tcpKeepalive
+   */
+  readonly tcpKeepalive?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp#maxConnectionDuration
+   */
+  readonly maxConnectionDuration?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'maxConnections': obj.maxConnections,
+    'connectTimeout': obj.connectTimeout,
+    'tcpKeepalive': toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
+    'maxConnectionDuration': obj.maxConnectionDuration,
+    'idleTimeout': obj.idleTimeout,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#http1MaxPendingRequests
+   */
+  readonly http1MaxPendingRequests?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#http2MaxRequests
+   */
+  readonly http2MaxRequests?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxRequestsPerConnection
+   */
+  readonly maxRequestsPerConnection?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxRetries
+   */
+  readonly maxRetries?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#h2UpgradePolicy
+   */
+  readonly h2UpgradePolicy?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#useClientProtocol
+   */
+  readonly useClientProtocol?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxConcurrentStreams
+   */
+  readonly maxConcurrentStreams?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'http1MaxPendingRequests': obj.http1MaxPendingRequests,
+    'http2MaxRequests': obj.http2MaxRequests,
+    'maxRequestsPerConnection': obj.maxRequestsPerConnection,
+    'maxRetries': obj.maxRetries,
+    'idleTimeout': obj.idleTimeout,
+    'h2UpgradePolicy': obj.h2UpgradePolicy,
+    'useClientProtocol': obj.useClientProtocol,
+    'maxConcurrentStreams': obj.maxConcurrentStreams,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTlsMode
+ */
+export enum DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsTlsMode {
+  /** DISABLE */
+  DISABLE = "DISABLE",
+  /** SIMPLE */
+  SIMPLE = "SIMPLE",
+  /** MUTUAL */
+  MUTUAL = "MUTUAL",
+  /** ISTIO_MUTUAL */
+  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+}
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcp
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcp {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcp#maxConnections
+   */
+  readonly maxConnections?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcp#connectTimeout
+   */
+  readonly connectTimeout?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcp#tcpKeepalive
+   */
+  readonly tcpKeepalive?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcp#maxConnectionDuration
+   */
+  readonly maxConnectionDuration?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcp(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'maxConnections': obj.maxConnections,
+    'connectTimeout': obj.connectTimeout,
+    'tcpKeepalive': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
+    'maxConnectionDuration': obj.maxConnectionDuration,
+    'idleTimeout': obj.idleTimeout,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttp
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttp {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttp#http1MaxPendingRequests
+   */
+  readonly http1MaxPendingRequests?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttp#http2MaxRequests
+   */
+  readonly http2MaxRequests?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttp#maxRequestsPerConnection
+   */
+  readonly maxRequestsPerConnection?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttp#maxRetries
+   */
+  readonly maxRetries?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttp#h2UpgradePolicy
+   */
+  readonly h2UpgradePolicy?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttpH2UpgradePolicy;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttp#useClientProtocol
+   */
+  readonly useClientProtocol?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttp#maxConcurrentStreams
+   */
+  readonly maxConcurrentStreams?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttp(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'http1MaxPendingRequests': obj.http1MaxPendingRequests,
+    'http2MaxRequests': obj.http2MaxRequests,
+    'maxRequestsPerConnection': obj.maxRequestsPerConnection,
+    'maxRetries': obj.maxRetries,
+    'idleTimeout': obj.idleTimeout,
+    'h2UpgradePolicy': obj.h2UpgradePolicy,
+    'useClientProtocol': obj.useClientProtocol,
+    'maxConcurrentStreams': obj.maxConcurrentStreams,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerSimple
+ */
+export enum DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerSimple {
+  /** UNSPECIFIED */
+  UNSPECIFIED = "UNSPECIFIED",
+  /** LEAST_CONN */
+  LEAST_UNDERSCORE_CONN = "LEAST_CONN",
+  /** RANDOM */
+  RANDOM = "RANDOM",
+  /** PASSTHROUGH */
+  PASSTHROUGH = "PASSTHROUGH",
+  /** ROUND_ROBIN */
+  ROUND_UNDERSCORE_ROBIN = "ROUND_ROBIN",
+  /** LEAST_REQUEST */
+  LEAST_UNDERSCORE_REQUEST = "LEAST_REQUEST",
+}
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHash
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHash {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHash#httpHeaderName
+   */
+  readonly httpHeaderName?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHash#httpCookie
+   */
+  readonly httpCookie?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHash#useSourceIp
+   */
+  readonly useSourceIp?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHash#httpQueryParameterName
+   */
+  readonly httpQueryParameterName?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHash#ringHash
+   */
+  readonly ringHash?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHash#maglev
+   */
+  readonly maglev?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHash(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'httpHeaderName': obj.httpHeaderName,
+    'httpCookie': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj.httpCookie),
+    'useSourceIp': obj.useSourceIp,
+    'httpQueryParameterName': obj.httpQueryParameterName,
+    'ringHash': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash(obj.ringHash),
+    'maglev': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev(obj.maglev),
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting#distribute
+   */
+  readonly distribute?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting#failover
+   */
+  readonly failover?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting#failoverPriority
+   */
+  readonly failoverPriority?: string[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting#enabled
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'distribute': obj.distribute?.map(y => toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute(y)),
+    'failover': obj.failover?.map(y => toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover(y)),
+    'failoverPriority': obj.failoverPriority?.map(y => y),
+    'enabled': obj.enabled,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerWarmup
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerWarmup {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerWarmup#duration
+   */
+  readonly duration: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerWarmup#minimumPercent
+   */
+  readonly minimumPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerWarmup#aggression
+   */
+  readonly aggression?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerWarmup' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerWarmup(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerWarmup | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'duration': obj.duration,
+    'minimumPercent': obj.minimumPercent,
+    'aggression': obj.aggression,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTlsMode
+ */
+export enum DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTlsMode {
+  /** DISABLE */
+  DISABLE = "DISABLE",
+  /** SIMPLE */
+  SIMPLE = "SIMPLE",
+  /** MUTUAL */
+  MUTUAL = "MUTUAL",
+  /** ISTIO_MUTUAL */
+  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+}
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsPort
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsPort {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsPort#number
+   */
+  readonly number?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsPort' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsPort(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsPort | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'number': obj.number,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer#simple
+   */
+  readonly simple?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerSimple;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer#consistentHash
+   */
+  readonly consistentHash?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer#localityLbSetting
+   */
+  readonly localityLbSetting?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer#warmupDurationSecs
+   */
+  readonly warmupDurationSecs?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer#warmup
+   */
+  readonly warmup?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'simple': obj.simple,
+    'consistentHash': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj.consistentHash),
+    'localityLbSetting': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj.localityLbSetting),
+    'warmupDurationSecs': obj.warmupDurationSecs,
+    'warmup': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj.warmup),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool#tcp
+   */
+  readonly tcp?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool#http
+   */
+  readonly http?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tcp': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj.tcp),
+    'http': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj.http),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#splitExternalLocalOriginErrors
+   */
+  readonly splitExternalLocalOriginErrors?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveLocalOriginFailures
+   */
+  readonly consecutiveLocalOriginFailures?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveGatewayErrors
+   */
+  readonly consecutiveGatewayErrors?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#consecutive5xxErrors
+   */
+  readonly consecutive5XxErrors?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#interval
+   */
+  readonly interval?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#baseEjectionTime
+   */
+  readonly baseEjectionTime?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#maxEjectionPercent
+   */
+  readonly maxEjectionPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#minHealthPercent
+   */
+  readonly minHealthPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveErrors
+   */
+  readonly consecutiveErrors?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'splitExternalLocalOriginErrors': obj.splitExternalLocalOriginErrors,
+    'consecutiveLocalOriginFailures': obj.consecutiveLocalOriginFailures,
+    'consecutiveGatewayErrors': obj.consecutiveGatewayErrors,
+    'consecutive5xxErrors': obj.consecutive5XxErrors,
+    'interval': obj.interval,
+    'baseEjectionTime': obj.baseEjectionTime,
+    'maxEjectionPercent': obj.maxEjectionPercent,
+    'minHealthPercent': obj.minHealthPercent,
+    'consecutiveErrors': obj.consecutiveErrors,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTls
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTls {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTls#mode
+   */
+  readonly mode?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTlsMode;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTls#clientCertificate
+   */
+  readonly clientCertificate?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTls#privateKey
+   */
+  readonly privateKey?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTls#caCertificates
+   */
+  readonly caCertificates?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTls#credentialName
+   */
+  readonly credentialName?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTls#subjectAltNames
+   */
+  readonly subjectAltNames?: string[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTls#sni
+   */
+  readonly sni?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTls#insecureSkipVerify
+   */
+  readonly insecureSkipVerify?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTls#caCrl
+   */
+  readonly caCrl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTls' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTls(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTls | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'mode': obj.mode,
+    'clientCertificate': obj.clientCertificate,
+    'privateKey': obj.privateKey,
+    'caCertificates': obj.caCertificates,
+    'credentialName': obj.credentialName,
+    'subjectAltNames': obj.subjectAltNames?.map(y => y),
+    'sni': obj.sni,
+    'insecureSkipVerify': obj.insecureSkipVerify,
+    'caCrl': obj.caCrl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyProxyProtocolVersion
+ */
+export enum DestinationRuleV1Beta1SpecSubsetsTrafficPolicyProxyProtocolVersion {
+  /** V1 */
+  V1 = "V1",
+  /** V2 */
+  V2 = "V2",
+}
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#path
+   */
+  readonly path?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#ttl
+   */
+  readonly ttl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'path': obj.path,
+    'ttl': obj.ttl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev#tableSize
+   */
+  readonly tableSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tableSize': obj.tableSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute#to
+   */
+  readonly to?: { [key: string]: number };
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': ((obj.to) === undefined) ? undefined : (Object.entries(obj.to).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover#to
+   */
+  readonly to?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': obj.to,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive {
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#probes
+   */
+  readonly probes?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#time
+   */
+  readonly time?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#interval
+   */
+  readonly interval?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'probes': obj.probes,
+    'time': obj.time,
+    'interval': obj.interval,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy
+ */
+export enum DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy {
+  /** DEFAULT */
+  DEFAULT = "DEFAULT",
+  /** DO_NOT_UPGRADE */
+  DO_UNDERSCORE_NOT_UNDERSCORE_UPGRADE = "DO_NOT_UPGRADE",
+  /** UPGRADE */
+  UPGRADE = "UPGRADE",
+}
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive#probes
+   */
+  readonly probes?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive#time
+   */
+  readonly time?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive#interval
+   */
+  readonly interval?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'probes': obj.probes,
+    'time': obj.time,
+    'interval': obj.interval,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttpH2UpgradePolicy
+ */
+export enum DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionPoolHttpH2UpgradePolicy {
+  /** DEFAULT */
+  DEFAULT = "DEFAULT",
+  /** DO_NOT_UPGRADE */
+  DO_UNDERSCORE_NOT_UNDERSCORE_UPGRADE = "DO_NOT_UPGRADE",
+  /** UPGRADE */
+  UPGRADE = "UPGRADE",
+}
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie#path
+   */
+  readonly path?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie#ttl
+   */
+  readonly ttl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'path': obj.path,
+    'ttl': obj.ttl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev#tableSize
+   */
+  readonly tableSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tableSize': obj.tableSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute#to
+   */
+  readonly to?: { [key: string]: number };
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': ((obj.to) === undefined) ? undefined : (Object.entries(obj.to).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover#to
+   */
+  readonly to?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': obj.to,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerSimple
+ */
+export enum DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerSimple {
+  /** UNSPECIFIED */
+  UNSPECIFIED = "UNSPECIFIED",
+  /** LEAST_CONN */
+  LEAST_UNDERSCORE_CONN = "LEAST_CONN",
+  /** RANDOM */
+  RANDOM = "RANDOM",
+  /** PASSTHROUGH */
+  PASSTHROUGH = "PASSTHROUGH",
+  /** ROUND_ROBIN */
+  ROUND_UNDERSCORE_ROBIN = "ROUND_ROBIN",
+  /** LEAST_REQUEST */
+  LEAST_UNDERSCORE_REQUEST = "LEAST_REQUEST",
+}
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpHeaderName
+   */
+  readonly httpHeaderName?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpCookie
+   */
+  readonly httpCookie?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#useSourceIp
+   */
+  readonly useSourceIp?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpQueryParameterName
+   */
+  readonly httpQueryParameterName?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#ringHash
+   */
+  readonly ringHash?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#maglev
+   */
+  readonly maglev?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'httpHeaderName': obj.httpHeaderName,
+    'httpCookie': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj.httpCookie),
+    'useSourceIp': obj.useSourceIp,
+    'httpQueryParameterName': obj.httpQueryParameterName,
+    'ringHash': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj.ringHash),
+    'maglev': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj.maglev),
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#distribute
+   */
+  readonly distribute?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#failover
+   */
+  readonly failover?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#failoverPriority
+   */
+  readonly failoverPriority?: string[];
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#enabled
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'distribute': obj.distribute?.map(y => toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(y)),
+    'failover': obj.failover?.map(y => toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(y)),
+    'failoverPriority': obj.failoverPriority?.map(y => y),
+    'enabled': obj.enabled,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup#duration
+   */
+  readonly duration: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup#minimumPercent
+   */
+  readonly minimumPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup#aggression
+   */
+  readonly aggression?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'duration': obj.duration,
+    'minimumPercent': obj.minimumPercent,
+    'aggression': obj.aggression,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp#maxConnections
+   */
+  readonly maxConnections?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp#connectTimeout
+   */
+  readonly connectTimeout?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp#tcpKeepalive
+   */
+  readonly tcpKeepalive?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp#maxConnectionDuration
+   */
+  readonly maxConnectionDuration?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'maxConnections': obj.maxConnections,
+    'connectTimeout': obj.connectTimeout,
+    'tcpKeepalive': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
+    'maxConnectionDuration': obj.maxConnectionDuration,
+    'idleTimeout': obj.idleTimeout,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#http1MaxPendingRequests
+   */
+  readonly http1MaxPendingRequests?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#http2MaxRequests
+   */
+  readonly http2MaxRequests?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxRequestsPerConnection
+   */
+  readonly maxRequestsPerConnection?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxRetries
+   */
+  readonly maxRetries?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#h2UpgradePolicy
+   */
+  readonly h2UpgradePolicy?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#useClientProtocol
+   */
+  readonly useClientProtocol?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxConcurrentStreams
+   */
+  readonly maxConcurrentStreams?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'http1MaxPendingRequests': obj.http1MaxPendingRequests,
+    'http2MaxRequests': obj.http2MaxRequests,
+    'maxRequestsPerConnection': obj.maxRequestsPerConnection,
+    'maxRetries': obj.maxRetries,
+    'idleTimeout': obj.idleTimeout,
+    'h2UpgradePolicy': obj.h2UpgradePolicy,
+    'useClientProtocol': obj.useClientProtocol,
+    'maxConcurrentStreams': obj.maxConcurrentStreams,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTlsMode
+ */
+export enum DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTlsMode {
+  /** DISABLE */
+  DISABLE = "DISABLE",
+  /** SIMPLE */
+  SIMPLE = "SIMPLE",
+  /** MUTUAL */
+  MUTUAL = "MUTUAL",
+  /** ISTIO_MUTUAL */
+  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+}
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#path
+   */
+  readonly path?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#ttl
+   */
+  readonly ttl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'path': obj.path,
+    'ttl': obj.ttl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev#tableSize
+   */
+  readonly tableSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tableSize': obj.tableSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute#to
+   */
+  readonly to?: { [key: string]: number };
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': ((obj.to) === undefined) ? undefined : (Object.entries(obj.to).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover#to
+   */
+  readonly to?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': obj.to,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive {
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#probes
+   */
+  readonly probes?: number;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#time
+   */
+  readonly time?: string;
+
+  /**
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#interval
+   */
+  readonly interval?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'probes': obj.probes,
+    'time': obj.time,
+    'interval': obj.interval,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy
+ */
+export enum DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy {
+  /** DEFAULT */
+  DEFAULT = "DEFAULT",
+  /** DO_NOT_UPGRADE */
+  DO_UNDERSCORE_NOT_UNDERSCORE_UPGRADE = "DO_NOT_UPGRADE",
+  /** UPGRADE */
+  UPGRADE = "UPGRADE",
+}
+
+
+/**
+ *
+ *
+ * @schema DestinationRuleV1Alpha3
+ */
+export class DestinationRuleV1Alpha3 extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "DestinationRuleV1Alpha3"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'networking.istio.io/v1alpha3',
+    kind: 'DestinationRule',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "DestinationRuleV1Alpha3".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: DestinationRuleV1Alpha3Props = {}): any {
+    return {
+      ...DestinationRuleV1Alpha3.GVK,
+      ...toJson_DestinationRuleV1Alpha3Props(props),
+    };
+  }
+
+  /**
+   * Defines a "DestinationRuleV1Alpha3" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: DestinationRuleV1Alpha3Props = {}) {
+    super(scope, id, {
+      ...DestinationRuleV1Alpha3.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...DestinationRuleV1Alpha3.GVK,
+      ...toJson_DestinationRuleV1Alpha3Props(resolved),
+    };
+  }
+}
+
+/**
+ * @schema DestinationRuleV1Alpha3
+ */
+export interface DestinationRuleV1Alpha3Props {
+  /**
+   * @schema DestinationRuleV1Alpha3#metadata
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * @schema DestinationRuleV1Alpha3#spec
+   */
+  readonly spec?: DestinationRuleV1Alpha3Spec;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3Props' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3Props(obj: DestinationRuleV1Alpha3Props | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_DestinationRuleV1Alpha3Spec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3Spec
+ */
+export interface DestinationRuleV1Alpha3Spec {
+  /**
+   * @schema DestinationRuleV1Alpha3Spec#host
+   */
+  readonly host: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3Spec#trafficPolicy
+   */
+  readonly trafficPolicy?: DestinationRuleV1Alpha3SpecTrafficPolicy;
+
+  /**
+   * @schema DestinationRuleV1Alpha3Spec#subsets
+   */
+  readonly subsets?: DestinationRuleV1Alpha3SpecSubsets[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3Spec#exportTo
+   */
+  readonly exportTo?: string[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3Spec#workloadSelector
+   */
+  readonly workloadSelector?: DestinationRuleV1Alpha3SpecWorkloadSelector;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3Spec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3Spec(obj: DestinationRuleV1Alpha3Spec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'host': obj.host,
+    'trafficPolicy': toJson_DestinationRuleV1Alpha3SpecTrafficPolicy(obj.trafficPolicy),
+    'subsets': obj.subsets?.map(y => toJson_DestinationRuleV1Alpha3SpecSubsets(y)),
+    'exportTo': obj.exportTo?.map(y => y),
+    'workloadSelector': toJson_DestinationRuleV1Alpha3SpecWorkloadSelector(obj.workloadSelector),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicy
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicy {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicy#connectionPool
+   */
+  readonly connectionPool?: DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPool;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicy#loadBalancer
+   */
+  readonly loadBalancer?: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancer;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicy#outlierDetection
+   */
+  readonly outlierDetection?: DestinationRuleV1Alpha3SpecTrafficPolicyOutlierDetection;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicy#tls
+   */
+  readonly tls?: DestinationRuleV1Alpha3SpecTrafficPolicyTls;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicy#portLevelSettings
+   */
+  readonly portLevelSettings?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettings[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicy#tunnel
+   */
+  readonly tunnel?: DestinationRuleV1Alpha3SpecTrafficPolicyTunnel;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicy#proxyProtocol
+   */
+  readonly proxyProtocol?: DestinationRuleV1Alpha3SpecTrafficPolicyProxyProtocol;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicy' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicy(obj: DestinationRuleV1Alpha3SpecTrafficPolicy | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'connectionPool': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPool(obj.connectionPool),
+    'loadBalancer': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancer(obj.loadBalancer),
+    'outlierDetection': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyOutlierDetection(obj.outlierDetection),
+    'tls': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyTls(obj.tls),
+    'portLevelSettings': obj.portLevelSettings?.map(y => toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettings(y)),
+    'tunnel': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyTunnel(obj.tunnel),
+    'proxyProtocol': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyProxyProtocol(obj.proxyProtocol),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsets
+ */
+export interface DestinationRuleV1Alpha3SpecSubsets {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsets#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsets#labels
+   */
+  readonly labels?: { [key: string]: string };
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsets#trafficPolicy
+   */
+  readonly trafficPolicy?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsets' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsets(obj: DestinationRuleV1Alpha3SpecSubsets | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'trafficPolicy': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy(obj.trafficPolicy),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecWorkloadSelector
+ */
+export interface DestinationRuleV1Alpha3SpecWorkloadSelector {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecWorkloadSelector#matchLabels
+   */
+  readonly matchLabels?: { [key: string]: string };
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecWorkloadSelector' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecWorkloadSelector(obj: DestinationRuleV1Alpha3SpecWorkloadSelector | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPool
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPool {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPool#tcp
+   */
+  readonly tcp?: DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcp;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPool#http
+   */
+  readonly http?: DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttp;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPool' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPool(obj: DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPool | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tcp': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcp(obj.tcp),
+    'http': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttp(obj.http),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancer
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancer {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancer#simple
+   */
+  readonly simple?: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerSimple;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancer#consistentHash
+   */
+  readonly consistentHash?: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHash;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancer#localityLbSetting
+   */
+  readonly localityLbSetting?: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSetting;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancer#warmupDurationSecs
+   */
+  readonly warmupDurationSecs?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancer#warmup
+   */
+  readonly warmup?: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerWarmup;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancer' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancer(obj: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancer | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'simple': obj.simple,
+    'consistentHash': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHash(obj.consistentHash),
+    'localityLbSetting': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSetting(obj.localityLbSetting),
+    'warmupDurationSecs': obj.warmupDurationSecs,
+    'warmup': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerWarmup(obj.warmup),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyOutlierDetection
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyOutlierDetection {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyOutlierDetection#splitExternalLocalOriginErrors
+   */
+  readonly splitExternalLocalOriginErrors?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyOutlierDetection#consecutiveLocalOriginFailures
+   */
+  readonly consecutiveLocalOriginFailures?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyOutlierDetection#consecutiveGatewayErrors
+   */
+  readonly consecutiveGatewayErrors?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyOutlierDetection#consecutive5xxErrors
+   */
+  readonly consecutive5XxErrors?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyOutlierDetection#interval
+   */
+  readonly interval?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyOutlierDetection#baseEjectionTime
+   */
+  readonly baseEjectionTime?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyOutlierDetection#maxEjectionPercent
+   */
+  readonly maxEjectionPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyOutlierDetection#minHealthPercent
+   */
+  readonly minHealthPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyOutlierDetection#consecutiveErrors
+   */
+  readonly consecutiveErrors?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyOutlierDetection' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyOutlierDetection(obj: DestinationRuleV1Alpha3SpecTrafficPolicyOutlierDetection | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'splitExternalLocalOriginErrors': obj.splitExternalLocalOriginErrors,
+    'consecutiveLocalOriginFailures': obj.consecutiveLocalOriginFailures,
+    'consecutiveGatewayErrors': obj.consecutiveGatewayErrors,
+    'consecutive5xxErrors': obj.consecutive5XxErrors,
+    'interval': obj.interval,
+    'baseEjectionTime': obj.baseEjectionTime,
+    'maxEjectionPercent': obj.maxEjectionPercent,
+    'minHealthPercent': obj.minHealthPercent,
+    'consecutiveErrors': obj.consecutiveErrors,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyTls
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyTls {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyTls#mode
+   */
+  readonly mode?: DestinationRuleV1Alpha3SpecTrafficPolicyTlsMode;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyTls#clientCertificate
+   */
+  readonly clientCertificate?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyTls#privateKey
+   */
+  readonly privateKey?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyTls#caCertificates
+   */
+  readonly caCertificates?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyTls#credentialName
+   */
+  readonly credentialName?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyTls#subjectAltNames
+   */
+  readonly subjectAltNames?: string[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyTls#sni
+   */
+  readonly sni?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyTls#insecureSkipVerify
+   */
+  readonly insecureSkipVerify?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyTls#caCrl
+   */
+  readonly caCrl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyTls' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyTls(obj: DestinationRuleV1Alpha3SpecTrafficPolicyTls | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'mode': obj.mode,
+    'clientCertificate': obj.clientCertificate,
+    'privateKey': obj.privateKey,
+    'caCertificates': obj.caCertificates,
+    'credentialName': obj.credentialName,
+    'subjectAltNames': obj.subjectAltNames?.map(y => y),
+    'sni': obj.sni,
+    'insecureSkipVerify': obj.insecureSkipVerify,
+    'caCrl': obj.caCrl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettings
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettings {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettings#port
+   */
+  readonly port?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsPort;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettings#loadBalancer
+   */
+  readonly loadBalancer?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancer;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettings#connectionPool
+   */
+  readonly connectionPool?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPool;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettings#outlierDetection
+   */
+  readonly outlierDetection?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsOutlierDetection;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettings#tls
+   */
+  readonly tls?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTls;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettings' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettings(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettings | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'port': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsPort(obj.port),
+    'loadBalancer': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancer(obj.loadBalancer),
+    'connectionPool': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPool(obj.connectionPool),
+    'outlierDetection': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsOutlierDetection(obj.outlierDetection),
+    'tls': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTls(obj.tls),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyTunnel
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyTunnel {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyTunnel#protocol
+   */
+  readonly protocol?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyTunnel#targetHost
+   */
+  readonly targetHost: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyTunnel#targetPort
+   */
+  readonly targetPort: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyTunnel' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyTunnel(obj: DestinationRuleV1Alpha3SpecTrafficPolicyTunnel | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'protocol': obj.protocol,
+    'targetHost': obj.targetHost,
+    'targetPort': obj.targetPort,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyProxyProtocol
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyProxyProtocol {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyProxyProtocol#version
+   */
+  readonly version?: DestinationRuleV1Alpha3SpecTrafficPolicyProxyProtocolVersion;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyProxyProtocol' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyProxyProtocol(obj: DestinationRuleV1Alpha3SpecTrafficPolicyProxyProtocol | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy#connectionPool
+   */
+  readonly connectionPool?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPool;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy#loadBalancer
+   */
+  readonly loadBalancer?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancer;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy#outlierDetection
+   */
+  readonly outlierDetection?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyOutlierDetection;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy#tls
+   */
+  readonly tls?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTls;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy#portLevelSettings
+   */
+  readonly portLevelSettings?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettings[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy#tunnel
+   */
+  readonly tunnel?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTunnel;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy#proxyProtocol
+   */
+  readonly proxyProtocol?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyProxyProtocol;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'connectionPool': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPool(obj.connectionPool),
+    'loadBalancer': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancer(obj.loadBalancer),
+    'outlierDetection': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyOutlierDetection(obj.outlierDetection),
+    'tls': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTls(obj.tls),
+    'portLevelSettings': obj.portLevelSettings?.map(y => toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettings(y)),
+    'tunnel': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTunnel(obj.tunnel),
+    'proxyProtocol': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyProxyProtocol(obj.proxyProtocol),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcp
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcp {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcp#maxConnections
+   */
+  readonly maxConnections?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcp#connectTimeout
+   */
+  readonly connectTimeout?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcp#tcpKeepalive
+   */
+  readonly tcpKeepalive?: DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcpTcpKeepalive;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcp#maxConnectionDuration
+   */
+  readonly maxConnectionDuration?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcp(obj: DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'maxConnections': obj.maxConnections,
+    'connectTimeout': obj.connectTimeout,
+    'tcpKeepalive': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
+    'maxConnectionDuration': obj.maxConnectionDuration,
+    'idleTimeout': obj.idleTimeout,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttp
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttp {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttp#http1MaxPendingRequests
+   */
+  readonly http1MaxPendingRequests?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttp#http2MaxRequests
+   */
+  readonly http2MaxRequests?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttp#maxRequestsPerConnection
+   */
+  readonly maxRequestsPerConnection?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttp#maxRetries
+   */
+  readonly maxRetries?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttp#h2UpgradePolicy
+   */
+  readonly h2UpgradePolicy?: DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttpH2UpgradePolicy;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttp#useClientProtocol
+   */
+  readonly useClientProtocol?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttp#maxConcurrentStreams
+   */
+  readonly maxConcurrentStreams?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttp(obj: DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'http1MaxPendingRequests': obj.http1MaxPendingRequests,
+    'http2MaxRequests': obj.http2MaxRequests,
+    'maxRequestsPerConnection': obj.maxRequestsPerConnection,
+    'maxRetries': obj.maxRetries,
+    'idleTimeout': obj.idleTimeout,
+    'h2UpgradePolicy': obj.h2UpgradePolicy,
+    'useClientProtocol': obj.useClientProtocol,
+    'maxConcurrentStreams': obj.maxConcurrentStreams,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerSimple
+ */
+export enum DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerSimple {
+  /** UNSPECIFIED */
+  UNSPECIFIED = "UNSPECIFIED",
+  /** LEAST_CONN */
+  LEAST_UNDERSCORE_CONN = "LEAST_CONN",
+  /** RANDOM */
+  RANDOM = "RANDOM",
+  /** PASSTHROUGH */
+  PASSTHROUGH = "PASSTHROUGH",
+  /** ROUND_ROBIN */
+  ROUND_UNDERSCORE_ROBIN = "ROUND_ROBIN",
+  /** LEAST_REQUEST */
+  LEAST_UNDERSCORE_REQUEST = "LEAST_REQUEST",
+}
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHash
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHash {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHash#httpHeaderName
+   */
+  readonly httpHeaderName?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHash#httpCookie
+   */
+  readonly httpCookie?: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHash#useSourceIp
+   */
+  readonly useSourceIp?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHash#httpQueryParameterName
+   */
+  readonly httpQueryParameterName?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHash#ringHash
+   */
+  readonly ringHash?: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashRingHash;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHash#maglev
+   */
+  readonly maglev?: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashMaglev;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHash(obj: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'httpHeaderName': obj.httpHeaderName,
+    'httpCookie': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj.httpCookie),
+    'useSourceIp': obj.useSourceIp,
+    'httpQueryParameterName': obj.httpQueryParameterName,
+    'ringHash': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashRingHash(obj.ringHash),
+    'maglev': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashMaglev(obj.maglev),
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSetting
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSetting {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSetting#distribute
+   */
+  readonly distribute?: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSetting#failover
+   */
+  readonly failover?: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSetting#failoverPriority
+   */
+  readonly failoverPriority?: string[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSetting#enabled
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSetting' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSetting(obj: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSetting | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'distribute': obj.distribute?.map(y => toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute(y)),
+    'failover': obj.failover?.map(y => toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover(y)),
+    'failoverPriority': obj.failoverPriority?.map(y => y),
+    'enabled': obj.enabled,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerWarmup
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerWarmup {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerWarmup#duration
+   */
+  readonly duration: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerWarmup#minimumPercent
+   */
+  readonly minimumPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerWarmup#aggression
+   */
+  readonly aggression?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerWarmup' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerWarmup(obj: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerWarmup | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'duration': obj.duration,
+    'minimumPercent': obj.minimumPercent,
+    'aggression': obj.aggression,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyTlsMode
+ */
+export enum DestinationRuleV1Alpha3SpecTrafficPolicyTlsMode {
+  /** DISABLE */
+  DISABLE = "DISABLE",
+  /** SIMPLE */
+  SIMPLE = "SIMPLE",
+  /** MUTUAL */
+  MUTUAL = "MUTUAL",
+  /** ISTIO_MUTUAL */
+  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+}
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsPort
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsPort {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsPort#number
+   */
+  readonly number?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsPort' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsPort(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsPort | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'number': obj.number,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancer
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancer {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancer#simple
+   */
+  readonly simple?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerSimple;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancer#consistentHash
+   */
+  readonly consistentHash?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancer#localityLbSetting
+   */
+  readonly localityLbSetting?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancer#warmupDurationSecs
+   */
+  readonly warmupDurationSecs?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancer#warmup
+   */
+  readonly warmup?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancer' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancer(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancer | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'simple': obj.simple,
+    'consistentHash': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj.consistentHash),
+    'localityLbSetting': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj.localityLbSetting),
+    'warmupDurationSecs': obj.warmupDurationSecs,
+    'warmup': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj.warmup),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPool
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPool {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPool#tcp
+   */
+  readonly tcp?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPool#http
+   */
+  readonly http?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPool' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPool(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPool | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tcp': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj.tcp),
+    'http': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj.http),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsOutlierDetection
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsOutlierDetection {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsOutlierDetection#splitExternalLocalOriginErrors
+   */
+  readonly splitExternalLocalOriginErrors?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveLocalOriginFailures
+   */
+  readonly consecutiveLocalOriginFailures?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveGatewayErrors
+   */
+  readonly consecutiveGatewayErrors?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsOutlierDetection#consecutive5xxErrors
+   */
+  readonly consecutive5XxErrors?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsOutlierDetection#interval
+   */
+  readonly interval?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsOutlierDetection#baseEjectionTime
+   */
+  readonly baseEjectionTime?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsOutlierDetection#maxEjectionPercent
+   */
+  readonly maxEjectionPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsOutlierDetection#minHealthPercent
+   */
+  readonly minHealthPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveErrors
+   */
+  readonly consecutiveErrors?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsOutlierDetection' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsOutlierDetection(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsOutlierDetection | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'splitExternalLocalOriginErrors': obj.splitExternalLocalOriginErrors,
+    'consecutiveLocalOriginFailures': obj.consecutiveLocalOriginFailures,
+    'consecutiveGatewayErrors': obj.consecutiveGatewayErrors,
+    'consecutive5xxErrors': obj.consecutive5XxErrors,
+    'interval': obj.interval,
+    'baseEjectionTime': obj.baseEjectionTime,
+    'maxEjectionPercent': obj.maxEjectionPercent,
+    'minHealthPercent': obj.minHealthPercent,
+    'consecutiveErrors': obj.consecutiveErrors,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTls
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTls {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTls#mode
+   */
+  readonly mode?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTlsMode;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTls#clientCertificate
+   */
+  readonly clientCertificate?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTls#privateKey
+   */
+  readonly privateKey?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTls#caCertificates
+   */
+  readonly caCertificates?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTls#credentialName
+   */
+  readonly credentialName?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTls#subjectAltNames
+   */
+  readonly subjectAltNames?: string[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTls#sni
+   */
+  readonly sni?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTls#insecureSkipVerify
+   */
+  readonly insecureSkipVerify?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTls#caCrl
+   */
+  readonly caCrl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTls' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTls(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTls | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'mode': obj.mode,
+    'clientCertificate': obj.clientCertificate,
+    'privateKey': obj.privateKey,
+    'caCertificates': obj.caCertificates,
+    'credentialName': obj.credentialName,
+    'subjectAltNames': obj.subjectAltNames?.map(y => y),
+    'sni': obj.sni,
+    'insecureSkipVerify': obj.insecureSkipVerify,
+    'caCrl': obj.caCrl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyProxyProtocolVersion
+ */
+export enum DestinationRuleV1Alpha3SpecTrafficPolicyProxyProtocolVersion {
+  /** V1 */
+  V1 = "V1",
+  /** V2 */
+  V2 = "V2",
+}
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPool
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPool {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPool#tcp
+   */
+  readonly tcp?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcp;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPool#http
+   */
+  readonly http?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttp;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPool' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPool(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPool | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tcp': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcp(obj.tcp),
+    'http': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttp(obj.http),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancer
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancer {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancer#simple
+   */
+  readonly simple?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerSimple;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancer#consistentHash
+   */
+  readonly consistentHash?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHash;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancer#localityLbSetting
+   */
+  readonly localityLbSetting?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancer#warmupDurationSecs
+   */
+  readonly warmupDurationSecs?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancer#warmup
+   */
+  readonly warmup?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerWarmup;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancer' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancer(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancer | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'simple': obj.simple,
+    'consistentHash': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHash(obj.consistentHash),
+    'localityLbSetting': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting(obj.localityLbSetting),
+    'warmupDurationSecs': obj.warmupDurationSecs,
+    'warmup': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerWarmup(obj.warmup),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyOutlierDetection
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyOutlierDetection {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyOutlierDetection#splitExternalLocalOriginErrors
+   */
+  readonly splitExternalLocalOriginErrors?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyOutlierDetection#consecutiveLocalOriginFailures
+   */
+  readonly consecutiveLocalOriginFailures?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyOutlierDetection#consecutiveGatewayErrors
+   */
+  readonly consecutiveGatewayErrors?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyOutlierDetection#consecutive5xxErrors
+   */
+  readonly consecutive5XxErrors?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyOutlierDetection#interval
+   */
+  readonly interval?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyOutlierDetection#baseEjectionTime
+   */
+  readonly baseEjectionTime?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyOutlierDetection#maxEjectionPercent
+   */
+  readonly maxEjectionPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyOutlierDetection#minHealthPercent
+   */
+  readonly minHealthPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyOutlierDetection#consecutiveErrors
+   */
+  readonly consecutiveErrors?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyOutlierDetection' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyOutlierDetection(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyOutlierDetection | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'splitExternalLocalOriginErrors': obj.splitExternalLocalOriginErrors,
+    'consecutiveLocalOriginFailures': obj.consecutiveLocalOriginFailures,
+    'consecutiveGatewayErrors': obj.consecutiveGatewayErrors,
+    'consecutive5xxErrors': obj.consecutive5XxErrors,
+    'interval': obj.interval,
+    'baseEjectionTime': obj.baseEjectionTime,
+    'maxEjectionPercent': obj.maxEjectionPercent,
+    'minHealthPercent': obj.minHealthPercent,
+    'consecutiveErrors': obj.consecutiveErrors,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTls
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTls {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTls#mode
+   */
+  readonly mode?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTlsMode;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTls#clientCertificate
+   */
+  readonly clientCertificate?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTls#privateKey
+   */
+  readonly privateKey?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTls#caCertificates
+   */
+  readonly caCertificates?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTls#credentialName
+   */
+  readonly credentialName?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTls#subjectAltNames
+   */
+  readonly subjectAltNames?: string[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTls#sni
+   */
+  readonly sni?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTls#insecureSkipVerify
+   */
+  readonly insecureSkipVerify?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTls#caCrl
+   */
+  readonly caCrl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTls' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTls(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTls | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'mode': obj.mode,
+    'clientCertificate': obj.clientCertificate,
+    'privateKey': obj.privateKey,
+    'caCertificates': obj.caCertificates,
+    'credentialName': obj.credentialName,
+    'subjectAltNames': obj.subjectAltNames?.map(y => y),
+    'sni': obj.sni,
+    'insecureSkipVerify': obj.insecureSkipVerify,
+    'caCrl': obj.caCrl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettings
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettings {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettings#port
+   */
+  readonly port?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsPort;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettings#loadBalancer
+   */
+  readonly loadBalancer?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettings#connectionPool
+   */
+  readonly connectionPool?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettings#outlierDetection
+   */
+  readonly outlierDetection?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettings#tls
+   */
+  readonly tls?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTls;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettings' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettings(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettings | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'port': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsPort(obj.port),
+    'loadBalancer': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer(obj.loadBalancer),
+    'connectionPool': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool(obj.connectionPool),
+    'outlierDetection': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection(obj.outlierDetection),
+    'tls': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTls(obj.tls),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTunnel
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTunnel {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTunnel#protocol
+   */
+  readonly protocol?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTunnel#targetHost
+   */
+  readonly targetHost: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTunnel#targetPort
+   */
+  readonly targetPort: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTunnel' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTunnel(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTunnel | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'protocol': obj.protocol,
+    'targetHost': obj.targetHost,
+    'targetPort': obj.targetPort,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyProxyProtocol
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyProxyProtocol {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyProxyProtocol#version
+   */
+  readonly version?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyProxyProtocolVersion;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyProxyProtocol' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyProxyProtocol(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyProxyProtocol | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcpTcpKeepalive
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcpTcpKeepalive {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcpTcpKeepalive#probes
+   */
+  readonly probes?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcpTcpKeepalive#time
+   */
+  readonly time?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcpTcpKeepalive#interval
+   */
+  readonly interval?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcpTcpKeepalive' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcpTcpKeepalive(obj: DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'probes': obj.probes,
+    'time': obj.time,
+    'interval': obj.interval,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttpH2UpgradePolicy
+ */
+export enum DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolHttpH2UpgradePolicy {
+  /** DEFAULT */
+  DEFAULT = "DEFAULT",
+  /** DO_NOT_UPGRADE */
+  DO_UNDERSCORE_NOT_UNDERSCORE_UPGRADE = "DO_NOT_UPGRADE",
+  /** UPGRADE */
+  UPGRADE = "UPGRADE",
+}
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie#path
+   */
+  readonly path?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie#ttl
+   */
+  readonly ttl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'path': obj.path,
+    'ttl': obj.ttl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashRingHash
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashRingHash {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashRingHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashRingHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashRingHash(obj: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashRingHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashMaglev
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashMaglev {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashMaglev#tableSize
+   */
+  readonly tableSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashMaglev' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashMaglev(obj: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashMaglev | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tableSize': obj.tableSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute#to
+   */
+  readonly to?: { [key: string]: number };
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute(obj: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': ((obj.to) === undefined) ? undefined : (Object.entries(obj.to).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover#to
+   */
+  readonly to?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover(obj: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerLocalityLbSettingFailover | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': obj.to,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerSimple
+ */
+export enum DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerSimple {
+  /** UNSPECIFIED */
+  UNSPECIFIED = "UNSPECIFIED",
+  /** LEAST_CONN */
+  LEAST_UNDERSCORE_CONN = "LEAST_CONN",
+  /** RANDOM */
+  RANDOM = "RANDOM",
+  /** PASSTHROUGH */
+  PASSTHROUGH = "PASSTHROUGH",
+  /** ROUND_ROBIN */
+  ROUND_UNDERSCORE_ROBIN = "ROUND_ROBIN",
+  /** LEAST_REQUEST */
+  LEAST_UNDERSCORE_REQUEST = "LEAST_REQUEST",
+}
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpHeaderName
+   */
+  readonly httpHeaderName?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpCookie
+   */
+  readonly httpCookie?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#useSourceIp
+   */
+  readonly useSourceIp?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpQueryParameterName
+   */
+  readonly httpQueryParameterName?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#ringHash
+   */
+  readonly ringHash?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#maglev
+   */
+  readonly maglev?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'httpHeaderName': obj.httpHeaderName,
+    'httpCookie': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj.httpCookie),
+    'useSourceIp': obj.useSourceIp,
+    'httpQueryParameterName': obj.httpQueryParameterName,
+    'ringHash': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj.ringHash),
+    'maglev': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj.maglev),
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#distribute
+   */
+  readonly distribute?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#failover
+   */
+  readonly failover?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#failoverPriority
+   */
+  readonly failoverPriority?: string[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#enabled
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'distribute': obj.distribute?.map(y => toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(y)),
+    'failover': obj.failover?.map(y => toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(y)),
+    'failoverPriority': obj.failoverPriority?.map(y => y),
+    'enabled': obj.enabled,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup#duration
+   */
+  readonly duration: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup#minimumPercent
+   */
+  readonly minimumPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup#aggression
+   */
+  readonly aggression?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'duration': obj.duration,
+    'minimumPercent': obj.minimumPercent,
+    'aggression': obj.aggression,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp#maxConnections
+   */
+  readonly maxConnections?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp#connectTimeout
+   */
+  readonly connectTimeout?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp#tcpKeepalive
+   */
+  readonly tcpKeepalive?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp#maxConnectionDuration
+   */
+  readonly maxConnectionDuration?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'maxConnections': obj.maxConnections,
+    'connectTimeout': obj.connectTimeout,
+    'tcpKeepalive': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
+    'maxConnectionDuration': obj.maxConnectionDuration,
+    'idleTimeout': obj.idleTimeout,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#http1MaxPendingRequests
+   */
+  readonly http1MaxPendingRequests?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#http2MaxRequests
+   */
+  readonly http2MaxRequests?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxRequestsPerConnection
+   */
+  readonly maxRequestsPerConnection?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxRetries
+   */
+  readonly maxRetries?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#h2UpgradePolicy
+   */
+  readonly h2UpgradePolicy?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#useClientProtocol
+   */
+  readonly useClientProtocol?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxConcurrentStreams
+   */
+  readonly maxConcurrentStreams?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'http1MaxPendingRequests': obj.http1MaxPendingRequests,
+    'http2MaxRequests': obj.http2MaxRequests,
+    'maxRequestsPerConnection': obj.maxRequestsPerConnection,
+    'maxRetries': obj.maxRetries,
+    'idleTimeout': obj.idleTimeout,
+    'h2UpgradePolicy': obj.h2UpgradePolicy,
+    'useClientProtocol': obj.useClientProtocol,
+    'maxConcurrentStreams': obj.maxConcurrentStreams,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTlsMode
+ */
+export enum DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsTlsMode {
+  /** DISABLE */
+  DISABLE = "DISABLE",
+  /** SIMPLE */
+  SIMPLE = "SIMPLE",
+  /** MUTUAL */
+  MUTUAL = "MUTUAL",
+  /** ISTIO_MUTUAL */
+  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+}
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcp
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcp {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcp#maxConnections
+   */
+  readonly maxConnections?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcp#connectTimeout
+   */
+  readonly connectTimeout?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcp#tcpKeepalive
+   */
+  readonly tcpKeepalive?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcp#maxConnectionDuration
+   */
+  readonly maxConnectionDuration?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcp(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'maxConnections': obj.maxConnections,
+    'connectTimeout': obj.connectTimeout,
+    'tcpKeepalive': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
+    'maxConnectionDuration': obj.maxConnectionDuration,
+    'idleTimeout': obj.idleTimeout,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttp
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttp {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttp#http1MaxPendingRequests
+   */
+  readonly http1MaxPendingRequests?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttp#http2MaxRequests
+   */
+  readonly http2MaxRequests?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttp#maxRequestsPerConnection
+   */
+  readonly maxRequestsPerConnection?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttp#maxRetries
+   */
+  readonly maxRetries?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttp#h2UpgradePolicy
+   */
+  readonly h2UpgradePolicy?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttpH2UpgradePolicy;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttp#useClientProtocol
+   */
+  readonly useClientProtocol?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttp#maxConcurrentStreams
+   */
+  readonly maxConcurrentStreams?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttp(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'http1MaxPendingRequests': obj.http1MaxPendingRequests,
+    'http2MaxRequests': obj.http2MaxRequests,
+    'maxRequestsPerConnection': obj.maxRequestsPerConnection,
+    'maxRetries': obj.maxRetries,
+    'idleTimeout': obj.idleTimeout,
+    'h2UpgradePolicy': obj.h2UpgradePolicy,
+    'useClientProtocol': obj.useClientProtocol,
+    'maxConcurrentStreams': obj.maxConcurrentStreams,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerSimple
+ */
+export enum DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerSimple {
+  /** UNSPECIFIED */
+  UNSPECIFIED = "UNSPECIFIED",
+  /** LEAST_CONN */
+  LEAST_UNDERSCORE_CONN = "LEAST_CONN",
+  /** RANDOM */
+  RANDOM = "RANDOM",
+  /** PASSTHROUGH */
+  PASSTHROUGH = "PASSTHROUGH",
+  /** ROUND_ROBIN */
+  ROUND_UNDERSCORE_ROBIN = "ROUND_ROBIN",
+  /** LEAST_REQUEST */
+  LEAST_UNDERSCORE_REQUEST = "LEAST_REQUEST",
+}
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHash
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHash {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHash#httpHeaderName
+   */
+  readonly httpHeaderName?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHash#httpCookie
+   */
+  readonly httpCookie?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHash#useSourceIp
+   */
+  readonly useSourceIp?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHash#httpQueryParameterName
+   */
+  readonly httpQueryParameterName?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHash#ringHash
+   */
+  readonly ringHash?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHash#maglev
+   */
+  readonly maglev?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHash(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'httpHeaderName': obj.httpHeaderName,
+    'httpCookie': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj.httpCookie),
+    'useSourceIp': obj.useSourceIp,
+    'httpQueryParameterName': obj.httpQueryParameterName,
+    'ringHash': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash(obj.ringHash),
+    'maglev': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev(obj.maglev),
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting#distribute
+   */
+  readonly distribute?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting#failover
+   */
+  readonly failover?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting#failoverPriority
+   */
+  readonly failoverPriority?: string[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting#enabled
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'distribute': obj.distribute?.map(y => toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute(y)),
+    'failover': obj.failover?.map(y => toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover(y)),
+    'failoverPriority': obj.failoverPriority?.map(y => y),
+    'enabled': obj.enabled,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerWarmup
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerWarmup {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerWarmup#duration
+   */
+  readonly duration: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerWarmup#minimumPercent
+   */
+  readonly minimumPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerWarmup#aggression
+   */
+  readonly aggression?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerWarmup' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerWarmup(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerWarmup | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'duration': obj.duration,
+    'minimumPercent': obj.minimumPercent,
+    'aggression': obj.aggression,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTlsMode
+ */
+export enum DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTlsMode {
+  /** DISABLE */
+  DISABLE = "DISABLE",
+  /** SIMPLE */
+  SIMPLE = "SIMPLE",
+  /** MUTUAL */
+  MUTUAL = "MUTUAL",
+  /** ISTIO_MUTUAL */
+  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+}
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsPort
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsPort {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsPort#number
+   */
+  readonly number?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsPort' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsPort(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsPort | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'number': obj.number,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer#simple
+   */
+  readonly simple?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerSimple;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer#consistentHash
+   */
+  readonly consistentHash?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer#localityLbSetting
+   */
+  readonly localityLbSetting?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer#warmupDurationSecs
+   */
+  readonly warmupDurationSecs?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer#warmup
+   */
+  readonly warmup?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'simple': obj.simple,
+    'consistentHash': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj.consistentHash),
+    'localityLbSetting': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj.localityLbSetting),
+    'warmupDurationSecs': obj.warmupDurationSecs,
+    'warmup': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj.warmup),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool#tcp
+   */
+  readonly tcp?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool#http
+   */
+  readonly http?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tcp': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj.tcp),
+    'http': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj.http),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#splitExternalLocalOriginErrors
+   */
+  readonly splitExternalLocalOriginErrors?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveLocalOriginFailures
+   */
+  readonly consecutiveLocalOriginFailures?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveGatewayErrors
+   */
+  readonly consecutiveGatewayErrors?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#consecutive5xxErrors
+   */
+  readonly consecutive5XxErrors?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#interval
+   */
+  readonly interval?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#baseEjectionTime
+   */
+  readonly baseEjectionTime?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#maxEjectionPercent
+   */
+  readonly maxEjectionPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#minHealthPercent
+   */
+  readonly minHealthPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection#consecutiveErrors
+   */
+  readonly consecutiveErrors?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'splitExternalLocalOriginErrors': obj.splitExternalLocalOriginErrors,
+    'consecutiveLocalOriginFailures': obj.consecutiveLocalOriginFailures,
+    'consecutiveGatewayErrors': obj.consecutiveGatewayErrors,
+    'consecutive5xxErrors': obj.consecutive5XxErrors,
+    'interval': obj.interval,
+    'baseEjectionTime': obj.baseEjectionTime,
+    'maxEjectionPercent': obj.maxEjectionPercent,
+    'minHealthPercent': obj.minHealthPercent,
+    'consecutiveErrors': obj.consecutiveErrors,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTls
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTls {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTls#mode
+   */
+  readonly mode?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTlsMode;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTls#clientCertificate
+   */
+  readonly clientCertificate?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTls#privateKey
+   */
+  readonly privateKey?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTls#caCertificates
+   */
+  readonly caCertificates?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTls#credentialName
+   */
+  readonly credentialName?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTls#subjectAltNames
+   */
+  readonly subjectAltNames?: string[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTls#sni
+   */
+  readonly sni?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTls#insecureSkipVerify
+   */
+  readonly insecureSkipVerify?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTls#caCrl
+   */
+  readonly caCrl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTls' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTls(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTls | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'mode': obj.mode,
+    'clientCertificate': obj.clientCertificate,
+    'privateKey': obj.privateKey,
+    'caCertificates': obj.caCertificates,
+    'credentialName': obj.credentialName,
+    'subjectAltNames': obj.subjectAltNames?.map(y => y),
+    'sni': obj.sni,
+    'insecureSkipVerify': obj.insecureSkipVerify,
+    'caCrl': obj.caCrl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyProxyProtocolVersion
+ */
+export enum DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyProxyProtocolVersion {
+  /** V1 */
+  V1 = "V1",
+  /** V2 */
+  V2 = "V2",
+}
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#path
+   */
+  readonly path?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#ttl
+   */
+  readonly ttl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'path': obj.path,
+    'ttl': obj.ttl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev#tableSize
+   */
+  readonly tableSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tableSize': obj.tableSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute#to
+   */
+  readonly to?: { [key: string]: number };
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': ((obj.to) === undefined) ? undefined : (Object.entries(obj.to).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover#to
+   */
+  readonly to?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': obj.to,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#probes
+   */
+  readonly probes?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#time
+   */
+  readonly time?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#interval
+   */
+  readonly interval?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'probes': obj.probes,
+    'time': obj.time,
+    'interval': obj.interval,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy
+ */
+export enum DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy {
+  /** DEFAULT */
+  DEFAULT = "DEFAULT",
+  /** DO_NOT_UPGRADE */
+  DO_UNDERSCORE_NOT_UNDERSCORE_UPGRADE = "DO_NOT_UPGRADE",
+  /** UPGRADE */
+  UPGRADE = "UPGRADE",
+}
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive#probes
+   */
+  readonly probes?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive#time
+   */
+  readonly time?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive#interval
+   */
+  readonly interval?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'probes': obj.probes,
+    'time': obj.time,
+    'interval': obj.interval,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttpH2UpgradePolicy
+ */
+export enum DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnectionPoolHttpH2UpgradePolicy {
+  /** DEFAULT */
+  DEFAULT = "DEFAULT",
+  /** DO_NOT_UPGRADE */
+  DO_UNDERSCORE_NOT_UNDERSCORE_UPGRADE = "DO_NOT_UPGRADE",
+  /** UPGRADE */
+  UPGRADE = "UPGRADE",
+}
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie#path
+   */
+  readonly path?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie#ttl
+   */
+  readonly ttl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'path': obj.path,
+    'ttl': obj.ttl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev#tableSize
+   */
+  readonly tableSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tableSize': obj.tableSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute#to
+   */
+  readonly to?: { [key: string]: number };
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': ((obj.to) === undefined) ? undefined : (Object.entries(obj.to).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover#to
+   */
+  readonly to?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': obj.to,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerSimple
+ */
+export enum DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerSimple {
+  /** UNSPECIFIED */
+  UNSPECIFIED = "UNSPECIFIED",
+  /** LEAST_CONN */
+  LEAST_UNDERSCORE_CONN = "LEAST_CONN",
+  /** RANDOM */
+  RANDOM = "RANDOM",
+  /** PASSTHROUGH */
+  PASSTHROUGH = "PASSTHROUGH",
+  /** ROUND_ROBIN */
+  ROUND_UNDERSCORE_ROBIN = "ROUND_ROBIN",
+  /** LEAST_REQUEST */
+  LEAST_UNDERSCORE_REQUEST = "LEAST_REQUEST",
+}
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpHeaderName
+   */
+  readonly httpHeaderName?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpCookie
+   */
+  readonly httpCookie?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#useSourceIp
+   */
+  readonly useSourceIp?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#httpQueryParameterName
+   */
+  readonly httpQueryParameterName?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#ringHash
+   */
+  readonly ringHash?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#maglev
+   */
+  readonly maglev?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'httpHeaderName': obj.httpHeaderName,
+    'httpCookie': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj.httpCookie),
+    'useSourceIp': obj.useSourceIp,
+    'httpQueryParameterName': obj.httpQueryParameterName,
+    'ringHash': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj.ringHash),
+    'maglev': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj.maglev),
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#distribute
+   */
+  readonly distribute?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#failover
+   */
+  readonly failover?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#failoverPriority
+   */
+  readonly failoverPriority?: string[];
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting#enabled
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'distribute': obj.distribute?.map(y => toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(y)),
+    'failover': obj.failover?.map(y => toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(y)),
+    'failoverPriority': obj.failoverPriority?.map(y => y),
+    'enabled': obj.enabled,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup#duration
+   */
+  readonly duration: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup#minimumPercent
+   */
+  readonly minimumPercent?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup#aggression
+   */
+  readonly aggression?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'duration': obj.duration,
+    'minimumPercent': obj.minimumPercent,
+    'aggression': obj.aggression,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp#maxConnections
+   */
+  readonly maxConnections?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp#connectTimeout
+   */
+  readonly connectTimeout?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp#tcpKeepalive
+   */
+  readonly tcpKeepalive?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp#maxConnectionDuration
+   */
+  readonly maxConnectionDuration?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'maxConnections': obj.maxConnections,
+    'connectTimeout': obj.connectTimeout,
+    'tcpKeepalive': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
+    'maxConnectionDuration': obj.maxConnectionDuration,
+    'idleTimeout': obj.idleTimeout,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#http1MaxPendingRequests
+   */
+  readonly http1MaxPendingRequests?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#http2MaxRequests
+   */
+  readonly http2MaxRequests?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxRequestsPerConnection
+   */
+  readonly maxRequestsPerConnection?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxRetries
+   */
+  readonly maxRetries?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#idleTimeout
+   */
+  readonly idleTimeout?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#h2UpgradePolicy
+   */
+  readonly h2UpgradePolicy?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#useClientProtocol
+   */
+  readonly useClientProtocol?: boolean;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp#maxConcurrentStreams
+   */
+  readonly maxConcurrentStreams?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'http1MaxPendingRequests': obj.http1MaxPendingRequests,
+    'http2MaxRequests': obj.http2MaxRequests,
+    'maxRequestsPerConnection': obj.maxRequestsPerConnection,
+    'maxRetries': obj.maxRetries,
+    'idleTimeout': obj.idleTimeout,
+    'h2UpgradePolicy': obj.h2UpgradePolicy,
+    'useClientProtocol': obj.useClientProtocol,
+    'maxConcurrentStreams': obj.maxConcurrentStreams,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTlsMode
+ */
+export enum DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTlsMode {
+  /** DISABLE */
+  DISABLE = "DISABLE",
+  /** SIMPLE */
+  SIMPLE = "SIMPLE",
+  /** MUTUAL */
+  MUTUAL = "MUTUAL",
+  /** ISTIO_MUTUAL */
+  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+}
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#path
+   */
+  readonly path?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#ttl
+   */
+  readonly ttl?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'path': obj.path,
+    'ttl': obj.ttl,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash#minimumRingSize
+   */
+  readonly minimumRingSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minimumRingSize': obj.minimumRingSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev#tableSize
+   */
+  readonly tableSize?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'tableSize': obj.tableSize,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute#to
+   */
+  readonly to?: { [key: string]: number };
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': ((obj.to) === undefined) ? undefined : (Object.entries(obj.to).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover#from
+   */
+  readonly from?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover#to
+   */
+  readonly to?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': obj.from,
+    'to': obj.to,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive {
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#probes
+   */
+  readonly probes?: number;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#time
+   */
+  readonly time?: string;
+
+  /**
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive#interval
+   */
+  readonly interval?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'probes': obj.probes,
+    'time': obj.time,
+    'interval': obj.interval,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy
+ */
+export enum DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttpH2UpgradePolicy {
   /** DEFAULT */
   DEFAULT = "DEFAULT",
   /** DO_NOT_UPGRADE */
@@ -1091,6 +10729,1144 @@ export interface VirtualServiceSpecHttpRouteDestinationPort {
  */
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpRouteDestinationPort(obj: VirtualServiceSpecHttpRouteDestinationPort | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'number': obj.number,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+
+/**
+ *
+ *
+ * @schema VirtualServiceV1Beta1
+ */
+export class VirtualServiceV1Beta1 extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "VirtualServiceV1Beta1"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'networking.istio.io/v1beta1',
+    kind: 'VirtualService',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "VirtualServiceV1Beta1".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: VirtualServiceV1Beta1Props = {}): any {
+    return {
+      ...VirtualServiceV1Beta1.GVK,
+      ...toJson_VirtualServiceV1Beta1Props(props),
+    };
+  }
+
+  /**
+   * Defines a "VirtualServiceV1Beta1" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: VirtualServiceV1Beta1Props = {}) {
+    super(scope, id, {
+      ...VirtualServiceV1Beta1.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...VirtualServiceV1Beta1.GVK,
+      ...toJson_VirtualServiceV1Beta1Props(resolved),
+    };
+  }
+}
+
+/**
+ * @schema VirtualServiceV1Beta1
+ */
+export interface VirtualServiceV1Beta1Props {
+  /**
+   * @schema VirtualServiceV1Beta1#metadata
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * Traffic routing of one or more hosts.
+   *
+   * @schema VirtualServiceV1Beta1#spec
+   */
+  readonly spec?: VirtualServiceV1Beta1Spec;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Beta1Props' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Beta1Props(obj: VirtualServiceV1Beta1Props | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_VirtualServiceV1Beta1Spec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Traffic routing of one or more hosts.
+ *
+ * @schema VirtualServiceV1Beta1Spec
+ */
+export interface VirtualServiceV1Beta1Spec {
+  /**
+   * @schema VirtualServiceV1Beta1Spec#hosts
+   */
+  readonly hosts?: string[];
+
+  /**
+   * @schema VirtualServiceV1Beta1Spec#gateways
+   */
+  readonly gateways?: string[];
+
+  /**
+   * @schema VirtualServiceV1Beta1Spec#exportTo
+   */
+  readonly exportTo?: string[];
+
+  /**
+   * @schema VirtualServiceV1Beta1Spec#http
+   */
+  readonly http?: VirtualServiceV1Beta1SpecHttp[];
+
+  /**
+   * @schema VirtualServiceV1Beta1Spec#tcp
+   */
+  readonly tcp?: any[];
+
+  /**
+   * @schema VirtualServiceV1Beta1Spec#tls
+   */
+  readonly tls?: any[];
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Beta1Spec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Beta1Spec(obj: VirtualServiceV1Beta1Spec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'hosts': obj.hosts?.map(y => y),
+    'gateways': obj.gateways?.map(y => y),
+    'exportTo': obj.exportTo?.map(y => y),
+    'http': obj.http?.map(y => toJson_VirtualServiceV1Beta1SpecHttp(y)),
+    'tcp': obj.tcp?.map(y => y),
+    'tls': obj.tls?.map(y => y),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Beta1SpecHttp
+ */
+export interface VirtualServiceV1Beta1SpecHttp {
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttp#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttp#match
+   */
+  readonly match?: any[];
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttp#route
+   */
+  readonly route?: VirtualServiceV1Beta1SpecHttpRoute[];
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttp#redirect
+   */
+  readonly redirect?: any;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttp#directResponse
+   */
+  readonly directResponse?: any;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttp#delegate
+   */
+  readonly delegate?: VirtualServiceV1Beta1SpecHttpDelegate;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttp#rewrite
+   */
+  readonly rewrite?: VirtualServiceV1Beta1SpecHttpRewrite;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttp#timeout
+   */
+  readonly timeout?: string;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttp#retries
+   */
+  readonly retries?: VirtualServiceV1Beta1SpecHttpRetries;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttp#fault
+   */
+  readonly fault?: any;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttp#mirror
+   */
+  readonly mirror?: VirtualServiceV1Beta1SpecHttpMirror;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttp#mirrors
+   */
+  readonly mirrors?: any[];
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttp#mirrorPercentage
+   */
+  readonly mirrorPercentage?: VirtualServiceV1Beta1SpecHttpMirrorPercentage;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttp#corsPolicy
+   */
+  readonly corsPolicy?: any;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttp#headers
+   */
+  readonly headers?: any;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Beta1SpecHttp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Beta1SpecHttp(obj: VirtualServiceV1Beta1SpecHttp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'match': obj.match?.map(y => y),
+    'route': obj.route?.map(y => toJson_VirtualServiceV1Beta1SpecHttpRoute(y)),
+    'redirect': obj.redirect,
+    'directResponse': obj.directResponse,
+    'delegate': toJson_VirtualServiceV1Beta1SpecHttpDelegate(obj.delegate),
+    'rewrite': toJson_VirtualServiceV1Beta1SpecHttpRewrite(obj.rewrite),
+    'timeout': obj.timeout,
+    'retries': toJson_VirtualServiceV1Beta1SpecHttpRetries(obj.retries),
+    'fault': obj.fault,
+    'mirror': toJson_VirtualServiceV1Beta1SpecHttpMirror(obj.mirror),
+    'mirrors': obj.mirrors?.map(y => y),
+    'mirrorPercentage': toJson_VirtualServiceV1Beta1SpecHttpMirrorPercentage(obj.mirrorPercentage),
+    'corsPolicy': obj.corsPolicy,
+    'headers': obj.headers,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Beta1SpecHttpRoute
+ */
+export interface VirtualServiceV1Beta1SpecHttpRoute {
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpRoute#destination
+   */
+  readonly destination: VirtualServiceV1Beta1SpecHttpRouteDestination;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpRoute#weight
+   */
+  readonly weight?: number;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpRoute#headers
+   */
+  readonly headers?: any;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Beta1SpecHttpRoute' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Beta1SpecHttpRoute(obj: VirtualServiceV1Beta1SpecHttpRoute | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'destination': toJson_VirtualServiceV1Beta1SpecHttpRouteDestination(obj.destination),
+    'weight': obj.weight,
+    'headers': obj.headers,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Beta1SpecHttpDelegate
+ */
+export interface VirtualServiceV1Beta1SpecHttpDelegate {
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpDelegate#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpDelegate#namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Beta1SpecHttpDelegate' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Beta1SpecHttpDelegate(obj: VirtualServiceV1Beta1SpecHttpDelegate | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'namespace': obj.namespace,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Beta1SpecHttpRewrite
+ */
+export interface VirtualServiceV1Beta1SpecHttpRewrite {
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpRewrite#uri
+   */
+  readonly uri?: string;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpRewrite#authority
+   */
+  readonly authority?: string;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpRewrite#uriRegexRewrite
+   */
+  readonly uriRegexRewrite?: VirtualServiceV1Beta1SpecHttpRewriteUriRegexRewrite;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Beta1SpecHttpRewrite' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Beta1SpecHttpRewrite(obj: VirtualServiceV1Beta1SpecHttpRewrite | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'uri': obj.uri,
+    'authority': obj.authority,
+    'uriRegexRewrite': toJson_VirtualServiceV1Beta1SpecHttpRewriteUriRegexRewrite(obj.uriRegexRewrite),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Beta1SpecHttpRetries
+ */
+export interface VirtualServiceV1Beta1SpecHttpRetries {
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpRetries#attempts
+   */
+  readonly attempts?: number;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpRetries#perTryTimeout
+   */
+  readonly perTryTimeout?: string;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpRetries#retryOn
+   */
+  readonly retryOn?: string;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpRetries#retryRemoteLocalities
+   */
+  readonly retryRemoteLocalities?: boolean;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Beta1SpecHttpRetries' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Beta1SpecHttpRetries(obj: VirtualServiceV1Beta1SpecHttpRetries | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'attempts': obj.attempts,
+    'perTryTimeout': obj.perTryTimeout,
+    'retryOn': obj.retryOn,
+    'retryRemoteLocalities': obj.retryRemoteLocalities,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Beta1SpecHttpMirror
+ */
+export interface VirtualServiceV1Beta1SpecHttpMirror {
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpMirror#host
+   */
+  readonly host: string;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpMirror#subset
+   */
+  readonly subset?: string;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpMirror#port
+   */
+  readonly port?: VirtualServiceV1Beta1SpecHttpMirrorPort;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Beta1SpecHttpMirror' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Beta1SpecHttpMirror(obj: VirtualServiceV1Beta1SpecHttpMirror | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'host': obj.host,
+    'subset': obj.subset,
+    'port': toJson_VirtualServiceV1Beta1SpecHttpMirrorPort(obj.port),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Beta1SpecHttpMirrorPercentage
+ */
+export interface VirtualServiceV1Beta1SpecHttpMirrorPercentage {
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpMirrorPercentage#value
+   */
+  readonly value?: number;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Beta1SpecHttpMirrorPercentage' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Beta1SpecHttpMirrorPercentage(obj: VirtualServiceV1Beta1SpecHttpMirrorPercentage | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Beta1SpecHttpRouteDestination
+ */
+export interface VirtualServiceV1Beta1SpecHttpRouteDestination {
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpRouteDestination#host
+   */
+  readonly host: string;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpRouteDestination#subset
+   */
+  readonly subset?: string;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpRouteDestination#port
+   */
+  readonly port?: VirtualServiceV1Beta1SpecHttpRouteDestinationPort;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Beta1SpecHttpRouteDestination' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Beta1SpecHttpRouteDestination(obj: VirtualServiceV1Beta1SpecHttpRouteDestination | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'host': obj.host,
+    'subset': obj.subset,
+    'port': toJson_VirtualServiceV1Beta1SpecHttpRouteDestinationPort(obj.port),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Beta1SpecHttpRewriteUriRegexRewrite
+ */
+export interface VirtualServiceV1Beta1SpecHttpRewriteUriRegexRewrite {
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpRewriteUriRegexRewrite#match
+   */
+  readonly match?: string;
+
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpRewriteUriRegexRewrite#rewrite
+   */
+  readonly rewrite?: string;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Beta1SpecHttpRewriteUriRegexRewrite' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Beta1SpecHttpRewriteUriRegexRewrite(obj: VirtualServiceV1Beta1SpecHttpRewriteUriRegexRewrite | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'match': obj.match,
+    'rewrite': obj.rewrite,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Beta1SpecHttpMirrorPort
+ */
+export interface VirtualServiceV1Beta1SpecHttpMirrorPort {
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpMirrorPort#number
+   */
+  readonly number?: number;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Beta1SpecHttpMirrorPort' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Beta1SpecHttpMirrorPort(obj: VirtualServiceV1Beta1SpecHttpMirrorPort | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'number': obj.number,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Beta1SpecHttpRouteDestinationPort
+ */
+export interface VirtualServiceV1Beta1SpecHttpRouteDestinationPort {
+  /**
+   * @schema VirtualServiceV1Beta1SpecHttpRouteDestinationPort#number
+   */
+  readonly number?: number;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Beta1SpecHttpRouteDestinationPort' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Beta1SpecHttpRouteDestinationPort(obj: VirtualServiceV1Beta1SpecHttpRouteDestinationPort | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'number': obj.number,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+
+/**
+ *
+ *
+ * @schema VirtualServiceV1Alpha3
+ */
+export class VirtualServiceV1Alpha3 extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "VirtualServiceV1Alpha3"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'networking.istio.io/v1alpha3',
+    kind: 'VirtualService',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "VirtualServiceV1Alpha3".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: VirtualServiceV1Alpha3Props = {}): any {
+    return {
+      ...VirtualServiceV1Alpha3.GVK,
+      ...toJson_VirtualServiceV1Alpha3Props(props),
+    };
+  }
+
+  /**
+   * Defines a "VirtualServiceV1Alpha3" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: VirtualServiceV1Alpha3Props = {}) {
+    super(scope, id, {
+      ...VirtualServiceV1Alpha3.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...VirtualServiceV1Alpha3.GVK,
+      ...toJson_VirtualServiceV1Alpha3Props(resolved),
+    };
+  }
+}
+
+/**
+ * @schema VirtualServiceV1Alpha3
+ */
+export interface VirtualServiceV1Alpha3Props {
+  /**
+   * @schema VirtualServiceV1Alpha3#metadata
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * Traffic routing of one or more hosts.
+   *
+   * @schema VirtualServiceV1Alpha3#spec
+   */
+  readonly spec?: VirtualServiceV1Alpha3Spec;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Alpha3Props' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Alpha3Props(obj: VirtualServiceV1Alpha3Props | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_VirtualServiceV1Alpha3Spec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Traffic routing of one or more hosts.
+ *
+ * @schema VirtualServiceV1Alpha3Spec
+ */
+export interface VirtualServiceV1Alpha3Spec {
+  /**
+   * @schema VirtualServiceV1Alpha3Spec#hosts
+   */
+  readonly hosts?: string[];
+
+  /**
+   * @schema VirtualServiceV1Alpha3Spec#gateways
+   */
+  readonly gateways?: string[];
+
+  /**
+   * @schema VirtualServiceV1Alpha3Spec#exportTo
+   */
+  readonly exportTo?: string[];
+
+  /**
+   * @schema VirtualServiceV1Alpha3Spec#http
+   */
+  readonly http?: VirtualServiceV1Alpha3SpecHttp[];
+
+  /**
+   * @schema VirtualServiceV1Alpha3Spec#tcp
+   */
+  readonly tcp?: any[];
+
+  /**
+   * @schema VirtualServiceV1Alpha3Spec#tls
+   */
+  readonly tls?: any[];
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Alpha3Spec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Alpha3Spec(obj: VirtualServiceV1Alpha3Spec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'hosts': obj.hosts?.map(y => y),
+    'gateways': obj.gateways?.map(y => y),
+    'exportTo': obj.exportTo?.map(y => y),
+    'http': obj.http?.map(y => toJson_VirtualServiceV1Alpha3SpecHttp(y)),
+    'tcp': obj.tcp?.map(y => y),
+    'tls': obj.tls?.map(y => y),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Alpha3SpecHttp
+ */
+export interface VirtualServiceV1Alpha3SpecHttp {
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttp#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttp#match
+   */
+  readonly match?: any[];
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttp#route
+   */
+  readonly route?: VirtualServiceV1Alpha3SpecHttpRoute[];
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttp#redirect
+   */
+  readonly redirect?: any;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttp#directResponse
+   */
+  readonly directResponse?: any;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttp#delegate
+   */
+  readonly delegate?: VirtualServiceV1Alpha3SpecHttpDelegate;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttp#rewrite
+   */
+  readonly rewrite?: VirtualServiceV1Alpha3SpecHttpRewrite;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttp#timeout
+   */
+  readonly timeout?: string;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttp#retries
+   */
+  readonly retries?: VirtualServiceV1Alpha3SpecHttpRetries;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttp#fault
+   */
+  readonly fault?: any;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttp#mirror
+   */
+  readonly mirror?: VirtualServiceV1Alpha3SpecHttpMirror;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttp#mirrors
+   */
+  readonly mirrors?: any[];
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttp#mirrorPercentage
+   */
+  readonly mirrorPercentage?: VirtualServiceV1Alpha3SpecHttpMirrorPercentage;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttp#corsPolicy
+   */
+  readonly corsPolicy?: any;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttp#headers
+   */
+  readonly headers?: any;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Alpha3SpecHttp' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Alpha3SpecHttp(obj: VirtualServiceV1Alpha3SpecHttp | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'match': obj.match?.map(y => y),
+    'route': obj.route?.map(y => toJson_VirtualServiceV1Alpha3SpecHttpRoute(y)),
+    'redirect': obj.redirect,
+    'directResponse': obj.directResponse,
+    'delegate': toJson_VirtualServiceV1Alpha3SpecHttpDelegate(obj.delegate),
+    'rewrite': toJson_VirtualServiceV1Alpha3SpecHttpRewrite(obj.rewrite),
+    'timeout': obj.timeout,
+    'retries': toJson_VirtualServiceV1Alpha3SpecHttpRetries(obj.retries),
+    'fault': obj.fault,
+    'mirror': toJson_VirtualServiceV1Alpha3SpecHttpMirror(obj.mirror),
+    'mirrors': obj.mirrors?.map(y => y),
+    'mirrorPercentage': toJson_VirtualServiceV1Alpha3SpecHttpMirrorPercentage(obj.mirrorPercentage),
+    'corsPolicy': obj.corsPolicy,
+    'headers': obj.headers,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Alpha3SpecHttpRoute
+ */
+export interface VirtualServiceV1Alpha3SpecHttpRoute {
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpRoute#destination
+   */
+  readonly destination: VirtualServiceV1Alpha3SpecHttpRouteDestination;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpRoute#weight
+   */
+  readonly weight?: number;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpRoute#headers
+   */
+  readonly headers?: any;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Alpha3SpecHttpRoute' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Alpha3SpecHttpRoute(obj: VirtualServiceV1Alpha3SpecHttpRoute | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'destination': toJson_VirtualServiceV1Alpha3SpecHttpRouteDestination(obj.destination),
+    'weight': obj.weight,
+    'headers': obj.headers,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Alpha3SpecHttpDelegate
+ */
+export interface VirtualServiceV1Alpha3SpecHttpDelegate {
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpDelegate#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpDelegate#namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Alpha3SpecHttpDelegate' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Alpha3SpecHttpDelegate(obj: VirtualServiceV1Alpha3SpecHttpDelegate | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'namespace': obj.namespace,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Alpha3SpecHttpRewrite
+ */
+export interface VirtualServiceV1Alpha3SpecHttpRewrite {
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpRewrite#uri
+   */
+  readonly uri?: string;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpRewrite#authority
+   */
+  readonly authority?: string;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpRewrite#uriRegexRewrite
+   */
+  readonly uriRegexRewrite?: VirtualServiceV1Alpha3SpecHttpRewriteUriRegexRewrite;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Alpha3SpecHttpRewrite' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Alpha3SpecHttpRewrite(obj: VirtualServiceV1Alpha3SpecHttpRewrite | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'uri': obj.uri,
+    'authority': obj.authority,
+    'uriRegexRewrite': toJson_VirtualServiceV1Alpha3SpecHttpRewriteUriRegexRewrite(obj.uriRegexRewrite),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Alpha3SpecHttpRetries
+ */
+export interface VirtualServiceV1Alpha3SpecHttpRetries {
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpRetries#attempts
+   */
+  readonly attempts?: number;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpRetries#perTryTimeout
+   */
+  readonly perTryTimeout?: string;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpRetries#retryOn
+   */
+  readonly retryOn?: string;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpRetries#retryRemoteLocalities
+   */
+  readonly retryRemoteLocalities?: boolean;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Alpha3SpecHttpRetries' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Alpha3SpecHttpRetries(obj: VirtualServiceV1Alpha3SpecHttpRetries | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'attempts': obj.attempts,
+    'perTryTimeout': obj.perTryTimeout,
+    'retryOn': obj.retryOn,
+    'retryRemoteLocalities': obj.retryRemoteLocalities,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Alpha3SpecHttpMirror
+ */
+export interface VirtualServiceV1Alpha3SpecHttpMirror {
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpMirror#host
+   */
+  readonly host: string;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpMirror#subset
+   */
+  readonly subset?: string;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpMirror#port
+   */
+  readonly port?: VirtualServiceV1Alpha3SpecHttpMirrorPort;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Alpha3SpecHttpMirror' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Alpha3SpecHttpMirror(obj: VirtualServiceV1Alpha3SpecHttpMirror | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'host': obj.host,
+    'subset': obj.subset,
+    'port': toJson_VirtualServiceV1Alpha3SpecHttpMirrorPort(obj.port),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Alpha3SpecHttpMirrorPercentage
+ */
+export interface VirtualServiceV1Alpha3SpecHttpMirrorPercentage {
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpMirrorPercentage#value
+   */
+  readonly value?: number;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Alpha3SpecHttpMirrorPercentage' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Alpha3SpecHttpMirrorPercentage(obj: VirtualServiceV1Alpha3SpecHttpMirrorPercentage | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Alpha3SpecHttpRouteDestination
+ */
+export interface VirtualServiceV1Alpha3SpecHttpRouteDestination {
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpRouteDestination#host
+   */
+  readonly host: string;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpRouteDestination#subset
+   */
+  readonly subset?: string;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpRouteDestination#port
+   */
+  readonly port?: VirtualServiceV1Alpha3SpecHttpRouteDestinationPort;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Alpha3SpecHttpRouteDestination' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Alpha3SpecHttpRouteDestination(obj: VirtualServiceV1Alpha3SpecHttpRouteDestination | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'host': obj.host,
+    'subset': obj.subset,
+    'port': toJson_VirtualServiceV1Alpha3SpecHttpRouteDestinationPort(obj.port),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Alpha3SpecHttpRewriteUriRegexRewrite
+ */
+export interface VirtualServiceV1Alpha3SpecHttpRewriteUriRegexRewrite {
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpRewriteUriRegexRewrite#match
+   */
+  readonly match?: string;
+
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpRewriteUriRegexRewrite#rewrite
+   */
+  readonly rewrite?: string;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Alpha3SpecHttpRewriteUriRegexRewrite' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Alpha3SpecHttpRewriteUriRegexRewrite(obj: VirtualServiceV1Alpha3SpecHttpRewriteUriRegexRewrite | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'match': obj.match,
+    'rewrite': obj.rewrite,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Alpha3SpecHttpMirrorPort
+ */
+export interface VirtualServiceV1Alpha3SpecHttpMirrorPort {
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpMirrorPort#number
+   */
+  readonly number?: number;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Alpha3SpecHttpMirrorPort' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Alpha3SpecHttpMirrorPort(obj: VirtualServiceV1Alpha3SpecHttpMirrorPort | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'number': obj.number,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema VirtualServiceV1Alpha3SpecHttpRouteDestinationPort
+ */
+export interface VirtualServiceV1Alpha3SpecHttpRouteDestinationPort {
+  /**
+   * @schema VirtualServiceV1Alpha3SpecHttpRouteDestinationPort#number
+   */
+  readonly number?: number;
+}
+
+/**
+ * Converts an object of type 'VirtualServiceV1Alpha3SpecHttpRouteDestinationPort' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_VirtualServiceV1Alpha3SpecHttpRouteDestinationPort(obj: VirtualServiceV1Alpha3SpecHttpRouteDestinationPort | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
     'number': obj.number,

@@ -4,6 +4,9 @@ import type { ClusterConfig } from './types.js';
 /** The example repository URL: synth warns while the configuration still names it. */
 export const PLACEHOLDER_REPO_URL = 'https://github.com/example/agent-canary.git';
 
+/** hey at 2 requests per second for one metric window: enough samples for the checks, cheap for an LLM. */
+export const DEFAULT_LOAD_TEST_COMMAND = 'hey -z {window} -q 2 -c 1 {url}';
+
 export const CONFIG_FILE = 'agent-canary.yaml';
 
 export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
@@ -16,6 +19,7 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   flagger: {
     namespace: 'flagger-system',
     loadTesterUrl: 'http://flagger-loadtester.flagger-system/',
+    loadTestCommand: DEFAULT_LOAD_TEST_COMMAND,
   },
   prometheus: { namespace: 'istio-system', address: 'http://prometheus.istio-system:9090' },
   gate: {

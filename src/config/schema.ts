@@ -5,6 +5,7 @@
  * The `x-allowed` / `x-fix` / `x-problem` keywords make the errors (file:line: field: problem
  * (got ...; allowed: ...). Fix: ...) read like the fleet files' errors.
  */
+import { loadTestCommandSchema } from '../traffic/load-test.js';
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from '../names/k8s-names.js';
 
 const label = {
@@ -62,7 +63,11 @@ export const clusterConfigSchema = {
         },
       }),
       argocd: section({ namespace: label, project: label, server: httpUrl }),
-      flagger: section({ namespace: label, loadTesterUrl: httpUrl }),
+      flagger: section({
+        namespace: label,
+        loadTesterUrl: httpUrl,
+        loadTestCommand: loadTestCommandSchema,
+      }),
       prometheus: section({ namespace: label, address: httpUrl }),
       gate: section({
         namespace: label,

@@ -8,7 +8,12 @@ export interface ClusterConfig {
     readonly project: string;
     readonly server: string;
   };
-  readonly flagger: { readonly namespace: string; readonly loadTesterUrl: string };
+  readonly flagger: {
+    readonly namespace: string;
+    readonly loadTesterUrl: string;
+    /** The load-test command of policies that set none (`loadTest.command`, same placeholders). */
+    readonly loadTestCommand: string;
+  };
   /** `address` is the default for policies that name no Prometheus of their own. */
   readonly prometheus: { readonly namespace: string; readonly address: string };
   readonly gate: {

@@ -32,6 +32,27 @@ export interface LockOptions {
 
 export const DEFAULT_LOCK_STALE_MS = 20_000;
 
+/** The environment variable that sets the lease staleness of the CLI and the API server. */
+export const LOCK_STALE_ENV = 'AGENT_CANARY_LOCK_STALE_MS';
+
+/**
+ * The lease staleness for this environment: `AGENT_CANARY_LOCK_STALE_MS` (an integer of
+ * milliseconds, at least 2,000), else DEFAULT_LOCK_STALE_MS. Lower it where a holder that died
+ * should be taken over sooner (a single-writer setup); raise it on a file system with slow mtimes.
+ */
+export function lockStaleMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[LOCK_STALE_ENV];
+  if (raw === undefined || raw === '') return DEFAULT_LOCK_STALE_MS;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 2000) {
+    throw new AgentCanaryError(
+      'bad-request',
+      `${LOCK_STALE_ENV}: invalid value '${raw.slice(0, 50)}' (allowed: an integer number of milliseconds >= 2000). Fix: set it to e.g. 20000, or unset it.`,
+    );
+  }
+  return n;
+}
+
 /** The repository's lease could not be taken in time: a Git failure (kind `git`, exit 2, 500). */
 export class LockTimeoutError extends AgentCanaryError {
   constructor(message: string) {

@@ -25,6 +25,7 @@ import { GitOpsError } from './errors.js';
 import { commitMessage, type CanaryEvent, type EventFacts } from './events.js';
 import { FleetFileEditor } from './fleet-edit.js';
 import type { Committed, GitRepo } from './repo.js';
+import { startWeight, weightMove } from './strategy-plan.js';
 import {
   dropBaseline,
   isProgressive,
@@ -297,7 +298,8 @@ export class GitOps {
     return this.mutate(ref, opts, (agent, firstStep) => {
       const spec = agent.agent.spec;
       const current = spec.canary ?? undefined;
-      const weight = config.weight ?? firstStep;
+      // The strategy decides the starting weight (strategy-plan.ts: ab and blue-green start at 0).
+      const { weight, checkSteps } = startWeight(agent, firstStep, config.weight);
       const version = config.version ?? nextVersion(spec.version);
       if (version === undefined) {
         throw new GitOpsError(
@@ -337,7 +339,7 @@ export class GitOps {
         event: 'AgentCanaryStarted',
         weightFrom: 0,
         weightTo: weight,
-        checkSteps: true,
+        checkSteps,
         detail: `canary version ${version} started at ${weight}%`,
         body: changes.length > 0 ? ['Challenger overrides:', ...changes] : undefined,
         edit: (e) => {
@@ -359,6 +361,8 @@ export class GitOps {
           `${agent.id} has no running canary, so there is no weight to change. Fix: start one first ('canary start').`,
         );
       }
+      // A/B has no weights, blue-green only 0/100 (strategy-plan.ts); canary: the policy's steps.
+      const move = weightMove(agent, weight);
       if (agent.rollout.mode === 'progressive') {
         throw new GitOpsError(
           'conflict',
@@ -372,8 +376,8 @@ export class GitOps {
         event: 'AgentCanaryWeightChanged',
         weightFrom: canary.weight,
         weightTo: weight,
-        checkSteps: true,
-        detail: `canary weight ${canary.weight}% -> ${weight}%`,
+        checkSteps: move.checkSteps,
+        detail: move.detail ?? `canary weight ${canary.weight}% -> ${weight}%`,
         edit: (e) => e.set(['spec', 'canary', 'weight'], weight),
       };
     });

@@ -21,7 +21,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { GitError, simpleGit, type SimpleGit } from 'simple-git';
 import { GitOpsError } from './errors.js';
 import { clearJournal, recover, writeJournal } from './journal.js';
-import { DEFAULT_LOCK_STALE_MS, LockTimeoutError, withRepoLock, type Lease } from './lock.js';
+import { LockTimeoutError, lockStaleMsFromEnv, withRepoLock, type Lease } from './lock.js';
 import { networkGit } from './network.js';
 
 export interface GitIdentity {
@@ -436,7 +436,7 @@ export class GitRepo {
    * left behind (journal.ts). Every writer of the working tree goes through here.
    */
   exclusive<T>(fn: (lease: Lease) => Promise<T>): Promise<T> {
-    const staleMs = this.opts.lockStaleMs ?? DEFAULT_LOCK_STALE_MS;
+    const staleMs = this.opts.lockStaleMs ?? lockStaleMsFromEnv();
     return withRepoLock(
       this.gitDir,
       join(this.gitDir, 'agent-canary.lease'),

@@ -21,6 +21,8 @@ export const DEFAULT_POLICY_SPEC: PolicySpec = deepFreeze({
   metrics: {
     successRate: { min: 99 },
     latencyP99: { max: 500 },
+    latencyP50: { max: 100 },
+    errorRate: { max: 0.1 },
     vsPrimary: { errorRate: { factor: 2, floor: 1 }, latencyP99: { factor: 1.5, marginMs: 50 } },
   },
   abort: { successRate: { min: 95 }, errorRate: { max: 5 }, latencyP99: { max: 2000 } },
@@ -41,6 +43,7 @@ export const DEFAULT_POLICY_SPEC: PolicySpec = deepFreeze({
   },
   gateUrl: DEFAULT_GATE_URL,
   prometheus: DEFAULT_PROMETHEUS,
+  allowDirectStableChange: false,
 });
 
 function deepFreeze<T>(v: T): T {

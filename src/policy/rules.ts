@@ -108,17 +108,44 @@ export const abortLooserThanGates: PolicyRule = (spec) => {
       fix: `lower abort.successRate.min (e.g. ${Math.max(0, gateSr - 4)}) or raise metrics.successRate.min`,
     });
   }
-  const abortLat = spec.abort.latencyP99.max;
-  const gateLat = spec.metrics.latencyP99.max;
-  if (abortLat !== undefined && gateLat !== undefined && !(abortLat > gateLat)) {
+  // Upper bounds (5xx %, p99 ms, p50 ms): the abort bound lies above the gate.
+  for (const [key, what, unit] of [
+    ['errorRate', '5xx-rate', '%'],
+    ['latencyP99', 'p99-latency', ' ms'],
+    ['latencyP50', 'p50-latency', ' ms'],
+  ] as const) {
+    const abortMax = spec.abort[key]?.max;
+    const gateMax = spec.metrics[key]?.max;
+    if (abortMax === undefined || gateMax === undefined || abortMax > gateMax) continue;
+    const unitWord = unit === '%' ? 'a percentage' : 'milliseconds';
     out.push({
-      path: ['abort', 'latencyP99', 'max'],
-      related: [['metrics', 'latencyP99', 'max']],
-      relatedAllowed: `milliseconds below abort.latencyP99.max (${abortLat})`,
-      problem: `the abort p99-latency bound must be above the promotion gate (metrics.latencyP99.max ${gateLat} ms)`,
-      value: abortLat,
-      allowed: `milliseconds above ${gateLat}`,
-      fix: `raise abort.latencyP99.max (e.g. ${gateLat * 4}) or lower metrics.latencyP99.max`,
+      path: ['abort', key, 'max'],
+      related: [['metrics', key, 'max']],
+      relatedAllowed: `${unitWord} below abort.${key}.max (${abortMax})`,
+      problem: `the abort ${what} bound must be above the promotion gate (metrics.${key}.max ${gateMax}${unit})`,
+      value: abortMax,
+      allowed: `${unitWord} above ${gateMax}`,
+      fix: `raise abort.${key}.max (e.g. ${unit === '%' ? Math.min(100, gateMax * 10) : gateMax * 4}) or lower metrics.${key}.max`,
+    });
+  }
+  return out;
+};
+
+/** The median is never above the 99th percentile, so a p50 bound at or above the p99 bound never binds. */
+export const p50BelowP99: PolicyRule = (spec) => {
+  const out: PolicyFinding[] = [];
+  for (const block of ['metrics', 'abort'] as const) {
+    const p50 = spec[block].latencyP50?.max;
+    const p99 = spec[block].latencyP99?.max;
+    if (p50 === undefined || p99 === undefined || p50 < p99) continue;
+    out.push({
+      path: [block, 'latencyP50', 'max'],
+      related: [[block, 'latencyP99', 'max']],
+      relatedAllowed: `milliseconds above ${block}.latencyP50.max (${p50})`,
+      problem: `the p50 bound must be below the p99 bound (${block}.latencyP99.max ${p99} ms); a median at or above it never binds`,
+      value: p50,
+      allowed: `milliseconds below ${p99}`,
+      fix: `lower ${block}.latencyP50.max (e.g. ${Math.floor(p99 / 5)}) or remove it`,
     });
   }
   return out;
@@ -162,6 +189,7 @@ export const policyRules: readonly PolicyRule[] = [
   intervalLongEnough,
   gateTimeoutFits,
   abortLooserThanGates,
+  p50BelowP99,
   recifThresholdIsScore,
   gateMetricsUnique,
 ];

@@ -7,6 +7,7 @@
  * per-agent `rollout.overrides` of a fleet file. Cross-field rules (increasing steps, timeout
  * below interval, abort bounds looser than the gates) live in `rules.ts`.
  */
+import { loadTestCommandSchema } from '../traffic/load-test.js';
 import { DNS1123_LABEL } from '../names/k8s-names.js';
 
 /** Flagger durations: seconds or minutes only (Flagger rejects `1h`). */
@@ -137,7 +138,9 @@ export const policySpecSchema = {
       additionalProperties: false,
       properties: {
         successRate: min(percent),
+        errorRate: max(percent),
         latencyP99: max(millis),
+        latencyP50: max(millis),
         vsPrimary: {
           type: 'object',
           additionalProperties: false,
@@ -180,11 +183,25 @@ export const policySpecSchema = {
     abort: {
       type: 'object',
       additionalProperties: false,
-      properties: { successRate: min(percent), errorRate: max(percent), latencyP99: max(millis) },
+      properties: {
+        successRate: min(percent),
+        errorRate: max(percent),
+        latencyP99: max(millis),
+        latencyP50: max(millis),
+      },
+    },
+    loadTest: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        command: loadTestCommandSchema,
+        timeout: duration,
+      },
     },
     gate: gateSchema,
     gateUrl: url,
     prometheus: url,
+    allowDirectStableChange: { type: 'boolean' },
   },
 } as const;
 

@@ -82,6 +82,18 @@ export interface GateSettings {
   readonly token?: string;
 }
 
+/**
+ * What the load tester runs against the canary during analysis. The command is a template:
+ * `{url}` (the canary's in-cluster URL, `http://<slug>-canary.<namespace>:8000/`), `{name}`,
+ * `{namespace}` and `{window}` (the metric window, e.g. `1m`) are replaced.
+ */
+export interface LoadTestSettings {
+  /** @default agent-canary.yaml `flagger.loadTest.command` (`hey -z {window} -q 2 -c 1 {url}`) */
+  readonly command?: string;
+  /** Webhook timeout (flagger-loadtester starts `cmd` in the background and answers at once). @default '5s' */
+  readonly timeout?: string;
+}
+
 export interface PolicySpec {
   /** Manual weights and the progressive plan, in order; after the last step comes promotion (100). */
   readonly steps: readonly PolicyStep[];
@@ -97,6 +109,10 @@ export interface PolicySpec {
     readonly successRate: Bound;
     /** p99 latency in milliseconds. */
     readonly latencyP99: Bound;
+    /** p50 (median) latency in milliseconds. @default { max: 100 } (the release plan) */
+    readonly latencyP50?: Bound;
+    /** Percent of 5xx requests. @default { max: 0.1 } (the release plan) */
+    readonly errorRate?: Bound;
     /**
      * The canary judged against the primary (stable) on the same traffic window: 5xx percent at
      * most `factor` x the primary's (never below `floor` percent), p99 latency at most `factor` x
@@ -109,18 +125,31 @@ export interface PolicySpec {
       readonly latencyP99?: { readonly factor: number; readonly marginMs?: number };
     };
   };
-  /** Abort bounds: a canary beyond these is rolled back. */
+  /**
+   * Abort bounds: a canary beyond these fails at once, whatever `analysis.threshold` says
+   * (progressive mode: a Flagger `rollback` hook, docs/generator.md "Abort bounds").
+   */
   readonly abort: {
     readonly successRate: Bound;
     /** Percent of 5xx requests. */
     readonly errorRate: Bound;
     readonly latencyP99: Bound;
+    /** p50 latency in milliseconds. @default none */
+    readonly latencyP50?: Bound;
   };
+  /** The flagger-loadtester `load-test` hook (fleet `rollout.loadTest: true`). */
+  readonly loadTest?: LoadTestSettings;
   readonly gate: GateSettings;
   /** Webhook URL of the quality gate service. @default 'http://agent-canary-gate.agent-canary-system/api/v1/webhooks/flagger' */
   readonly gateUrl: string;
   /** Prometheus address used by MetricTemplates. @default 'http://prometheus.istio-system:9090' */
   readonly prometheus: string;
+  /**
+   * Whether a pull request may change the stable spec (image, model, prompt, skills, tools,
+   * version) without a canary: all traffic at once in manual mode, an analysis with no baseline
+   * in progressive mode. `validate --base` refuses it unless this is true. @default false
+   */
+  readonly allowDirectStableChange?: boolean;
 }
 
 export interface Policy {

@@ -146,6 +146,7 @@ function addAgents(
           policy,
           istioGateways: cluster.istio.gateways,
           loadTesterUrl: cluster.flagger.loadTesterUrl,
+          loadTestCommand: cluster.flagger.loadTestCommand,
           ...opts.workload,
         }),
       ]);

@@ -14,6 +14,7 @@ import { rules as allRules, type LiveCanary, type Rule } from './rules/index.js'
 import { createContext } from './rules/context.js';
 import { policyResolver } from './policy-resolver.js';
 import { loadLive } from './load/live.js';
+import { fleetRoot, loadFleetRoot, type LoadedFleet } from './fleet-files.js';
 import {
   objectRef,
   type Finding,
@@ -193,9 +194,15 @@ export async function runPipeline(
       fix: 'pass readable CRD YAML files (--crd) or a kubeconform schema directory (--schemas)',
     });
 
+  // The fleet beside the manifests: its agents name the policies, its broken files are findings.
+  const fleet: LoadedFleet | undefined = Array.isArray(opts.fleet)
+    ? undefined
+    : loadFleetRoot(fleetRoot(opts.fleet as string | undefined, paths));
+  const fleetFindings = fleet?.findings ?? [];
+
   // Rules stage.
   if (opts.rules !== false && checked.length) {
-    const policyFor = policyResolver(opts, setup);
+    const policyFor = policyResolver(opts, setup, fleet);
     const live = opts.live ? loadLive(opts.live, setup) : new Map<string, LiveCanary>();
     const ctx = createContext(checked, { policyFor, live, baseWeights: opts.baseWeights }, (r, f) =>
       perResource.get(r)!.push(f),
@@ -230,7 +237,7 @@ export async function runPipeline(
   // Findings about no single resource still get a result, so junit and the counts show them.
   for (const f of setup)
     results.push({ file: f.file, line: f.line, status: 'error', findings: [f] });
-  for (const f of extra.findings ?? [])
+  for (const f of [...fleetFindings, ...(extra.findings ?? [])])
     results.push({
       file: f.file,
       line: f.line,
@@ -243,6 +250,7 @@ export async function runPipeline(
     ...setup,
     ...fileFindings,
     ...resources.flatMap((r) => perResource.get(r)!),
+    ...fleetFindings,
     ...(extra.findings ?? []),
   ].sort(byLocation);
   const report = buildReport(

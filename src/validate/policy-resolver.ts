@@ -12,11 +12,14 @@ import type { Policy, PolicySpec } from '../policy/types.js';
 import type { ValidateOptions } from './pipeline.js';
 import { get, type AgentView } from './rules/context.js';
 import type { Finding } from './types.js';
+import type { LoadedFleet } from './fleet-files.js';
 
 /** Each agent's policy: from its fleet file (policy + overrides), an annotation, or `default`. */
 export function policyResolver(
   opts: ValidateOptions,
   setup: Finding[],
+  /** The fleet as the pipeline already read it (fleet-files.ts), instead of reading it again. */
+  loaded?: LoadedFleet,
 ): (agent: AgentView) => PolicySpec | undefined {
   let policies: ReadonlyMap<string, Policy> = new Map();
   if (typeof opts.policies === 'string' || opts.policies === undefined) {
@@ -31,6 +34,7 @@ export function policyResolver(
   } else policies = opts.policies;
   let fleet: readonly FleetAgent[] = [];
   if (Array.isArray(opts.fleet)) fleet = opts.fleet as readonly FleetAgent[];
+  else if (loaded) fleet = loaded.agents;
   else {
     const root = (opts.fleet as string | undefined) ?? 'fleet';
     if (existsSync(root)) fleet = checkFleet(root).agents;

@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { commentBody, upsertComment } from '../../scripts/ci/pr-comment.mjs';
 import { rebase } from '../../scripts/ci/sarif-paths.mjs';
+import { sarifSchemaErrors } from '../validate/sarif-schema.js';
 import { CLI_ARGS, REPO_ROOT } from '../cli-entry.js';
 
 const exec = promisify(execFile);
@@ -223,6 +224,8 @@ describe('SARIF for code scanning', () => {
         version: string;
         homepage: string;
       };
+      // What the Action uploads (paths rebased) is still SARIF 2.1.0.
+      expect(sarifSchemaErrors(log)).toEqual([]);
       expect(log.runs[0]!.tool.driver.version).toBe(pkg.version);
       expect(log.runs[0]!.tool.driver.informationUri).toBe(pkg.homepage);
       expect(pkg.homepage).not.toMatch(/example/);

@@ -227,6 +227,10 @@ describe('progressive mode', () => {
       'Deployment/support-bot',
       // spec.replicas 2 becomes a fixed-size HPA (Flagger copies it to -primary); a PDB per track
       'HorizontalPodAutoscaler/support-bot',
+      // the abort bounds' templates (Istio's built-ins cannot be listed twice under one name)
+      'MetricTemplate/support-bot-error-rate',
+      'MetricTemplate/support-bot-request-duration',
+      'MetricTemplate/support-bot-request-success-rate',
       'PodDisruptionBudget/support-bot',
       'PodDisruptionBudget/support-bot-primary',
     ]);
@@ -278,6 +282,25 @@ describe('progressive mode', () => {
     expect(c.analysis.metrics).toEqual([
       { name: 'request-success-rate', interval: '1m', thresholdRange: { min: 99 } },
       { name: 'request-duration', interval: '1m', thresholdRange: { max: 500 } },
+      // abort bounds: metrics of their own, over templates of the same checks
+      {
+        name: 'abort-request-success-rate',
+        interval: '1m',
+        templateRef: { name: 'support-bot-request-success-rate' },
+        thresholdRange: { min: 95 },
+      },
+      {
+        name: 'abort-error-rate',
+        interval: '1m',
+        templateRef: { name: 'support-bot-error-rate' },
+        thresholdRange: { max: 5 },
+      },
+      {
+        name: 'abort-request-duration',
+        interval: '1m',
+        templateRef: { name: 'support-bot-request-duration' },
+        thresholdRange: { max: 2000 },
+      },
     ]);
   });
 
@@ -293,6 +316,9 @@ describe('progressive mode', () => {
       ],
     );
     expect(refs).toEqual([
+      ['abort-request-success-rate', 'support-bot-request-success-rate', { min: 95 }],
+      ['abort-error-rate', 'support-bot-error-rate', { max: 5 }],
+      ['abort-request-duration', 'support-bot-request-duration', { max: 2000 }],
       ['request-success-rate', 'support-bot-request-success-rate', { min: 99 }],
       ['request-duration', 'support-bot-request-duration', { max: 500 }],
     ]);
@@ -315,11 +341,13 @@ describe('progressive mode', () => {
       'quality-gate:rollout',
       'step-hold:confirm-traffic-increase',
       'step-hold:confirm-promotion',
+      'abort:rollback',
     ]);
     expect(names(istio)).toEqual([
       'quality-gate:rollout',
       'step-hold:confirm-traffic-increase',
       'step-hold:confirm-promotion',
+      'abort:rollback',
     ]);
   });
 

@@ -197,7 +197,7 @@ describe('progressive strategies produce the Flagger fields Flagger documents', 
     ]);
     expect(a).not.toHaveProperty('stepWeights');
     expect(a).not.toHaveProperty('maxWeight');
-    expect(a.webhooks.map((h: { name: string }) => h.name)).toEqual(['quality-gate']);
+    expect(a.webhooks.map((h: { name: string }) => h.name)).toEqual(['quality-gate', 'abort']);
   });
 
   it('blue-green: iterations without weights or match', () => {

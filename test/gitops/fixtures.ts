@@ -27,6 +27,8 @@ export interface AgentFixture {
   /** Running canary weight; undefined: no canary. */
   readonly weight?: number;
   readonly mode?: 'manual' | 'progressive';
+  /** More `rollout` lines (two-space indented), e.g. a strategy and cohorts. */
+  readonly rollout?: string;
 }
 
 export function fleetFile(a: AgentFixture): string {
@@ -56,7 +58,7 @@ spec:
 ${canary}rollout:
   mode: ${a.mode ?? 'manual'}     # who owns the weight
   policy: default
-`;
+${a.rollout ?? ''}`;
 }
 
 export function writeProject(dir: string, agents: readonly AgentFixture[]): void {

@@ -52,7 +52,9 @@ describe('policies/default.yaml', () => {
     expect(def.spec.analysis).toEqual({ interval: '1m', threshold: 3 });
     expect(def.spec.metrics).toEqual({
       successRate: { min: 99 },
+      errorRate: { max: 0.1 },
       latencyP99: { max: 500 },
+      latencyP50: { max: 100 },
       vsPrimary: { errorRate: { factor: 2, floor: 1 }, latencyP99: { factor: 1.5, marginMs: 50 } },
     });
     expect(def.spec.abort).toEqual({
@@ -138,7 +140,42 @@ describe('semantic policy checks fail on a bad policy, at the right line', () =>
       'latencyP99: { max: 2000 }',
       'latencyP99: { max: 500 }',
       'spec.abort.latencyP99.max',
-      'latencyP99: { max: 500 }\n  # Quality',
+      'latencyP99: { max: 500 }\n    # latencyP50',
+    ],
+    [
+      'abort 5xx rate not looser than the 5xx gate',
+      'errorRate: { max: 5 }',
+      'errorRate: { max: 0.1 }',
+      'spec.abort.errorRate.max',
+      'errorRate: { max: 0.1 }       # percent of 5xx responses',
+    ],
+    [
+      'p50 gate not below the p99 gate',
+      'latencyP50: { max: 100 }',
+      'latencyP50: { max: 500 }',
+      'spec.metrics.latencyP50.max',
+      'latencyP50: { max: 500 }',
+    ],
+    [
+      'p50 gate not a number of milliseconds',
+      'latencyP50: { max: 100 }',
+      'latencyP50: { max: -1 }',
+      'spec.metrics.latencyP50.max',
+      'latencyP50: { max: -1 }',
+    ],
+    [
+      'abort p50 not looser than the p50 gate',
+      '# latencyP50: { max: 1000 } # optional',
+      'latencyP50: { max: 50 }',
+      'spec.abort.latencyP50.max',
+      'latencyP50: { max: 50 }',
+    ],
+    [
+      'load-test command with an unknown placeholder',
+      'gateUrl:',
+      'loadTest: { command: "hey -z {window} {host}" }\n  gateUrl:',
+      'spec.loadTest.command',
+      'loadTest:',
     ],
     [
       'recif pass threshold outside 0..1',
@@ -227,7 +264,9 @@ describe('resolvePolicy', () => {
     expect(spec.steps).toEqual([{ weight: 20, hold: '5m' }]);
     expect(spec.metrics).toEqual({
       successRate: { min: 99 },
+      errorRate: { max: 0.1 },
       latencyP99: { max: 800 },
+      latencyP50: { max: 100 },
       vsPrimary: { errorRate: { factor: 2, floor: 1 }, latencyP99: { factor: 1.5, marginMs: 50 } },
     });
     // the loaded policy itself is untouched

@@ -63,8 +63,15 @@ function commitFleetChange(edit: (text: string) => string, message: string, rel 
 
 const setWeight = (w: number) => (t: string) => t.replace(/^(\s+weight: )10$/m, `$1${w}`);
 
+// A day after the commits: every step's hold has elapsed (pr-safety.test.ts checks the holds).
 const validate = (extra: { gate?: string } = {}) =>
-  validatePullRequest([join(repo, 'dist')], { root: repo, base: 'HEAD~1', registry, ...extra });
+  validatePullRequest([join(repo, 'dist')], {
+    root: repo,
+    base: 'HEAD~1',
+    registry,
+    now: () => Date.now() + 86_400_000,
+    ...extra,
+  });
 
 describe('validate --base', () => {
   it('reports the next weight step as a traffic change and passes', async () => {

@@ -10,6 +10,7 @@ import { buildReport } from '../../src/validate/pipeline.js';
 import { renderJunit } from '../../src/validate/report/junit.js';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Finding } from '../../src/validate/types.js';
+import { sarifSchemaErrors } from './sarif-schema.js';
 
 const corpus = join(import.meta.dirname, '..', 'fixtures', 'validate', 'corpus');
 const fx = join(import.meta.dirname, '..', 'fixtures', 'validate');
@@ -177,12 +178,35 @@ describe('CLI', () => {
         }[];
       }[];
     };
+    expect(sarifSchemaErrors(sarif)).toEqual([]);
     expect(sarif.version).toBe('2.1.0');
     expect(sarif.runs[0]!.tool.driver.rules.map((r) => r.id)).toContain('flagger-step-mode');
     expect(sarif.runs[0]!.results[0]).toMatchObject({
       ruleId: 'schema',
       locations: [{ physicalLocation: { region: { startLine: 7 } } }],
     });
+  });
+
+  it('-o sarif: valid against the SARIF 2.1.0 schema for every finding level, also with no finding; the schema check itself rejects a broken log', async () => {
+    await run(['-o', 'sarif', corpus, '--fleet', join(tmp, 'none')]);
+    const many = JSON.parse(out) as { runs: { results: { level: string }[] }[] };
+    expect(sarifSchemaErrors(many)).toEqual([]);
+    expect(new Set(many.runs[0]!.results.map((r) => r.level)).size).toBeGreaterThan(1);
+    out = '';
+    await run(['-o', 'sarif', join(corpus, 'valid-deployment.yaml'), '--fleet', join(tmp, 'none')]);
+    const none = JSON.parse(out) as { runs: { results: unknown[] }[] };
+    expect(none.runs[0]!.results).toEqual([]);
+    expect(sarifSchemaErrors(none)).toEqual([]);
+    // The check can fail: a level SARIF does not define, a result without a message.
+    const broken = structuredClone(many) as {
+      runs: { results: { level?: string; message?: unknown }[] }[];
+    };
+    broken.runs[0]!.results[0]!.level = 'fatal';
+    delete broken.runs[0]!.results[1]!.message;
+    expect(sarifSchemaErrors(broken)).toEqual([
+      '/runs/0/results/0/level: must be equal to one of the allowed values',
+      "/runs/0/results/1: must have required property 'message'",
+    ]);
   });
 
   it('-o github: annotations and the step summary', async () => {
@@ -194,7 +218,7 @@ describe('CLI', () => {
       vi.unstubAllEnvs();
     }
     expect(out).toMatch(
-      /^::error file=.*unknown-field\.yaml,line=7,title=schema Deployment demo\/typo::spec\.replica: unknown field "replica"/m,
+      /^::error file=.*unknown-field\.yaml,line=7,title=schema Deployment demo\/typo spec\.replica::spec\.replica: unknown field "replica"/m,
     );
     expect(readFileSync(summaryFile, 'utf8')).toContain('### ❌ agent-canary validate');
   });

@@ -135,7 +135,7 @@ const CASES: Record<string, Case> = {
         timeout: '5s',
         metadata: { channel: 'ops' },
       }),
-    path: 'spec.analysis.webhooks[3].url',
+    path: 'spec.analysis.webhooks[4].url',
   },
   'flagger-metric-template-ref': {
     mutate: (o) => {

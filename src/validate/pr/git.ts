@@ -15,6 +15,11 @@ export class GitRefError extends AgentCanaryError {
   }
 }
 
+/** Runs `git args` in `repo`; its stdout, or a GitRefError with its stderr. */
+export function gitOutput(repo: string, args: string[]): Promise<string> {
+  return run('git', args, repo);
+}
+
 function run(cmd: string, args: string[], cwd: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -3,7 +3,10 @@
  * - per agent, what the change does to live traffic (base vs head),
  * - manual weights may only move to the next policy step or back down (rule manual-weight-step),
  * - dist/ must equal what the fleet at head synthesizes (rule dist-drift),
- * - with `--gate URL`, a weight increase needs the quality gate's approval (rule gate-check).
+ * - with `--gate URL`, a weight increase needs the quality gate's approval (rule gate-check),
+ * - from the fleet files at base and head (safety.ts, exposure.ts): a promotion only from the last
+ *   step, a weight increase or promotion only after the step's hold, no stable change without a
+ *   canary, no removed host or gateway. A broken fleet file is a finding of the pipeline.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
@@ -15,6 +18,8 @@ import { extractRef } from './git.js';
 import { agentStates, trafficChanges } from './state.js';
 import { distDrift } from './drift.js';
 import { askGate } from './gate.js';
+import { fleetAgents, pullRequestSafety } from './safety.js';
+import { removedExposure } from './exposure.js';
 
 export interface PullRequestOptions extends ValidateOptions {
   /** Git ref of the base (e.g. origin/main). */
@@ -28,6 +33,8 @@ export interface PullRequestOptions extends ValidateOptions {
   /** Override the Argo CD repo URL / revision used for the drift check (else read from dist/). */
   readonly repoURL?: string;
   readonly targetRevision?: string;
+  /** The clock step holds are measured against (Unix ms). @default Date.now */
+  readonly now?: () => number;
 }
 
 async function loadResources(paths: readonly string[]): Promise<Resource[]> {
@@ -92,6 +99,25 @@ export async function validatePullRequest(
       }
     }
     if (opts.gate) extra.push(...(await askGate(opts.gate, headResources, changes)));
+    const fleetRel = typeof opts.fleet === 'string' ? relative(root, resolve(opts.fleet)) : 'fleet';
+    const policiesRel =
+      typeof opts.policies === 'string' ? relative(root, resolve(opts.policies)) : 'policies';
+    const fleetAt = {
+      base: fleetAgents(join(base.dir, fleetRel)),
+      head: fleetAgents(join(root, fleetRel)),
+    };
+    extra.push(
+      ...(await pullRequestSafety({
+        root,
+        baseDir: base.dir,
+        baseCommit: base.commit,
+        fleet: fleetRel,
+        policies: policiesRel,
+        now: (opts.now ?? Date.now)(),
+        ...fleetAt,
+      })),
+      ...removedExposure({ root, baseDir: base.dir, fleet: fleetRel, ...fleetAt }),
+    );
     const inRoot = (name: string) => (existsSync(join(root, name)) ? join(root, name) : undefined);
     const { report } = await runPipeline(
       paths,

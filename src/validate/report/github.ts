@@ -17,7 +17,7 @@ export function renderGithub(report: Report, env: NodeJS.ProcessEnv = process.en
     const props = [
       f.file ? `file=${escProp(f.file.replace(/^\.\//, ''))}` : '',
       f.line ? `line=${f.line}` : '',
-      `title=${escProp(`${f.ruleId}${f.object ? ` ${formatObject(f.object)}` : ''}`)}`,
+      `title=${escProp(`${f.ruleId}${f.object ? ` ${formatObject(f.object)}` : ''}${f.path ? ` ${f.path}` : ''}`)}`,
     ]
       .filter(Boolean)
       .join(',');

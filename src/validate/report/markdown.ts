@@ -24,7 +24,7 @@ export function renderMarkdown(report: Report, maxBytes = MAX_COMMENT_BYTES): st
   }
   const rows = report.findings.map(
     (f) =>
-      `| ${f.severity === 'error' ? '❌' : '⚠️'} | \`${cell(f.ruleId)}\` | \`${cell(f.file)}:${f.line}\` | ${cell(f.object ? formatObject(f.object) : '')} | ${cell(f.message)}${f.fix ? `<br>Fix: ${cell(f.fix)}` : ''} |`,
+      `| ${f.severity === 'error' ? '❌' : '⚠️'} | \`${cell(f.ruleId)}\` | \`${cell(f.file)}:${f.line}\`${f.path ? ` \`${cell(f.path)}\`` : ''} | ${cell(f.object ? formatObject(f.object) : '')} | ${cell(f.message)}${f.fix ? `<br>Fix: ${cell(f.fix)}` : ''} |`,
   );
   const parts = [...head];
   if (rows.length)

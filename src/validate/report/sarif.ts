@@ -17,6 +17,13 @@ const BUILTIN: Record<string, string> = {
   'policy-source': 'Rollout policies and fleet files resolve.',
   'dist-drift': 'dist/ equals what the fleet synthesizes.',
   'gate-check': 'The quality gate approves a weight increase.',
+  'fleet-file': 'Every fleet file parses and passes the fleet schema and rules.',
+  'pr-promotion-step': "A manual canary is promoted only from the policy's last step.",
+  'pr-step-hold':
+    "A manual weight goes up, or is promoted, only after the current step's hold has elapsed since the commit that set it.",
+  'pr-direct-stable-change':
+    'The stable spec changes only by promoting a canary (unless the policy sets allowDirectStableChange).',
+  'pr-removed-exposure': 'No host or gateway of an agent is removed.',
 };
 
 export function renderSarif(report: Report): string {

@@ -5,7 +5,7 @@ export function renderText(report: Report, opts: { verbose?: boolean } = {}): st
   const lines: string[] = [];
   for (const f of report.findings) {
     const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : '';
-    const obj = f.object ? ` ${formatObject(f.object)}` : '';
+    const obj = `${f.object ? ` ${formatObject(f.object)}` : ''}${f.path ? ` ${f.path}` : ''}`;
     lines.push(
       `${where}${f.severity} [${f.ruleId}]${obj}: ${f.message}${f.fix ? `. Fix: ${f.fix}` : ''}`,
     );
