@@ -25,6 +25,7 @@ COPY imports ./imports
 COPY schemas ./schemas
 COPY src ./src
 COPY docs ./docs
+COPY assets/dashboard ./assets/dashboard
 COPY scripts/install-package.mjs ./scripts/
 COPY scripts/ci ./scripts/ci
 RUN npm pack --pack-destination /tmp \

@@ -18,6 +18,9 @@ export default tseslint.config(
       'coverage/',
       '.tmp/',
       'bench/.out/',
+      // The dashboard page as built by scripts/build-dashboard.mjs (minified bundle).
+      'assets/',
+      'test-artifacts/',
     ],
   },
   js.configs.recommended,

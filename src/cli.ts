@@ -39,8 +39,10 @@ const commands: Record<string, Command> = {
     load: () => import('./demo/command.js'),
   },
   gate: {
-    summary: 'serve the Flagger quality-gate webhook (and the canary HTTP API with --repo)',
-    load: () => import('./gate/command.js'),
+    summary:
+      'serve the Flagger quality-gate webhook (and the canary API and fleet dashboard with --repo)',
+    // The gate's command with the dashboard mounted (src/dashboard/command.ts).
+    load: () => import('./dashboard/command.js'),
   },
 };
 

@@ -27,6 +27,7 @@ import { seedFrom } from '../gitops/synth-to-repo.js';
 import { defaultEngine } from '../gitops/default-engine.js';
 import { GitOps } from '../gitops/operations.js';
 import { gitopsRoutes } from '../gitops/api.js';
+import { dashboardRoutes } from '../dashboard/routes.js';
 import { startGateServer } from '../gate/server.js';
 import { createLogger } from '../http/log.js';
 import { loadAgentFile } from '../fleet/load.js';
@@ -257,10 +258,14 @@ export async function run(argv: string[]): Promise<number> {
   const gitops = new GitOps(repo, { engine: defaultEngine() });
   const gate = await startGateServer({
     mlflow: { uri: `sqlite:///${resolve(db)}` },
-    routes: gitopsRoutes({ gitops, token }),
+    routes: ({ engine }) => [
+      ...gitopsRoutes({ gitops, token }),
+      ...dashboardRoutes({ access: () => Promise.resolve(gitops), engine }),
+    ],
     logger: createLogger({ level: 'warn', base: { component: 'gate' } }),
   });
   console.log(`  listening on ${gate.url}`);
+  console.log(`  dashboard: ${gate.url}/dashboard/ (buttons need the canary API token below)`);
   try {
     story.step('5. Flagger calls the gate for each canary');
     const verdicts = new Map<string, number>();
@@ -289,6 +294,19 @@ export async function run(argv: string[]): Promise<number> {
     const api = (c: CanaryUnderTest, suffix = ''): string =>
       `${gate.url}/api/v1/agents/${c.namespace}.${c.name}/canary${suffix}`;
     if (passed) {
+      // What the dashboard shows for it: the AI Radar and the governance scorecard.
+      const id = `${passed.namespace}.${passed.name}`;
+      const radar = await call(`${gate.url}/api/v1/radar/${id}`, 'GET');
+      const scores = (((radar.json['data'] ?? {}) as Obj)['scores'] ?? []) as unknown[];
+      story.expect(
+        radar.status === 200 && scores.length > 0,
+        `GET /api/v1/radar/${id} -> ${radar.status}: ${scores.length} metrics, canary vs stable`,
+      );
+      const card = await call(`${gate.url}/api/v1/governance/scorecards/${id}`, 'GET');
+      story.expect(
+        card.status === 200,
+        `GET /api/v1/governance/scorecards/${id} -> ${card.status}: grade ${String(((card.json['data'] ?? {}) as Obj)['grade'])}`,
+      );
       const before = await call(api(passed), 'GET');
       const data = (before.json['data'] ?? {}) as Obj;
       console.log(
@@ -351,7 +369,9 @@ export async function run(argv: string[]): Promise<number> {
     story.expect(fsck, 'git fsck is clean');
 
     if (keepServing) {
-      console.log(`\nserving on ${gate.url} (canary API bearer token: ${token}); Ctrl-C to stop`);
+      console.log(
+        `\nserving on ${gate.url}: dashboard ${gate.url}/dashboard/ (canary API bearer token: ${token}); Ctrl-C to stop`,
+      );
       await new Promise<void>((done) => process.once('SIGINT', () => done()));
     }
   } finally {

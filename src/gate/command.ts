@@ -11,15 +11,19 @@ import { readMlflowEnv } from './mlflow/env.js';
 import { redactCredentials } from '../redact/credentials.js';
 import { parseArgs } from 'node:util';
 import { createLogger, type LogLevel } from '../http/log.js';
-import { gitopsRoutes } from '../gitops/api.js';
+import { gitopsAccess, gitopsRoutes, type GitOpsAccess } from '../gitops/api.js';
 import { parseDuration } from './duration.js';
 import { DEFAULTS, parseMetricList, type GateDefaults } from './settings.js';
 import { startGateServer } from './server.js';
 import { WEBHOOK_PATH } from './webhook.js';
+import type { QualityEngine } from './engine.js';
+import type { Route } from '../http/router.js';
 
 export const USAGE = `usage: agent-canary gate [options]
 
-Serves POST ${WEBHOOK_PATH} (Flagger webhook), GET /healthz, /readyz, /metrics.
+Serves POST ${WEBHOOK_PATH} (Flagger webhook), GET /healthz, /readyz, /metrics; with --repo also
+the canary API (/api/v1/agents/{id}/canary...), the radar and scorecard APIs and the fleet
+dashboard page at /dashboard/.
 
 options (flag > environment > default):
   --host HOST               listen address                        (default 127.0.0.1)
@@ -97,7 +101,16 @@ function choice<T extends string>(
   return v as T;
 }
 
-export async function run(argv: string[]): Promise<number> {
+/** What a caller mounts beside the canary API (the CLI mounts the dashboard: src/dashboard/command.ts). */
+export interface GateCommandExtras {
+  /** More routes on the same server, given the gate's engine and the served repository. */
+  readonly routes?: (ctx: {
+    readonly engine: QualityEngine;
+    readonly access: GitOpsAccess | undefined;
+  }) => readonly Route[];
+}
+
+export async function run(argv: string[], extras: GateCommandExtras = {}): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -170,11 +183,16 @@ export async function run(argv: string[]): Promise<number> {
     // The API's bearer token is not the webhook token: people call the API, Flagger the webhook.
     const apiToken = envOr(s('api-token'), 'AGENT_CANARY_API_TOKEN');
     // Mounted without --repo too: the canary routes then answer 503 (no repository), not 404.
-    const routes = gitopsRoutes({
+    // The canary API and the extra routes (the dashboard) share one opened repository (one
+    // clone, one lease).
+    const access = gitopsAccess({
       repo,
-      token: apiToken,
       onError: (err) => logger.error('gitops repository cannot be opened', { error: err }),
     });
+    const routes = ({ engine }: { engine: QualityEngine }): Route[] => [
+      ...gitopsRoutes({ access, token: apiToken }),
+      ...(extras.routes?.({ engine, access }) ?? []),
+    ];
     const gate = await startGateServer({
       host: s('host') ?? '127.0.0.1',
       port,
@@ -210,6 +228,7 @@ export async function run(argv: string[]): Promise<number> {
           .filter(Boolean)
           .join('+') || 'none',
       gitopsApi: repo !== undefined,
+      ...(extras.routes ? { dashboard: `${gate.url}/dashboard/` } : {}),
       stateFile: gate.holds.stateFile ?? null,
       defaults: { ...DEFAULTS, ...defaults },
     });

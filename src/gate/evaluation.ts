@@ -278,6 +278,23 @@ export class EvaluationFinder {
       : { canary: side(canary, ce) };
   }
 
+  /**
+   * Every FINISHED evaluation of `version`, newest first, each with its metrics (latest value per
+   * key): the score history the dashboard plots. Found the same way as the gate's own evidence.
+   */
+  async evaluationsOf(
+    experimentId: string,
+    s: QualitySettings,
+    version: string,
+  ): Promise<{ run: Run; via: string; metrics: ReadonlyMap<string, number> }[]> {
+    const c = await this.candidates(experimentId, s, { version });
+    return c.finished.map((f) => ({
+      run: f.run,
+      via: f.via,
+      metrics: metricsOf(f.run, f.model).metrics,
+    }));
+  }
+
   private async candidates(
     experimentId: string,
     s: QualitySettings,

@@ -31,8 +31,17 @@ export interface GateServerOptions {
   readonly secret?: string;
   /** Settings used when the hook metadata does not set them. @default DEFAULTS */
   readonly defaults?: Partial<GateDefaults>;
-  /** Extra routes served by the same server (e.g. the GitOps API). @default [] */
-  readonly routes?: readonly Route[];
+  /**
+   * Extra routes served by the same server (the canary API, the dashboard); a function receives
+   * the server's engine and source, for routes that judge or read MLflow like the webhook does.
+   * @default []
+   */
+  readonly routes?:
+    | readonly Route[]
+    | ((gate: {
+        readonly engine: QualityEngine;
+        readonly source: MlflowSource;
+      }) => readonly Route[]);
   /** @default a JSON logger on stderr at level info */
   readonly logger?: Logger;
   /** Engine tuning (page size, experiment cache, clock). */
@@ -82,7 +91,7 @@ export function createGateServer(opts: GateServerOptions = {}): GateServer {
       defaults: { ...DEFAULTS, ...opts.defaults },
     }),
     ...opsRoutes(engine),
-    ...(opts.routes ?? []),
+    ...(typeof opts.routes === 'function' ? opts.routes({ engine, source }) : (opts.routes ?? [])),
   ];
   const listener = createListener(routes, {
     logger,

@@ -33,7 +33,16 @@ import {
 } from './operations.js';
 import { resolveRepo } from './workspace.js';
 
+/** The operations on the served repository, opened on first use (see `gitopsAccess`). */
+export type GitOpsAccess = () => Promise<GitOps>;
+
 export interface GitOpsApiOptions {
+  /**
+   * The repository as another set of routes already opened it (`gitopsAccess`), so that the
+   * canary API and the dashboard share one repository (one clone, one lease). Wins over `gitops`
+   * and `repo`.
+   */
+  readonly access?: GitOpsAccess;
   /** The operations on the configured repository. Neither this nor `repo`: every route answers 503. */
   readonly gitops?: GitOps;
   /**
@@ -242,6 +251,27 @@ function actorOf(req: IncomingMessage): string {
     : `api ${addr}`;
 }
 
+/**
+ * The repository of `opts` (`gitops`, else `repo` opened in the background), or undefined when
+ * none is configured. Call it once per server and hand the result to every set of routes
+ * (`access`): a URL is cloned once.
+ */
+export function gitopsAccess(opts: GitOpsApiOptions): GitOpsAccess | undefined {
+  if (opts.access) return opts.access;
+  const given = opts.gitops;
+  if (given !== undefined) return () => Promise.resolve(given);
+  const spec = opts.repo === undefined || opts.repo === '' ? undefined : opts.repo;
+  return spec !== undefined ? repositoryOpener(spec, opts) : undefined;
+}
+
+/** The answer of every route that needs a repository when none is configured (503). */
+export function noRepository(): GitOpsError {
+  return new GitOpsError(
+    'unavailable',
+    'No GitOps repository is configured, so canaries cannot be read or changed. Fix: start the server with --repo PATH|URL (AGENT_CANARY_REPO).',
+  );
+}
+
 export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
   const base = (opts.basePath ?? '/api/v1').replace(/\/$/, '');
   const limit = opts.bodyLimit ?? 64 * 1024;
@@ -254,14 +284,7 @@ export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
     body: Record<string, unknown>;
   }) => Promise<void>;
 
-  const spec = opts.repo === undefined || opts.repo === '' ? undefined : opts.repo;
-  const given = opts.gitops;
-  const repository: (() => Promise<GitOps>) | undefined =
-    given !== undefined
-      ? () => Promise.resolve(given)
-      : spec !== undefined
-        ? repositoryOpener(spec, opts)
-        : undefined;
+  const repository = opts.access ?? gitopsAccess(opts);
 
   const handle =
     (mutating: boolean, fn: Body) =>
@@ -272,12 +295,7 @@ export function gitopsRoutes(opts: GitOpsApiOptions): Route[] {
     ): Promise<void> => {
       // Errors go to the listener, which answers each kind's problem (src/http/handler.ts).
       if (mutating) checkBearer(req, opts.token);
-      if (!repository) {
-        throw new GitOpsError(
-          'unavailable',
-          'No GitOps repository is configured, so canaries cannot be read or changed. Fix: start the server with --repo PATH|URL (AGENT_CANARY_REPO).',
-        );
-      }
+      if (!repository) throw noRepository();
       const gitops = await repository();
       // promote and rollback take no body; an empty one reads as {}.
       const body = mutating ? asObject(await readJson(req, { limit, empty: {} })) : {};

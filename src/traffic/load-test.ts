@@ -32,8 +32,10 @@ export interface LoadTestVars {
   readonly window: string;
 }
 
+const COMMAND = new RegExp(LOAD_TEST_COMMAND);
+
 export function renderLoadTestCommand(template: string, vars: LoadTestVars): string {
-  if (!new RegExp(LOAD_TEST_COMMAND).test(template))
+  if (!COMMAND.test(template))
     throw new RangeError(
       `load-test command ${JSON.stringify(template)} is not one line with only {url}, {name}, {namespace}, {window}`,
     );

@@ -79,11 +79,35 @@ export function promNumber(n: number): string {
   return String(n);
 }
 
+// Every agent of a fleet asks for the same few variants: build each once (frozen, shared).
+const memo = new Map<string, Readonly<Record<TrafficCheck, string>>>();
+
 /** The PromQL of each check (Go templates over `{{ target }}`, `{{ namespace }}`, `{{ interval }}`). */
-export function trafficQueries(p: TrafficQueryOptions): Record<TrafficCheck, string> {
+export function trafficQueries(p: TrafficQueryOptions): Readonly<Record<TrafficCheck, string>> {
+  const w = p.workloads ?? FLAGGER_WORKLOADS;
+  const key = JSON.stringify([
+    p.source,
+    p.statusLabel,
+    p.podLabel,
+    p.namespaceLabel,
+    p.vsPrimary?.errorRate?.factor,
+    p.vsPrimary?.errorRate?.floor,
+    p.vsPrimary?.latencyP99?.factor,
+    p.vsPrimary?.latencyP99?.marginMs,
+    w.canary,
+    w.stable,
+  ]);
+  let q = memo.get(key);
+  if (!q) {
+    q = Object.freeze(buildQueries(p, w));
+    if (memo.size < 1000) memo.set(key, q);
+  }
+  return q;
+}
+
+function buildQueries(p: TrafficQueryOptions, w: QueryWorkloads): Record<TrafficCheck, string> {
   const ef = p.vsPrimary?.errorRate;
   const lf = p.vsPrimary?.latencyP99;
-  const w = p.workloads ?? FLAGGER_WORKLOADS;
   const workload = (primary: boolean): string => (primary ? w.stable : w.canary);
   let selOf: (primary: boolean) => string;
   let countMetric: string;

@@ -6,7 +6,6 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runPipeline, type ValidateOptions } from './pipeline.js';
-import { validatePullRequest } from './pr/index.js';
 import { render, FORMATS, type Format } from './report/index.js';
 import { renderMarkdown } from './report/markdown.js';
 import { GitRefError } from './pr/git.js';
@@ -130,7 +129,11 @@ export async function run(argv: string[]): Promise<number> {
   try {
     report =
       v.base !== undefined
-        ? await validatePullRequest(paths, {
+        ? // Loaded only for --base: the drift check re-synthesizes, which loads cdk8s and the
+          // constructs (a third of a plain validate's start-up otherwise).
+          await (
+            await import('./pr/index.js')
+          ).validatePullRequest(paths, {
             ...opts,
             base: v.base,
             gate: v.gate,

@@ -5,11 +5,17 @@
  * blue-green leaves the switch to Flagger. Refusals leave no commit.
  */
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseTrailers } from '../../src/gitops/events.js';
 import { GitOpsError } from '../../src/gitops/errors.js';
+import { gitopsRoutes } from '../../src/gitops/api.js';
+import { createListener } from '../../src/http/handler.js';
+import { createHttpServer } from '../../src/http/server.js';
+import { silentLogger } from '../../src/http/log.js';
 import type { GitOps } from '../../src/gitops/operations.js';
 import type { GitRepo } from '../../src/gitops/repo.js';
 import { gitopsFor, seededRepo } from './fixtures.js';
@@ -31,6 +37,7 @@ beforeAll(async () => {
     { namespace: 'team-a', name: 'bg-run', weight: 0, rollout: BG },
     { namespace: 'team-b', name: 'bg-flow', mode: 'progressive', rollout: BG },
     { namespace: 'team-b', name: 'ab-flow', mode: 'progressive', rollout: AB },
+    { namespace: 'team-b', name: 'ab-api', mode: 'progressive', weight: 0, rollout: AB },
   ]));
   ops = gitopsFor(repo);
 });
@@ -182,5 +189,37 @@ describe('blue-green, progressive', () => {
     expect(err.message).toContain(
       'Flagger tests the challenger for rollout.iterations checks without traffic',
     );
+  });
+});
+
+describe('the canary API', () => {
+  it('answers a weight for an A/B agent with a 409 problem naming what to do instead', async () => {
+    const listener = createListener(
+      gitopsRoutes({ gitops: ops, token: 'tkn', onError: () => undefined }),
+      { logger: silentLogger },
+    );
+    const server: Server = createHttpServer(listener, silentLogger);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const before = commitCount(dir());
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/agents/team-b.ab-api/canary`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer tkn' },
+        body: JSON.stringify({ weight: 25 }),
+      });
+      expect(res.status).toBe(409);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const problem = (await res.json()) as { type: string; detail: string; field: string };
+      expect(problem.type).toBe('https://agent-canary.dev/problems/conflict');
+      expect(problem.field).toBe('weight');
+      expect(problem.detail).toContain('there is no percentage to set');
+      expect(commitCount(dir())).toBe(before);
+    } finally {
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeIdleConnections();
+      });
+    }
   });
 });

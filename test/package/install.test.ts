@@ -115,6 +115,9 @@ describe('the npm tarball', () => {
     expect(tarballFiles).toContain('lib/constructs/index.d.ts');
     expect(tarballFiles).toContain('imports/crds/flagger.yaml');
     expect(tarballFiles).toContain('schemas/k8s-core-fields.json');
+    // The dashboard page, built from npm packages and served by the gate (no CDN).
+    for (const f of ['index.html', 'app.js', 'app.css'])
+      expect(tarballFiles).toContain(`assets/dashboard/${f}`);
     const allowed = [...pkg.files, 'package.json', 'README.md'];
     for (const f of tarballFiles)
       expect(
@@ -266,6 +269,11 @@ describe("the image's entrypoint against the installed tarball", () => {
       });
       expect(res.status, logs).toBe(200);
       expect(((await res.json()) as { message: string }).message).toMatch(/^Quality gate passed/);
+      // The dashboard page and its script come from the installed package's assets.
+      const page = await fetch(`${url}/dashboard/`);
+      expect(page.status, logs).toBe(200);
+      expect(await page.text()).toContain('src="app.js"');
+      expect((await fetch(`${url}/dashboard/app.js`)).status).toBe(200);
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

@@ -3,12 +3,14 @@
  * compile (same findings, same lines, formats included), a changed schema must never reuse an old
  * file, and a broken cache file must fall back to compiling.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SchemaRegistry, validatePaths } from '../../src/validate/index.js';
 import { SchemaCompiler } from '../../src/validate/schema/compiled-cache.js';
+import { crdEntriesOfText } from '../../src/validate/schema/crd-cache.js';
+import { REPO_ROOT } from '../cli-entry.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'validate');
 const cacheDir = mkdtempSync(join(tmpdir(), 'validate-schema-cache-'));
@@ -64,5 +66,38 @@ describe('compiled schema cache', () => {
     const fn = new SchemaCompiler(dir).compile(schema);
     expect(fn({})).toBe(false);
     expect(fn({ x: 1 })).toBe(true);
+  });
+});
+
+describe('read CRDs kept on disk between runs', () => {
+  const flagger = readFileSync(join(REPO_ROOT, 'imports', 'crds', 'flagger.yaml'), 'utf8');
+
+  it('the entries read from the cache equal those read from the YAML; an edited file is read again', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'validate-crd-cache-'));
+    try {
+      const fresh = crdEntriesOfText('flagger.yaml', flagger, false);
+      expect(fresh.map((e) => `${e.group}/${e.version} ${e.kind}`)).toContain(
+        'flagger.app/v1beta1 Canary',
+      );
+      expect(crdEntriesOfText('flagger.yaml', flagger, dir)).toEqual(fresh);
+      const files = readdirSync(dir).filter((f) => /^crd-[0-9a-f]+\.json$/.test(f));
+      expect(files).toHaveLength(1);
+      // The second read comes from the file: what it holds is what is returned.
+      const cachedFile = join(dir, files[0]!);
+      const held = JSON.parse(readFileSync(cachedFile, 'utf8')) as { kind: string }[];
+      expect(held.length).toBe(fresh.length);
+      writeFileSync(cachedFile, JSON.stringify(held.slice(0, 1)));
+      expect(crdEntriesOfText('other-name.yaml', flagger, dir)).toEqual([
+        { ...fresh[0], source: 'other-name.yaml' },
+      ]);
+      // Another text is another entry; a broken cache file is read past.
+      const edited = flagger.replace('kind: Canary', 'kind: Canary # edited');
+      expect(crdEntriesOfText('flagger.yaml', edited, dir)).toEqual(fresh);
+      expect(readdirSync(dir).filter((f) => f.startsWith('crd-'))).toHaveLength(2);
+      writeFileSync(cachedFile, '{broken');
+      expect(crdEntriesOfText('flagger.yaml', flagger, dir)).toEqual(fresh);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -10,9 +10,9 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { packagePath } from '../../package/root.js';
-import { loadText } from '../load/documents.js';
 import { hasNullField, withoutNullFields } from './null-fields.js';
-import { crdEntries, type CrdEntry } from './crd-to-json-schema.js';
+import type { CrdEntry } from './crd-to-json-schema.js';
+import { crdEntriesOfText } from './crd-cache.js';
 import { coreValidator } from './core.js';
 import { SchemaCompiler, DEFAULT_SCHEMA_CACHE } from './compiled-cache.js';
 import { hasCoreFields, unknownFields, type UnknownField } from './unknown-fields.js';
@@ -47,8 +47,12 @@ export class SchemaRegistry {
   /** Problems with the schema sources themselves (unreadable CRD, bad JSON schema). */
   readonly problems: { file: string; message: string }[] = [];
 
+  /** Where compiled schemas and read CRDs are kept between runs; `false`: nowhere. */
+  private readonly cacheDir: string | false;
+
   constructor(private readonly opts: RegistryOptions = {}) {
-    this.compiler = new SchemaCompiler(opts.cacheDir ?? DEFAULT_SCHEMA_CACHE);
+    this.cacheDir = opts.cacheDir ?? DEFAULT_SCHEMA_CACHE;
+    this.compiler = new SchemaCompiler(this.cacheDir);
     // Paths are checked now (a wrong --crd is a usage error); files are read on first lookup.
     for (const p of opts.crds ?? [])
       if (!existsSync(p)) this.problems.push({ file: p, message: `CRD path not found: ${p}` });
@@ -89,15 +93,10 @@ export class SchemaRegistry {
     for (const file of files) {
       const shown = display ? display + file.slice(path.length).replace(/^\//, '') : file;
       try {
-        const loaded = loadText(shown, readFileSync(file, 'utf8'));
-        if (loaded.findings[0])
-          throw new Error(`line ${loaded.findings[0].line}: ${loaded.findings[0].message}`);
         let inFile = 0;
-        for (const r of loaded.resources) {
-          for (const e of crdEntries(r.object, shown)) {
-            this.crdMap!.set(key(e.group, e.version, e.kind), e);
-            inFile++;
-          }
+        for (const e of crdEntriesOfText(shown, readFileSync(file, 'utf8'), this.cacheDir)) {
+          this.crdMap!.set(key(e.group, e.version, e.kind), e);
+          inFile++;
         }
         // A file named on its own must hold a CRD; a directory may hold other files too.
         if (!inFile && !isDir)
