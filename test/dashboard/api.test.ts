@@ -72,7 +72,7 @@ describe('radar and scorecard over known Git history and MLflow runs', () => {
     await gitops.rollback(ra, { actor: 'bob' });
     await gitops.start(ra, { modelId: 'challenger-model' }, { actor: 'bob' });
     await gitops.promote(ra, { actor: 'bob' });
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await served?.close();
