@@ -8,7 +8,7 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSource } from '../../src/gate/mlflow/source.js';
+import { createSource } from '../../src/mlflow/source.js';
 import { startGateServer } from '../../src/gate/server.js';
 import { dashboardRoutes } from '../../src/dashboard/routes.js';
 import { silentLogger } from '../../src/http/log.js';
