@@ -29,7 +29,7 @@ import { GitRepo } from '../src/gitops/repo.js';
 import { synthToRepo } from '../src/gitops/synth-to-repo.js';
 import { dashboardRoutes } from '../src/dashboard/routes.js';
 import { QualityEngine } from '../src/gate/engine.js';
-import { createSource } from '../src/gate/mlflow/source.js';
+import { createSource } from '../src/mlflow/source.js';
 import { createListener } from '../src/http/handler.js';
 import { createHttpServer } from '../src/http/server.js';
 import { silentLogger } from '../src/http/log.js';

@@ -77,7 +77,8 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync(
     'git',
     ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', ...args],
-    { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    // `git ls-files` of 10,000 agents is several MB: past execFileSync's default 1 MB (ENOBUFS).
+    { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1024 * 1024 * 1024 },
   );
 }
 

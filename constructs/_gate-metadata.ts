@@ -9,20 +9,30 @@ import type { GateSettings, PolicySpec } from '../src/policy/types.js';
 export const GATE_ANNOTATION = 'agent-canary.dev/gate';
 
 /**
- * Agent annotation written by a progressive-mode `canary promote` (src/gitops/progressive.ts):
- * the version the Flagger primary still runs while Flagger rolls the promoted spec out. Without
- * it the gate would compare the promoted version with itself (stableVersion = canaryVersion).
+ * Agent annotation written by a progressive-mode `canary promote` (src/gitops/progressive.ts),
+ * `"<from> -> <to>"`: version `to` was promoted over `from`, which the Flagger primary still runs
+ * while Flagger rolls `to` out. Without it the gate would compare the promoted version with
+ * itself (stableVersion = canaryVersion).
  */
-export const BASELINE_ANNOTATION = 'agent-canary.dev/baseline-version';
+export const PROMOTION_ANNOTATION = 'agent-canary.dev/promotion';
+
+/** `"7 -> 8"` -> `{from: '7', to: '8'}`; undefined for anything else. */
+export function parsePromotion(
+  value: string | undefined,
+): { from: string; to: string } | undefined {
+  const m = value === undefined ? null : /^\s*(\S+)\s+->\s+(\S+)\s*$/.exec(value);
+  return m ? { from: m[1]!, to: m[2]! } : undefined;
+}
 
 /**
  * The version the gate compares the canary with: the Agent's version, except right after a
- * progressive promote (no canary block, the baseline annotation set), when the primary still
- * runs the version before it. A running canary always compares with `spec.version`.
+ * progressive promote, when the primary still runs the version before it. The promotion
+ * annotation counts only while no canary is enabled and `spec.version` is still the version it
+ * promoted: a later hand edit of the version makes it stale, and then `spec.version` is used.
  */
 export function baselineVersion(agent: AgentResource): string {
-  const annotated = agent.metadata.annotations?.[BASELINE_ANNOTATION];
-  if (annotated && !agent.spec.canary?.enabled) return annotated;
+  const p = parsePromotion(agent.metadata.annotations?.[PROMOTION_ANNOTATION]);
+  if (p && !agent.spec.canary?.enabled && p.to === agent.spec.version) return p.from;
   return agent.spec.version ?? '';
 }
 

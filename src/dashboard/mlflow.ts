@@ -6,7 +6,7 @@
  */
 import { HttpError } from '../http/errors.js';
 import { publicMlflowReason } from '../gate/mlflow-reason.js';
-import { MlflowApiError, MlflowUnavailableError } from '../gate/mlflow/types.js';
+import { MlflowApiError, MlflowUnavailableError } from '../mlflow/types.js';
 import type { Verdict } from '../gate/verdict.js';
 
 const RETRY_AFTER_S = 5;

@@ -296,6 +296,19 @@ export async function run(argv: string[]): Promise<number> {
     const api = (c: CanaryUnderTest, suffix = ''): string =>
       `${gate.url}/api/v1/agents/${c.namespace}.${c.name}/canary${suffix}`;
     if (passed) {
+      // What the dashboard shows for it: the AI Radar and the governance scorecard.
+      const id = `${passed.namespace}.${passed.name}`;
+      const radar = await call(`${gate.url}/api/v1/radar/${id}`, 'GET');
+      const scores = (((radar.json['data'] ?? {}) as Obj)['scores'] ?? []) as unknown[];
+      story.expect(
+        radar.status === 200 && scores.length > 0,
+        `GET /api/v1/radar/${id} -> ${radar.status}: ${scores.length} metrics, canary vs stable`,
+      );
+      const card = await call(`${gate.url}/api/v1/governance/scorecards/${id}`, 'GET');
+      story.expect(
+        card.status === 200,
+        `GET /api/v1/governance/scorecards/${id} -> ${card.status}: grade ${String(((card.json['data'] ?? {}) as Obj)['grade'])}`,
+      );
       const before = await call(api(passed), 'GET');
       const data = (before.json['data'] ?? {}) as Obj;
       console.log(

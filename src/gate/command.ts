@@ -7,7 +7,7 @@
  * one is set (the MLflow Python client's rule).
  */
 import { AgentCanaryError } from '../errors/error.js';
-import { readMlflowEnv } from './mlflow/env.js';
+import { readMlflowEnv } from '../mlflow/env.js';
 import { redactCredentials } from '../redact/credentials.js';
 import { parseArgs } from 'node:util';
 import { createLogger, type LogLevel, type Logger } from '../http/log.js';

@@ -9,7 +9,7 @@
  * the canary is compared with stable (statistically when per-row assessments exist), too few
  * samples give no verdict, and "no data" is not a pass.
  */
-import type { Run } from './mlflow/types.js';
+import type { Run } from '../mlflow/types.js';
 import { directionOf, type QualitySettings } from './settings.js';
 import { canonicalMetric, defaultJudgedKeys, resolveMetric } from './metric-names.js';
 import { score2, type FoundEvaluation, type MetricCheck, type Verdict } from './verdict.js';

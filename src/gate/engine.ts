@@ -3,8 +3,8 @@
  * caches the verdict per (namespace, name, checksum, settings) and makes concurrent requests for
  * one revision share one MLflow query.
  */
-import type { Experiment, MlflowSource } from './mlflow/types.js';
-import { MlflowApiError, MlflowUnavailableError } from './mlflow/types.js';
+import type { Experiment, MlflowSource } from '../mlflow/types.js';
+import { MlflowApiError, MlflowUnavailableError } from '../mlflow/types.js';
 import type { QualitySettings } from './settings.js';
 import {
   decideRecif,

@@ -20,8 +20,8 @@ import type {
   MlflowSource,
   Run,
   TraceInfo,
-} from './mlflow/types.js';
-import { quoteKey, quoteValue } from './mlflow/search.js';
+} from '../mlflow/types.js';
+import { quoteKey, quoteValue } from '../mlflow/search.js';
 import type { QualitySettings } from './settings.js';
 
 export const IS_EVAL_TAG = 'mlflow.run.isEval';

@@ -4,7 +4,7 @@
  * request header such as `Authorization` through a proxy) never go into them: only the kind of
  * failure, the status code, or the gate's own words (timeouts, connection errors). The full error goes to the gate's log, with credentials redacted.
  */
-import { MlflowApiError, MlflowUnavailableError } from './mlflow/types.js';
+import { MlflowApiError, MlflowUnavailableError } from '../mlflow/types.js';
 
 const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 

@@ -7,35 +7,36 @@
  * - promote: the challenger becomes the target spec (stable fields and version replaced by the
  *   canary's, `spec.canary` removed). The target already renders the challenger while a canary
  *   runs, so its pod template does not change and Flagger goes on with the analysis it is running
- *   (or starts one, when the challenger set no version and the version moves). The version the
- *   primary still runs is recorded as the Agent annotation `agent-canary.dev/baseline-version`,
- *   so the gate keeps comparing the promoted version with that one, not with itself.
+ *   (or starts one, when the challenger set no version and the version moves). The promotion is
+ *   recorded as the Agent annotation `agent-canary.dev/promotion: "<from> -> <to>"`, so the gate
+ *   keeps comparing the promoted version with the one the primary still runs, not with itself.
  * - rollback: the target returns to the stable spec (`spec.canary` removed, the annotation too):
  *   a new revision for Flagger, which sends all traffic back to the primary at once.
  * - start: a new canary compares with the stable version again; the annotation is dropped.
  */
-import { BASELINE_ANNOTATION } from '../../constructs/_gate-metadata.js';
+import { PROMOTION_ANNOTATION } from '../../constructs/_gate-metadata.js';
 import type { FleetAgent } from '../fleet/types.js';
 import type { FleetFileEditor } from './fleet-edit.js';
 
-export { BASELINE_ANNOTATION };
+export { PROMOTION_ANNOTATION };
 
 export const isProgressive = (agent: FleetAgent): boolean => agent.rollout.mode === 'progressive';
 
-/** Records `version` as the version the primary runs until Flagger finishes the promotion. */
-export function setBaseline(e: FleetFileEditor, agent: FleetAgent, version: string): void {
+/** Records that `to` was promoted over `from` (the version the primary runs until Flagger is done). */
+export function setBaseline(e: FleetFileEditor, agent: FleetAgent, from: string, to: string): void {
+  const value = `${from} -> ${to}`;
   const annotations = agent.agent.metadata.annotations;
   if (annotations && Object.keys(annotations).length > 0)
-    e.set(['metadata', 'annotations', BASELINE_ANNOTATION], version);
-  else e.set(['metadata', 'annotations'], { [BASELINE_ANNOTATION]: version });
+    e.set(['metadata', 'annotations', PROMOTION_ANNOTATION], value);
+  else e.set(['metadata', 'annotations'], { [PROMOTION_ANNOTATION]: value });
 }
 
-/** Removes the baseline annotation (and `annotations` when it was the only one). */
+/** Removes the promotion annotation (and `annotations` when it was the only one). */
 export function dropBaseline(e: FleetFileEditor, agent: FleetAgent): void {
   const annotations = agent.agent.metadata.annotations;
-  if (annotations?.[BASELINE_ANNOTATION] === undefined) return;
+  if (annotations?.[PROMOTION_ANNOTATION] === undefined) return;
   if (Object.keys(annotations).length === 1) e.delete(['metadata', 'annotations']);
-  else e.delete(['metadata', 'annotations', BASELINE_ANNOTATION]);
+  else e.delete(['metadata', 'annotations', PROMOTION_ANNOTATION]);
 }
 
 /**
@@ -47,7 +48,8 @@ export function progressivePromote(
   version: string | undefined,
 ): { readonly body: readonly string[]; readonly edit: (e: FleetFileEditor) => void } {
   const before = agent.agent.spec.version;
-  const baseline = before !== undefined && before !== version ? before : undefined;
+  const baseline =
+    before !== undefined && version !== undefined && before !== version ? before : undefined;
   const body = [
     '',
     'Progressive mode: the promoted spec is the target Flagger rolls out under analysis;',
@@ -58,7 +60,9 @@ export function progressivePromote(
   return {
     body,
     edit: (e) =>
-      baseline !== undefined ? setBaseline(e, agent, baseline) : dropBaseline(e, agent),
+      baseline !== undefined && version !== undefined
+        ? setBaseline(e, agent, baseline, version)
+        : dropBaseline(e, agent),
   };
 }
 

@@ -17,7 +17,7 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { MlflowApiError, type RunStatus } from '../gate/mlflow/types.js';
+import { MlflowApiError, type RunStatus } from '../mlflow/types.js';
 import { createHash } from 'node:crypto';
 import {
   defaultRunName,

@@ -11,14 +11,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import {
-  MlflowApiError,
-  type LocalStore,
-  type RunStatus,
-  type ViewType,
-} from '../gate/mlflow/types.js';
-import { SqliteStore } from '../gate/mlflow/sqlite-store.js';
-import { FileStore } from '../gate/mlflow/file-store.js';
+import { MlflowApiError, type LocalStore, type RunStatus, type ViewType } from '../mlflow/types.js';
+import { SqliteStore } from '../mlflow/sqlite-store.js';
+import { FileStore } from '../mlflow/file-store.js';
 import {
   experimentToWire,
   modelToWire,
@@ -26,8 +21,8 @@ import {
   doubleToWire,
   toDouble,
   traceToWire,
-} from '../gate/mlflow/wire.js';
-import { checkMaxResults, decodePageToken, encodePageToken } from '../gate/mlflow/search.js';
+} from '../mlflow/wire.js';
+import { checkMaxResults, decodePageToken, encodePageToken } from '../mlflow/search.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { FileWriter } from './file-writer.js';
 import type { StoreWriter } from './writer.js';

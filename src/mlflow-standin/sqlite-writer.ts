@@ -9,7 +9,7 @@
  */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { MlflowApiError, type RunStatus } from '../gate/mlflow/types.js';
+import { MlflowApiError, type RunStatus } from '../mlflow/types.js';
 import {
   defaultRunName,
   newPrefixedId,

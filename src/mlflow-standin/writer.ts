@@ -1,10 +1,10 @@
 /**
  * Writers for MLflow's local layouts, used by the stand-in server (runs/create, log-metric, ...)
  * and by tests and the demo to build data exactly where and how MLflow writes it. The gate
- * itself never writes: its readers live in src/gate/mlflow and open stores read-only.
+ * itself never writes: its readers live in src/mlflow and open stores read-only.
  */
 import { randomUUID } from 'node:crypto';
-import type { RunStatus } from '../gate/mlflow/types.js';
+import type { RunStatus } from '../mlflow/types.js';
 
 export interface CreateRunOptions {
   readonly runName?: string;

@@ -35,6 +35,12 @@ export interface CachedAgent {
   readonly file: string;
   /** sha256 of every input of the agent's output (incremental.ts `agentKey`). */
   readonly key: string;
+  /** sha256 of the fleet file's path and bytes, as they were when `checkedAt`. */
+  readonly fileHash: string;
+  /** The fleet file's `<ino>:<size>:<mtimeNs>` then ('' when it was not a plain file). */
+  readonly source: string;
+  /** When the fleet file was last read or found unchanged (ms since the epoch). */
+  readonly checkedAt: number;
   /** The policy the fleet file names (`rollout.policy`), so its hash can join the key. */
   readonly policy: string;
   readonly summary: AgentSummary;
@@ -123,6 +129,10 @@ function validEntry(v: unknown, namespace: string): v is CachedAgent {
   return (
     isString(e['file']) &&
     isString(e['key']) &&
+    isString(e['fileHash']) &&
+    HEX64.test(e['fileHash']) &&
+    isString(e['source']) &&
+    typeof e['checkedAt'] === 'number' &&
     isString(e['policy']) &&
     isString(e['stamp']) &&
     isString(e['digest']) &&

@@ -87,6 +87,7 @@ export class FleetErrors extends AgentCanaryError {
 }
 
 interface PendingAgent {
+  readonly seen: { fileHash: string; source: string; checkedAt: number };
   readonly file: string;
   readonly agent: FleetAgent;
   readonly key: string;
@@ -179,6 +180,34 @@ function distMatches(outDir: string, entry: CachedAgent): string | undefined {
   }
 }
 
+/**
+ * How far apart a file's mtime and the moment it was read must be before its stat alone is
+ * trusted: the coarsest mtime granularity of common file systems (FAT: 2 s).
+ */
+const RACY_MS = 2000;
+
+/** A fleet file's `<ino>:<size>:<mtimeNs>` and its mtime in ms. */
+function sourceStamp(path: string): { stamp: string; mtimeMs: number } | undefined {
+  try {
+    const st = statSync(path, { bigint: true });
+    return st.isFile()
+      ? { stamp: `${st.ino}:${st.size}:${st.mtimeNs}`, mtimeMs: Number(st.mtimeMs) }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a fleet file is, by its stat, the file the cache hashed: same inode, size and mtime,
+ * and that mtime well before the moment it was read. Git's racy-clean rule: a file changed again
+ * within the file system's mtime granularity after it was read could keep the same stat, so a
+ * file whose mtime is that close to its reading is read and hashed again.
+ */
+function unchangedSince(cached: CachedAgent, source: { stamp: string; mtimeMs: number }): boolean {
+  return cached.source === source.stamp && source.mtimeMs + RACY_MS < cached.checkedAt;
+}
+
 function namespaceOf(file: string): string {
   return file.slice(0, file.indexOf('/'));
 }
@@ -219,18 +248,28 @@ export function synthesizeIncremental(
       shards.set(namespace, shard);
       plans.set(namespace, (plan = { namespace, reused: [], pending: [], dirty }));
     }
-    let text: string;
-    try {
-      text = readFleetText(fleetDir, file, !scan.linked.has(file));
-    } catch (e) {
-      if (e instanceof LocatedError) {
-        errors.push(e);
-        continue;
-      }
-      throw e;
-    }
-    const fileHash = sha256(`${file}\0${text}`);
     const cached = shards.get(namespace)!.agents.get(file);
+    const plain = !scan.linked.has(file);
+    // Taken before the stat and the read: see `unchangedSince`.
+    const checkedAt = Date.now();
+    const source = plain ? sourceStamp(join(fleetDir, file)) : undefined;
+    let text: string | undefined;
+    let fileHash: string;
+    if (cached && source !== undefined && unchangedSince(cached, source)) {
+      fileHash = cached.fileHash;
+    } else {
+      try {
+        text = readFleetText(fleetDir, file, plain);
+      } catch (e) {
+        if (e instanceof LocatedError) {
+          errors.push(e);
+          continue;
+        }
+        throw e;
+      }
+      fileHash = sha256(`${file}\0${text}`);
+    }
+    const seen = { fileHash, source: source?.stamp ?? '', checkedAt };
     if (cached) {
       const pk = pKeys.get(cached.policy);
       const stamp =
@@ -243,10 +282,25 @@ export function synthesizeIncremental(
           errors.push(duplicateId({ id: cached.summary.id, file }, { file: other }));
         ids.set(cached.summary.id, file);
         warnings.push(...cached.warnings);
-        if (stamp !== cached.stamp) plan.dirty = true;
-        plan.reused.push(stamp === cached.stamp ? cached : { ...cached, stamp });
+        // A new stamp of the dist folder or a newly read file is remembered; a stat shortcut is not.
+        const same = stamp === cached.stamp && text === undefined;
+        if (!same) plan.dirty = true;
+        plan.reused.push(same ? cached : { ...cached, ...seen, stamp });
         continue;
       }
+    }
+    if (text === undefined) {
+      try {
+        text = readFleetText(fleetDir, file, plain);
+      } catch (e) {
+        if (e instanceof LocatedError) {
+          errors.push(e);
+          continue;
+        }
+        throw e;
+      }
+      fileHash = sha256(`${file}\0${text}`);
+      seen.fileHash = fileHash;
     }
     const check = checkFleetFile(file, text);
     errors.push(...check.errors);
@@ -277,6 +331,7 @@ export function synthesizeIncremental(
       agent,
       key: agentKey(context, fileHash, policy, pKeys.get(policy)!),
       warnings: fileWarnings,
+      seen,
     });
   }
   if (errors.length) throw new FleetErrors(errors);
@@ -327,6 +382,7 @@ export function synthesizeIncremental(
           .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
         summaries.push(summary);
         shard.agents.set(p.file, {
+          ...p.seen,
           file: p.file,
           key: p.key,
           policy: p.agent.rollout.policy,

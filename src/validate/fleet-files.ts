@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { checkFleet } from '../fleet/load.js';
 import type { FleetAgent } from '../fleet/types.js';
-import type { LocatedError } from '../errors/located.js';
+import { LocatedError } from '../errors/located.js';
 import type { Finding } from './types.js';
 
 export interface LoadedFleet {
@@ -72,6 +72,13 @@ export function fleetFileFinding(root: string, err: LocatedError): Finding {
 /** Reads the fleet at `root` (if it exists): its agents, and a finding per broken file. */
 export function loadFleetRoot(root: string | undefined): LoadedFleet {
   if (root === undefined || !existsSync(root)) return { agents: [], findings: [] };
-  const { agents, errors } = checkFleet(root);
-  return { root, agents, findings: errors.map((e) => fleetFileFinding(root, e)) };
+  try {
+    const { agents, errors } = checkFleet(root);
+    return { root, agents, findings: errors.map((e) => fleetFileFinding(root, e)) };
+  } catch (err) {
+    // A file that cannot be read at all (checkFleet reports it as a located error).
+    if (err instanceof LocatedError)
+      return { root, agents: [], findings: [fleetFileFinding(root, err)] };
+    throw err;
+  }
 }

@@ -8,7 +8,7 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSource } from '../../src/gate/mlflow/source.js';
+import { createSource } from '../../src/mlflow/source.js';
 import { startGateServer } from '../../src/gate/server.js';
 import { dashboardRoutes } from '../../src/dashboard/routes.js';
 import { silentLogger } from '../../src/http/log.js';
@@ -72,7 +72,7 @@ describe('radar and scorecard over known Git history and MLflow runs', () => {
     await gitops.rollback(ra, { actor: 'bob' });
     await gitops.start(ra, { modelId: 'challenger-model' }, { actor: 'bob' });
     await gitops.promote(ra, { actor: 'bob' });
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await served?.close();

@@ -51,7 +51,8 @@ beforeAll(async () => {
     viewport: { width: 1280, height: 900 },
   });
   mkdirSync(ARTIFACTS, { recursive: true });
-});
+  // Seeding a repository and starting Chromium on a busy 2-core machine: more than the default.
+}, 180_000);
 
 afterAll(async () => {
   await context?.close();

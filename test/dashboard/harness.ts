@@ -14,8 +14,8 @@ import {
   type SeedRun,
 } from '../../src/mlflow-standin/writer.js';
 import { startGateServer, type StartedGate } from '../../src/gate/server.js';
-import { createSource } from '../../src/gate/mlflow/source.js';
-import type { MlflowSource } from '../../src/gate/mlflow/types.js';
+import { createSource } from '../../src/mlflow/source.js';
+import type { MlflowSource } from '../../src/mlflow/types.js';
 import { silentLogger } from '../../src/http/log.js';
 import { gitopsRoutes } from '../../src/gitops/api.js';
 import { dashboardRoutes } from '../../src/dashboard/routes.js';

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fixture, goodData, payload, post, type Fixture } from './helpers.js';
 import { startGateServer } from '../../src/gate/server.js';
 import { silentLogger } from '../../src/http/log.js';
-import { createSource } from '../../src/gate/mlflow/source.js';
+import { createSource } from '../../src/mlflow/source.js';
 
 /**
  * One verdict on goodData() asks `runs/search` three times, each filtered on the server: the

@@ -7,7 +7,7 @@ import { run } from '../../src/gate/command.js';
 import { gitopsRoutes } from '../../src/gitops/api.js';
 import { startGateServer } from '../../src/gate/server.js';
 import { silentLogger } from '../../src/http/log.js';
-import { createSource } from '../../src/gate/mlflow/source.js';
+import { createSource } from '../../src/mlflow/source.js';
 import { startStandin } from '../../src/mlflow-standin/server.js';
 import { seed } from '../../src/mlflow-standin/writer.js';
 import { CLI_ARGS } from '../cli-entry.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decideRecif } from '../../src/gate/decide.js';
 import { budgetFor, parseMetricList, resolveSettings } from '../../src/gate/settings.js';
 import { canonicalMetric, resolveMetric } from '../../src/gate/metric-names.js';
-import type { Run } from '../../src/gate/mlflow/types.js';
+import type { Run } from '../../src/mlflow/types.js';
 import { judgeRuns } from './memory-source.js';
 
 let n = 0;
@@ -203,7 +203,7 @@ describe('time budget', () => {
 });
 
 describe('search grammar details', async () => {
-  const { parseFilter, searchInMemory } = await import('../../src/gate/mlflow/search.js');
+  const { parseFilter, searchInMemory } = await import('../../src/mlflow/search.js');
   it('accepts IN lists, the created alias and doubled quotes; refuses what MLflow refuses', async () => {
     expect(
       parseFilter("attributes.run_id IN ('a', 'b') AND created > 5 AND tags.note = 'it''s'"),

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import { fixture, goodData, EXPERIMENT, payload, post, type Fixture } from './helpers.js';
 import { startGateServer } from '../../src/gate/server.js';
-import { createSource } from '../../src/gate/mlflow/source.js';
+import { createSource } from '../../src/mlflow/source.js';
 import { silentLogger } from '../../src/http/log.js';
 
 const RECIF_DOWN = 'Quality gate passed (MLflow unavailable, default approve)';

@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateServer, type StartedGate } from '../../src/gate/server.js';
-import { createSource } from '../../src/gate/mlflow/source.js';
+import { createSource } from '../../src/mlflow/source.js';
 import { gitopsRoutes } from '../../src/gitops/api.js';
 import { silentLogger } from '../../src/http/log.js';
 import { agentToken } from '../../src/http/auth.js';

@@ -15,11 +15,11 @@ import {
   type SeedRun,
 } from '../../src/mlflow-standin/writer.js';
 import { startStandin, type Standin } from '../../src/mlflow-standin/server.js';
-import { createSource } from '../../src/gate/mlflow/source.js';
-import { SqliteStore } from '../../src/gate/mlflow/sqlite-store.js';
-import { FileStore } from '../../src/gate/mlflow/file-store.js';
-import { RestSource } from '../../src/gate/mlflow/rest.js';
-import type { MlflowSource } from '../../src/gate/mlflow/types.js';
+import { createSource } from '../../src/mlflow/source.js';
+import { SqliteStore } from '../../src/mlflow/sqlite-store.js';
+import { FileStore } from '../../src/mlflow/file-store.js';
+import { RestSource } from '../../src/mlflow/rest.js';
+import type { MlflowSource } from '../../src/mlflow/types.js';
 import { QualityEngine } from '../../src/gate/engine.js';
 import { resolveSettings } from '../../src/gate/settings.js';
 import type { Verdict } from '../../src/gate/verdict.js';

@@ -9,7 +9,7 @@ import {
   type GateServerOptions,
   type StartedGate,
 } from '../../src/gate/server.js';
-import { createSource } from '../../src/gate/mlflow/source.js';
+import { createSource } from '../../src/mlflow/source.js';
 import { silentLogger } from '../../src/http/log.js';
 
 export const EXPERIMENT = 'recif/agents/support-bot';

@@ -1,10 +1,10 @@
 /** An MlflowSource over runs held in memory (no models, no traces), for the pure decision tests. */
-import type { MlflowSource, Run } from '../../src/gate/mlflow/types.js';
+import type { MlflowSource, Run } from '../../src/mlflow/types.js';
 import {
   searchInMemory,
   searchModelsInMemory,
   searchTracesInMemory,
-} from '../../src/gate/mlflow/search.js';
+} from '../../src/mlflow/search.js';
 import { EvaluationFinder } from '../../src/gate/evaluation.js';
 import { decideStrict, type RevisionIds } from '../../src/gate/decide.js';
 import type { QualitySettings } from '../../src/gate/settings.js';

@@ -8,8 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStandin, type Standin } from '../../src/mlflow-standin/server.js';
 import { seed } from '../../src/mlflow-standin/writer.js';
-import { createSource } from '../../src/gate/mlflow/source.js';
-import { readMlflowEnv } from '../../src/gate/mlflow/env.js';
+import { createSource } from '../../src/mlflow/source.js';
+import { readMlflowEnv } from '../../src/mlflow/env.js';
 import { goodData, tempDir } from './helpers.js';
 
 const TLS = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/tls');

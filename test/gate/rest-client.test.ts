@@ -1,8 +1,8 @@
 /** The REST client against a scripted server: retries, Retry-After, error codes, auth, deadlines. */
 import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import { RestSource } from '../../src/gate/mlflow/rest.js';
-import { MlflowApiError, MlflowUnavailableError } from '../../src/gate/mlflow/types.js';
+import { RestSource } from '../../src/mlflow/rest.js';
+import { MlflowApiError, MlflowUnavailableError } from '../../src/mlflow/types.js';
 
 type Reply = { status: number; body: string; headers?: Record<string, string> };
 let server: http.Server | undefined;

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGateServer, type StartedGate } from '../../src/gate/server.js';
-import { createSource } from '../../src/gate/mlflow/source.js';
+import { createSource } from '../../src/mlflow/source.js';
 import { createLogger, silentLogger, type Logger } from '../../src/http/log.js';
 import { StepHolds, parseStepPlan } from '../../src/gate/step-hold.js';
 import { payload, post, tempDir } from './helpers.js';

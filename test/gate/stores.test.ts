@@ -10,9 +10,9 @@ import Database from 'better-sqlite3';
 import { buildFileStore, buildSqliteStore } from '../../src/mlflow-standin/build.js';
 import { startStandin, type Standin } from '../../src/mlflow-standin/server.js';
 import { seed } from '../../src/mlflow-standin/writer.js';
-import { createSource } from '../../src/gate/mlflow/source.js';
+import { createSource } from '../../src/mlflow/source.js';
 import { startGateServer } from '../../src/gate/server.js';
-import type { MlflowSource } from '../../src/gate/mlflow/types.js';
+import type { MlflowSource } from '../../src/mlflow/types.js';
 import { silentLogger } from '../../src/http/log.js';
 import { goodData, payload, post, tempDir } from './helpers.js';
 

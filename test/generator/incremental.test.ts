@@ -13,6 +13,7 @@ import {
   writeFileSync,
   existsSync,
   mkdirSync,
+  utimesSync,
 } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -134,6 +135,19 @@ describe('incremental synthesis', () => {
       /  hosts:[\s\S]*?sessionAffinity: \{ header: x-conversation-id \}\n/,
       '  gatewayRefs: [{ name: internal-gateway, namespace: gateway-system }]\n',
     );
+    expect(incremental()).toMatchObject({ synthesized: 1, reused: 23 });
+    expectSameAsFull();
+  });
+
+  it('trusts an old fleet file by its stat, and still sees a same-size edit by its new mtime', () => {
+    const hourAgo = new Date(Date.now() - 3600_000);
+    for (let i = 0; i < 24; i++) utimesSync(fleetFile(i), hourAgo, hourAgo);
+    incremental();
+    expect(incremental()).toMatchObject({ synthesized: 0, reused: 24 });
+    // Same size (10 -> 25 would not be): 10 -> 20, and an mtime that is old but not the old one.
+    edit(fleetFile(4), 'weight: 10', 'weight: 20');
+    const older = new Date(Date.now() - 7200_000);
+    utimesSync(fleetFile(4), older, older);
     expect(incremental()).toMatchObject({ synthesized: 1, reused: 23 });
     expectSameAsFull();
   });

@@ -12,7 +12,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { gitopsRoutes } from '../../src/gitops/api.js';
 import { parseTrailers } from '../../src/gitops/events.js';
-import { BASELINE_ANNOTATION } from '../../src/gitops/progressive.js';
+import { PROMOTION_ANNOTATION } from '../../src/gitops/progressive.js';
+import { baselineVersion } from '../../constructs/_gate-metadata.js';
+import type { AgentResource } from '../../src/fleet/types.js';
 import { createListener } from '../../src/http/handler.js';
 import { silentLogger } from '../../src/http/log.js';
 import { createHttpServer } from '../../src/http/server.js';
@@ -47,7 +49,7 @@ function versions(dir: string) {
   return {
     fleetStable: fleet.spec.version as string,
     fleetCanary: fleet.spec.canary?.version as string | undefined,
-    baseline: fleet.metadata.annotations?.[BASELINE_ANNOTATION] as string | undefined,
+    baseline: fleet.metadata.annotations?.[PROMOTION_ANNOTATION] as string | undefined,
     target: obj(dir, 'ConfigMap', 'flow-config').data.RECIF_AGENT_VERSION as string,
     targetLabel: obj(dir, 'Deployment').spec.template.metadata.labels.version as string,
     gateCanary: hook.metadata.canaryVersion as string,
@@ -84,7 +86,7 @@ describe('progressive promote', () => {
     expect(versions(dir)).toEqual({
       fleetStable: '4',
       fleetCanary: undefined,
-      baseline: '3',
+      baseline: '3 -> 4',
       target: '4',
       targetLabel: '4',
       gateCanary: '4',
@@ -132,7 +134,7 @@ describe('progressive promote', () => {
     // next version): a new pod template for Flagger, judged as 4 against 3.
     expect(versions(dir)).toMatchObject({
       fleetStable: '4',
-      baseline: '3',
+      baseline: '3 -> 4',
       target: '4',
       targetLabel: '4',
       gateCanary: '4',
@@ -143,7 +145,7 @@ describe('progressive promote', () => {
   it('a manual agent gets no baseline annotation', async () => {
     const { repo, ops } = await progressiveRepo();
     await ops.promote({ namespace: 'team-a', name: 'bot' });
-    expect(read(repo.dir, 'fleet/team-a/bot.yaml')).not.toContain(BASELINE_ANNOTATION);
+    expect(read(repo.dir, 'fleet/team-a/bot.yaml')).not.toContain(PROMOTION_ANNOTATION);
   });
 });
 
@@ -223,5 +225,36 @@ describe('progressive promote and rollback over the HTTP API', () => {
       gateCanary: '4',
       gateStable: '4',
     });
+  });
+});
+
+describe('the baseline the gate compares with (baselineVersion)', () => {
+  const agent = (version: string, promotion?: string, canary = false): AgentResource => ({
+    apiVersion: 'agents.recif.dev/v1',
+    kind: 'Agent',
+    metadata: {
+      name: 'flow',
+      namespace: 'team-b',
+      ...(promotion !== undefined ? { annotations: { [PROMOTION_ANNOTATION]: promotion } } : {}),
+    },
+    spec: {
+      name: 'flow',
+      framework: 'corail',
+      version,
+      ...(canary ? { canary: { enabled: true, weight: 0, version: '5' } } : {}),
+    },
+  });
+
+  it('is the version promoted over while the promoted version is still the spec', () => {
+    expect(baselineVersion(agent('4', '3 -> 4'))).toBe('3');
+  });
+
+  it('is spec.version with a running canary, a stale or malformed annotation, or none', () => {
+    expect(baselineVersion(agent('4', '3 -> 4', true))).toBe('4');
+    // The version was edited by hand after the promote: the annotation no longer describes it.
+    expect(baselineVersion(agent('9', '3 -> 4'))).toBe('9');
+    expect(baselineVersion(agent('4', '3'))).toBe('4');
+    expect(baselineVersion(agent('4', ''))).toBe('4');
+    expect(baselineVersion(agent('4'))).toBe('4');
   });
 });

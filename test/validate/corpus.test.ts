@@ -109,12 +109,14 @@ describe('fixture corpus', () => {
 });
 
 describe('pathological input', () => {
-  it('reports a document nested far too deeply instead of crashing', async () => {
-    const depth = 20000;
+  // Far past any parser's recursion limit, in both styles, without a huge text: a compact block
+  // sequence (`- - - x`) nests one level per two characters, as flow brackets do.
+  it.each([
+    ['flow', `data:\n  k: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`],
+    ['block', `data:\n  k:\n    ${'- '.repeat(20_000)}x\n`],
+  ])('reports a document nested far too deeply (%s style) instead of crashing', async (_, body) => {
     const text =
-      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep, namespace: demo}\ndata:\n' +
-      Array.from({ length: depth }, (_, i) => `${' '.repeat(2 * (i + 1))}k:`).join('\n') +
-      ' x\n';
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep, namespace: demo}\n' + body;
     const report = await validatePaths(['-'], { ...opts, stdin: text });
     expect(report.exitCode).toBe(2);
     expect(report.findings.map((f) => f.ruleId)).toEqual(['parse']);

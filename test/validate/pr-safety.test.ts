@@ -237,7 +237,7 @@ describe('stable changes', () => {
           .replace(/^  version: "7"$/m, '  version: "8"')
           .replace(
             '  namespace: team-support\n',
-            '  namespace: team-support\n  annotations:\n    agent-canary.dev/baseline-version: "7"\n',
+            '  namespace: team-support\n  annotations:\n    agent-canary.dev/promotion: 7 -> 8\n',
           ),
       'promote triage-agent',
     );

@@ -54,7 +54,11 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 export function fleetAgents(dir: string): Map<string, FleetAgent> {
   if (!existsSync(dir)) return new Map();
-  return new Map(checkFleet(dir).agents.map((a) => [a.id, a]));
+  try {
+    return new Map(checkFleet(dir).agents.map((a) => [a.id, a]));
+  } catch {
+    return new Map(); // unreadable: the pipeline reports it (fleet-file)
+  }
 }
 
 function policiesAt(dir: string): ReadonlyMap<string, Policy> | undefined {

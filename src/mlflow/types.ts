@@ -3,7 +3,7 @@
  * and the one interface every MLflow source implements: the REST client, the SQLite reader and
  * the `mlruns/` file-store reader. The gate only talks to `MlflowSource`.
  */
-import { AgentCanaryError } from '../../errors/error.js';
+import { AgentCanaryError } from '../errors/error.js';
 
 export interface KeyValue {
   readonly key: string;

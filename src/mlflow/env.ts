@@ -14,7 +14,7 @@
  * Any other `MLFLOW_*` variable that changes how a client reaches MLflow is reported at start
  * (the gate would silently behave differently from the user's Python client otherwise).
  */
-import { AgentCanaryError } from '../../errors/error.js';
+import { AgentCanaryError } from '../errors/error.js';
 import { readFileSync } from 'node:fs';
 
 export interface TlsSettings {
