@@ -4,8 +4,8 @@
  * guard of the manual paths, and the loop.
  */
 import { QualityEngine } from '../gate/engine.js';
-import { readMlflowEnv } from '../gate/mlflow/env.js';
-import { createSource } from '../gate/mlflow/source.js';
+import { readMlflowEnv } from '../mlflow/env.js';
+import { createSource } from '../mlflow/source.js';
 import type { Logger } from '../http/log.js';
 import type { AdvanceGuard } from '../gitops/advance-guard.js';
 import { defaultEngine } from '../gitops/default-engine.js';

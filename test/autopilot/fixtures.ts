@@ -11,7 +11,7 @@ import { Autopilot } from '../../src/autopilot/autopilot.js';
 import { QualityJudge } from '../../src/autopilot/quality.js';
 import { TrafficChecker } from '../../src/autopilot/traffic.js';
 import { QualityEngine } from '../../src/gate/engine.js';
-import { createSource } from '../../src/gate/mlflow/source.js';
+import { createSource } from '../../src/mlflow/source.js';
 import { defaultEngine } from '../../src/gitops/default-engine.js';
 import { GitOps } from '../../src/gitops/operations.js';
 import { GitRepo } from '../../src/gitops/repo.js';
