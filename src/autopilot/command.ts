@@ -6,6 +6,7 @@
  * canary whose decision failed.
  */
 import { parseArgs } from 'node:util';
+import { AgentCanaryError } from '../errors/error.js';
 import { createLogger, type LogLevel } from '../http/log.js';
 import { chooseRepo, repoLabel } from '../gitops/default-repo.js';
 import { GitOpsError } from '../gitops/errors.js';
@@ -39,7 +40,12 @@ options:
 
 exit codes: 0 done, 2 bad usage, a repository that cannot be opened, or (--once) a failed decision.`;
 
-class UsageError extends Error {}
+/** A bad flag or flag value: bad input (exit 2, the `bad-request` kind of the one table). */
+class UsageError extends AgentCanaryError {
+  constructor(message: string) {
+    super('bad-request', message);
+  }
+}
 
 function line(e: PassEntry): string {
   return `${e.agentId}: ${e.detail}`;
@@ -144,7 +150,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError || err instanceof GitOpsError) {
       console.error(`agent-canary autopilot: ${err.message}`);
-      return err instanceof GitOpsError ? err.exitCode : 2;
+      return err.exitCode;
     }
     throw err;
   }

@@ -23,6 +23,10 @@ import { GitRepo } from '../../src/gitops/repo.js';
 import { GitOps } from '../../src/gitops/operations.js';
 import { defaultEngine } from '../../src/gitops/default-engine.js';
 import { synthToRepo } from '../../src/gitops/synth-to-repo.js';
+import { GateGuard } from '../../src/autopilot/guard.js';
+import { Assessor } from '../../src/autopilot/assess.js';
+import { QualityJudge } from '../../src/autopilot/quality.js';
+import { TrafficChecker } from '../../src/autopilot/traffic.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const TOKEN = 'dashboard-test-token';
@@ -116,7 +120,20 @@ export async function serve(opts: ServeOptions): Promise<Served> {
     logger: silentLogger,
     source,
     routes: ({ engine }) => [
-      ...gitopsRoutes({ gitops, token: TOKEN }),
+      // The buttons go through the same guard as the CLI: the gate's engine on the stand-in,
+      // no Prometheus (traffic not checked), and a clock a day after the seeded commits so the
+      // steps' holds are over.
+      ...gitopsRoutes({
+        gitops,
+        token: TOKEN,
+        guard: new GateGuard(
+          new Assessor({
+            judge: new QualityJudge(engine),
+            traffic: new TrafficChecker({ disabled: 'skip' }),
+            clock: () => Date.now() + 24 * 60 * 60 * 1000,
+          }),
+        ),
+      }),
       ...dashboardRoutes({ access: () => Promise.resolve(gitops), engine, now: opts.now }),
     ],
   });

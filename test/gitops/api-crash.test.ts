@@ -11,7 +11,7 @@
  *   exists (files edited, nothing staged or committed);
  * - `ref`: the `reference-transaction` hook in state `prepared` for the branch (the commit object
  *   is written, `refs/heads/main.lock` is held);
- * - `commit`: the `post-commit` hook (committed locally, not pushed);
+ * - `commit`: the `reference-transaction` hook in state `committed` (committed locally, not pushed);
  * - `remote`: the bare remote's `post-receive` hook (the remote took the push, the server has not
  *   answered).
  */
@@ -65,6 +65,12 @@ function hookScript(point: Point, extra = 'true', passThrough = ''): string {
   ].join('\n');
 }
 
+/** The armed branch of a hook as one shell command list (see hookScript). */
+function hookBody(point: Point): string {
+  const arm = join(root, `arm-${point}`);
+  return `if [ -e '${arm}' ]; then rm -f '${arm}'; : > '${join(root, `hit-${point}`)}'; exec sleep 600; fi`;
+}
+
 function writeHook(file: string, text: string): void {
   writeFileSync(file, text);
   chmodSync(file, 0o755);
@@ -83,11 +89,22 @@ function installHooks(wt: string, bare: string): void {
   git(wt, 'config', 'filter.crashpoint.clean', filter);
   mkdirSync(join(wt, '.git', 'info'), { recursive: true });
   writeFileSync(join(wt, '.git', 'info', 'attributes'), '*.yaml filter=crashpoint\n');
+  // One reference-transaction hook marks two points: `prepared` (the ref lock held) and
+  // `committed` (the branch moved, nothing pushed yet). Not `post-commit`: the operations commit
+  // with plumbing (commit-tree + update-ref), which runs no commit hooks.
   writeHook(
     join(hooks, 'reference-transaction'),
-    hookScript('ref', '[ "$1" = prepared ] && grep -q " refs/heads/main$"', 'cat >/dev/null'),
+    [
+      '#!/bin/sh',
+      'input=$(cat)',
+      'echo "$input" | grep -q " refs/heads/main$" || exit 0',
+      'case "$1" in',
+      `  prepared) ${hookBody('ref')} ;;`,
+      `  committed) ${hookBody('commit')} ;;`,
+      'esac',
+      '',
+    ].join('\n'),
   );
-  writeHook(join(hooks, 'post-commit'), hookScript('commit'));
   writeHook(join(bare, 'hooks', 'post-receive'), hookScript('remote', 'cat >/dev/null'));
 }
 
