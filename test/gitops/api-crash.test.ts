@@ -50,25 +50,15 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
-/** A hook script: when `arm-<point>` exists (and `extra` holds), it marks the hit and blocks. */
-function hookScript(point: Point, extra = 'true', passThrough = ''): string {
+/** The armed branch of a hook: when `arm-<point>` exists (and `extra` holds), it marks the hit and blocks. */
+function hookBody(point: Point, extra = 'true'): string {
   const arm = join(root, `arm-${point}`);
-  return [
-    '#!/bin/sh',
-    `if [ -e '${arm}' ] && ${extra}; then`,
-    `  rm -f '${arm}'`,
-    `  : > '${join(root, `hit-${point}`)}'`,
-    '  exec sleep 600',
-    'fi',
-    passThrough,
-    '',
-  ].join('\n');
+  return `if [ -e '${arm}' ] && ${extra}; then rm -f '${arm}'; : > '${join(root, `hit-${point}`)}'; exec sleep 600; fi`;
 }
 
-/** The armed branch of a hook as one shell command list (see hookScript). */
-function hookBody(point: Point): string {
-  const arm = join(root, `arm-${point}`);
-  return `if [ -e '${arm}' ]; then rm -f '${arm}'; : > '${join(root, `hit-${point}`)}'; exec sleep 600; fi`;
+/** A hook script of one armed point, then `passThrough` when not armed. */
+function hookScript(point: Point, extra = 'true', passThrough = ''): string {
+  return ['#!/bin/sh', hookBody(point, extra), passThrough, ''].join('\n');
 }
 
 function writeHook(file: string, text: string): void {
