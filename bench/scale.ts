@@ -1,7 +1,9 @@
 /**
  * bench/scale.ts: a fleet of 10,000 agents on this machine (issue 15).
  *
- *   npm run bench:scale -- [--agents 10000] [--namespaces 100] [--keep]
+ *   npm run bench:scale -- [--agents 10000] [--namespaces 100] [--keep] [--only synth]
+ *
+ * `--only synth` stops after the synthesis rows and the `cp -r` baseline (no validate, no Git).
  *
  * Builds N agents in M namespaces (half manual, half progressive: bench/scale-fleet.ts) in a temp
  * folder and times, each in a fresh process of the compiled CLI (`npm run build` first) with its
@@ -37,8 +39,11 @@ const { values } = parseArgs({
     namespaces: { type: 'string', default: '100' },
     keep: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
+if (values.only !== undefined && values.only !== 'synth')
+  throw new Error(`--only ${values.only}: the only group is 'synth'`);
 const AGENTS = Number(values.agents);
 const NAMESPACES = Number(values.namespaces);
 const CLI = join(root, 'bin', 'agent-canary.mjs');
@@ -222,6 +227,7 @@ async function main(): Promise<void> {
       seconds: timed(() => execFileSync('cp', ['-r', project, copy])),
     });
     rmSync(copy, { recursive: true, force: true });
+    if (values.only === 'synth') return printRows();
 
     record('validate dist', cli(project, ['validate', 'dist'], env), 5, `${objects} objects`);
 
@@ -288,21 +294,25 @@ async function main(): Promise<void> {
       `${(apiMedian / bareS).toFixed(1)}x the bare commit; server peak RSS`,
     );
 
-    console.log('\nfigure | seconds | peak MB | target | met');
-    console.log('---|---|---|---|---');
-    for (const r of rows)
-      console.log(
-        `${r.name} | ${r.seconds.toFixed(2)} | ${r.peakMb === undefined ? '' : r.peakMb.toFixed(0)} | ${r.target ?? 'baseline'} | ${r.ok === undefined ? '' : r.ok ? 'yes' : 'NO'}`,
-      );
-    console.log(
-      `load average at the end: ${loadavg()
-        .map((l) => l.toFixed(1))
-        .join(' ')}`,
-    );
+    printRows();
   } finally {
     if (values.keep) console.log(`kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+function printRows(): void {
+  console.log('\nfigure | seconds | peak MB | target | met');
+  console.log('---|---|---|---|---');
+  for (const r of rows)
+    console.log(
+      `${r.name} | ${r.seconds.toFixed(2)} | ${r.peakMb === undefined ? '' : r.peakMb.toFixed(0)} | ${r.target ?? 'baseline'} | ${r.ok === undefined ? '' : r.ok ? 'yes' : 'NO'}`,
+    );
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
 }
 
 await main();

@@ -14,9 +14,11 @@
  * file's sha256 still matches. Otherwise it is synthesized again. See docs/generator.md,
  * "Incremental synthesis".
  *
- * Memory: fleet files are parsed only when their agent is synthesized again, and the manifests of
- * one namespace are written before the next is built, so the peak grows with the largest
- * namespace, not with the fleet.
+ * Memory: fleet files are parsed only when their agent is synthesized again; agents are built,
+ * rendered and written in small batches (`batch`), each agent in a construct tree of its own
+ * that is released once rendered, so the output in memory at once is one batch's and the peak
+ * grows with neither the fleet nor the largest namespace. What is kept for the whole run is one
+ * summary per agent (for the shared objects) and the parsed fleet files of the pending agents.
  */
 import { readFileSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
@@ -61,6 +63,11 @@ export interface IncrementalOptions extends SynthOptions {
   readonly full?: boolean;
   /** The generator's identity in cache keys. @default toolId() (version + code hash) */
   readonly tool?: string;
+  /**
+   * Agents synthesized and written together: their manifests are the only output held in
+   * memory at once, so the peak grows with neither the fleet nor the namespace. @default 16
+   */
+  readonly batch?: number;
 }
 
 export interface IncrementalResult {
@@ -208,6 +215,8 @@ function unchangedSince(cached: CachedAgent, source: { stamp: string; mtimeMs: n
   return cached.source === source.stamp && source.mtimeMs + RACY_MS < cached.checkedAt;
 }
 
+const DEFAULT_BATCH = 16;
+
 function namespaceOf(file: string): string {
   return file.slice(0, file.indexOf('/'));
 }
@@ -345,7 +354,9 @@ export function synthesizeIncremental(
   let synthesized = 0;
   let reused = 0;
   const fleetIds = new Set(ids.keys());
-  for (const namespace of [...plans.keys()].sort()) {
+  const batchSize = Math.max(1, opts.batch ?? DEFAULT_BATCH);
+  const namespaces = new Set(plans.keys());
+  for (const namespace of [...namespaces].sort()) {
     const plan = plans.get(namespace)!;
     const shard: Shard = { namespace, agents: new Map() };
     for (const e of plan.reused) {
@@ -359,22 +370,23 @@ export function synthesizeIncremental(
     // A cache entry of an agent that is gone (or moved to another file) is dropped.
     for (const f of shards.get(namespace)!.agents.keys())
       if (!shard.agents.has(f) && !plan.pending.some((p) => p.file === f)) plan.dirty = true;
-    if (plan.pending.length) {
+    for (let i = 0; i < plan.pending.length; i += batchSize) {
+      const batch = plan.pending.slice(i, i + batchSize);
       const out = synthesizeAgents(
-        plan.pending.map((p) => p.agent),
+        batch.map((p) => p.agent),
         opts,
       );
       const w = writeOutput(outDir, out.manifests, {
-        owns: plan.pending.map((p) => ({ dir: p.agent.id, files: 'all' as const })),
+        owns: batch.map((p) => ({ dir: p.agent.id, files: 'all' as const })),
       });
       written += w.written.length;
       unchanged += w.unchanged.length;
       deleted += w.deleted.length;
       objects += out.manifests.length;
-      synthesized += plan.pending.length;
+      synthesized += batch.length;
       const byAgent = groupByAgent(out.manifests);
       const summaryOf = new Map(out.summaries.map((x) => [x.id, x]));
-      plan.pending.forEach((p) => {
+      for (const p of batch) {
         const summary = summaryOf.get(p.agent.id)!;
         const prefix = p.agent.id.length + 1;
         const own = (byAgent.get(p.agent.id) ?? [])
@@ -392,21 +404,24 @@ export function synthesizeIncremental(
           digest: folderDigest(own),
           stamp: stampOf(join(outDir, p.agent.id)) ?? '',
         });
-      });
+      }
     }
     if (cacheDir && plan.dirty) writeShard(cacheDir, shard, tool);
+    // The parsed fleet files of this namespace are not needed any more.
+    plans.delete(namespace);
+    shards.delete(namespace);
   }
 
   // The shared objects, from every agent's summary, and the sweep of what no agent owns now.
   const shared = synthesizeShared(summaries, opts);
   objects += shared.length;
   const w = writeOutput(outDir, shared, {
-    owns: sharedOwnership(outDir, shared, new Set(plans.keys()), fleetIds),
+    owns: sharedOwnership(outDir, shared, namespaces, fleetIds),
   });
   written += w.written.length;
   unchanged += w.unchanged.length;
   deleted += w.deleted.length;
-  if (cacheDir) pruneShards(cacheDir, new Set(plans.keys()));
+  if (cacheDir) pruneShards(cacheDir, namespaces);
   return {
     agents: fleetIds.size,
     objects,

@@ -50,7 +50,9 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function incremental(extra: { full?: boolean; tool?: string } = {}): IncrementalResult {
+function incremental(
+  extra: { full?: boolean; tool?: string; batch?: number } = {},
+): IncrementalResult {
   const policies = loadPolicies(join(dir, 'policies'));
   return synthesizeIncremental(
     {
@@ -121,6 +123,23 @@ describe('incremental synthesis', () => {
     expect(second).toMatchObject({ synthesized: 0, reused: 24, written: 0, deleted: 0 });
     expect(second.objects).toBe(first.objects);
     expectSameAsFull();
+  });
+
+  it('streams in batches (one agent, several per namespace, more than a namespace) with the same bytes as one whole synthesis', () => {
+    // 6 agents per namespace: batches of 1 and of 4 split every namespace, 50 spans it.
+    for (const batch of [1, 4, 50]) {
+      rmSync(out, { recursive: true, force: true });
+      rmSync(cache, { recursive: true, force: true });
+      expect(incremental({ batch })).toMatchObject({ agents: 24, synthesized: 24 });
+      expectSameAsFull();
+      // Edits in two namespaces, then a run that re-synthesizes only those, in batches again.
+      edit(fleetFile(1), 'replicas: 2', 'replicas: 3');
+      edit(fleetFile(6), 'weight: 10', 'weight: 20');
+      expect(incremental({ batch })).toMatchObject({ synthesized: 2, reused: 22 });
+      expectSameAsFull();
+      edit(fleetFile(1), 'replicas: 3', 'replicas: 2');
+      edit(fleetFile(6), 'weight: 20', 'weight: 10');
+    }
   });
 
   it('re-synthesizes only the agent whose fleet file changed, and its shared objects follow', () => {
