@@ -38,7 +38,8 @@ import {
   type CachedAgent,
   type Shard,
 } from './cache.js';
-import { writeOutput, type OwnedFolder } from './output.js';
+import { writeOutput, type OwnedFolder, type WriteResult } from './output.js';
+import { readShared, sharedKey, sharedOnDisk, writeShared } from './shared-cache.js';
 import {
   ARGOCD_DIR,
   synthesizeAgents,
@@ -120,6 +121,23 @@ function contextKey(opts: IncrementalOptions, tool: string): string {
       cluster,
       gateSecret: opts.gateSecret === undefined ? null : sha256(opts.gateSecret),
       workload: opts.workload ?? null,
+    }),
+  );
+}
+
+/**
+ * sha256 of what the shared objects depend on besides the agents' summaries: the agents' context
+ * and the options only the shared objects read (repository, revision, path, gate, Argo CD).
+ */
+function sharedSettings(opts: IncrementalOptions, context: string): string {
+  return sha256(
+    JSON.stringify({
+      context,
+      repoURL: opts.repoURL ?? null,
+      targetRevision: opts.targetRevision ?? null,
+      distPath: opts.distPath ?? null,
+      gate: opts.gate ?? null,
+      argocd: opts.argocd ?? null,
     }),
   );
 }
@@ -412,12 +430,31 @@ export function synthesizeIncremental(
     shards.delete(namespace);
   }
 
-  // The shared objects, from every agent's summary, and the sweep of what no agent owns now.
-  const shared = synthesizeShared(summaries, opts);
-  objects += shared.length;
-  const w = writeOutput(outDir, shared, {
-    owns: sharedOwnership(outDir, shared, namespaces, fleetIds),
-  });
+  // The shared objects, from every agent's summary (rendered again only when their inputs or
+  // files changed), and the sweep of what no agent owns now.
+  const sKey = sharedKey(sharedSettings(opts, context), summaries);
+  const last = cacheDir && !opts.full ? readShared(cacheDir, tool) : undefined;
+  let w: WriteResult;
+  if (last && last.key === sKey && sharedOnDisk(outDir, last)) {
+    const paths = last.files.map(([p]) => p);
+    objects += paths.length;
+    w = writeOutput(outDir, [], {
+      owns: sharedOwnership(outDir, paths, namespaces, fleetIds),
+      keep: new Set(paths),
+    });
+  } else {
+    const shared = synthesizeShared(summaries, opts);
+    objects += shared.length;
+    w = writeOutput(outDir, shared, {
+      owns: sharedOwnership(
+        outDir,
+        shared.map((m) => m.path),
+        namespaces,
+        fleetIds,
+      ),
+    });
+    if (cacheDir) writeShared(cacheDir, tool, sKey, shared);
+  }
   written += w.written.length;
   unchanged += w.unchanged.length;
   deleted += w.deleted.length;
@@ -464,14 +501,14 @@ function subfolders(dir: string): string[] {
  */
 function sharedOwnership(
   outDir: string,
-  shared: readonly Manifest[],
+  shared: readonly string[],
   namespaces: ReadonlySet<string>,
   agentIds: ReadonlySet<string>,
 ): OwnedFolder[] {
   const sharedDirs = new Set<string>();
   const sharedTops = new Set<string>();
-  for (const m of shared) {
-    const parts = m.path.split('/');
+  for (const path of shared) {
+    const parts = path.split('/');
     if (parts.length > 2) sharedDirs.add(parts.slice(0, -1).join('/'));
     else if (parts.length === 2 && parts[0] === ARGOCD_DIR) sharedDirs.add(ARGOCD_DIR);
     sharedTops.add(parts[0]!);
