@@ -235,14 +235,17 @@ export interface RunOutput {
   readonly failure?: string;
 }
 
-/** The last non-empty line of a text, shortened: the usual place a failing bench says why. */
-export function lastLine(text: string, max = 160): string {
+/**
+ * Why a bench failed, in one line: the last line that names an error (a stack trace ends with
+ * frames, not with the message), else the last non-empty line; shortened.
+ */
+export function failureLine(text: string, max = 160): string {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const line =
-    text
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .pop() ?? '';
+    lines.filter((l) => /error|failed/i.test(l) && !l.startsWith('at ')).pop() ?? lines.pop() ?? '';
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 }
 
@@ -260,7 +263,7 @@ export function readFigure(spec: FigureSpec, run: RunOutput): Reading {
   }
   if (run.failure) return { reason: run.failure };
   if (run.code !== 0) {
-    const why = lastLine(run.stderr) || lastLine(run.stdout);
+    const why = failureLine(run.stderr) || failureLine(run.stdout);
     return { reason: `bench exited ${run.code ?? 'by signal'}${why ? `: ${why}` : ''}` };
   }
   return { reason: 'not printed by this revision' };
