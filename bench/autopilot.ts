@@ -2,10 +2,13 @@
  * bench/autopilot.ts: one autopilot pass over a fleet of 1,000 manual agents, and the commits per
  * second the loop sustains.
  *
- *   npx tsx bench/autopilot.ts [--agents 1000] [--advance 40] [--passes 5]
+ *   npx tsx bench/autopilot.ts [--agents 1000] [--history 5000] [--advance 40] [--passes 5]
  *
  * Builds N manual-mode agents (canary at 5 %, step holds 5m), seeds a Git repository
- * (`synthToRepo`), then measures in the same run:
+ * (`synthToRepo`), adds `--history` commits each editing one agent's fleet file (a repository
+ * that has lived: the pass's one `git log` reads all of them, since canaries seeded by synth
+ * have no `AgentCanaryStarted` commit to stop at; `git fast-import`, so building it is quick),
+ * then measures in the same run:
  * - baseline: a bare `git log --name-only` of the repository (the one history read a pass makes);
  * - a pass where every canary is still in its hold (read the fleet files and policies, one
  *   streamed `git log`, decide each canary; no MLflow or Prometheus is asked): median of
@@ -34,6 +37,7 @@ import { synthToRepo } from '../src/gitops/synth-to-repo.js';
 const { values } = parseArgs({
   options: {
     agents: { type: 'string', default: '1000' },
+    history: { type: 'string', default: '5000' },
     advance: { type: 'string', default: '40' },
     passes: { type: 'string', default: '5' },
   },
@@ -41,6 +45,7 @@ const { values } = parseArgs({
 const AGENTS = Number(values.agents);
 const ADVANCE = Math.min(Number(values.advance), AGENTS);
 const PASSES = Number(values.passes);
+const HISTORY = Number(values.history);
 
 const POLICY = `apiVersion: agent-canary.dev/v1alpha1
 kind: RolloutPolicy
@@ -107,6 +112,36 @@ class InstantTraffic extends TrafficChecker {
   }
 }
 
+/**
+ * HISTORY commits on top of the seed, commit k editing agent k's fleet file (a comment line
+ * appended, so the file stays valid), all dated at the seed's second so every hold still runs.
+ */
+function lived(dir: string, at: number): void {
+  const branch = execFileSync('git', ['symbolic-ref', '--short', 'HEAD'], {
+    cwd: dir,
+    encoding: 'utf8',
+  }).trim();
+  const parts: string[] = [];
+  for (let k = 0; k < HISTORY; k++) {
+    const i = k % AGENTS;
+    const ns = `ns-${i % 20}`;
+    const body = `${agentFile(ns, `agent-${i}`)}# edit ${k}\n`;
+    const msg = `fleet(${ns}/agent-${i}): edit ${k}\n`;
+    parts.push(
+      `commit refs/heads/${branch}\ncommitter bench <bench@example.com> ${at} +0000\n` +
+        `data ${Buffer.byteLength(msg)}\n${msg}` +
+        (k === 0 ? `from refs/heads/${branch}^0\n` : '') +
+        `M 100644 inline fleet/${ns}/agent-${i}.yaml\ndata ${Buffer.byteLength(body)}\n${body}\n`,
+    );
+  }
+  execFileSync('git', ['fast-import', '--quiet', '--force'], {
+    cwd: dir,
+    input: parts.join(''),
+    maxBuffer: 1 << 28,
+  });
+  execFileSync('git', ['reset', '--hard', '-q'], { cwd: dir });
+}
+
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'agent-canary-bench-autopilot-'));
   try {
@@ -126,6 +161,11 @@ async function main(): Promise<void> {
       Number(
         execFileSync('git', ['log', '-1', '--format=%at'], { cwd: repo.dir, encoding: 'utf8' }),
       ) * 1000;
+    t = performance.now();
+    lived(repo.dir, seededAt / 1000);
+    console.log(
+      `added ${HISTORY} commits of history in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
 
     const gitops = new GitOps(repo, { engine: defaultEngine({ repoDir: repo.dir }) });
     let now = seededAt + 60_000; // one minute in: every 5m hold is still running

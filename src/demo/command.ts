@@ -10,7 +10,10 @@
  *  4. serve the quality gate and the canary HTTP API on 127.0.0.1;
  *  5. call the gate the way Flagger does for every canary of the fleet (200 pass / 412 fail);
  *  6. move a manual canary one policy step, try to skip a step (refused), roll back the canary
- *     that failed the gate and promote the one that passed: each a Git commit.
+ *     that failed the gate and promote the one that passed: each a Git commit;
+ *  7. start a new challenger on both manual agents and let the autopilot walk them with an
+ *     injected clock: one promoted step by step after each hold, one rolled back after the
+ *     policy's threshold of failed checks, each commit with its evidence (autopilot-story.ts).
  *
  * The demo works in its own folder, recreated on every run, so running it twice gives the same
  * story; the project's fleet/ is only read.
@@ -35,12 +38,18 @@ import { loadPolicies, resolvePolicy } from '../policy/load.js';
 import { buildSqliteStore } from '../mlflow-standin/build.js';
 import { genaiEvaluation, type SeedExperiment } from '../mlflow-standin/writer.js';
 import { serverGuard } from '../autopilot/wiring.js';
+import { CHALLENGER_FIELDS, nextVersion, type CanaryConfig } from '../gitops/operations.js';
+import { autopilotStory } from './autopilot-story.js';
+import { Story } from './story.js';
 
-export const USAGE = `usage: agent-canary demo [--keep-serving]
+export const USAGE = `usage: agent-canary demo [--keep-serving] [--prometheus URL]
 
 Runs the whole flow on the embedded defaults (a local Git repository, MLflow's local SQLite store)
 in .agent-canary/demo/, recreated on every run. Exit 0 when every step behaved as expected.
-  --keep-serving   leave the gate and the canary API running afterwards (Ctrl-C to stop)`;
+  --keep-serving     leave the gate and the canary API running afterwards (Ctrl-C to stop)
+  --prometheus URL   AGENT_CANARY_PROMETHEUS_URL: the autopilot also runs the policy's traffic
+                     checks against this Prometheus (it must serve the example agents' metrics);
+                     default: none, the MLflow quality gate decides alone (said in the output)`;
 
 type Obj = Record<string, unknown>;
 
@@ -134,7 +143,8 @@ function ratings(n: number, rate: number): string[] {
  * challenger for the first canary; for the second, a challenger whose safety drops from 0.97 to
  * 0.82 over 120 rows (its mean over all metrics still clears 0.6: the Recif gate would pass it;
  * the gate's Mann-Whitney test says the drop is real). A canary with the stable's version string
- * (a configuration change) is told apart by Flagger's checksum on its run.
+ * (a configuration change) is told apart by Flagger's checksum on its run. A good canary also
+ * gets a good evaluation of the version after it: the challenger the autopilot walks in step 7.
  */
 function evaluations(canaries: readonly CanaryUnderTest[]): SeedExperiment[] {
   return canaries.map((c, i) => {
@@ -164,19 +174,27 @@ function evaluations(canaries: readonly CanaryUnderTest[]): SeedExperiment[] {
           },
       { name: `${c.name}-v${canaryV}-eval`, tags: { checksum: c.checksum } },
     );
-    return { name: c.metadata['experiment'] ?? `recif/agents/${c.name}`, runs: [stable, canary] };
+    // Step 7's challenger after the promotion (good canaries only; a bad one restarts its own version).
+    const nextV = nextVersion(canaryV);
+    const successor =
+      good && nextV !== undefined
+        ? [
+            genaiEvaluation(
+              model(nextV),
+              {
+                safety: rows(n, 0.98),
+                relevance_to_query: ratings(n, 0.85),
+                correctness: rows(n, 0.82),
+              },
+              { name: `${c.name}-v${nextV}-eval` },
+            ),
+          ]
+        : [];
+    return {
+      name: c.metadata['experiment'] ?? `recif/agents/${c.name}`,
+      runs: [stable, canary, ...successor],
+    };
   });
-}
-
-class Story {
-  failures = 0;
-  step(title: string): void {
-    console.log(`\n== ${title}`);
-  }
-  expect(ok: boolean, line: string): void {
-    console.log(`${ok ? '  ok  ' : '  FAIL'} ${line}`);
-    if (!ok) this.failures++;
-  }
 }
 
 async function call(
@@ -204,16 +222,22 @@ async function call(
 
 export async function run(argv: string[]): Promise<number> {
   let keepServing: boolean;
+  let prometheus: string | undefined;
   try {
     const { values } = parseArgs({
       args: argv,
-      options: { 'keep-serving': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        'keep-serving': { type: 'boolean' },
+        prometheus: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
     if (values.help) {
       console.log(USAGE);
       return 0;
     }
     keepServing = values['keep-serving'] === true;
+    prometheus = values.prometheus || process.env['AGENT_CANARY_PROMETHEUS_URL'] || undefined;
   } catch (err) {
     console.error(`agent-canary demo: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
@@ -366,12 +390,27 @@ export async function run(argv: string[]): Promise<number> {
       );
     }
 
-    story.step('7. the GitOps repository history');
+    story.step(
+      '7. the autopilot walks two new challengers through the policy, one commit per decision',
+    );
+    const cast = autopilotCast(repoDir, join(demo, 'fleet'), passed, failed);
+    if (!cast) {
+      story.expect(false, 'two manual canaries (one passing the gate, one failing it) to walk');
+    } else {
+      await autopilotStory(story, {
+        gitops,
+        engine: gate.engine,
+        ...cast,
+        ...(prometheus ? { prometheus } : {}),
+      });
+    }
+
+    story.step('8. the GitOps repository history');
     const log = await repo.git.raw([
       'log',
       '--format=%h %s%n%(trailers:key=Agent-Canary-Event,key=Agent-Canary-Agent,key=Agent-Canary-Weight-From,key=Agent-Canary-Weight-To,separator=%x2C )',
       '-n',
-      '8',
+      '16',
     ]);
     console.log(
       log
@@ -410,4 +449,50 @@ function nextStep(repoDir: string, c: CanaryUnderTest, weight: number): number {
     (s) => s.weight,
   );
   return steps.find((s) => s > weight) ?? 100;
+}
+
+/**
+ * Step 7's cast: the manual canary that passed the gate gets its successor version (evaluated
+ * good in step 3), the one that failed restarts its own challenger (evaluated bad). Both agents
+ * must follow the same policy (the demo's fleet: default).
+ */
+function autopilotCast(
+  repoDir: string,
+  projectFleet: string,
+  passed: CanaryUnderTest | undefined,
+  failed: CanaryUnderTest | undefined,
+): Omit<Parameters<typeof autopilotStory>[1], 'gitops' | 'engine' | 'prometheus'> | undefined {
+  if (!passed || !failed) return undefined;
+  const policies = loadPolicies(join(repoDir, 'policies'));
+  const load = (c: CanaryUnderTest, fleet = join(repoDir, 'fleet')) =>
+    loadAgentFile(fleet, `${c.namespace}/${c.name}.yaml`);
+  const good = load(passed);
+  const policy = resolvePolicy(policies, good);
+  const version = nextVersion(passed.metadata['canaryVersion'] || good.agent.spec.version);
+  if (version === undefined) return undefined;
+  return {
+    good: {
+      namespace: passed.namespace,
+      name: passed.name,
+      // Promoted in step 6: the stable runs the old challenger; the successor changes the prompt.
+      config: { version, systemPrompt: 'Answer with citations to the paper index only.' },
+    },
+    bad: {
+      namespace: failed.namespace,
+      name: failed.name,
+      // Rolled back in step 6: the same challenger again (as the fleet had it), under the autopilot.
+      config: challengerOf(load(failed, projectFleet)),
+    },
+    steps: policy.steps,
+    threshold: policy.analysis.threshold,
+  };
+}
+
+/** The challenger fields of an agent's canary (what `canary start` takes). */
+function challengerOf(agent: ReturnType<typeof loadAgentFile>): CanaryConfig {
+  const canary = agent.agent.spec.canary;
+  const config: Record<string, unknown> = {};
+  if (canary) for (const f of CHALLENGER_FIELDS) if (canary[f] !== undefined) config[f] = canary[f];
+  if (canary?.version !== undefined) config['version'] = canary.version;
+  return config as CanaryConfig;
 }

@@ -7,7 +7,14 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { checkFleet } from '../fleet/load.js';
+import {
+  checkFleet,
+  checkFleetFile,
+  duplicateId,
+  FleetError,
+  readFleetText,
+  scanFleet,
+} from '../fleet/load.js';
 import type { FleetAgent } from '../fleet/types.js';
 import { LocatedError } from '../errors/located.js';
 import type { Finding } from './types.js';
@@ -81,4 +88,52 @@ export function loadFleetRoot(root: string | undefined): LoadedFleet {
       return { root, agents: [], findings: [fleetFileFinding(root, err)] };
     throw err;
   }
+}
+
+/**
+ * `loadFleetRoot` for some namespace folders only (a pull request's scope): the same files, checks
+ * and findings as reading the whole fleet gives for those namespaces. An agent id is
+ * `<namespace>/<name>` and its namespace is its folder's, so duplicates are within one folder.
+ */
+export function loadFleetNamespaces(root: string, namespaces: readonly string[]): LoadedFleet {
+  if (!existsSync(root)) return { agents: [], findings: [] };
+  const wanted = new Set(namespaces);
+  const inScope = (rel: string) => wanted.has(rel.split('/')[0]!);
+  const errors: FleetError[] = [];
+  const agents: FleetAgent[] = [];
+  const byId = new Map<string, FleetAgent>();
+  let scan;
+  try {
+    scan = scanFleet(root);
+  } catch (err) {
+    if (err instanceof LocatedError)
+      return { root, agents: [], findings: [fleetFileFinding(root, err)] };
+    throw err;
+  }
+  errors.push(...scan.errors.filter((e) => inScope(e.file)));
+  for (const rel of scan.files.filter(inScope)) {
+    let text: string;
+    try {
+      text = readFleetText(root, rel, !scan.linked.has(rel));
+    } catch (err) {
+      if (err instanceof FleetError) {
+        errors.push(err);
+        continue;
+      }
+      throw err;
+    }
+    const result = checkFleetFile(rel, text);
+    errors.push(...result.errors);
+    const agent = result.agent;
+    if (!agent) continue;
+    const other = byId.get(agent.id);
+    if (other) {
+      errors.push(duplicateId(agent, other));
+      continue;
+    }
+    byId.set(agent.id, agent);
+    agents.push(agent);
+  }
+  agents.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { root, agents, findings: errors.map((e) => fleetFileFinding(root, e)) };
 }

@@ -57,6 +57,8 @@ export interface ValidateOptions {
 export interface Extra {
   readonly findings?: readonly Finding[];
   readonly changes?: readonly TrafficChange[];
+  /** The fleet as the caller already read it (PR mode reads only the namespaces in scope). */
+  readonly fleet?: LoadedFleet;
 }
 
 export async function runPipeline(
@@ -195,9 +197,11 @@ export async function runPipeline(
     });
 
   // The fleet beside the manifests: its agents name the policies, its broken files are findings.
-  const fleet: LoadedFleet | undefined = Array.isArray(opts.fleet)
-    ? undefined
-    : loadFleetRoot(fleetRoot(opts.fleet as string | undefined, paths));
+  const fleet: LoadedFleet | undefined =
+    extra.fleet ??
+    (Array.isArray(opts.fleet)
+      ? undefined
+      : loadFleetRoot(fleetRoot(opts.fleet as string | undefined, paths)));
   const fleetFindings = fleet?.findings ?? [];
 
   // Rules stage.

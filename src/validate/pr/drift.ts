@@ -21,7 +21,7 @@ export interface DriftOptions {
   readonly targetRevision?: string;
 }
 
-function listYaml(dir: string, out: string[] = []): string[] {
+export function listYaml(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     if (e.name.startsWith('.')) continue;
     const p = join(dir, e.name);
@@ -32,7 +32,7 @@ function listYaml(dir: string, out: string[] = []): string[] {
 }
 
 /** Argo CD settings as the existing dist/ was synthesized with. */
-function argoSettings(distDir: string): {
+export function argoSettings(distDir: string): {
   repoURL?: string;
   targetRevision?: string;
   distPath?: string;
@@ -81,8 +81,24 @@ export function distDrift(opts: DriftOptions): Finding[] {
     gateSecret: gateSecretFromEnv(),
   });
   const expected = new Map(manifests.map((m) => [m.path, m.content]));
+  findings.push(...compareTree(distDir, distName, listYaml(distDir), expected));
+  return findings;
+}
+
+/**
+ * Compares the files `present` (absolute, under `distDir`) with what the fleet synthesizes
+ * (`expected`, dist-relative path -> content): hand-edited, not produced, and (for every expected
+ * path left) missing files.
+ */
+export function compareTree(
+  distDir: string,
+  distName: string,
+  present: readonly string[],
+  expected: Map<string, string>,
+): Finding[] {
+  const findings: Finding[] = [];
   const shown = (rel: string) => `${distName}/${rel}`;
-  for (const file of listYaml(distDir)) {
+  for (const file of present) {
     const rel = relative(distDir, file).split(sep).join('/');
     const want = expected.get(rel);
     if (want === undefined) {

@@ -7,54 +7,35 @@
  * - from the fleet files at base and head (safety.ts, exposure.ts): a promotion only from the last
  *   step, a weight increase or promotion only after the step's hold, no stable change without a
  *   canary, no removed host or gateway. A broken fleet file is a finding of the pipeline.
+ * A pull request whose changes stay inside some namespaces is checked on those only (sparse.ts);
+ * this file's whole-tree path unpacks the base with `git archive` otherwise.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { collectInputs } from '../load/read.js';
-import { loadText } from '../load/documents.js';
-import { runPipeline, type ValidateOptions } from '../pipeline.js';
-import type { Finding, Report, Resource } from '../types.js';
-import { extractRef } from './git.js';
+import { runPipeline } from '../pipeline.js';
+import type { Finding, Report } from '../types.js';
+import { extractRef, resolveCommit } from './git.js';
+import { loadResources } from './resources.js';
+import type { PullRequestOptions } from './options.js';
+import { sparsePullRequest } from './sparse.js';
 import { agentStates, trafficChanges } from './state.js';
 import { distDrift } from './drift.js';
 import { askGate } from './gate.js';
 import { fleetAgents, pullRequestSafety } from './safety.js';
 import { removedExposure } from './exposure.js';
 
-export interface PullRequestOptions extends ValidateOptions {
-  /** Git ref of the base (e.g. origin/main). */
-  readonly base: string;
-  /** Repository root (the head working tree). @default process.cwd() */
-  readonly root?: string;
-  /** Quality gate URL for weight increases. */
-  readonly gate?: string;
-  /** Compare dist/ with a fresh synthesis of the fleet. @default true */
-  readonly checkDrift?: boolean;
-  /** Override the Argo CD repo URL / revision used for the drift check (else read from dist/). */
-  readonly repoURL?: string;
-  readonly targetRevision?: string;
-  /** The clock step holds are measured against (Unix ms). @default Date.now */
-  readonly now?: () => number;
-}
-
-async function loadResources(paths: readonly string[]): Promise<Resource[]> {
-  const { inputs } = await collectInputs(paths);
-  const out: Resource[] = [];
-  for (const i of inputs) {
-    try {
-      out.push(...loadText(i.file, await i.read()).resources);
-    } catch {
-      // unreadable at one side: the head pipeline reports it
-    }
-  }
-  return out;
-}
+export type { PullRequestOptions } from './options.js';
 
 export async function validatePullRequest(
   paths: readonly string[],
   opts: PullRequestOptions,
 ): Promise<Report> {
   const root = resolve(opts.root ?? process.cwd());
+  // Only the namespaces the pull request touched, when its changes stay inside some (sparse.ts).
+  if (!opts.wholeTree) {
+    const sparse = await sparsePullRequest(paths, opts, root, await resolveCommit(root, opts.base));
+    if (sparse) return sparse;
+  }
   const base = await extractRef(root, opts.base);
   try {
     const rel = (p: string) => (isAbsolute(p) ? relative(root, p) : relative(root, resolve(p)));
