@@ -8,9 +8,7 @@
  * whole stage run again in-process: the result never depends on whether workers were used.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { loadText } from './load/documents.js';
 import { decodeUtf8, type InputFile } from './load/read.js';
@@ -93,22 +91,16 @@ class Relocator {
   }
 }
 
-/** The worker: worker.js beside this module, or under tsx when the TypeScript sources run. */
+/** The worker: worker.js beside this module, or worker.ts under tsx when the sources run. */
 function startWorker(init: WorkerInit): Worker {
-  const ts = import.meta.url.endsWith('.ts');
-  if (!ts) return new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
-  // Tests and `tsx src/cli.ts`: a worker does not inherit tsx's loader hooks, so it registers
-  // them before importing worker.ts.
-  const api = pathToFileURL(
-    createRequire(import.meta.url)
-      .resolve('tsx/esm/api')
-      .replace(/\.cjs$/, '.mjs'),
-  ).href;
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./worker.js', import.meta.url), { workerData: { init } });
+  // Tests and `tsx src/cli.ts`: a worker does not inherit tsx's loader hooks; the shim registers
+  // them, then imports worker.ts.
   const entry = new URL('./worker.ts', import.meta.url).href;
-  return new Worker(
-    `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`,
-    { eval: true, workerData: init },
-  );
+  return new Worker(new URL('../../scripts/ts-worker.mjs', import.meta.url), {
+    workerData: { init, entry },
+  });
 }
 
 function runBatches(

@@ -12,7 +12,7 @@ import { checkSchema } from './schema/check.js';
 import { SchemaRegistry } from './schema/registry.js';
 import type { BatchReply, BatchRequest, WireResource, WorkerInit } from './parallel.js';
 
-const init = workerData as WorkerInit;
+const { init } = workerData as { init: WorkerInit };
 const registry = new SchemaRegistry({ crds: init.crds });
 const skip = new Set(init.skipKinds);
 
