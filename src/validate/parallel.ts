@@ -30,7 +30,10 @@ export interface BatchRequest {
   readonly files: readonly string[];
 }
 
-/** One object as a worker sends it back (its `locate` stays behind: see `Relocator`). */
+/**
+ * One object as a worker sends it back: its `locate` stays behind (see `Relocator`), and of kinds
+ * no rule inspects only `apiVersion`, `kind` and `metadata` come (rules/index.ts, RULE_READ_KINDS).
+ */
 export interface WireResource {
   readonly docIndex: number;
   readonly line: number;

@@ -110,9 +110,13 @@ describe('validation workers', () => {
     const { inputs } = await collectInputs([root]);
     const stage = await checkInWorkers(inputs, 2, { skipKinds: [] }, []);
     const inProcess = (await runPipeline([root], opts(0))).resources;
-    expect(stage.resources.map((r) => [r.file, r.line, r.object])).toEqual(
-      inProcess.map((r) => [r.file, r.line, r.object]),
+    const id = (o: Record<string, unknown>) => [o.apiVersion, o.kind, o.metadata];
+    expect(stage.resources.map((r) => [r.file, r.line, ...id(r.object)])).toEqual(
+      inProcess.map((r) => [r.file, r.line, ...id(r.object)]),
     );
+    // Of kinds no rule inspects, only the identity and metadata travel back.
+    const cm = stage.resources.find((r) => r.object.kind === 'ConfigMap')!;
+    expect(Object.keys(cm.object).sort()).toEqual(['apiVersion', 'kind', 'metadata']);
     expect(stage.fileFindings.map((f) => f.ruleId)).toContain('parse');
   });
 
