@@ -33,7 +33,7 @@ options:
       --fail-on-warn       exit 1 on warnings too
       --max-file-size MIB  refuse files larger than this (default: 64)
       --workers N          worker threads for parsing and schema checks (default: one per core
-                           from 1,000 files on; 0: none)
+                           from 20,000 files on; 0: none)
   -v, --verbose            text output also lists valid and skipped resources
   -h, --help               this help
 

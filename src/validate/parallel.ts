@@ -3,8 +3,9 @@
  * enough to pay for it: files go out in batches of consecutive files to whichever worker is free,
  * and the answers are put back in batch order, so the objects, findings and statuses are exactly
  * what the in-process pipeline produces, in the same order. Below `WORKER_THRESHOLD` files the
- * pipeline stays in-process (starting a worker and loading the validator in it costs about as much
- * as checking a thousand files). A worker that fails (an exception of ours, a crash) makes the
+ * pipeline stays in-process: two workers cost about a second of CPU more than one thread (their
+ * start, the validator loaded twice, objects copied back), which pays only when the stage takes
+ * several seconds of one core (docs/validate.md, "Workers"). A worker that fails (an exception of ours, a crash) makes the
  * whole stage run again in-process: the result never depends on whether workers were used.
  */
 import { readFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { decodeUtf8, type InputFile } from './load/read.js';
 import type { Finding, Resource, ResourceResult } from './types.js';
 
 /** Fewest files for which workers are started (see docs/validate.md, "Workers"). */
-export const WORKER_THRESHOLD = 1000;
+export const WORKER_THRESHOLD = 20_000;
 /** Files per batch: small enough to keep both workers busy to the end, large enough that a message costs little. */
 export const BATCH_FILES = 250;
 

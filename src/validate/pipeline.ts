@@ -53,7 +53,7 @@ export interface ValidateOptions {
   readonly registry?: SchemaRegistry;
   /**
    * Worker threads for reading, parsing and schema checks (`--workers`); 0: in-process.
-   * @default one per core from `WORKER_THRESHOLD` (1,000) files on, else 0 (parallel.ts)
+   * @default one per core from `WORKER_THRESHOLD` (20,000) files on, else 0 (parallel.ts)
    */
   readonly workers?: number;
 }
