@@ -50,19 +50,25 @@ interface Tracking {
   bounded: boolean;
 }
 
-/** Reads the history of `keys` in the work tree `dir` (one `git log`, stopped early). */
+/**
+ * Reads the history of `keys` in the work tree `dir` (one `git log`, stopped early). `keys` may
+ * be a promise: the `git log` starts at once and its output waits in memory while the caller
+ * still reads the fleet files that name the keys, so the two overlap.
+ */
 export async function readCanaryHistory(
   dir: string,
-  keys: readonly CanaryKey[],
+  keys: readonly CanaryKey[] | Promise<readonly CanaryKey[]>,
 ): Promise<Map<string, CanaryHistory>> {
   const byId = new Map<string, Tracking>();
   const byFile = new Map<string, Tracking>();
-  for (const key of keys) {
-    const t: Tracking = { key, failedChecks: 0, bounded: false };
-    byId.set(key.id, t);
-    byFile.set(key.fleetFile, t);
-  }
-  let open = byId.size;
+  const index = (ks: readonly CanaryKey[]): void => {
+    for (const key of ks) {
+      const t: Tracking = { key, failedChecks: 0, bounded: false };
+      byId.set(key.id, t);
+      byFile.set(key.fleetFile, t);
+    }
+  };
+  let open = 0;
   const settle = (t: Tracking): void => {
     if (t.bounded && t.heldSince) open--;
   };
@@ -90,59 +96,79 @@ export async function readCanaryHistory(
       settle(t);
     }
   };
-  if (open === 0) return result(byId);
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(
-      'git',
-      [
-        '-c',
-        'core.quotePath=false',
-        'log',
-        '--no-renames',
-        '--name-only',
-        '--format=%x1e%H%x1f%at%x1f%B%x1f',
-      ],
-      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let buf = '';
-    let stderr = '';
-    let stopped = false;
-    const flush = (final: boolean): void => {
-      // A record is complete once the next one starts (or the stream ends).
-      let start = buf.indexOf('\x1e');
-      while (start !== -1) {
-        const next = buf.indexOf('\x1e', start + 1);
-        if (next === -1 && !final) break;
-        const rec = buf.slice(start + 1, next === -1 ? undefined : next);
-        buf = next === -1 ? '' : buf.slice(next);
-        start = next === -1 ? -1 : 0;
-        const [sha, ct, message, rest] = rec.split('\x1f');
-        if (sha === undefined || ct === undefined) continue;
-        const files = (rest ?? '').split('\n').filter(Boolean);
-        visit(sha, Number(ct) * 1000, message ?? '', files);
-        if (open <= 0 && !stopped) {
-          stopped = true;
-          child.kill();
-          return;
-        }
-      }
-    };
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      if (stopped) return;
-      buf += chunk;
-      flush(false);
-    });
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const child = spawn(
+    'git',
+    [
+      '-c',
+      'core.quotePath=false',
+      'log',
+      '--no-renames',
+      '--name-only',
+      '--format=%x1e%H%x1f%at%x1f%B%x1f',
+    ],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const closed = new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => {
-      if (!stopped) flush(true);
-      // An unborn branch has no history: nothing to read.
-      if (stopped || code === 0 || /does not have any commits/.test(stderr)) resolve();
-      else reject(new Error(`git log in ${dir} failed (exit ${code}): ${stderr.trim()}`));
-    });
+    child.on('close', resolve);
   });
-  return result(byId);
+  // Awaited below; marked handled now so a spawn error while the keys are read is not unhandled.
+  closed.catch(() => {});
+  let buf = '';
+  let stderr = '';
+  let stopped = false;
+  let ready = false;
+  const stop = (): void => {
+    stopped = true;
+    child.kill();
+  };
+  const flush = (final: boolean): void => {
+    // A record is complete once the next one starts (or the stream ends).
+    let start = buf.indexOf('\x1e');
+    while (start !== -1) {
+      const next = buf.indexOf('\x1e', start + 1);
+      if (next === -1 && !final) break;
+      const rec = buf.slice(start + 1, next === -1 ? undefined : next);
+      buf = next === -1 ? '' : buf.slice(next);
+      start = next === -1 ? -1 : 0;
+      const [sha, ct, message, rest] = rec.split('\x1f');
+      if (sha === undefined || ct === undefined) continue;
+      const files = (rest ?? '').split('\n').filter(Boolean);
+      visit(sha, Number(ct) * 1000, message ?? '', files);
+      if (open <= 0) {
+        stop();
+        return;
+      }
+    }
+  };
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    if (stopped) return;
+    buf += chunk;
+    // Until the keys are known the output waits in `buf`.
+    if (ready) flush(false);
+  });
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  try {
+    index(await keys);
+  } catch (err) {
+    stop();
+    await closed.catch(() => {});
+    throw err;
+  }
+  open = byId.size;
+  if (open === 0) {
+    stop();
+    await closed.catch(() => {});
+    return result(byId);
+  }
+  ready = true;
+  flush(false);
+  const code = await closed;
+  if (!stopped) flush(true);
+  // An unborn branch has no history: nothing to read.
+  if (stopped || code === 0 || /does not have any commits/.test(stderr)) return result(byId);
+  throw new Error(`git log in ${dir} failed (exit ${code}): ${stderr.trim()}`);
 }
 
 function result(byId: Map<string, Tracking>): Map<string, CanaryHistory> {
