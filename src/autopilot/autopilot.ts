@@ -4,8 +4,8 @@
  *
  * 1. refresh: with a remote, fetch and fast-forward to its head (a managed clone is reset to it),
  *    so every replica decides on what the remote holds;
- * 2. read: the fleet files (a bounded batch of reads), their policies, and, at the same time,
- *    one `git log` for the holds and failed checks (history.ts);
+ * 2. read: the fleet files (one bounded batch of reads), their policies, and one `git log` for
+ *    the holds and failed checks (history.ts);
  * 3. decide each canary (assess.ts, decide.ts): wait for its hold or the next check, else ask
  *    the quality gate and Prometheus;
  * 4. commit the decision with its evidence as trailers: the next weight (`setWeight`), the
@@ -89,18 +89,15 @@ export class Autopilot {
     await this.refresh();
     const gitops = this.opts.gitops;
     const root = gitops.repo.dir;
-    // The one `git log` starts now and streams while the fleet files are read (history.ts).
-    const listed = this.candidates(root);
-    const keys = listed.then((cs) =>
-      cs.map((c): CanaryKey => ({
-        id: c.agent.id,
-        fleetFile: c.rel,
-        ...(c.agent.agent.spec.canary?.version !== undefined
-          ? { canaryVersion: c.agent.agent.spec.canary.version }
-          : {}),
-      })),
-    );
-    const [candidates, history] = await Promise.all([listed, readCanaryHistory(root, keys)]);
+    const candidates = await this.candidates(root);
+    const keys: CanaryKey[] = candidates.map((c) => ({
+      id: c.agent.id,
+      fleetFile: c.rel,
+      ...(c.agent.agent.spec.canary?.version !== undefined
+        ? { canaryVersion: c.agent.agent.spec.canary.version }
+        : {}),
+    }));
+    const history = await readCanaryHistory(root, keys);
     const entries: PassEntry[] = [];
     let commits = 0;
     for (const c of candidates) {

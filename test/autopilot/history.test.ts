@@ -1,83 +1,97 @@
 /**
- * The pass's reads: the fleet files in one bounded batch (readMany: order kept, a failed read in
- * its place) and the one `git log` that starts before the keys are known (readCanaryHistory
- * with a promise of keys: the same answer as with the keys at hand; a failed key read stops it).
+ * The autopilot's history reader on real Git: the hold starts at the newest commit that touched
+ * the agent's fleet file, failed-check records (empty commits) count while the canary runs, and
+ * both hold for a few agents (a path per fleet file) and for many (their top folder), with a
+ * commit that touches thousands of other files in between.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readMany } from '../../src/fs/read-many.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readCanaryHistory, type CanaryKey } from '../../src/autopilot/history.js';
 
 let dir: string;
-const git = (...args: string[]): string =>
-  execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
 
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'agent-canary-history-'));
-  git('init', '-q', '-b', 'main');
-  git('config', 'user.email', 't@example.com');
-  git('config', 'user.name', 't');
-  mkdirSync(join(dir, 'fleet', 'ns'), { recursive: true });
-  const commit = (at: number, message: string, file?: string): void => {
-    if (file) writeFileSync(join(dir, file), `# ${message}\n`);
-    git('add', '-A');
-    execFileSync('git', ['commit', '-q', '--allow-empty', '-m', message], {
-      cwd: dir,
-      env: { ...process.env, GIT_AUTHOR_DATE: `@${at} +0000`, GIT_COMMITTER_DATE: `@${at} +0000` },
-    });
-  };
-  commit(1000, 'seed', 'fleet/ns/a.yaml');
-  commit(1100, 'b', 'fleet/ns/b.yaml');
-  commit(
-    1200,
-    'check\n\nAgent-Canary-Event: AgentCanaryCheckFailed\nAgent-Canary-Agent: ns/a\nAgent-Canary-Canary-Version: 2',
+function git(args: string[], date: number): string {
+  const d = `@${date} +0000`;
+  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@localhost', ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_DATE: d, GIT_COMMITTER_DATE: d },
+  }).trim();
+}
+
+function write(rel: string, text: string): void {
+  mkdirSync(join(dir, rel, '..'), { recursive: true });
+  writeFileSync(join(dir, rel), text);
+}
+
+const fleetFile = (i: number) => `fleet/team-${i % 3}/agent-${i}.yaml`;
+
+function failedCheck(agent: string, version: string, date: number): void {
+  git(
+    [
+      'commit',
+      '-q',
+      '--allow-empty',
+      '-m',
+      `canary(${agent}): check failed\n\nAgent-Canary-Event: AgentCanaryCheckFailed\nAgent-Canary-Agent: ${agent}\nAgent-Canary-Canary-Version: ${version}`,
+    ],
+    date,
   );
-  commit(1300, 'touch a', 'fleet/ns/a.yaml');
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+}
 
-const KEYS: CanaryKey[] = [
-  { id: 'ns/a', fleetFile: 'fleet/ns/a.yaml', canaryVersion: '2' },
-  { id: 'ns/b', fleetFile: 'fleet/ns/b.yaml' },
-];
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ac-history-'));
+  git(['init', '-q', '-b', 'main'], 1000);
+  // 80 agents seeded in one commit (more than the reader names one by one) ...
+  for (let i = 0; i < 80; i++) write(fleetFile(i), `weight: 10 # ${i}\n`);
+  git(['add', '-A'], 1000);
+  git(['commit', '-q', '-m', 'seed'], 1000);
+  // ... then a commit of 2,000 output files and none of the fleet's.
+  for (let i = 0; i < 2000; i++) write(`dist/team-${i % 3}/out-${i}.yaml`, `n: ${i}\n`);
+  git(['add', '-A'], 2000);
+  git(['commit', '-q', '-m', 'output'], 2000);
+  // Agent 7 moved at t=3000, then failed two checks of version 4 and one of version 3.
+  write(fleetFile(7), 'weight: 25\n');
+  git(['commit', '-q', '-am', 'canary(team-1/agent-7): weight 10% -> 25%'], 3000);
+  failedCheck('team-1/agent-7', '4', 4000);
+  failedCheck('team-1/agent-7', '3', 4500);
+  failedCheck('team-1/agent-7', '4', 5000);
+});
+
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const key = (i: number, canaryVersion?: string): CanaryKey => ({
+  id: `team-${i % 3}/agent-${i}`,
+  fleetFile: fleetFile(i),
+  ...(canaryVersion !== undefined ? { canaryVersion } : {}),
+});
 
 describe('readCanaryHistory', () => {
-  it('answers the same with a promise of the keys as with the keys at hand', async () => {
-    const direct = await readCanaryHistory(dir, KEYS);
-    const later = await readCanaryHistory(
-      dir,
-      new Promise<readonly CanaryKey[]>((r) => setTimeout(() => r(KEYS), 50)),
-    );
-    expect([...later]).toEqual([...direct]);
-    expect(direct.get('ns/a')).toMatchObject({
-      heldSince: { at: 1_300_000 },
-      failedChecks: 1,
-      lastCheckAt: 1_200_000,
+  it('finds the hold start and the failed checks of a few agents', async () => {
+    const h = await readCanaryHistory(dir, [key(7, '4'), key(8)]);
+    const seven = h.get('team-1/agent-7')!;
+    expect(seven.heldSince?.at).toBe(3_000_000);
+    expect(seven.failedChecks).toBe(2);
+    expect(seven.lastCheckAt).toBe(5_000_000);
+    expect(h.get('team-2/agent-8')).toEqual({
+      heldSince: { sha: git(['rev-list', '--max-parents=0', 'HEAD'], 0), at: 1_000_000 },
+      failedChecks: 0,
     });
-    expect(direct.get('ns/b')).toMatchObject({ heldSince: { at: 1_100_000 }, failedChecks: 0 });
   });
 
-  it('no keys: nothing read; keys that fail to come: the same error, the git log stopped', async () => {
-    expect((await readCanaryHistory(dir, Promise.resolve([]))).size).toBe(0);
-    await expect(
-      readCanaryHistory(dir, Promise.reject(new Error('fleet unreadable'))),
-    ).rejects.toThrow('fleet unreadable');
-  });
-});
-
-describe('readMany', () => {
-  it('keeps the order of the paths and puts a failed read in its place', async () => {
-    const paths = Array.from({ length: 70 }, (_, i) => join(dir, `f${i}.txt`));
-    paths.forEach((p, i) => i !== 33 && writeFileSync(p, `file ${i}`));
-    const texts = await readMany(paths, 8);
-    expect(texts).toHaveLength(70);
-    texts.forEach((t, i) => {
-      if (i === 33) expect(t).toBeInstanceOf(Error);
-      else expect(t).toBe(`file ${i}`);
+  it('gives the same answers for many agents at once (named by their folder)', async () => {
+    const keys = Array.from({ length: 80 }, (_, i) => key(i, i === 7 ? '4' : undefined));
+    const h = await readCanaryHistory(dir, keys);
+    expect(h.size).toBe(80);
+    expect(h.get('team-1/agent-7')).toMatchObject({
+      heldSince: { at: 3_000_000 },
+      failedChecks: 2,
+      lastCheckAt: 5_000_000,
     });
-    expect(await readMany([])).toEqual([]);
+    for (let i = 0; i < 80; i++)
+      if (i !== 7) expect(h.get(key(i).id)?.heldSince?.at, `agent ${i}`).toBe(1_000_000);
   });
 });
