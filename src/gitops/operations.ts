@@ -666,11 +666,14 @@ export class GitOps {
   }
 
   /**
-   * Refuses a weight move the policy's steps do not allow, as `setWeight` would, without
-   * touching the repository (the guarded paths check this before asking the gate).
+   * Refuses a weight move the policy's steps (or the strategy: strategy-plan.ts) do not allow,
+   * as `setWeight` would, without touching the repository (the guarded paths check this before
+   * asking the gate).
    */
   async checkStep(ref: AgentRef, to: number): Promise<void> {
     const { agent } = await this.readAgent(this.repo.dir, ref);
+    // A blue-green switch (0 -> 100) is not a canary step: only the strategy's rule applies.
+    if (!weightMove(agent, to).checkSteps) return;
     const policies = this.safe(() =>
       this.engine.loadPolicies(join(this.repo.dir, this.policiesDir)),
     );

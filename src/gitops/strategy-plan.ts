@@ -16,7 +16,7 @@
  * quality gate must pass, checked where every weight increase is checked.
  */
 import type { Cohort, FleetAgent, ReleaseStrategy } from '../fleet/types.js';
-import type { PolicySpec } from '../policy/types.js';
+import type { PolicySpec, PolicyStep } from '../policy/types.js';
 import { GitOpsError } from './errors.js';
 
 export function strategyOf(agent: FleetAgent): ReleaseStrategy {
@@ -119,4 +119,19 @@ export function weightMove(agent: FleetAgent, to: number): WeightMove {
  */
 export function switchHold(spec: PolicySpec): string {
   return spec.steps[0]?.hold ?? '0s';
+}
+
+/**
+ * The steps a manual agent's traffic moves through under its strategy, as the advance guard and
+ * the autopilot walk them (hold of each, then the next, then promotion after the last):
+ * - canary: the policy's steps;
+ * - blue-green: one step, the switch to 100 %, held `switchHold`: the challenger waits that long
+ *   at 0 % before the switch (measured from the commit that started it), and as long again with
+ *   all traffic before promotion (measured from the switch commit; stable keeps running, so
+ *   `canary weight 0` is the way back meanwhile);
+ * - ab: the policy's steps (no weight moves; only promote and rollback apply).
+ */
+export function plannedSteps(agent: FleetAgent, spec: PolicySpec): readonly PolicyStep[] {
+  if (strategyOf(agent) === 'blue-green') return [{ weight: 100, hold: switchHold(spec) }];
+  return spec.steps;
 }
