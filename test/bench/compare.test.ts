@@ -105,6 +105,11 @@ describe('figures read from captured bench outputs', () => {
   it('a bench that exits 1 after printing (a missed target) still counts', () => {
     const gate = { ...fixture('gate-after.txt'), code: 1 };
     expect(readFigure(spec('gate', 'webhook, 50 connections'), gate).value).toBeGreaterThan(0);
+    // A figure the older bench never printed is absent for that reason, not for the exit code.
+    const older = { ...fixture('gate-before.txt'), code: 1 };
+    expect(readFigure(spec('gate', 'statistical verdict median'), older)).toEqual({
+      reason: 'not printed by this revision',
+    });
   });
 });
 
