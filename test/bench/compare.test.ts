@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  failureLine,
   FIGURES,
   figuresOf,
   KNOWN_BENCHES,
@@ -91,6 +92,10 @@ describe('figures read from captured bench outputs', () => {
     expect(readFigure(spec('synth', 'full, fresh process'), failed)).toEqual({
       reason: 'bench exited 1: Error: child full failed (exit 2):',
     });
+    // A figure line that counts errors is not the error.
+    expect(failureLine('  gate  900 req/s   non-2xx 0   errors 0\nexit: killed')).toBe(
+      'exit: killed',
+    );
     const timedOut: RunOutput = {
       stdout: '',
       stderr: '',
