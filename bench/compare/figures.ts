@@ -245,7 +245,9 @@ export function failureLine(text: string, max = 160): string {
     .map((l) => l.trim())
     .filter(Boolean);
   const line =
-    lines.filter((l) => /error|failed/i.test(l) && !l.startsWith('at ')).pop() ?? lines.pop() ?? '';
+    lines.filter((l) => /\berror\b|\bfailed\b/i.test(l) && !l.startsWith('at ')).pop() ??
+    lines.pop() ??
+    '';
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 }
 
