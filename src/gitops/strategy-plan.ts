@@ -14,7 +14,7 @@
  * The blue-green switch (0 -> 100) is a weight increase like a canary step: the hold before it
  * is `switchHold` (the policy's first step's hold, the time the challenger runs at 0 %) and the
  * quality gate must pass, checked where every weight increase is checked (`plannedSteps`,
- * src/policy/planned-steps.ts, which the guard, the autopilot and `validate --base` share).
+ * src/fleet/planned-steps.ts, which the guard, the autopilot and `validate --base` share).
  */
 import type { Cohort, FleetAgent, ReleaseStrategy } from '../fleet/types.js';
 import { GitOpsError } from './errors.js';

@@ -4,7 +4,7 @@
  * - `pr-promotion-step`: a manual canary is promoted from a step other than the policy's last;
  * - `pr-step-hold`: a manual weight goes up, or is promoted, before the current step's hold has
  *   elapsed since the commit that set that weight (base history, history.ts); a blue-green
- *   challenger's one step is the switch 0 -> 100, held `switchHold` (src/policy/planned-steps.ts);
+ *   challenger's one step is the switch 0 -> 100, held `switchHold` (src/fleet/planned-steps.ts);
  * - `pr-direct-stable-change`: the stable spec changes without a canary (not as the promotion of
  *   the running challenger), unless the policy sets `allowDirectStableChange: true`.
  * Steps, holds and `allowDirectStableChange` come from the policy at the base revision: a pull
@@ -17,7 +17,7 @@ import type { AgentSpec, FleetAgent } from '../../fleet/types.js';
 import { DEFAULT_POLICY_SPEC } from '../../policy/defaults.js';
 import { durationSeconds } from '../../duration/duration.js';
 import { loadPolicies, resolvePolicy } from '../../policy/load.js';
-import { plannedSteps } from '../../policy/planned-steps.js';
+import { plannedSteps } from '../../fleet/planned-steps.js';
 import type { Policy, PolicySpec, PolicyStep } from '../../policy/types.js';
 import { shownPath } from '../fleet-files.js';
 import type { Finding } from '../types.js';

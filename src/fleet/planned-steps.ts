@@ -10,8 +10,8 @@
  *   traffic before promotion (from the switch commit; stable keeps running meanwhile, so
  *   `canary weight 0` is the way back).
  */
-import type { FleetAgent } from '../fleet/types.js';
-import type { PolicySpec, PolicyStep } from './types.js';
+import type { FleetAgent } from './types.js';
+import type { PolicySpec, PolicyStep } from '../policy/types.js';
 
 /**
  * The hold before a blue-green switch (0 -> 100): the policy's first step's hold, the time the
