@@ -13,7 +13,7 @@
  * With --remote the repository is a clone of a bare remote over file:// and each change is
  * pushed too. Prints median and p95 of each series. Target: weight change median <= 300 ms.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,9 +77,27 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync(
     'git',
     ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', ...args],
-    // `git ls-files` of 10,000 agents is several MB: past execFileSync's default 1 MB (ENOBUFS).
+    // `git status` of 10,000 agents can be several MB: past execFileSync's default 1 MB (ENOBUFS).
     { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1024 * 1024 * 1024 },
   );
+}
+
+/**
+ * How many files Git tracks, counted as `git ls-files -z` streams (NUL-separated names): never
+ * the whole listing in one buffer, which at 10,000 agents is past any fixed limit (ENOBUFS).
+ */
+function trackedFiles(cwd: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', ['ls-files', '-z'], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+    let count = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      for (let i = chunk.indexOf(0); i !== -1; i = chunk.indexOf(0, i + 1)) count++;
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(count) : reject(new Error(`git ls-files exited ${code}`)),
+    );
+  });
 }
 
 function quantile(xs: readonly number[], q: number): number {
@@ -115,7 +133,7 @@ async function main(): Promise<void> {
       git(root, 'clone', '-q', `file://${join(root, 'remote.git')}`, join(root, 'gitops'));
       repo = await GitRepo.open(join(root, 'gitops'));
     }
-    const files = Number(git(repo.dir, 'ls-files').split('\n').filter(Boolean).length);
+    const files = await trackedFiles(repo.dir);
     console.log(
       `gitops bench: ${AGENTS} agents, ${seeded.result.objects} objects, ${files} tracked files; seeding took ${(seedMs / 1000).toFixed(1)} s${values.remote ? '; pushing to a bare remote over file://' : ''}`,
     );

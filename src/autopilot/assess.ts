@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { FleetAgent } from '../fleet/types.js';
 import type { PolicySpec } from '../policy/types.js';
+import { plannedSteps } from '../fleet/planned-steps.js';
 import type { Clock } from './clock.js';
 import {
   decideAdvance,
@@ -53,13 +54,17 @@ export class Assessor {
     return this.opts.clock;
   }
 
-  /** The state of a running canary (the fleet file's weight, the policy, the history). */
+  /**
+   * The state of a running canary (the fleet file's weight, the policy, the history). The steps
+   * are the strategy's (`plannedSteps`): a blue-green challenger's one step is the switch to
+   * 100 %, held `switchHold`.
+   */
   state(agent: FleetAgent, policy: PolicySpec, history: CanaryHistory): AdvanceState {
     const canary = agent.agent.spec.canary!;
     return {
       agentId: agent.id,
       weight: canary.weight,
-      steps: policy.steps,
+      steps: plannedSteps(agent, policy),
       ...(history.heldSince ? { heldSince: history.heldSince.at } : {}),
       now: this.opts.clock(),
       failedChecks: history.failedChecks,

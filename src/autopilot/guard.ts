@@ -13,6 +13,7 @@ import { loadPolicies, resolvePolicy } from '../policy/load.js';
 import { formatAgentId } from '../gitops/agent-id.js';
 import type { AdvanceApproval, AdvanceGuard, AdvanceRequest } from '../gitops/advance-guard.js';
 import { GitOpsError } from '../gitops/errors.js';
+import { plannedSteps } from '../fleet/planned-steps.js';
 import type { GitOps } from '../gitops/operations.js';
 import { Assessor, holdText } from './assess.js';
 import { describeTarget, targetAfter } from './decide.js';
@@ -56,11 +57,12 @@ export class GateGuard implements AdvanceGuard {
         }),
       };
     }
-    const next = targetAfter(canary.weight, policy.steps);
+    const steps = plannedSteps(agent, policy);
+    const next = targetAfter(canary.weight, steps);
     if (req.to === 'promote' && next.kind !== 'promote') {
       throw new GitOpsError(
         'refused',
-        `${id}: ${what} refused: promotion comes after the policy's last step (${policy.steps.map((s) => s.weight).join(', ')}), and the canary is at ${canary.weight}%. Fix: move it to ${describeTarget(next)} first, or pass ${req.forceHint} to promote anyway (recorded in the commit).`,
+        `${id}: ${what} refused: promotion comes after the policy's last step (${steps.map((s) => s.weight).join(', ')}), and the canary is at ${canary.weight}%. Fix: move it to ${describeTarget(next)} first, or pass ${req.forceHint} to promote anyway (recorded in the commit).`,
         { field: 'weight', value: canary.weight, allowed: describeTarget(next) },
       );
     }

@@ -17,7 +17,10 @@
  * and the demo), and `git commit` stamps a person's with the time they committed.
  *
  * One `git log` serves a whole pass: it streams newest first and stops as soon as every agent is
- * resolved, so a pass over 1,000 agents costs one process, not 1,000.
+ * resolved, so a pass over 1,000 agents costs one process, not 1,000. It lists every commit (the
+ * failed-check records change no file) but names only the files asked about (`--full-history
+ * --sparse -- <paths>`): the commit that seeded a fleet of 10,000 agents touches 100,000 files,
+ * and listing them all cost more than the rest of a guarded weight change.
  */
 import { spawn } from 'node:child_process';
 import { CHECK_FAILED_EVENT, parseTrailers } from '../gitops/events.js';
@@ -101,48 +104,76 @@ export async function readCanaryHistory(
         '--no-renames',
         '--name-only',
         '--format=%x1e%H%x1f%at%x1f%B%x1f',
+        // Every commit (with no path limiting the walk), each naming only the files asked about.
+        '--full-history',
+        '--sparse',
+        '--',
+        ...namesOf(keys),
       ],
       { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    let buf = '';
+    // The record being read, as the chunks it arrived in: each chunk is searched once for the
+    // next record's start, so a long record (a commit naming many files) costs its length once.
+    let pending: string[] = [];
     let stderr = '';
     let stopped = false;
-    const flush = (final: boolean): void => {
+    /** Visits one complete record; true once every agent is resolved (the log is stopped). */
+    const record = (rec: string): boolean => {
+      const [sha, at, message, rest] = rec.split('\x1f');
+      if (sha === undefined || at === undefined) return false;
+      const files = (rest ?? '').split('\n').filter(Boolean);
+      visit(sha, Number(at) * 1000, message ?? '', files);
+      if (open > 0) return false;
+      stopped = true;
+      child.kill();
+      return true;
+    };
+    const take = (chunk: string): void => {
       // A record is complete once the next one starts (or the stream ends).
-      let start = buf.indexOf('\x1e');
-      while (start !== -1) {
-        const next = buf.indexOf('\x1e', start + 1);
-        if (next === -1 && !final) break;
-        const rec = buf.slice(start + 1, next === -1 ? undefined : next);
-        buf = next === -1 ? '' : buf.slice(next);
-        start = next === -1 ? -1 : 0;
-        const [sha, ct, message, rest] = rec.split('\x1f');
-        if (sha === undefined || ct === undefined) continue;
-        const files = (rest ?? '').split('\n').filter(Boolean);
-        visit(sha, Number(ct) * 1000, message ?? '', files);
-        if (open <= 0 && !stopped) {
-          stopped = true;
-          child.kill();
+      for (let from = 0; ;) {
+        const next = chunk.indexOf('\x1e', from);
+        if (next === -1) {
+          pending.push(chunk.slice(from));
           return;
         }
+        pending.push(chunk.slice(from, next));
+        const rec = pending.join('');
+        pending = [];
+        from = next + 1;
+        if (rec !== '' && record(rec)) return;
       }
     };
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
-      if (stopped) return;
-      buf += chunk;
-      flush(false);
+      if (!stopped) take(chunk);
     });
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (!stopped) flush(true);
+      if (!stopped) {
+        const rec = pending.join('');
+        if (rec !== '') record(rec);
+      }
       // An unborn branch has no history: nothing to read.
       if (stopped || code === 0 || /does not have any commits/.test(stderr)) resolve();
       else reject(new Error(`git log in ${dir} failed (exit ${code}): ${stderr.trim()}`));
     });
   });
   return result(byId);
+}
+
+/** More files than this are named by their top folders (a pathspec per file costs per tree entry). */
+const MAX_PATHSPECS = 64;
+
+/** The pathspecs whose names the log lists: the fleet files, or their top folders when many. */
+function namesOf(keys: readonly CanaryKey[]): string[] {
+  const files = [...new Set(keys.map((k) => k.fleetFile))];
+  if (files.length <= MAX_PATHSPECS) return files.map((f) => `:(literal)${f}`);
+  return [
+    ...new Set(
+      files.map((f) => `:(literal)${f.includes('/') ? f.slice(0, f.indexOf('/') + 1) : f}`),
+    ),
+  ];
 }
 
 function result(byId: Map<string, Tracking>): Map<string, CanaryHistory> {

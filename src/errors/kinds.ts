@@ -14,8 +14,8 @@ export const ERROR_KINDS = {
   'bad-request': { exitCode: 2, status: 400, title: 'Invalid Request' },
   /** The caller did not prove who it is (bearer token missing or wrong). */
   unauthorized: { exitCode: 2, status: 401, title: 'Unauthorized' },
-  /** The agent (or other named thing) does not exist. */
-  'not-found': { exitCode: 2, status: 404, title: 'Agent Not Found' },
+  /** The agent, route, asset or other named thing does not exist (`detail` names which). */
+  'not-found': { exitCode: 2, status: 404, title: 'Not Found' },
   /** A bare name matches agents in several namespaces. */
   ambiguous: { exitCode: 2, status: 409, title: 'Ambiguous Agent Id' },
   /** The state does not allow it: no canary, progressive mode, dirty paths, a diverged branch. */

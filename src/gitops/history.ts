@@ -105,7 +105,20 @@ export function parseLog(out: string, fleetDir = 'fleet'): HistoryCommit[] {
 }
 
 async function logOf(git: SimpleGit, range: string[], fleetDir: string): Promise<HistoryCommit[]> {
-  const out = await git.raw(['log', FORMAT, '--name-only', '--no-renames', ...range, '--']);
+  // Every commit (`--full-history --sparse`: a path limits the names listed, not the commits),
+  // naming only files of the fleet folder: the commit that seeds a fleet of 10,000 agents also
+  // touches its 100,000 output files, which would be read here only to be dropped.
+  const out = await git.raw([
+    'log',
+    FORMAT,
+    '--name-only',
+    '--no-renames',
+    '--full-history',
+    '--sparse',
+    ...range,
+    '--',
+    `:(literal)${fleetDir.replace(/\/$/, '')}/`,
+  ]);
   return parseLog(out, fleetDir);
 }
 

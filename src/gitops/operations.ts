@@ -219,6 +219,21 @@ function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/**
+ * The files of an agent's output folder (repository paths), or undefined when it holds anything
+ * but files (then the commit scans the folder instead). A missing folder holds none.
+ */
+async function outputFiles(root: string, outputDir: string): Promise<string[] | undefined> {
+  const entries = await readdir(join(root, outputDir), { withFileTypes: true }).catch(
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [];
+      throw err;
+    },
+  );
+  if (entries.some((e) => !e.isFile())) return undefined;
+  return entries.map((e) => posix.join(outputDir, e.name));
+}
+
 function refused(err: unknown): never {
   if (err instanceof GitOpsError) throw err;
   if (err instanceof LocatedError)
@@ -596,12 +611,19 @@ export class GitOps {
             message: this.commitStep(id, plan, agent, agent, opts),
           };
         }
+        const filesBefore = await outputFiles(root, outputDir);
         const next = await this.editStep(root, rel, scratch, id, planned, plan);
         await this.synthesizeStep(root, id, next, planned.policies);
+        const filesAfter = await outputFiles(root, outputDir);
         await this.validateStep(root, id, outputDir, next, planned.policies);
         return {
           result: { plan, agent: next, weights: [plan.weightFrom, plan.weightTo] },
           message: this.commitStep(id, plan, agent, next, opts),
+          // The files the commit may hold: the fleet file and the agent's output before and after
+          // (written, unchanged or deleted), so the commit stages only them (repo.ts).
+          ...(filesBefore && filesAfter
+            ? { touched: [rel, ...new Set([...filesBefore, ...filesAfter])] }
+            : {}),
         };
       },
     );
@@ -666,11 +688,14 @@ export class GitOps {
   }
 
   /**
-   * Refuses a weight move the policy's steps do not allow, as `setWeight` would, without
-   * touching the repository (the guarded paths check this before asking the gate).
+   * Refuses a weight move the policy's steps (or the strategy: strategy-plan.ts) do not allow,
+   * as `setWeight` would, without touching the repository (the guarded paths check this before
+   * asking the gate).
    */
   async checkStep(ref: AgentRef, to: number): Promise<void> {
     const { agent } = await this.readAgent(this.repo.dir, ref);
+    // A blue-green switch (0 -> 100) is not a canary step: only the strategy's rule applies.
+    if (!weightMove(agent, to).checkSteps) return;
     const policies = this.safe(() =>
       this.engine.loadPolicies(join(this.repo.dir, this.policiesDir)),
     );

@@ -15,6 +15,7 @@
  * - branch mode: with `branch`, the commit lands on that branch (for a pull request) through a
  *   temporary worktree, so the checked-out branch and working tree stay as they are.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -52,6 +53,14 @@ export interface Change<T> {
   readonly result: T;
   /** Commit message (subject, body, trailers). Absent: no commit (the operation was a no-op). */
   readonly message?: string;
+  /**
+   * Every file (relative to the work tree, inside the transaction's paths) the body may have
+   * written, created or deleted, when it knows them all: only these are staged (`git
+   * update-index`) instead of a scan of the paths (`git add -A`, which refreshes and searches
+   * them for untracked files). A listed file that did not change costs nothing. Unlike `add`,
+   * `update-index` does not consult `.gitignore`. @default the paths are scanned
+   */
+  readonly touched?: readonly string[];
 }
 
 export interface TransactOptions {
@@ -100,6 +109,37 @@ function gitMessage(err: unknown): string {
 
 function pathspecArgs(paths: readonly string[]): string[] {
   return ['--', ...paths];
+}
+
+/** Whether the repository path `file` is one of `paths` or inside one of them. */
+function within(file: string, paths: readonly string[]): boolean {
+  return paths.some((p) => file === p || file.startsWith(`${p.replace(/\/$/, '')}/`));
+}
+
+/** `git <args>` in `dir`: its stdout, or a `git` error with its stderr. */
+function runGit(dir: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(env ? { env: { ...process.env, ...env } } : {}),
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (e) => reject(new GitOpsError('git', `git ${args.join(' ')}: ${e.message}`)));
+    child.on('close', (code) => {
+      if (code === 0) return resolve(Buffer.concat(out).toString('utf8'));
+      const why = Buffer.concat(err).toString('utf8').trim() || `exit ${code}`;
+      reject(
+        new GitOpsError(
+          'git',
+          `git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''} failed in ${dir}: ${why}`,
+        ),
+      );
+    });
+  });
 }
 
 export function simpleGitFor(dir: string, identity: GitIdentity = DEFAULT_IDENTITY): SimpleGit {
@@ -236,7 +276,10 @@ export class GitRepo {
   /** Paths under `paths` that differ from HEAD or are untracked (`git status --porcelain`). */
   async changedPaths(paths: readonly string[], git: SimpleGit = this.git): Promise<string[]> {
     // `-b` always prints the branch line, which spares simple-git's 50 ms wait on empty output.
+    // `--no-optional-locks`: a status refreshes the index's stat data and writes the whole index
+    // back (11 MB at 10,000 agents) for a check that needs only to read it.
     const out = await git.raw([
+      '--no-optional-locks',
       'status',
       '--porcelain',
       '-b',
@@ -255,15 +298,53 @@ export class GitRepo {
    */
   private async commitPaths(
     git: SimpleGit,
+    workdir: string,
     paths: readonly string[],
     message: string,
     allowEmpty = false,
     date?: number,
+    touched?: readonly string[],
   ): Promise<boolean> {
     const dateArgs = date === undefined ? [] : [`--date=@${Math.floor(date / 1000)} +0000`];
+    const parent = await this.head(git);
+    if (parent !== undefined && touched?.every((f) => within(f, paths))) {
+      // The body named its files: stage exactly those, and let the tree comparison say whether
+      // anything changed.
+      if (touched.length > 0)
+        await this.plumbing(workdir, ['update-index', '--add', '--remove', '--', ...touched]);
+      const made = await this.commitIndex(workdir, parent, paths, message, allowEmpty, date);
+      if (made === 'unchanged' || (made !== 'committed' && made.ours === 0 && !allowEmpty))
+        return false;
+      if (made === 'committed') return true;
+      return this.commitWithGit(git, paths, message, dateArgs, made.ours === 0);
+    }
     const added = await git.raw(['add', '-A', '-v', ...pathspecArgs(paths)]);
     if (added.trim() === '' && (await this.changedPaths(paths, git)).length === 0) {
       if (!allowEmpty) return false;
+      return this.commitWithGit(git, paths, message, dateArgs, true);
+    }
+    if (parent !== undefined) {
+      const made = await this.commitIndex(workdir, parent, paths, message, allowEmpty, date);
+      if (made === 'unchanged') return false;
+      if (made === 'committed') return true;
+    }
+    return this.commitWithGit(git, paths, message, dateArgs, false);
+  }
+
+  /**
+   * `git commit` of what is staged under `paths`: for the first commit of a branch, or when
+   * someone else has staged other files (then the commit names the paths: `commit -- paths`
+   * builds a temporary index, 2-3x slower, and leaves their files staged). `empty`: an empty
+   * commit that leaves out whatever else is staged.
+   */
+  private async commitWithGit(
+    git: SimpleGit,
+    paths: readonly string[],
+    message: string,
+    dateArgs: readonly string[],
+    empty: boolean,
+  ): Promise<boolean> {
+    if (empty) {
       // `--only` with no path: an empty commit that leaves out whatever else is staged.
       await git.raw([
         'commit',
@@ -276,19 +357,10 @@ export class GitRepo {
       ]);
       return true;
     }
-    // `commit -- paths` (--only) builds a temporary index, which costs 2-3x a plain commit on a
-    // 10,000-file repository; it is needed only when someone else has staged other files.
     const staged = (await git.raw(['diff', '--cached', '--name-only', '--no-renames']))
       .split('\n')
       .filter(Boolean);
-    const onlyOurs = staged.every((f) =>
-      paths.some((p) => f === p || f.startsWith(`${p.replace(/\/$/, '')}/`)),
-    );
-    // The plumbing path stamps the current time; a dated commit (the autopilot's) uses `git commit`.
-    if (onlyOurs && date === undefined) {
-      await this.commitIndex(git, message);
-      return true;
-    }
+    const onlyOurs = staged.every((f) => within(f, paths));
     // Not `-q`: simple-git waits 50 ms after a command that prints nothing.
     await git.raw([
       'commit',
@@ -302,29 +374,74 @@ export class GitRepo {
   }
 
   /**
-   * Commits the index as it is, with Git's plumbing: `write-tree` (only the folders whose cached
-   * tree the edit invalidated are hashed again), `commit-tree`, and `update-ref` of HEAD checked
-   * against the HEAD we built on (so a concurrent commit fails the update instead of being lost).
+   * Commits the index as it is, with Git's plumbing, when it differs from `parent` only under
+   * `paths`: `write-tree` (only the folders whose cached tree the edit invalidated are hashed
+   * again), `diff-tree` of that tree against the parent's (which files it changes: a tree
+   * comparison that skips every unchanged folder, instead of `diff --cached`, which reads the
+   * whole index again), `commit-tree`, and `update-ref` of HEAD checked against `parent` (so a
+   * concurrent commit fails the update instead of being lost). `unchanged`: the tree is the
+   * parent's and no empty commit was asked for; `others-staged` (with how many of the changed
+   * files are ours) when the tree holds changes of someone else's: nothing is committed and the
+   * caller uses `git commit`.
    *
    * Why not `git commit`: it refreshes the whole index first, one lstat per tracked file; at
    * 10,000 agents (100,000 files) that was most of a weight change's Git time, for files this
-   * operation knows it did not touch (measured: docs/gitops.md, "Performance").
+   * operation knows it did not touch (measured: docs/gitops.md, "Performance"). A dated commit
+   * (the autopilot's clock) gets its date through the environment, as `git commit --date` would.
    */
-  private async commitIndex(git: SimpleGit, message: string): Promise<void> {
-    const parent = await this.head(git);
-    const tree = (await git.raw(['write-tree'])).trim();
+  private async commitIndex(
+    workdir: string,
+    parent: string,
+    paths: readonly string[],
+    message: string,
+    allowEmpty: boolean,
+    date?: number,
+  ): Promise<'committed' | 'unchanged' | { readonly ours: number }> {
+    const tree = (await this.plumbing(workdir, ['write-tree'])).trim();
+    const changed = (
+      await this.plumbing(workdir, [
+        'diff-tree',
+        '-r',
+        '-z',
+        '--name-only',
+        '--no-renames',
+        parent,
+        tree,
+      ])
+    )
+      .split('\0')
+      .filter(Boolean);
+    const ours = changed.filter((f) => within(f, paths)).length;
+    if (ours < changed.length) return { ours };
+    if (changed.length === 0 && !allowEmpty) return 'unchanged';
+    const env =
+      date === undefined ? undefined : { GIT_AUTHOR_DATE: `@${Math.floor(date / 1000)} +0000` };
     const commit = (
-      await git.raw(['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-m', message])
+      await this.plumbing(workdir, ['commit-tree', tree, '-p', parent, '-m', message], env)
     ).trim();
     const subject = message.split('\n', 1)[0] ?? '';
-    await git.raw([
+    await this.plumbing(workdir, [
       'update-ref',
       '-m',
-      `commit${parent ? '' : ' (initial)'}: ${subject}`,
+      `commit: ${subject}`,
       'HEAD',
       commit,
-      parent ?? '0'.repeat(commit.length),
+      parent,
     ]);
+    return 'committed';
+  }
+
+  /**
+   * A plumbing command in `dir`, resolved with its output when it exits. Not through simple-git,
+   * which waits 50 ms after a command that prints nothing (`update-ref`); the output is streamed
+   * in, never cut at a buffer size.
+   */
+  private plumbing(dir: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<string> {
+    return runGit(
+      dir,
+      ['-c', `user.name=${this.identity.name}`, '-c', `user.email=${this.identity.email}`, ...args],
+      env,
+    );
   }
 
   /**
@@ -596,7 +713,17 @@ export class GitRepo {
         change = await body(workdir);
         if (change.message !== undefined) {
           this.assertLease(lease);
-          if (await this.commitPaths(git, opts.paths, change.message, opts.allowEmpty, opts.date)) {
+          if (
+            await this.commitPaths(
+              git,
+              workdir,
+              opts.paths,
+              change.message,
+              opts.allowEmpty,
+              opts.date,
+              change.touched,
+            )
+          ) {
             committed = await this.head(git);
             if (oldRef) await git.raw(['update-ref', oldRef.ref, committed!]);
           }

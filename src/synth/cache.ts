@@ -22,7 +22,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { AgentSummary } from './synthesize.js';
 
 export const CACHE_FORMAT = 1;
@@ -150,11 +150,17 @@ function validEntry(v: unknown, namespace: string): v is CachedAgent {
   );
 }
 
-/** Reads one namespace's shard; anything but a valid shard of this tool is `missing` or `corrupt`. */
-export function readShard(dir: string, namespace: string, tool: string): ShardRead {
+export type CheckedRead =
+  { readonly body: unknown } | { readonly missing: true } | { readonly corrupt: string };
+
+/**
+ * Reads a cache file (header line with format and checksum, JSON body): anything but an intact
+ * file of this format is `missing` or `corrupt`.
+ */
+export function readChecked(file: string): CheckedRead {
   let raw: string;
   try {
-    raw = readFileSync(shardFile(dir, namespace), 'utf8');
+    raw = readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { missing: true };
     return { corrupt: `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})` };
@@ -166,13 +172,18 @@ export function readShard(dir: string, namespace: string, tool: string): ShardRe
   if (Number(m[2]) !== CACHE_FORMAT) return { corrupt: `format ${m[2]}, not ${CACHE_FORMAT}` };
   const body = raw.slice(nl + 1);
   if (sha256(body) !== m[3]) return { corrupt: 'checksum mismatch (truncated or edited)' };
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(body);
+    return { body: JSON.parse(body) as unknown };
   } catch {
     return { corrupt: 'body is not JSON' };
   }
-  const p = parsed as { tool?: unknown; namespace?: unknown; agents?: unknown };
+}
+
+/** Reads one namespace's shard; anything but a valid shard of this tool is `missing` or `corrupt`. */
+export function readShard(dir: string, namespace: string, tool: string): ShardRead {
+  const read = readChecked(shardFile(dir, namespace));
+  if (!('body' in read)) return read;
+  const p = read.body as { tool?: unknown; namespace?: unknown; agents?: unknown };
   // Another version of the generator wrote it: its entries describe other output.
   if (p.tool !== tool) return { missing: true };
   if (p.namespace !== namespace || !Array.isArray(p.agents))
@@ -187,14 +198,9 @@ export function readShard(dir: string, namespace: string, tool: string): ShardRe
 
 let tmpCounter = 0;
 
-/** Writes one shard atomically (temp file + rename): a killed run leaves the old shard or the new. */
-export function writeShard(dir: string, shard: Shard, tool: string): void {
-  mkdirSync(dir, { recursive: true });
-  const agents = [...shard.agents.values()].sort((a, b) =>
-    a.file < b.file ? -1 : a.file > b.file ? 1 : 0,
-  );
-  const body = JSON.stringify({ tool, namespace: shard.namespace, agents });
-  const file = shardFile(dir, shard.namespace);
+/** Writes a cache file atomically (temp file + rename): a killed run leaves the old file or the new. */
+export function writeChecked(file: string, body: string): void {
+  mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${tmpCounter++}.tmp`;
   try {
     writeFileSync(tmp, `${MAGIC} ${CACHE_FORMAT} sha256:${sha256(body)}\n${body}`);
@@ -207,6 +213,17 @@ export function writeShard(dir: string, shard: Shard, tool: string): void {
     }
     throw e;
   }
+}
+
+/** Writes one namespace's shard. */
+export function writeShard(dir: string, shard: Shard, tool: string): void {
+  const agents = [...shard.agents.values()].sort((a, b) =>
+    a.file < b.file ? -1 : a.file > b.file ? 1 : 0,
+  );
+  writeChecked(
+    shardFile(dir, shard.namespace),
+    JSON.stringify({ tool, namespace: shard.namespace, agents }),
+  );
 }
 
 /** Removes the shards of namespaces that are no longer in the fleet. */

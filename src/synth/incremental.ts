@@ -14,9 +14,11 @@
  * file's sha256 still matches. Otherwise it is synthesized again. See docs/generator.md,
  * "Incremental synthesis".
  *
- * Memory: fleet files are parsed only when their agent is synthesized again, and the manifests of
- * one namespace are written before the next is built, so the peak grows with the largest
- * namespace, not with the fleet.
+ * Memory: fleet files are parsed only when their agent is synthesized again; agents are built,
+ * rendered and written in small batches (`batch`), each agent in a construct tree of its own
+ * that is released once rendered, so the output in memory at once is one batch's and the peak
+ * grows with neither the fleet nor the largest namespace. What is kept for the whole run is one
+ * summary per agent (for the shared objects) and the parsed fleet files of the pending agents.
  */
 import { readFileSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +38,8 @@ import {
   type CachedAgent,
   type Shard,
 } from './cache.js';
-import { writeOutput, type OwnedFolder } from './output.js';
+import { writeOutput, type OwnedFolder, type WriteResult } from './output.js';
+import { readShared, sharedKey, sharedOnDisk, writeShared } from './shared-cache.js';
 import {
   ARGOCD_DIR,
   synthesizeAgents,
@@ -61,6 +64,11 @@ export interface IncrementalOptions extends SynthOptions {
   readonly full?: boolean;
   /** The generator's identity in cache keys. @default toolId() (version + code hash) */
   readonly tool?: string;
+  /**
+   * Agents synthesized and written together: their manifests are the only output held in
+   * memory at once, so the peak grows with neither the fleet nor the namespace. @default 16
+   */
+  readonly batch?: number;
 }
 
 export interface IncrementalResult {
@@ -113,6 +121,23 @@ function contextKey(opts: IncrementalOptions, tool: string): string {
       cluster,
       gateSecret: opts.gateSecret === undefined ? null : sha256(opts.gateSecret),
       workload: opts.workload ?? null,
+    }),
+  );
+}
+
+/**
+ * sha256 of what the shared objects depend on besides the agents' summaries: the agents' context
+ * and the options only the shared objects read (repository, revision, path, gate, Argo CD).
+ */
+function sharedSettings(opts: IncrementalOptions, context: string): string {
+  return sha256(
+    JSON.stringify({
+      context,
+      repoURL: opts.repoURL ?? null,
+      targetRevision: opts.targetRevision ?? null,
+      distPath: opts.distPath ?? null,
+      gate: opts.gate ?? null,
+      argocd: opts.argocd ?? null,
     }),
   );
 }
@@ -207,6 +232,8 @@ function sourceStamp(path: string): { stamp: string; mtimeMs: number } | undefin
 function unchangedSince(cached: CachedAgent, source: { stamp: string; mtimeMs: number }): boolean {
   return cached.source === source.stamp && source.mtimeMs + RACY_MS < cached.checkedAt;
 }
+
+const DEFAULT_BATCH = 16;
 
 function namespaceOf(file: string): string {
   return file.slice(0, file.indexOf('/'));
@@ -345,7 +372,9 @@ export function synthesizeIncremental(
   let synthesized = 0;
   let reused = 0;
   const fleetIds = new Set(ids.keys());
-  for (const namespace of [...plans.keys()].sort()) {
+  const batchSize = Math.max(1, opts.batch ?? DEFAULT_BATCH);
+  const namespaces = new Set(plans.keys());
+  for (const namespace of [...namespaces].sort()) {
     const plan = plans.get(namespace)!;
     const shard: Shard = { namespace, agents: new Map() };
     for (const e of plan.reused) {
@@ -359,22 +388,23 @@ export function synthesizeIncremental(
     // A cache entry of an agent that is gone (or moved to another file) is dropped.
     for (const f of shards.get(namespace)!.agents.keys())
       if (!shard.agents.has(f) && !plan.pending.some((p) => p.file === f)) plan.dirty = true;
-    if (plan.pending.length) {
+    for (let i = 0; i < plan.pending.length; i += batchSize) {
+      const batch = plan.pending.slice(i, i + batchSize);
       const out = synthesizeAgents(
-        plan.pending.map((p) => p.agent),
+        batch.map((p) => p.agent),
         opts,
       );
       const w = writeOutput(outDir, out.manifests, {
-        owns: plan.pending.map((p) => ({ dir: p.agent.id, files: 'all' as const })),
+        owns: batch.map((p) => ({ dir: p.agent.id, files: 'all' as const })),
       });
       written += w.written.length;
       unchanged += w.unchanged.length;
       deleted += w.deleted.length;
       objects += out.manifests.length;
-      synthesized += plan.pending.length;
+      synthesized += batch.length;
       const byAgent = groupByAgent(out.manifests);
       const summaryOf = new Map(out.summaries.map((x) => [x.id, x]));
-      plan.pending.forEach((p) => {
+      for (const p of batch) {
         const summary = summaryOf.get(p.agent.id)!;
         const prefix = p.agent.id.length + 1;
         const own = (byAgent.get(p.agent.id) ?? [])
@@ -392,21 +422,43 @@ export function synthesizeIncremental(
           digest: folderDigest(own),
           stamp: stampOf(join(outDir, p.agent.id)) ?? '',
         });
-      });
+      }
     }
     if (cacheDir && plan.dirty) writeShard(cacheDir, shard, tool);
+    // The parsed fleet files of this namespace are not needed any more.
+    plans.delete(namespace);
+    shards.delete(namespace);
   }
 
-  // The shared objects, from every agent's summary, and the sweep of what no agent owns now.
-  const shared = synthesizeShared(summaries, opts);
-  objects += shared.length;
-  const w = writeOutput(outDir, shared, {
-    owns: sharedOwnership(outDir, shared, new Set(plans.keys()), fleetIds),
-  });
+  // The shared objects, from every agent's summary (rendered again only when their inputs or
+  // files changed), and the sweep of what no agent owns now.
+  const sKey = sharedKey(sharedSettings(opts, context), summaries);
+  const last = cacheDir && !opts.full ? readShared(cacheDir, tool) : undefined;
+  let w: WriteResult;
+  if (last && last.key === sKey && sharedOnDisk(outDir, last)) {
+    const paths = last.files.map(([p]) => p);
+    objects += paths.length;
+    w = writeOutput(outDir, [], {
+      owns: sharedOwnership(outDir, paths, namespaces, fleetIds),
+      keep: new Set(paths),
+    });
+  } else {
+    const shared = synthesizeShared(summaries, opts);
+    objects += shared.length;
+    w = writeOutput(outDir, shared, {
+      owns: sharedOwnership(
+        outDir,
+        shared.map((m) => m.path),
+        namespaces,
+        fleetIds,
+      ),
+    });
+    if (cacheDir) writeShared(cacheDir, tool, sKey, shared);
+  }
   written += w.written.length;
   unchanged += w.unchanged.length;
   deleted += w.deleted.length;
-  if (cacheDir) pruneShards(cacheDir, new Set(plans.keys()));
+  if (cacheDir) pruneShards(cacheDir, namespaces);
   return {
     agents: fleetIds.size,
     objects,
@@ -449,14 +501,14 @@ function subfolders(dir: string): string[] {
  */
 function sharedOwnership(
   outDir: string,
-  shared: readonly Manifest[],
+  shared: readonly string[],
   namespaces: ReadonlySet<string>,
   agentIds: ReadonlySet<string>,
 ): OwnedFolder[] {
   const sharedDirs = new Set<string>();
   const sharedTops = new Set<string>();
-  for (const m of shared) {
-    const parts = m.path.split('/');
+  for (const path of shared) {
+    const parts = path.split('/');
     if (parts.length > 2) sharedDirs.add(parts.slice(0, -1).join('/'));
     else if (parts.length === 2 && parts[0] === ARGOCD_DIR) sharedDirs.add(ARGOCD_DIR);
     sharedTops.add(parts[0]!);

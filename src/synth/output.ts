@@ -32,6 +32,11 @@ export interface WriteOptions {
    * folders). `''` is dist/ itself. What an incremental synthesis writes besides agents.
    */
   readonly owns?: readonly OwnedFolder[];
+  /**
+   * Owned files the caller has proved to hold what it would write (an incremental run's shared
+   * objects, read and hashed): left as they are and counted unchanged, not deleted.
+   */
+  readonly keep?: ReadonlySet<string>;
 }
 
 export interface OwnedFolder {
@@ -200,6 +205,10 @@ export function writeOutput(
   const touchedDirs = new Set<string>();
   for (const rel of onDisk) {
     if (wanted.has(rel)) continue;
+    if (opts.keep?.has(rel)) {
+      unchanged.push(rel);
+      continue;
+    }
     unlinkSync(join(distDir, ...rel.split('/')));
     deleted.push(rel);
     touchedDirs.add(rel.split('/').slice(0, -1).join('/'));

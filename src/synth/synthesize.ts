@@ -1,7 +1,7 @@
 /**
- * Fleet -> manifests. Builds one cdk8s App with few Charts (one per namespace and chunk of
- * agents: cdk8s' synthesis cost grows with the square of the Chart count), renders every
- * ApiObject with its own `toJson()` and lays it out as `dist/<namespace>/<agent>/<Kind>.<name>.yaml`.
+ * Fleet -> manifests. Builds each agent's constructs in a cdk8s App of its own (released once
+ * rendered) and the shared objects in one more, renders every ApiObject with its own `toJson()`
+ * and lays it out as `dist/<namespace>/<agent>/<Kind>.<name>.yaml`.
  *
  * Pure: no file access, no clock, no randomness; the same fleet and policies give the same bytes.
  */
@@ -51,7 +51,10 @@ export interface SynthOptions {
   readonly argocd?: Pick<ArgoCdProps, 'argocdNamespace' | 'project' | 'server'>;
   /** Agent defaults for every workload (resources, probe path). @default construct defaults */
   readonly workload?: Pick<AgentReleaseProps, 'resources' | 'probePath'>;
-  /** Agents per cdk8s Chart. @default 100 */
+  /**
+   * Agents per Chart id in construct paths (`<namespace>-<i / agentsPerChart>/<agent>/...`, as
+   * validation errors name them); each agent is built in an App of its own. @default 100
+   */
   readonly agentsPerChart?: number;
   /**
    * The gate's secret: each agent's hook metadata gets its derived token (gate-token.ts).
@@ -92,12 +95,22 @@ function renderEach(dir: string, objects: readonly ApiObject[], out: Manifest[])
   }
 }
 
-/** Runs every `node.addValidation` check under `scope` (what `App.synth` would do) and throws them together. */
-function validateTree(scope: IConstruct): void {
+/** Every `node.addValidation` failure under `scope` (what `App.synth` would check), with its path. */
+function treeErrors(scope: IConstruct): string[] {
   const errors: string[] = [];
   for (const c of scope.node.findAll())
     for (const e of c.node.validate()) errors.push(`${c.node.path}: ${e}`);
-  if (errors.length) throw new SynthesisError(`synthesis refused:\n  ${errors.join('\n  ')}`);
+  return errors;
+}
+
+function refused(errors: readonly string[]): SynthesisError {
+  return new SynthesisError(`synthesis refused:\n  ${errors.join('\n  ')}`);
+}
+
+/** Runs every validation under `scope` and throws the failures together. */
+function validateTree(scope: IConstruct): void {
+  const errors = treeErrors(scope);
+  if (errors.length) throw refused(errors);
 }
 
 function checkUnique(agents: readonly FleetAgent[]): void {
@@ -113,13 +126,12 @@ function checkUnique(agents: readonly FleetAgent[]): void {
   }
 }
 
-function addAgents(
-  app: App,
-  agents: readonly FleetAgent[],
-  opts: SynthOptions,
-): Array<[FleetAgent, AgentRelease]> {
-  const perChart = Math.max(1, opts.agentsPerChart ?? 100);
-  const cluster = opts.cluster ?? DEFAULT_CLUSTER_CONFIG;
+/**
+ * The agents grouped by namespace (sorted), each group in input order: the order in which they
+ * are built, and the index that names each one's Chart (`<namespace>-<i / agentsPerChart>`, as in
+ * construct paths of validation errors).
+ */
+function byNamespace(agents: readonly FleetAgent[]): Array<[string, FleetAgent[]]> {
   const byNs = new Map<string, FleetAgent[]>();
   for (const a of agents) {
     const ns = a.agent.metadata.namespace;
@@ -127,32 +139,31 @@ function addAgents(
     if (!list) byNs.set(ns, (list = []));
     list.push(a);
   }
-  const releases: Array<[FleetAgent, AgentRelease]> = [];
-  for (const ns of [...byNs.keys()].sort()) {
-    const list = byNs.get(ns)!;
-    let chart: Chart | undefined;
-    list.forEach((a, i) => {
-      if (i % perChart === 0)
-        chart = new Chart(app, `${ns}-${i / perChart}`, { disableResourceNameHashes: true });
-      const policy = withAgentToken(
-        withClusterPrometheus(resolvePolicy(opts.policies, a), cluster),
-        a,
-        opts.gateSecret,
-      );
-      releases.push([
-        a,
-        new AgentRelease(chart!, a.agent.metadata.name, {
-          fleetAgent: a,
-          policy,
-          istioGateways: cluster.istio.gateways,
-          loadTesterUrl: cluster.flagger.loadTesterUrl,
-          loadTestCommand: cluster.flagger.loadTestCommand,
-          ...opts.workload,
-        }),
-      ]);
-    });
-  }
-  return releases;
+  return [...byNs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/**
+ * One agent's construct tree, in an App of its own: nothing refers across agents, and a tree
+ * that lives only while its agent is rendered is young garbage for V8 (a tree of many agents
+ * outlives the young generation and is promoted, which made garbage collection a third of a
+ * 10,000-agent synthesis and the peak grow with the batch).
+ */
+function buildAgent(a: FleetAgent, chartId: string, opts: SynthOptions): AgentRelease {
+  const cluster = opts.cluster ?? DEFAULT_CLUSTER_CONFIG;
+  const chart = new Chart(newApp(), chartId, { disableResourceNameHashes: true });
+  const policy = withAgentToken(
+    withClusterPrometheus(resolvePolicy(opts.policies, a), cluster),
+    a,
+    opts.gateSecret,
+  );
+  return new AgentRelease(chart, a.agent.metadata.name, {
+    fleetAgent: a,
+    policy,
+    istioGateways: cluster.istio.gateways,
+    loadTesterUrl: cluster.flagger.loadTesterUrl,
+    loadTestCommand: cluster.flagger.loadTestCommand,
+    ...opts.workload,
+  });
 }
 
 /** Manifests of one agent only (no Argo CD or gate objects): what the GitOps operations re-render. */
@@ -180,23 +191,33 @@ export function synthesizeAgents(
   opts: SynthOptions,
 ): { manifests: Manifest[]; summaries: AgentSummary[] } {
   checkUnique(agents);
-  const app = newApp();
-  const releases = addAgents(app, agents, opts);
-  validateTree(app);
+  const perChart = Math.max(1, opts.agentsPerChart ?? 100);
   const manifests: Manifest[] = [];
   const summaries: AgentSummary[] = [];
-  for (const [a, r] of releases) {
-    render(agentDir(a.id), r.apiObjects, manifests);
-    summaries.push({
-      id: a.id,
-      namespace: a.agent.metadata.namespace,
-      controllerScaled: [...r.controllerScaled],
-      dashboard: {
-        name: a.agent.metadata.name,
-        source: a.rollout.routing === 'gateway-api' ? 'app' : 'istio',
-      },
+  const errors: string[] = [];
+  for (const [ns, list] of byNamespace(agents)) {
+    list.forEach((a, i) => {
+      const r = buildAgent(a, `${ns}-${Math.floor(i / perChart)}`, opts);
+      const found = treeErrors(r);
+      // After a failed validation nothing is rendered, but the others are still checked, so
+      // one run reports every refused agent.
+      if (found.length || errors.length) {
+        errors.push(...found);
+        return;
+      }
+      render(agentDir(a.id), r.apiObjects, manifests);
+      summaries.push({
+        id: a.id,
+        namespace: a.agent.metadata.namespace,
+        controllerScaled: [...r.controllerScaled],
+        dashboard: {
+          name: a.agent.metadata.name,
+          source: a.rollout.routing === 'gateway-api' ? 'app' : 'istio',
+        },
+      });
     });
   }
+  if (errors.length) throw refused(errors);
   return { manifests: manifests.sort(byPath), summaries };
 }
 

@@ -263,7 +263,14 @@ describe('autopilot', () => {
             '--log-level',
             'warn',
           ],
-          { cwd: join(dir, 'project'), stdio: 'ignore' },
+          {
+            cwd: join(dir, 'project'),
+            stdio: 'ignore',
+            // The killed child's lease on its clone is taken over once stale: 3 s instead of
+            // the default 20 s, so the restart does not sit out the default (the takeover is
+            // the same code).
+            env: { ...process.env, AGENT_CANARY_LOCK_STALE_MS: '3000' },
+          },
         );
       const walked = (): string[] =>
         events(bare, 'main')

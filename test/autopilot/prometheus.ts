@@ -6,7 +6,7 @@
  * `response_code`, `le`). Each scrape adds 100 requests per workload at its error rate and
  * latency, so rate() over the window gives exactly the configured shares.
  *
- * Start one per test file: Prometheus needs two scrapes (1 s apart) before rate() has a value.
+ * Start one per test file: Prometheus needs two scrapes (500 ms apart) before rate() has a value.
  * Readiness is waited for through `/-/ready`, the targets through `/api/v1/targets`, the data
  * through queries: no fixed sleeps.
  */
@@ -151,7 +151,7 @@ export class TestPrometheus {
     const config = join(this.dir, 'prometheus.yml');
     writeFileSync(
       config,
-      `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: tracks\n    static_configs:\n      - targets: ['${this.stable.url}', '${this.canary.url}']\n`,
+      `global:\n  scrape_interval: 500ms\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: tracks\n    static_configs:\n      - targets: ['${this.stable.url}', '${this.canary.url}']\n`,
     );
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;

@@ -79,10 +79,11 @@ describe('verdict cache', () => {
     expect(joiner.status).toBe(200);
     expect(joiner.body.cache).toBe('shared');
     expect((await slow).status).toBe(200);
-    // A hook with a 300 ms timeout gets its answer in its 100 ms budget, not after MLflow's 400 ms.
+    // A hook with a 300 ms timeout gets its answer in its own budget, not after MLflow's 400 ms:
+    // a gate that waited would have judged the (good) data and passed, so 'unavailable' is the
+    // proof (no wall-clock bound, which a busy machine could break).
     const impatient = await post(f.gate.url, payload({ timeout: '300ms' }, { checksum: 'c7' }));
     expect(impatient.body.outcome).toBe('unavailable');
-    expect(impatient.ms).toBeLessThan(300);
     expect(f.standin.count('runs/search')).toBe(2 * RUNS_PER_VERDICT);
   });
 });

@@ -57,8 +57,10 @@ describe('MLflow faults', () => {
     f.standin.faults.delayMs = 5000;
     const approve = await post(f.gate.url, payload({ timeout: '2s', onUnavailable: 'approve' }));
     expect(approve.status).toBe(200);
+    // 'unavailable' is the proof the gate stopped waiting at its budget: MLflow answers after 5 s,
+    // and a gate that waited would have judged the (good) data and passed. No upper wall-clock
+    // bound: on a busy machine the round trip around the budget may take longer.
     expect(approve.body.outcome).toBe('unavailable');
-    expect(approve.ms).toBeLessThan(2000);
     // Above the 1 s it would take under a 1 s budget: the gate used the 2 s it was given, not less.
     expect(approve.ms).toBeGreaterThan(1000);
     const reject = await post(
@@ -67,7 +69,6 @@ describe('MLflow faults', () => {
     );
     expect(reject.status).toBe(412);
     expect(reject.body.outcome).toBe('unavailable');
-    expect(reject.ms).toBeLessThan(2000);
   });
 
   it('hang past the timeout: answered inside the hook timeout, strict rejects, Recif approves', async () => {
@@ -75,12 +76,11 @@ describe('MLflow faults', () => {
     f.standin.faults.hang = 100;
     const strict = await post(f.gate.url, payload({ timeout: '1s' }));
     expect(strict.status).toBe(412);
+    // MLflow never answers these requests: 'unavailable' means the gate answered at its own budget.
     expect(strict.body.outcome).toBe('unavailable');
-    expect(strict.ms).toBeLessThan(1000);
     const recif = await post(f.gate.url, payload({ timeout: '1s', mode: 'recif' }));
     expect(recif.status).toBe(200);
     expect(recif.body.message).toBe(RECIF_DOWN);
-    expect(recif.ms).toBeLessThan(1000);
   });
 
   it('500s then success: retried within the budget, then judged (both modes)', async () => {

@@ -50,7 +50,9 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function incremental(extra: { full?: boolean; tool?: string } = {}): IncrementalResult {
+function incremental(
+  extra: { full?: boolean; tool?: string; batch?: number; repoURL?: string } = {},
+): IncrementalResult {
   const policies = loadPolicies(join(dir, 'policies'));
   return synthesizeIncremental(
     {
@@ -121,6 +123,23 @@ describe('incremental synthesis', () => {
     expect(second).toMatchObject({ synthesized: 0, reused: 24, written: 0, deleted: 0 });
     expect(second.objects).toBe(first.objects);
     expectSameAsFull();
+  });
+
+  it('streams in batches (one agent, several per namespace, more than a namespace) with the same bytes as one whole synthesis', () => {
+    // 6 agents per namespace: batches of 1 and of 4 split every namespace, 50 spans it.
+    for (const batch of [1, 4, 50]) {
+      rmSync(out, { recursive: true, force: true });
+      rmSync(cache, { recursive: true, force: true });
+      expect(incremental({ batch })).toMatchObject({ agents: 24, synthesized: 24 });
+      expectSameAsFull();
+      // Edits in two namespaces, then a run that re-synthesizes only those, in batches again.
+      edit(fleetFile(1), 'replicas: 2', 'replicas: 3');
+      edit(fleetFile(6), 'weight: 10', 'weight: 20');
+      expect(incremental({ batch })).toMatchObject({ synthesized: 2, reused: 22 });
+      expectSameAsFull();
+      edit(fleetFile(1), 'replicas: 3', 'replicas: 2');
+      edit(fleetFile(6), 'weight: 20', 'weight: 10');
+    }
   });
 
   it('re-synthesizes only the agent whose fleet file changed, and its shared objects follow', () => {
@@ -269,6 +288,52 @@ describe('incremental synthesis', () => {
       incremental();
       expectSameAsFull();
     }
+  });
+});
+
+describe('the shared objects (gate, Argo CD, dashboards) from the cache', () => {
+  const dashboard = () => join(out, 'team-001', 'ConfigMap.agent-canary-dashboard.yaml');
+  const application = () => join(out, 'argocd', 'Application.agent-canary-team-002.yaml');
+
+  it('are rewritten when a file was edited in place, deleted, or a stray file sits beside them', () => {
+    incremental();
+    // In place: same inode, the folder's mtime unchanged.
+    writeFileSync(dashboard(), readFileSync(dashboard(), 'utf8').replace('team-001', 'team-x'));
+    expect(incremental()).toMatchObject({ synthesized: 0, written: 1, deleted: 0 });
+    expectSameAsFull();
+    unlinkSync(application());
+    writeFileSync(join(out, 'argocd', 'Stray.thing.yaml'), 'kind: Stray\n');
+    expect(incremental()).toMatchObject({ synthesized: 0, written: 1, deleted: 1 });
+    expectSameAsFull();
+  });
+
+  it('follow an option only they read (the repository URL), there and back', () => {
+    incremental();
+    expect(incremental({ repoURL: 'https://git.example/fleet.git' })).toMatchObject({
+      synthesized: 0,
+    });
+    expect(readFileSync(application(), 'utf8')).toContain('https://git.example/fleet.git');
+    incremental();
+    expectSameAsFull();
+  });
+
+  it('a damaged entry is ignored and rewritten', () => {
+    incremental();
+    const f = join(synthCacheDir(cache, out), 'shared.objects');
+    expect(existsSync(f)).toBe(true);
+    writeFileSync(dashboard(), 'kind: Edited\n');
+    // A forged entry that claims the edited bytes are right: the checksum no longer matches.
+    const forged = readFileSync(f, 'utf8').replace(
+      /("team-001\/ConfigMap\.agent-canary-dashboard\.yaml",")[0-9a-f]{64}/,
+      `$1${createHash('sha256').update('kind: Edited\n').digest('hex')}`,
+    );
+    expect(forged).not.toBe(readFileSync(f, 'utf8'));
+    writeFileSync(f, forged);
+    expect(incremental()).toMatchObject({ synthesized: 0, written: 1 });
+    expectSameAsFull();
+    writeFileSync(f, 'garbage');
+    expect(incremental()).toMatchObject({ synthesized: 0, written: 0 });
+    expectSameAsFull();
   });
 });
 
