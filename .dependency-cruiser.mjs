@@ -12,6 +12,7 @@
 /** Basic helpers every part may use: they import no other part. */
 const BASICS = [
   '^src/errors/',
+  '^src/duration/',
   '^src/fs/',
   '^src/yaml/',
   '^src/http/',

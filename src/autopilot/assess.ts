@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { FleetAgent } from '../fleet/types.js';
 import type { PolicySpec } from '../policy/types.js';
-import { plannedSteps } from '../gitops/strategy-plan.js';
+import { plannedSteps } from '../fleet/planned-steps.js';
 import type { Clock } from './clock.js';
 import {
   decideAdvance,

@@ -4,8 +4,8 @@
  *
  * 1. refresh: with a remote, fetch and fast-forward to its head (a managed clone is reset to it),
  *    so every replica decides on what the remote holds;
- * 2. read: the fleet files, their policies, and one `git log` for the holds and failed checks
- *    (history.ts);
+ * 2. read: the fleet files (one bounded batch of reads), their policies, and one `git log` for
+ *    the holds and failed checks (history.ts);
  * 3. decide each canary (assess.ts, decide.ts): wait for its hold or the next check, else ask
  *    the quality gate and Prometheus;
  * 4. commit the decision with its evidence as trailers: the next weight (`setWeight`), the
@@ -18,9 +18,10 @@
  * autopilot resumes from the repository alone.
  */
 import { hostname } from 'node:os';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { parseFleetFile } from '../fleet/load.js';
+import { readMany } from '../fs/read-many.js';
 import type { FleetAgent } from '../fleet/types.js';
 import { loadPolicies, resolvePolicy } from '../policy/load.js';
 import type { Policy, PolicySpec } from '../policy/types.js';
@@ -203,34 +204,41 @@ export class Autopilot {
       .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
       .map((d) => d.name)
       .sort();
-    for (const ns of namespaces) {
-      const files = (await readdir(join(fleetRoot, ns)))
-        .filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.'))
-        .sort();
-      for (const f of files) {
-        const relInFleet = `${ns}/${f}`;
-        let agent: FleetAgent;
-        try {
-          agent = parseFleetFile(relInFleet, await readFile(join(fleetRoot, ns, f), 'utf8'));
-        } catch (err) {
-          this.logger.warn('fleet file skipped', {
-            file: relInFleet,
-            error: (err as Error).message,
-          });
-          continue;
-        }
-        const canary = agent.agent.spec.canary;
-        if (agent.rollout.mode !== 'manual' || !canary?.enabled || canary.weight <= 0) continue;
-        const rel = posix.join(gitops.fleetDir, relInFleet);
-        if (!policies) {
-          out.push({ agent, rel, problem: `policies cannot be read: ${policyProblem}` });
-          continue;
-        }
-        try {
-          out.push({ agent, rel, policy: resolvePolicy(policies, agent) });
-        } catch (err) {
-          out.push({ agent, rel, problem: (err as Error).message });
-        }
+    // Every fleet file first, then their texts in one batch (readMany): no read waits for another.
+    const listed = await Promise.all(
+      namespaces.map(async (ns) =>
+        (await readdir(join(fleetRoot, ns)))
+          .filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.'))
+          .sort()
+          .map((f) => `${ns}/${f}`),
+      ),
+    );
+    const files = listed.flat();
+    const texts = await readMany(files.map((f) => join(fleetRoot, f)));
+    for (const [i, relInFleet] of files.entries()) {
+      let agent: FleetAgent;
+      try {
+        const text = texts[i]!;
+        if (text instanceof Error) throw text;
+        agent = parseFleetFile(relInFleet, text);
+      } catch (err) {
+        this.logger.warn('fleet file skipped', {
+          file: relInFleet,
+          error: (err as Error).message,
+        });
+        continue;
+      }
+      const canary = agent.agent.spec.canary;
+      if (agent.rollout.mode !== 'manual' || !canary?.enabled || canary.weight <= 0) continue;
+      const rel = posix.join(gitops.fleetDir, relInFleet);
+      if (!policies) {
+        out.push({ agent, rel, problem: `policies cannot be read: ${policyProblem}` });
+        continue;
+      }
+      try {
+        out.push({ agent, rel, policy: resolvePolicy(policies, agent) });
+      } catch (err) {
+        out.push({ agent, rel, problem: (err as Error).message });
       }
     }
     return out;

@@ -12,7 +12,7 @@ import { chooseRepo, repoLabel } from '../gitops/default-repo.js';
 import { GitOpsError } from '../gitops/errors.js';
 import { seedFrom } from '../gitops/synth-to-repo.js';
 import { resolveRepo } from '../gitops/workspace.js';
-import { parseDuration } from '../gate/duration.js';
+import { parseDuration } from '../duration/duration.js';
 import type { PassEntry, PassReport } from './autopilot.js';
 import { openAutopilot, qualityEngine } from './wiring.js';
 

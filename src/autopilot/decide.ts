@@ -10,6 +10,7 @@
  * Evidence that cannot be had (no MLflow configured, Prometheus not answering) decides nothing:
  * the canary waits, and the reason says why. It is never counted as a pass.
  */
+import { parseDuration } from '../duration/duration.js';
 import type { PolicyStep } from '../policy/types.js';
 import type { QualityEvidence } from './quality.js';
 import type { TrafficEvidence } from './traffic.js';
@@ -30,9 +31,9 @@ export function describeTarget(t: Target): string {
 
 /** Flagger durations (`30s`, `5m`) in ms; the policy schema has checked them. */
 export function durationMs(text: string): number {
-  const m = /^(\d+)(s|m)$/.exec(text);
-  if (!m) throw new Error(`'${text}' is not a policy duration (<n>s or <n>m)`);
-  return Number(m[1]) * (m[2] === 'm' ? 60_000 : 1000);
+  const ms = parseDuration(text);
+  if (ms === null) throw new Error(`'${text}' is not a policy duration (<n>s or <n>m)`);
+  return ms;
 }
 
 /**

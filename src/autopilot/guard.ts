@@ -13,7 +13,7 @@ import { loadPolicies, resolvePolicy } from '../policy/load.js';
 import { formatAgentId } from '../gitops/agent-id.js';
 import type { AdvanceApproval, AdvanceGuard, AdvanceRequest } from '../gitops/advance-guard.js';
 import { GitOpsError } from '../gitops/errors.js';
-import { plannedSteps } from '../gitops/strategy-plan.js';
+import { plannedSteps } from '../fleet/planned-steps.js';
 import type { GitOps } from '../gitops/operations.js';
 import { Assessor, holdText } from './assess.js';
 import { describeTarget, targetAfter } from './decide.js';

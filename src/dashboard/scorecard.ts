@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import type { FleetAgent } from '../fleet/types.js';
 import type { Policy, PolicySpec } from '../policy/types.js';
 import type { QualityEngine } from '../gate/engine.js';
-import { parseDuration } from '../gate/duration.js';
+import { parseDuration } from '../duration/duration.js';
 import type { SchemaRegistry } from '../validate/index.js';
 import type { HistoryCommit } from '../gitops/history.js';
 import type { FleetSnapshot } from './fleet-state.js';

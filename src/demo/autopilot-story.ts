@@ -17,6 +17,7 @@
  */
 import { Assessor } from '../autopilot/assess.js';
 import { Autopilot, type PassReport } from '../autopilot/autopilot.js';
+import { durationMs } from '../autopilot/decide.js';
 import { QualityJudge } from '../autopilot/quality.js';
 import { TrafficChecker } from '../autopilot/traffic.js';
 import type { QualityEngine } from '../gate/engine.js';
@@ -62,11 +63,6 @@ interface Logged {
 function minutes(ms: number): string {
   const s = Math.round(ms / 1000);
   return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-}
-
-function holdMs(hold: string): number {
-  const m = /^(\d+)(s|m)$/.exec(hold);
-  return m ? Number(m[1]) * (m[2] === 'm' ? 60_000 : 1000) : 0;
 }
 
 /** The commits since `since` (exclusive), oldest first, with their trailers and files. */
@@ -182,7 +178,7 @@ export async function autopilotStory(story: Story, o: AutopilotStoryOptions): Pr
     `${goodId} walked ${walk.map((w) => w.split(' ')[1]).join(', ')} (expected ${expectedWalk.map((w) => w.split(' ')[1]).join(', ')})`,
   );
   const held = good.slice(1).map((c, i) => {
-    const hold = holdMs(o.steps[i]?.hold ?? '0s');
+    const hold = durationMs(o.steps[i]?.hold ?? '0s');
     return {
       ok: c.at - good[i]!.at >= hold,
       text: `${minutes(c.at - good[i]!.at)} >= ${o.steps[i]?.hold}`,

@@ -268,7 +268,8 @@ export function checkFleet(root: string): { agents: FleetAgent[]; errors: FleetE
   const scan = scanFleet(root);
   errors.push(...scan.errors);
   for (const rel of scan.files) {
-    const result = checkFleetFile(rel, readFleetText(root, rel));
+    // Plain files (no link on the way, scanFleet says) are read without resolving links again.
+    const result = checkFleetFile(rel, readFleetText(root, rel, !scan.linked.has(rel)));
     errors.push(...result.errors);
     warnings.push(...result.warnings);
     const agent = result.agent;

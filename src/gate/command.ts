@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { createLogger, type LogLevel, type Logger } from '../http/log.js';
 import type { AdvanceGuard } from '../gitops/advance-guard.js';
 import { gitopsAccess, gitopsRoutes, type GitOpsAccess } from '../gitops/api.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../duration/duration.js';
 import { DEFAULTS, parseMetricList, type GateDefaults } from './settings.js';
 import { startGateServer } from './server.js';
 import { WEBHOOK_PATH } from './webhook.js';

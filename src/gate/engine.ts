@@ -17,7 +17,7 @@ import type { Verdict } from './verdict.js';
 import { SingleFlightCache, type Source } from './single-flight.js';
 import { GateMetrics } from './prometheus.js';
 import { silentLogger, type Logger } from '../http/log.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../duration/duration.js';
 import { publicMlflowReason } from './mlflow-reason.js';
 
 export interface EngineOptions {

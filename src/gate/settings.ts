@@ -9,7 +9,7 @@
 import type { GateMetric, GateMode, OnUnavailable, RegressionKind } from '../policy/types.js';
 import { defaultDirection } from '../policy/metric-direction.js';
 import { DEFAULT_POLICY_SPEC } from '../policy/defaults.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../duration/duration.js';
 import { AgentCanaryError } from '../errors/error.js';
 import { DNS1123_LABEL_RE } from '../names/k8s-names.js';
 

@@ -14,7 +14,7 @@ import type { Logger } from '../http/log.js';
 import { silentLogger } from '../http/log.js';
 import { AgentCanaryError } from '../errors/error.js';
 import { FieldError } from './settings.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from '../duration/duration.js';
 import { loadState, saveState, type HoldEntry } from './step-hold-state.js';
 
 export interface StepPlan {

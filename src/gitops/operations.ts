@@ -219,6 +219,21 @@ function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/**
+ * The files of an agent's output folder (repository paths), or undefined when it holds anything
+ * but files (then the commit scans the folder instead). A missing folder holds none.
+ */
+async function outputFiles(root: string, outputDir: string): Promise<string[] | undefined> {
+  const entries = await readdir(join(root, outputDir), { withFileTypes: true }).catch(
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [];
+      throw err;
+    },
+  );
+  if (entries.some((e) => !e.isFile())) return undefined;
+  return entries.map((e) => posix.join(outputDir, e.name));
+}
+
 function refused(err: unknown): never {
   if (err instanceof GitOpsError) throw err;
   if (err instanceof LocatedError)
@@ -596,12 +611,19 @@ export class GitOps {
             message: this.commitStep(id, plan, agent, agent, opts),
           };
         }
+        const filesBefore = await outputFiles(root, outputDir);
         const next = await this.editStep(root, rel, scratch, id, planned, plan);
         await this.synthesizeStep(root, id, next, planned.policies);
+        const filesAfter = await outputFiles(root, outputDir);
         await this.validateStep(root, id, outputDir, next, planned.policies);
         return {
           result: { plan, agent: next, weights: [plan.weightFrom, plan.weightTo] },
           message: this.commitStep(id, plan, agent, next, opts),
+          // The files the commit may hold: the fleet file and the agent's output before and after
+          // (written, unchanged or deleted), so the commit stages only them (repo.ts).
+          ...(filesBefore && filesAfter
+            ? { touched: [rel, ...new Set([...filesBefore, ...filesAfter])] }
+            : {}),
         };
       },
     );

@@ -53,6 +53,14 @@ export interface Change<T> {
   readonly result: T;
   /** Commit message (subject, body, trailers). Absent: no commit (the operation was a no-op). */
   readonly message?: string;
+  /**
+   * Every file (relative to the work tree, inside the transaction's paths) the body may have
+   * written, created or deleted, when it knows them all: only these are staged (`git
+   * update-index`) instead of a scan of the paths (`git add -A`, which refreshes and searches
+   * them for untracked files). A listed file that did not change costs nothing. Unlike `add`,
+   * `update-index` does not consult `.gitignore`. @default the paths are scanned
+   */
+  readonly touched?: readonly string[];
 }
 
 export interface TransactOptions {
@@ -295,11 +303,48 @@ export class GitRepo {
     message: string,
     allowEmpty = false,
     date?: number,
+    touched?: readonly string[],
   ): Promise<boolean> {
     const dateArgs = date === undefined ? [] : [`--date=@${Math.floor(date / 1000)} +0000`];
+    const parent = await this.head(git);
+    if (parent !== undefined && touched?.every((f) => within(f, paths))) {
+      // The body named its files: stage exactly those, and let the tree comparison say whether
+      // anything changed.
+      if (touched.length > 0)
+        await this.plumbing(workdir, ['update-index', '--add', '--remove', '--', ...touched]);
+      const made = await this.commitIndex(workdir, parent, paths, message, allowEmpty, date);
+      if (made === 'unchanged' || (made !== 'committed' && made.ours === 0 && !allowEmpty))
+        return false;
+      if (made === 'committed') return true;
+      return this.commitWithGit(git, paths, message, dateArgs, made.ours === 0);
+    }
     const added = await git.raw(['add', '-A', '-v', ...pathspecArgs(paths)]);
     if (added.trim() === '' && (await this.changedPaths(paths, git)).length === 0) {
       if (!allowEmpty) return false;
+      return this.commitWithGit(git, paths, message, dateArgs, true);
+    }
+    if (parent !== undefined) {
+      const made = await this.commitIndex(workdir, parent, paths, message, allowEmpty, date);
+      if (made === 'unchanged') return false;
+      if (made === 'committed') return true;
+    }
+    return this.commitWithGit(git, paths, message, dateArgs, false);
+  }
+
+  /**
+   * `git commit` of what is staged under `paths`: for the first commit of a branch, or when
+   * someone else has staged other files (then the commit names the paths: `commit -- paths`
+   * builds a temporary index, 2-3x slower, and leaves their files staged). `empty`: an empty
+   * commit that leaves out whatever else is staged.
+   */
+  private async commitWithGit(
+    git: SimpleGit,
+    paths: readonly string[],
+    message: string,
+    dateArgs: readonly string[],
+    empty: boolean,
+  ): Promise<boolean> {
+    if (empty) {
       // `--only` with no path: an empty commit that leaves out whatever else is staged.
       await git.raw([
         'commit',
@@ -312,13 +357,6 @@ export class GitRepo {
       ]);
       return true;
     }
-    const parent = await this.head(git);
-    if (parent !== undefined) {
-      const made = await this.commitIndex(workdir, parent, paths, message, allowEmpty, date);
-      if (made !== 'others-staged') return made;
-    }
-    // The first commit of a branch, or someone else has staged other files: `git commit`, naming
-    // the paths when others are staged (`commit -- paths` builds a temporary index, 2-3x slower).
     const staged = (await git.raw(['diff', '--cached', '--name-only', '--no-renames']))
       .split('\n')
       .filter(Boolean);
@@ -341,8 +379,10 @@ export class GitRepo {
    * again), `diff-tree` of that tree against the parent's (which files it changes: a tree
    * comparison that skips every unchanged folder, instead of `diff --cached`, which reads the
    * whole index again), `commit-tree`, and `update-ref` of HEAD checked against `parent` (so a
-   * concurrent commit fails the update instead of being lost). `'others-staged'` when the tree
-   * holds changes of someone else's: nothing is committed and the caller uses `git commit`.
+   * concurrent commit fails the update instead of being lost). `unchanged`: the tree is the
+   * parent's and no empty commit was asked for; `others-staged` (with how many of the changed
+   * files are ours) when the tree holds changes of someone else's: nothing is committed and the
+   * caller uses `git commit`.
    *
    * Why not `git commit`: it refreshes the whole index first, one lstat per tracked file; at
    * 10,000 agents (100,000 files) that was most of a weight change's Git time, for files this
@@ -356,7 +396,7 @@ export class GitRepo {
     message: string,
     allowEmpty: boolean,
     date?: number,
-  ): Promise<boolean | 'others-staged'> {
+  ): Promise<'committed' | 'unchanged' | { readonly ours: number }> {
     const tree = (await this.plumbing(workdir, ['write-tree'])).trim();
     const changed = (
       await this.plumbing(workdir, [
@@ -371,8 +411,9 @@ export class GitRepo {
     )
       .split('\0')
       .filter(Boolean);
-    if (!changed.every((f) => within(f, paths))) return 'others-staged';
-    if (changed.length === 0 && !allowEmpty) return false;
+    const ours = changed.filter((f) => within(f, paths)).length;
+    if (ours < changed.length) return { ours };
+    if (changed.length === 0 && !allowEmpty) return 'unchanged';
     const env =
       date === undefined ? undefined : { GIT_AUTHOR_DATE: `@${Math.floor(date / 1000)} +0000` };
     const commit = (
@@ -387,7 +428,7 @@ export class GitRepo {
       commit,
       parent,
     ]);
-    return true;
+    return 'committed';
   }
 
   /**
@@ -680,6 +721,7 @@ export class GitRepo {
               change.message,
               opts.allowEmpty,
               opts.date,
+              change.touched,
             )
           ) {
             committed = await this.head(git);

@@ -13,10 +13,10 @@
  *
  * The blue-green switch (0 -> 100) is a weight increase like a canary step: the hold before it
  * is `switchHold` (the policy's first step's hold, the time the challenger runs at 0 %) and the
- * quality gate must pass, checked where every weight increase is checked.
+ * quality gate must pass, checked where every weight increase is checked (`plannedSteps`,
+ * src/fleet/planned-steps.ts, which the guard, the autopilot and `validate --base` share).
  */
 import type { Cohort, FleetAgent, ReleaseStrategy } from '../fleet/types.js';
-import type { PolicySpec, PolicyStep } from '../policy/types.js';
 import { GitOpsError } from './errors.js';
 
 export function strategyOf(agent: FleetAgent): ReleaseStrategy {
@@ -111,27 +111,4 @@ export function weightMove(agent: FleetAgent, to: number): WeightMove {
         ? `blue-green switch: all traffic to the challenger (version ${version}); stable keeps running, so 'canary weight ${agent.id} 0' switches back and 'canary promote ${agent.id}' makes the challenger stable`
         : `blue-green switch back: all traffic to stable; the challenger (version ${version}) stays deployed at 0 %`,
   };
-}
-
-/**
- * The hold before a blue-green switch (0 -> 100): the policy's first step's hold, the time the
- * challenger runs at 0 % being tested before it may take all traffic.
- */
-export function switchHold(spec: PolicySpec): string {
-  return spec.steps[0]?.hold ?? '0s';
-}
-
-/**
- * The steps a manual agent's traffic moves through under its strategy, as the advance guard and
- * the autopilot walk them (hold of each, then the next, then promotion after the last):
- * - canary: the policy's steps;
- * - blue-green: one step, the switch to 100 %, held `switchHold`: the challenger waits that long
- *   at 0 % before the switch (measured from the commit that started it), and as long again with
- *   all traffic before promotion (measured from the switch commit; stable keeps running, so
- *   `canary weight 0` is the way back meanwhile);
- * - ab: the policy's steps (no weight moves; only promote and rollback apply).
- */
-export function plannedSteps(agent: FleetAgent, spec: PolicySpec): readonly PolicyStep[] {
-  if (strategyOf(agent) === 'blue-green') return [{ weight: 100, hold: switchHold(spec) }];
-  return spec.steps;
 }

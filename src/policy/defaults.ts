@@ -85,13 +85,6 @@ export function completeSpec(base: PolicySpec, over: unknown): PolicySpec {
   };
 }
 
-/** Converts a Flagger duration (`30s`, `5m`) to seconds. */
-export function durationSeconds(d: string): number {
-  const m = /^([0-9]+)(s|m)$/.exec(d);
-  if (!m) return NaN;
-  return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
-}
-
 /** A gate metric with its direction written out (by name when the policy leaves it out). */
 function resolveGateMetric(m: GateMetric): GateMetric {
   const out: { -readonly [K in keyof GateMetric]: GateMetric[K] } = {

@@ -5,7 +5,7 @@
  */
 import type { ProblemDetails } from '../errors/located.js';
 import type { PathSegment } from '../yaml/path.js';
-import { durationSeconds } from './defaults.js';
+import { durationSeconds } from '../duration/duration.js';
 import type { PolicySpec } from './types.js';
 
 export interface PolicyFinding extends Omit<ProblemDetails, 'field'> {

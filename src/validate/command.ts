@@ -32,6 +32,8 @@ options:
       --summary FILE       also write the Markdown summary (PR comment, < 64 KiB) to FILE
       --fail-on-warn       exit 1 on warnings too
       --max-file-size MIB  refuse files larger than this (default: 64)
+      --workers N          worker threads for parsing and schema checks (default: one per core
+                           from 20,000 files on; 0: none)
   -v, --verbose            text output also lists valid and skipped resources
   -h, --help               this help
 
@@ -61,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
         summary: { type: 'string' },
         'fail-on-warn': { type: 'boolean', default: false },
         'max-file-size': { type: 'string' },
+        workers: { type: 'string' },
         verbose: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -91,6 +94,16 @@ export async function run(argv: string[]): Promise<number> {
       return 2;
     }
     maxFileBytes = mib * 1024 * 1024;
+  }
+  let workers: number | undefined;
+  if (v.workers !== undefined) {
+    workers = Number(v.workers);
+    if (!Number.isInteger(workers) || workers < 0 || workers > 64) {
+      console.error(
+        `agent-canary validate: --workers ${v.workers} is not a whole number of threads from 0 to 64`,
+      );
+      return 2;
+    }
   }
   if (v.gate !== undefined && v.base === undefined) {
     console.error(
@@ -124,6 +137,7 @@ export async function run(argv: string[]): Promise<number> {
     live: v.live,
     failOnWarn: v['fail-on-warn'],
     maxFileBytes,
+    workers,
   };
   let report;
   try {

@@ -5,11 +5,11 @@
  */
 import type { FleetAgent } from '../fleet/types.js';
 import type { Policy } from '../policy/types.js';
-import { collectInputs, InputError } from './load/read.js';
-import { loadText } from './load/documents.js';
+import { collectInputs, type InputFile } from './load/read.js';
+import { checkInWorkers, workerCount, type CheckedFiles } from './parallel.js';
+import { loadFile } from './load/file.js';
 import { SchemaRegistry } from './schema/registry.js';
-import { schemaFindings } from './schema/findings.js';
-import { removedApi } from './schema/removed-apis.js';
+import { checkSchema } from './schema/check.js';
 import { rules as allRules, type LiveCanary, type Rule } from './rules/index.js';
 import { createContext } from './rules/context.js';
 import { policyResolver } from './policy-resolver.js';
@@ -51,6 +51,11 @@ export interface ValidateOptions {
   readonly baseWeights?: ReadonlyMap<string, number>;
   /** Reuse compiled schemas across calls. */
   readonly registry?: SchemaRegistry;
+  /**
+   * Worker threads for reading, parsing and schema checks (`--workers`); 0: in-process.
+   * @default one per core from `WORKER_THRESHOLD` (20,000) files on, else 0 (parallel.ts)
+   */
+  readonly workers?: number;
 }
 
 /** Findings that are not about one resource, with extra traffic changes (PR mode). */
@@ -78,28 +83,40 @@ export async function runPipeline(
     stdin: opts.stdin,
   });
   const results: ResourceResult[] = [];
-  const fileFindings: Finding[] = [...inputFindings];
-  const resources: Resource[] = [];
-  for (const input of inputs) {
-    let text: string;
-    try {
-      text = await input.read();
-    } catch (err) {
-      const fix = err instanceof InputError ? err.fix : 'check the path and its permissions';
-      fileFindings.push({
-        ruleId: 'input',
-        severity: 'error',
-        file: input.file,
-        line: 0,
-        message: `cannot read: ${err instanceof Error ? err.message : String(err)}`,
-        fix,
-      });
-      continue;
-    }
-    const loaded = loadText(input.file, text);
-    fileFindings.push(...loaded.findings);
-    resources.push(...loaded.resources);
-  }
+  const skip = new Set(opts.skipKinds ?? []);
+  // Workers for large trees of files; `--schemas` lookups stay in one registry (their problems
+  // are reported per lookup, in order).
+  const count =
+    inputs.some((i) => i.file === '<stdin>') || opts.schemaDirs?.length
+      ? 0
+      : workerCount(inputs.length, opts.workers);
+  const inWorkers =
+    count > 0
+      ? checkInWorkers(
+          inputs,
+          count,
+          { crds: opts.crds, skipKinds: [...skip], skipMissingSchemas: opts.skipMissingSchemas },
+          registry.problems,
+        ).catch((err: unknown) => {
+          // A worker failed: the same stage in-process gives the same result.
+          if (process.env.AGENT_CANARY_DEBUG)
+            console.error(
+              `agent-canary validate: workers failed, checking in-process: ${String(err)}`,
+            );
+          return undefined;
+        })
+      : undefined;
+  // The fleet beside the manifests: its agents name the policies, its broken files are findings.
+  const fleet: LoadedFleet | undefined =
+    extra.fleet ??
+    (Array.isArray(opts.fleet)
+      ? undefined
+      : loadFleetRoot(fleetRoot(opts.fleet as string | undefined, paths)));
+  // (read here while the workers, if any, parse: this thread has nothing else to do)
+  const stage: CheckedFiles =
+    (await inWorkers) ?? (await checkInProcess(inputs, registry, skip, opts));
+  const { resources, perResource, status, checked } = stage;
+  const fileFindings: Finding[] = [...inputFindings, ...stage.fileFindings];
 
   if (!resources.length && !fileFindings.length) {
     fileFindings.push({
@@ -112,81 +129,8 @@ export async function runPipeline(
     });
   }
 
-  // Schema stage.
-  const perResource = new Map<Resource, Finding[]>();
-  const status = new Map<Resource, ResourceResult['status']>();
-  const skip = new Set(opts.skipKinds ?? []);
-  const checked: Resource[] = [];
-  for (const r of resources) {
-    const list: Finding[] = [...(r.notes ?? [])];
-    perResource.set(r, list);
-    const { apiVersion, kind } = r.object;
-    if (typeof kind === 'string' && skip.has(kind)) {
-      status.set(r, 'skipped');
-      continue;
-    }
-    if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !apiVersion || !kind) {
-      const missing = [
-        typeof apiVersion !== 'string' || !apiVersion ? 'apiVersion' : '',
-        typeof kind !== 'string' || !kind ? 'kind' : '',
-      ].filter(Boolean);
-      list.push({
-        ruleId: 'missing-kind',
-        severity: 'error',
-        file: r.file,
-        line: r.line,
-        object: objectRef(r.object),
-        path: r.basePath,
-        message: `object has no ${missing.join(' and ')}`,
-        fix: 'every Kubernetes object needs apiVersion and kind',
-      });
-      status.set(r, 'error');
-      continue;
-    }
-    const removed = removedApi(apiVersion, kind);
-    if (removed) {
-      // The cluster answers "no matches for kind" whatever the schema says: invalid, not checked.
-      list.push({
-        ruleId: 'removed-api',
-        severity: 'error',
-        file: r.file,
-        line: r.locate(['apiVersion']),
-        object: objectRef(r.object),
-        path: r.basePath ? `${r.basePath}.apiVersion` : 'apiVersion',
-        message: `${kind} ${apiVersion} is no longer served (removed in Kubernetes ${removed.removedIn})${removed.replacement ? `; served as ${removed.replacement}` : ''}`,
-        fix: removed.replacement
-          ? `use apiVersion: ${removed.replacement} (and the fields that version requires)`
-          : (removed.note ?? 'remove the object'),
-      });
-      continue;
-    }
-    const peeked = registry.peek(apiVersion, kind);
-    const check = peeked === null ? await registry.lookup(apiVersion, kind) : peeked;
-    if (!check) {
-      if (opts.skipMissingSchemas) status.set(r, 'skipped');
-      else {
-        list.push({
-          ruleId: 'missing-schema',
-          severity: 'error',
-          file: r.file,
-          line: r.line,
-          object: objectRef(r.object),
-          path: r.basePath,
-          message: `no schema for ${kind} (${apiVersion})`,
-          fix: 'pass its CRD with --crd or a schema directory with --schemas, or use --skip-missing-schemas',
-        });
-        status.set(r, 'error');
-      }
-      continue;
-    }
-    const { errors, unknown } = check.validate(r.object);
-    if (errors.length || unknown.length)
-      list.push(...schemaFindings(r, check.source, errors, unknown));
-    checked.push(r);
-  }
-
   // Problems with schema sources, including those met while looking kinds up.
-  for (const p of registry.problems)
+  for (const p of [...registry.problems, ...stage.problems])
     setup.push({
       ruleId: 'schema-source',
       severity: 'error',
@@ -196,12 +140,6 @@ export async function runPipeline(
       fix: 'pass readable CRD YAML files (--crd) or a kubeconform schema directory (--schemas)',
     });
 
-  // The fleet beside the manifests: its agents name the policies, its broken files are findings.
-  const fleet: LoadedFleet | undefined =
-    extra.fleet ??
-    (Array.isArray(opts.fleet)
-      ? undefined
-      : loadFleetRoot(fleetRoot(opts.fleet as string | undefined, paths)));
   const fleetFindings = fleet?.findings ?? [];
 
   // Rules stage.
@@ -266,6 +204,35 @@ export async function runPipeline(
     resources.length,
   );
   return { report, resources };
+}
+
+/** Reading, parsing and schema checks in this thread. */
+async function checkInProcess(
+  inputs: readonly InputFile[],
+  registry: SchemaRegistry,
+  skip: ReadonlySet<string>,
+  opts: ValidateOptions,
+): Promise<CheckedFiles> {
+  const out: CheckedFiles = {
+    resources: [],
+    fileFindings: [],
+    perResource: new Map(),
+    status: new Map(),
+    checked: [],
+    problems: [],
+  };
+  for (const input of inputs) {
+    const loaded = await loadFile(input.file, input.read);
+    out.fileFindings.push(...loaded.findings);
+    out.resources.push(...loaded.resources);
+  }
+  for (const r of out.resources) {
+    const done = await checkSchema(r, registry, skip, opts);
+    out.perResource.set(r, done.list);
+    if (done.status) out.status.set(r, done.status);
+    if (done.checked) out.checked.push(r);
+  }
+  return out;
 }
 
 /**

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  failureLine,
   FIGURES,
   figuresOf,
   KNOWN_BENCHES,
@@ -91,6 +92,10 @@ describe('figures read from captured bench outputs', () => {
     expect(readFigure(spec('synth', 'full, fresh process'), failed)).toEqual({
       reason: 'bench exited 1: Error: child full failed (exit 2):',
     });
+    // A figure line that counts errors is not the error.
+    expect(failureLine('  gate  900 req/s   non-2xx 0   errors 0\nexit: killed')).toBe(
+      'exit: killed',
+    );
     const timedOut: RunOutput = {
       stdout: '',
       stderr: '',
@@ -105,6 +110,11 @@ describe('figures read from captured bench outputs', () => {
   it('a bench that exits 1 after printing (a missed target) still counts', () => {
     const gate = { ...fixture('gate-after.txt'), code: 1 };
     expect(readFigure(spec('gate', 'webhook, 50 connections'), gate).value).toBeGreaterThan(0);
+    // A figure the older bench never printed is absent for that reason, not for the exit code.
+    const older = { ...fixture('gate-before.txt'), code: 1 };
+    expect(readFigure(spec('gate', 'statistical verdict median'), older)).toEqual({
+      reason: 'not printed by this revision',
+    });
   });
 });
 

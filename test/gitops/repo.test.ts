@@ -11,6 +11,7 @@ import {
   existsSync,
   chmodSync,
   statSync,
+  unlinkSync,
   utimesSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -66,6 +67,58 @@ describe('GitRepo.transact', () => {
     expect(readFileSync(join(dir, 'fleet', 'ns', 'b.yaml'), 'utf8')).toBe(
       'weight: 50 # unstaged edit\n',
     );
+  });
+
+  it('stages only the files a body names (new, changed, deleted), with or without other staged files', async () => {
+    const dir = join(root, 'work');
+    git(root, 'init', '-q', '-b', 'main', dir);
+    seedFleet(dir);
+    mkdirSync(join(dir, 'dist', 'ns', 'a'), { recursive: true });
+    writeFileSync(join(dir, 'dist', 'ns', 'a', 'Service.a.yaml'), 'kind: Service\n');
+    writeFileSync(join(dir, 'dist', 'ns', 'a', 'Service.a-canary.yaml'), 'kind: Service\n');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'seed');
+    const repo = await GitRepo.open(dir);
+    const paths = ['fleet/ns/a.yaml', 'dist/ns/a'];
+    const body = (weight: number) => async (d: string) => {
+      writeFileSync(join(d, 'fleet', 'ns', 'a.yaml'), `weight: ${weight}\n`);
+      writeFileSync(join(d, 'dist', 'ns', 'a', 'Route.a.yaml'), `weight: ${weight}\n`);
+      const canary = join(d, 'dist', 'ns', 'a', 'Service.a-canary.yaml');
+      if (existsSync(canary)) unlinkSync(canary);
+      return {
+        result: weight,
+        message: `weight ${weight}`,
+        touched: [
+          'fleet/ns/a.yaml',
+          'dist/ns/a/Route.a.yaml',
+          'dist/ns/a/Service.a-canary.yaml',
+          'dist/ns/a/Service.a.yaml',
+        ],
+      };
+    };
+    const first = await repo.transact({ paths }, body(10));
+    expect(first.commit).toBe(git(dir, 'rev-parse', 'HEAD'));
+    expect(git(dir, 'show', '--name-status', '--format=', 'HEAD').split('\n').sort()).toEqual([
+      'A\tdist/ns/a/Route.a.yaml',
+      'D\tdist/ns/a/Service.a-canary.yaml',
+      'M\tfleet/ns/a.yaml',
+    ]);
+    expect(git(dir, 'status', '--porcelain')).toBe('');
+
+    // A person's staged file stays staged and out of the commit.
+    writeFileSync(join(dir, 'README.md'), 'edited by a person\n');
+    git(dir, 'add', 'README.md');
+    const second = await repo.transact({ paths }, body(25));
+    expect(git(dir, 'show', '--name-only', '--format=', second.commit!).split('\n').sort()).toEqual(
+      ['dist/ns/a/Route.a.yaml', 'fleet/ns/a.yaml'],
+    );
+    expect(git(dir, 'diff', '--cached', '--name-only')).toBe('README.md');
+
+    // Named files that did not change: no commit.
+    const head = git(dir, 'rev-parse', 'HEAD');
+    const same = await repo.transact({ paths }, body(25));
+    expect(same.commit).toBeUndefined();
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(head);
   });
 
   it('refuses when a path it would commit has uncommitted changes', async () => {

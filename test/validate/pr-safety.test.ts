@@ -113,6 +113,37 @@ function expectClean(report: Report): void {
   expect(report.exitCode).toBe(0);
 }
 
+/** support-bot as a manual blue-green challenger at 0 % (strategy-plan.ts: 100 is the switch). */
+const blueGreen = (t: string) =>
+  weight(0)(t)
+    .replace(/^rollout:\n/m, 'rollout:\n  strategy: blue-green\n')
+    // Session affinity pins a track: blue-green has one live track at a time (a fleet rule).
+    .replace(/^  sessionAffinity:.*\n(?:    .*\n)*/m, '');
+
+describe('blue-green switch hold (manual)', () => {
+  it('refuses the 0 -> 100 switch before switchHold (the first step hold, 5m) since the commit that set 0 %, passes it after', async () => {
+    commit(T0 + MIN, BOT, blueGreen, 'support-bot: blue-green challenger at 0 %');
+    commit(T0 + 4 * MIN, BOT, weight(100), 'support-bot: switch');
+    const early = await validate(T0 + 4 * MIN);
+    const [f, ...rest] = only(early, 'pr-step-hold');
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ severity: 'error', path: 'spec.canary.weight' });
+    expect(f!.message).toContain('weight 0% -> 100% before the hold of the 0% step has elapsed');
+    expect(f!.message).toContain('the step holds 5m');
+    expect(f!.message).toContain('2m0s left');
+    expect(early.exitCode).toBe(1);
+    expectClean(await validate(T0 + 6 * MIN));
+  });
+
+  it('refuses a promotion from 0 % (switch first)', async () => {
+    commit(T0 + MIN, BOT, blueGreen, 'support-bot: blue-green challenger at 0 %');
+    commit(T0 + 60 * MIN, BOT, promote, 'promote support-bot at 0 %');
+    const [f] = only(await validate(T0 + 60 * MIN), 'pr-promotion-step');
+    expect(f!.message).toContain('promotion from 0% skips step 100%');
+    expect(f!.message).toContain('blue-green: 0 -> switch to 100 after 5m -> promotion');
+  });
+});
+
 describe('step holds (manual weights)', () => {
   it('refuses the next step before the hold, at the fleet file weight line', async () => {
     commit(T0 + 4 * MIN, BOT, weight(25), 'support-bot 10 -> 25');

@@ -369,8 +369,14 @@ function parseFull(
     }
   }
   if (errors.length) {
+    // One finding per problem: how often the `yaml` package repeats an error it met while out of
+    // stack (deep nesting) depends on how deep the caller's stack already was.
+    const said = new Set<string>();
     for (const e of errors) {
       const pos = lineCounter.linePos(e.pos[0]);
+      const key = `${pos.line}:${e.code}:${e.message}`;
+      if (said.has(key)) continue;
+      said.add(key);
       const duplicate = e.code === 'DUPLICATE_KEY';
       findings.push({
         ruleId: duplicate ? 'duplicate-key' : 'parse',

@@ -3,7 +3,8 @@
  * head (what the author edited) and located there:
  * - `pr-promotion-step`: a manual canary is promoted from a step other than the policy's last;
  * - `pr-step-hold`: a manual weight goes up, or is promoted, before the current step's hold has
- *   elapsed since the commit that set that weight (base history, history.ts);
+ *   elapsed since the commit that set that weight (base history, history.ts); a blue-green
+ *   challenger's one step is the switch 0 -> 100, held `switchHold` (src/fleet/planned-steps.ts);
  * - `pr-direct-stable-change`: the stable spec changes without a canary (not as the promotion of
  *   the running challenger), unless the policy sets `allowDirectStableChange: true`.
  * Steps, holds and `allowDirectStableChange` come from the policy at the base revision: a pull
@@ -13,8 +14,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFleet } from '../../fleet/load.js';
 import type { AgentSpec, FleetAgent } from '../../fleet/types.js';
-import { DEFAULT_POLICY_SPEC, durationSeconds } from '../../policy/defaults.js';
+import { DEFAULT_POLICY_SPEC } from '../../policy/defaults.js';
+import { durationSeconds } from '../../duration/duration.js';
 import { loadPolicies, resolvePolicy } from '../../policy/load.js';
+import { plannedSteps } from '../../fleet/planned-steps.js';
 import type { Policy, PolicySpec, PolicyStep } from '../../policy/types.js';
 import { shownPath } from '../fleet-files.js';
 import type { Finding } from '../types.js';
@@ -171,8 +174,12 @@ export async function pullRequestSafety(input: SafetyInput): Promise<Finding[]> 
     if (b.rollout.mode !== 'manual' || h.rollout.mode !== 'manual') continue;
     const from = liveWeight(b.agent.spec);
     const promoted = isPromotion(b.agent.spec, h.agent.spec);
-    const steps = [...policy.steps].sort((x, y) => x.weight - y.weight);
-    const plan = `${steps.map((s) => s.weight).join(' -> ')} -> 100`;
+    // The strategy's steps (a blue-green challenger's one step: the switch to 100 %, held switchHold).
+    const steps = [...plannedSteps(h, policy)].sort((x, y) => x.weight - y.weight);
+    const blueGreen = h.rollout.strategy === 'blue-green';
+    const plan = blueGreen
+      ? `blue-green: 0 -> switch to 100 after ${steps[0]?.hold ?? '0s'} -> promotion`
+      : `${steps.map((s) => s.weight).join(' -> ')} -> 100`;
     let step: PolicyStep | undefined;
     let path: (string | number)[];
     let move: string;
@@ -194,8 +201,9 @@ export async function pullRequestSafety(input: SafetyInput): Promise<Finding[]> 
       step = last;
     } else {
       const to = liveWeight(h.agent.spec);
-      if (!(to > from && from > 0)) continue;
-      step = steps.find((s) => s.weight === from);
+      // A canary step starts above 0; the blue-green switch starts at 0 (its hold: the time at 0 %).
+      if (!(to > from && (from > 0 || blueGreen))) continue;
+      step = blueGreen ? steps[0] : steps.find((s) => s.weight === from);
       path = ['spec', 'canary', 'weight'];
       move = `weight ${from}% -> ${to}%`;
     }

@@ -19,14 +19,17 @@ function pathOf(url: string): string | undefined {
   }
 }
 
-function gateUrls(ctx: RuleContext, canary: Resource): Set<string> {
-  const urls = new Set<string>();
+/** The policy's gate URL of each Canary's agent (one pass over the agents, not one per Canary). */
+function gateUrlsByCanary(ctx: RuleContext): Map<Resource, Set<string>> {
+  const byCanary = new Map<Resource, Set<string>>();
   for (const agent of ctx.agents) {
-    if (agent.canary !== canary) continue;
+    if (!agent.canary) continue;
     const url = ctx.policyFor(agent)?.gateUrl;
+    let urls = byCanary.get(agent.canary);
+    if (!urls) byCanary.set(agent.canary, (urls = new Set()));
     if (url) urls.add(url.replace(/\/+$/, ''));
   }
-  return urls;
+  return byCanary;
 }
 
 export const rollbackHookOnGate: Rule = {
@@ -35,10 +38,11 @@ export const rollbackHookOnGate: Rule = {
   description:
     'No `rollback` webhook points at the quality gate (a 2xx from a rollback hook rolls the canary back).',
   check(ctx) {
+    const gateUrls = gateUrlsByCanary(ctx);
     for (const r of ctx.ofKind('Canary', 'flagger.app')) {
       const hooks = get(r.object, 'spec', 'analysis', 'webhooks');
       if (!Array.isArray(hooks)) continue;
-      const policyUrls = gateUrls(ctx, r);
+      const policyUrls = gateUrls.get(r) ?? new Set<string>();
       hooks.forEach((w: unknown, i) => {
         if (!w || typeof w !== 'object') return;
         const hook = w as Record<string, unknown>;

@@ -47,4 +47,20 @@ export const rules: readonly Rule[] = [
   canaryResources,
 ];
 
+/**
+ * The kinds whose fields beyond `apiVersion`, `kind` and `metadata` some rule reads. Validation
+ * workers (../parallel.ts) send every other object to the rules as those three fields only (a
+ * ConfigMap's data, a MetricTemplate's query: a third of a large tree that no rule looks at).
+ * A rule that reads another kind's fields adds the kind here.
+ */
+export const RULE_READ_KINDS: ReadonlySet<string> = new Set([
+  'Agent',
+  'Canary',
+  'Deployment',
+  'VirtualService',
+  'HTTPRoute',
+  'HorizontalPodAutoscaler',
+  'Application',
+]);
+
 export type { Rule, RuleContext, AgentView, LiveCanary } from './context.js';

@@ -250,6 +250,12 @@ export const weightStep: Rule = {
       const policy = ctx.policyFor(agent);
       const to = manualWeight(agent);
       if (!policy || to === undefined) continue;
+      // Blue-green switches 0 <-> 100 and A/B has no weights: not canary steps (canary-weight-bounds
+      // checks their allowed weights; pr-step-hold the blue-green switch's hold).
+      const strategy = agent.resources
+        .map((r) => get(r.object, 'metadata', 'annotations', STRATEGY_ANNOTATION))
+        .find((v) => typeof v === 'string');
+      if (strategy === 'blue-green' || strategy === 'ab') continue;
       const from = ctx.baseWeights.get(agent.id) ?? 0;
       const verdict = checkWeightChange(policy, from, to);
       if (verdict.ok) continue;

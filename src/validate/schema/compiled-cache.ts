@@ -10,6 +10,7 @@
  * file, never a stale validator; a missing, unreadable or broken file means compiling as before,
  * and a read-only install just compiles every run.
  */
+import { threadId } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -88,7 +89,7 @@ export class SchemaCompiler {
     const validate = this.ajv.compile(schema);
     try {
       mkdirSync(this.cacheDir, { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
+      const tmp = `${file}.${process.pid}.${threadId}.tmp`;
       // Loaded only on a cache miss.
       const standaloneCode = requireHere('ajv/dist/standalone') as (
         ajv: Ajv,

@@ -10,6 +10,7 @@
  * file or a new release reads the YAML again; a cache that cannot be read or written only costs
  * that speed.
  */
+import { threadId } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ function fromCache(path: string): Cached[] | undefined {
 function toCache(dir: string, path: string, entries: readonly Cached[]): void {
   try {
     mkdirSync(dir, { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
+    const tmp = `${path}.${process.pid}.${threadId}.tmp`;
     writeFileSync(tmp, JSON.stringify(entries));
     renameSync(tmp, path);
   } catch {

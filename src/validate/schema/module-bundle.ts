@@ -17,6 +17,7 @@
  * the bundle did not record is answered by Node's own `require` from that module's location. Any
  * failure falls back to plain `require`.
  */
+import { threadId } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -177,7 +178,7 @@ function graph(entry: string): string[] {
 
 function writeAtomic(file: string, data: string | Buffer): void {
   try {
-    const tmp = `${file}.${process.pid}.tmp`;
+    const tmp = `${file}.${process.pid}.${threadId}.tmp`;
     writeFileSync(tmp, data);
     renameSync(tmp, file);
   } catch {

@@ -1,6 +1,9 @@
 /**
- * Durations as Flagger writes them (`30s`, `5m`; Go's `time.ParseDuration` syntax). The gate also
- * accepts `ms` and `h` and compound forms like `1m30s`: it only reads them, Flagger never does.
+ * The one duration reader: durations as Flagger writes them (`30s`, `5m`; Go's
+ * `time.ParseDuration` syntax), for the gate, the policy rules, the PR review, the autopilot and
+ * the dashboard alike. It also accepts `ms` and `h` and compound forms like `1m30s`: the gate reads
+ * them from hook metadata; policy files are narrowed to `<n>s` / `<n>m` by the policy schema
+ * before they reach here. Returns milliseconds, or null when the text is not a duration.
  */
 export function parseDuration(text: string): number | null {
   const s = text.trim();
@@ -23,4 +26,10 @@ export function formatDuration(ms: number): string {
   const m = Math.floor(totalSeconds / 60);
   const s = totalSeconds % 60;
   return m > 0 ? `${m}m${s}s` : `${s}s`;
+}
+
+/** `parseDuration` in seconds; NaN when the text is not a duration (rules then report it). */
+export function durationSeconds(text: string): number {
+  const ms = parseDuration(text);
+  return ms === null ? NaN : ms / 1000;
 }
