@@ -122,7 +122,9 @@ export function weightsOf(
   const out: WeightPoint[] = [];
   const first = events[0];
   const firstCommit = commits[commits.length - 1];
-  if (first && firstCommit && firstCommit.at < first.at)
+  // Ordered by history, not by time: commit times have one-second resolution, and the seeding
+  // commit and the first move often share a second.
+  if (first && firstCommit && firstCommit.sha !== first.sha)
     out.push({ t: firstCommit.at, weight: first.weightFrom ?? 0, sha: firstCommit.sha });
   for (const e of events) {
     // Promotion sends all traffic to the new stable: the canary's share drops to 0 after it.
