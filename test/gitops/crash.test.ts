@@ -4,16 +4,22 @@
  * replayed), sometimes with their git children (a lost container), sometimes alone (kill -9 of the
  * node process). Each time, the next operation must succeed without a human, `git fsck` must be
  * clean in the working tree and the remote, and nothing committed before the kill may be lost.
+ *
+ * The remote is served by `git daemon` on 127.0.0.1, as a real remote is a server outside the
+ * killed container: over a file:// remote the receiving `git receive-pack` is the CLI's own child,
+ * and killing the group with it leaves the remote's `refs/heads/main.lock` behind, which Git says
+ * only a human may remove (that is the remote's crash, not ours).
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { GitRepo } from '../../src/gitops/repo.js';
 import { synthToRepo } from '../../src/gitops/synth-to-repo.js';
 import { gitopsFor, writeProject } from './fixtures.js';
-import { bareRemote, git, removeDir, tempDir } from './git-helpers.js';
+import { bareRemote, git, removeDir, startGitDaemon, tempDir } from './git-helpers.js';
 import { seededRandom } from '../seeded-random.js';
 
 const KILLS = 16;
@@ -45,9 +51,13 @@ describe('crash recovery', () => {
       { namespace: 'team-a', name: 'bot' },
       { namespace: 'team-a', name: 'other', weight: 5 },
     ]);
-    const bare = bareRemote(root);
+    const served = join(root, 'served');
+    mkdirSync(served);
+    const bare = bareRemote(served);
+    const daemon = await startGitDaemon(served);
+    onTestFinished(() => daemon.stop());
     const wt = join(root, 'work');
-    git(root, 'clone', '-q', bare, wt);
+    git(root, 'clone', '-q', daemon.url('remote.git'), wt);
     await synthToRepo(await GitRepo.open(wt), { projectDir: project });
     const ref = { namespace: 'team-a', name: 'bot' };
     const rand = seededRandom(SEED);
