@@ -211,6 +211,8 @@ async function phase(name: string, dir: string): Promise<void> {
       registry: new SchemaRegistry(cacheDir ? { cacheDir } : {}),
       // The single-threaded pipeline, as before worker threads (the baseline of the same run).
       ...(name === 'validate-1' ? { workers: 0 } : {}),
+      // Both cores, forced below the automatic threshold (what `--workers 2` does).
+      ...(name === 'validate-2' ? { workers: 2 } : {}),
     });
     if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
     resources = report.summary.resources;
@@ -269,11 +271,12 @@ if (args[0] === '--phase') {
       yaml: 'parse only: yaml parseAllDocuments  ',
       'js-yaml': 'parse only: js-yaml loadAll          ',
       'validate-1': 'validate, one thread (--workers 0)   ',
+      'validate-2': 'validate, two workers (--workers 2)  ',
       validate: 'validate: load + schema + rules      ',
       'validate-cold': 'validate, empty schema cache (1 run) ',
     };
     // Interleaved: every phase once per round, so a burst of load hits all of them alike.
-    const phases = ['yaml', 'js-yaml', 'validate-1', 'validate'];
+    const phases = ['yaml', 'js-yaml', 'validate-1', 'validate-2', 'validate'];
     for (let i = 0; i < runs; i++)
       for (const name of phases) {
         const r = await runPhase(name, dir);
