@@ -31,6 +31,27 @@ export function listYaml(dir: string, out: string[] = []): string[] {
   return out;
 }
 
+/**
+ * Runs a drift check (whole tree or scoped): a fleet that cannot be synthesized at head is one
+ * finding on the fleet, not an exception, so the rest of the review still reports.
+ */
+export function driftOrSynthFailure(check: () => Finding[]): Finding[] {
+  try {
+    return check();
+  } catch (err) {
+    return [
+      {
+        ruleId: 'policy-source',
+        severity: 'error',
+        file: 'fleet',
+        line: 0,
+        message: `cannot synthesize the fleet at head: ${err instanceof Error ? err.message : String(err)}`,
+        fix: 'run agent-canary synth locally and fix the reported problem',
+      },
+    ];
+  }
+}
+
 /** Argo CD settings as the existing dist/ was synthesized with. */
 export function argoSettings(distDir: string): {
   repoURL?: string;

@@ -19,7 +19,7 @@ import { loadResources } from './resources.js';
 import type { PullRequestOptions } from './options.js';
 import { sparsePullRequest } from './sparse.js';
 import { agentStates, trafficChanges } from './state.js';
-import { distDrift } from './drift.js';
+import { distDrift, driftOrSynthFailure } from './drift.js';
 import { askGate } from './gate.js';
 import { fleetAgents, pullRequestSafety } from './safety.js';
 import { removedExposure } from './exposure.js';
@@ -55,9 +55,9 @@ export async function validatePullRequest(
       if (s.mode === 'manual') baseWeights.set(id, s.canaryEnabled ? (s.weight ?? 0) : 0);
     const extra: Finding[] = [];
     if (opts.checkDrift !== false) {
-      try {
-        extra.push(
-          ...distDrift({
+      extra.push(
+        ...driftOrSynthFailure(() =>
+          distDrift({
             root,
             fleet: typeof opts.fleet === 'string' ? relative(root, resolve(opts.fleet)) : undefined,
             policies:
@@ -67,17 +67,8 @@ export async function validatePullRequest(
             repoURL: opts.repoURL,
             targetRevision: opts.targetRevision,
           }),
-        );
-      } catch (err) {
-        extra.push({
-          ruleId: 'policy-source',
-          severity: 'error',
-          file: 'fleet',
-          line: 0,
-          message: `cannot synthesize the fleet at head: ${err instanceof Error ? err.message : String(err)}`,
-          fix: 'run agent-canary synth locally and fix the reported problem',
-        });
-      }
+        ),
+      );
     }
     if (opts.gate) extra.push(...(await askGate(opts.gate, headResources, changes)));
     const fleetRel = typeof opts.fleet === 'string' ? relative(root, resolve(opts.fleet)) : 'fleet';

@@ -20,6 +20,7 @@ import { askGate } from './gate.js';
 import { pullRequestSafety } from './safety.js';
 import { removedExposure } from './exposure.js';
 import { scopedDrift } from './drift-scoped.js';
+import { driftOrSynthFailure } from './drift.js';
 import { changedPaths, isTopLevel, listAt, readAt, writeTree } from './changed.js';
 import { pullRequestScope } from './scope.js';
 import { loadResources } from './resources.js';
@@ -97,9 +98,9 @@ export async function sparsePullRequest(
     const baseFleet = loadFleetNamespaces(join(baseDir, fleet), namespaces);
     const extra: Finding[] = [];
     if (opts.checkDrift !== false && !headFleet.findings.length) {
-      try {
-        extra.push(
-          ...scopedDrift({
+      extra.push(
+        ...driftOrSynthFailure(() =>
+          scopedDrift({
             root,
             dist,
             fleet,
@@ -110,17 +111,8 @@ export async function sparsePullRequest(
             repoURL: opts.repoURL,
             targetRevision: opts.targetRevision,
           }),
-        );
-      } catch (err) {
-        extra.push({
-          ruleId: 'policy-source',
-          severity: 'error',
-          file: 'fleet',
-          line: 0,
-          message: `cannot synthesize the fleet at head: ${err instanceof Error ? err.message : String(err)}`,
-          fix: 'run agent-canary synth locally and fix the reported problem',
-        });
-      }
+        ),
+      );
     }
     if (opts.gate) extra.push(...(await askGate(opts.gate, headResources, changes)));
     const fleetAt = { base: byId(baseFleet.agents), head: byId(headFleet.agents) };
