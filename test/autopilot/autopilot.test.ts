@@ -5,8 +5,6 @@
  * to the commits' own times: nothing sleeps.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitRepo } from '../../src/gitops/repo.js';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,13 +14,13 @@ import {
   commitTime,
   events,
   git,
-  mlflowDb,
   pilot,
   seeded,
-  trackQueries,
+  startWorld,
   trailers,
+  type World,
 } from './fixtures.js';
-import { TestPrometheus } from './prometheus.js';
+import type { TestPrometheus } from './prometheus.js';
 
 const NS = 'team-a';
 // Per agent: stable and canary behaviour, and whether its evaluation holds up.
@@ -35,29 +33,18 @@ const AGENTS = {
   phoenix: { stable: 0.01, canary: 0.01, eval: true },
 } as const;
 
+let world: World | undefined;
 let prom: TestPrometheus;
 let root: string;
 let db: string;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'agent-canary-autopilot-'));
-  prom = new TestPrometheus();
-  for (const [name, b] of Object.entries(AGENTS)) {
-    prom.stable.set(NS, name, { errorRate: b.stable, latencyMs: 80 });
-    prom.canary.set(NS, `${name}-canary`, { errorRate: b.canary, latencyMs: 80 });
-  }
-  await prom.start();
-  db = join(root, 'mlflow.db');
-  mlflowDb(
-    db,
-    Object.entries(AGENTS).map(([name, b]) => ({ name, good: b.eval })),
-  );
-  await prom.waitFor(Object.keys(AGENTS).flatMap((n) => trackQueries(NS, n)));
+  world = await startWorld('agent-canary-autopilot-', NS, AGENTS);
+  ({ prom, root, db } = world);
 }, 120_000);
 
 afterAll(async () => {
-  await prom?.stop();
-  if (root) rmSync(root, { recursive: true, force: true });
+  await world?.close();
 });
 
 const MIN = 60_000;

@@ -7,12 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_ARGS } from '../cli-entry.js';
-import { events, git, mlflowDb, seeded, trackQueries, trailers } from './fixtures.js';
-import { TestPrometheus, until } from './prometheus.js';
+import { events, git, seeded, startWorld, trailers, type World } from './fixtures.js';
+import { until, type TestPrometheus } from './prometheus.js';
 
 const NS = 'team-c';
 const AGENTS = {
@@ -22,29 +20,18 @@ const AGENTS = {
 } as const;
 const NO_HOLDS = ['0s', '0s', '0s', '0s'];
 
+let world: World | undefined;
 let prom: TestPrometheus;
 let root: string;
 let db: string;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'agent-canary-autopilot-cli-'));
-  prom = new TestPrometheus();
-  for (const [name, b] of Object.entries(AGENTS)) {
-    prom.stable.set(NS, name, { errorRate: b.stable, latencyMs: 80 });
-    prom.canary.set(NS, `${name}-canary`, { errorRate: b.canary, latencyMs: 80 });
-  }
-  await prom.start();
-  db = join(root, 'mlflow.db');
-  mlflowDb(
-    db,
-    Object.entries(AGENTS).map(([name, b]) => ({ name, good: b.eval })),
-  );
-  await prom.waitFor(Object.keys(AGENTS).flatMap((n) => trackQueries(NS, n)));
+  world = await startWorld('agent-canary-autopilot-cli-', NS, AGENTS);
+  ({ prom, root, db } = world);
 }, 120_000);
 
 afterAll(async () => {
-  await prom?.stop();
-  if (root) rmSync(root, { recursive: true, force: true });
+  await world?.close();
 });
 
 interface Ran {

@@ -4,7 +4,8 @@
  * `mlflow.genai.evaluate()` leaves), and an autopilot wired to them with a hand-moved clock.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Assessor } from '../../src/autopilot/assess.js';
 import { Autopilot } from '../../src/autopilot/autopilot.js';
@@ -19,7 +20,7 @@ import { synthToRepo } from '../../src/gitops/synth-to-repo.js';
 import { buildSqliteStore } from '../../src/mlflow-standin/build.js';
 import { genaiEvaluation } from '../../src/mlflow-standin/writer.js';
 import { fleetFile, type AgentFixture } from '../gitops/fixtures.js';
-import type { TestPrometheus } from './prometheus.js';
+import { TestPrometheus } from './prometheus.js';
 
 /** Steps 5/10/25/50 holding 1m/2m/3m/4m; two failed checks roll back; errors judged against stable. */
 export function policy(holds: readonly string[] = ['1m', '2m', '3m', '4m']): string {
@@ -169,4 +170,53 @@ export function trackQueries(namespace: string, name: string): string[] {
     (w) =>
       `sum(rate(istio_requests_total{destination_workload_namespace="${namespace}",destination_workload="${w}"}[1m]))`,
   );
+}
+
+/** How a stand-in agent behaves: its tracks' error rates and whether its evaluation passes. */
+export interface AgentBehaviour {
+  readonly stable: number;
+  readonly canary: number;
+  readonly eval: boolean;
+}
+
+/** A temp folder, a real Prometheus scraping both tracks of every agent, and their `mlflow.db`. */
+export interface World {
+  readonly prom: TestPrometheus;
+  readonly root: string;
+  readonly db: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the world a test file's autopilots run in, and waits until Prometheus has a sample of
+ * every track query (so the first decision reads data, not an empty answer).
+ */
+export async function startWorld(
+  prefix: string,
+  namespace: string,
+  agents: Readonly<Record<string, AgentBehaviour>>,
+): Promise<World> {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const prom = new TestPrometheus();
+  for (const [name, b] of Object.entries(agents)) {
+    prom.stable.set(namespace, name, { errorRate: b.stable, latencyMs: 80 });
+    prom.canary.set(namespace, `${name}-canary`, { errorRate: b.canary, latencyMs: 80 });
+  }
+  const close = async () => {
+    await prom.stop();
+    rmSync(root, { recursive: true, force: true });
+  };
+  try {
+    await prom.start();
+    const db = join(root, 'mlflow.db');
+    mlflowDb(
+      db,
+      Object.entries(agents).map(([name, b]) => ({ name, good: b.eval })),
+    );
+    await prom.waitFor(Object.keys(agents).flatMap((n) => trackQueries(namespace, n)));
+    return { prom, root, db, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
