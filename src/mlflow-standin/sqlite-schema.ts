@@ -222,6 +222,8 @@ CREATE INDEX IF NOT EXISTS index_params_run_uuid ON params (run_uuid);
 CREATE INDEX IF NOT EXISTS index_tags_run_uuid ON tags (run_uuid);
 CREATE INDEX IF NOT EXISTS index_trace_request_metadata_request_id ON trace_request_metadata (request_id);
 CREATE INDEX IF NOT EXISTS index_assessments_trace_id ON assessments (trace_id);
+CREATE INDEX IF NOT EXISTS index_trace_info_experiment_id_timestamp_ms ON trace_info (experiment_id, timestamp_ms);
+CREATE INDEX IF NOT EXISTS index_trace_tags_request_id ON trace_tags (request_id);
 `;
 
 /** MLflow's other tables (registry, gateway, jobs, scorers, spans, ...): created empty. */

@@ -10,7 +10,7 @@ import { decodeUtf8 } from './load/read.js';
 import { loadFile } from './load/file.js';
 import { checkSchema } from './schema/check.js';
 import { SchemaRegistry } from './schema/registry.js';
-import { RULE_READ_KINDS } from './rules/index.js';
+import { ruleView } from './rules/index.js';
 import type { BatchReply, BatchRequest, WireResource, WorkerInit } from './parallel.js';
 
 const { init } = workerData as { init: WorkerInit };
@@ -29,11 +29,7 @@ async function check(request: BatchRequest): Promise<BatchReply> {
         docIndex: r.docIndex,
         line: r.line,
         basePath: r.basePath,
-        // What the rules read of it: the whole object for the kinds they inspect, else its
-        // identity and metadata (names, labels, annotations), which every rule may read.
-        object: RULE_READ_KINDS.has(String(r.object.kind))
-          ? r.object
-          : { apiVersion: r.object.apiVersion, kind: r.object.kind, metadata: r.object.metadata },
+        object: ruleView(r.object),
         list: done.list,
         status: done.status,
         checked: done.checked,

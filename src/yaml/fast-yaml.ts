@@ -561,27 +561,32 @@ function quoted(text: string, start: number): [string, number] {
   const end = endOfDouble(text, start);
   if (end < 0) fail('multi-line double-quoted scalar');
   const body = text.slice(start + 1, end);
-  if (!body.includes('\\')) return [body, end + 1];
-  let out = '';
-  for (let k = 0; k < body.length; k++) {
-    const ch = body[k]!;
-    if (ch !== '\\') {
-      out += ch;
-      continue;
-    }
-    const e = body[++k]!;
-    if (Object.prototype.hasOwnProperty.call(ESCAPES, e)) out += ESCAPES[e];
-    else if (e === 'x' || e === 'u' || e === 'U') {
+  let k = body.indexOf('\\');
+  if (k < 0) return [body, end + 1];
+  // Runs between escapes, joined once: `out += ch` per character would leave a chain of one
+  // rope node per character (32 bytes each) in every object that keeps the value, e.g. the
+  // JSON held in an env var, which the loaded objects keep until the rules have run.
+  const parts: string[] = [];
+  let from = 0;
+  while (k >= 0) {
+    if (k > from) parts.push(body.slice(from, k));
+    const e = body[k + 1]!;
+    if (Object.prototype.hasOwnProperty.call(ESCAPES, e)) {
+      parts.push(ESCAPES[e]!);
+      from = k + 2;
+    } else if (e === 'x' || e === 'u' || e === 'U') {
       const n = e === 'x' ? 2 : e === 'u' ? 4 : 8;
-      const hex = body.slice(k + 1, k + 1 + n);
+      const hex = body.slice(k + 2, k + 2 + n);
       if (hex.length !== n || !/^[0-9a-fA-F]+$/.test(hex)) fail('bad escape');
       const code = parseInt(hex, 16);
       // Surrogate halves and code points past U+10FFFF: let the `yaml` package decide.
       if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
         fail('escape outside Unicode scalars');
-      out += String.fromCodePoint(code);
-      k += n;
+      parts.push(String.fromCodePoint(code));
+      from = k + 2 + n;
     } else fail('unknown escape');
+    k = body.indexOf('\\', from);
   }
-  return [out, end + 1];
+  if (from < body.length) parts.push(body.slice(from));
+  return [parts.join(''), end + 1];
 }

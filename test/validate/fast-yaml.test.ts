@@ -21,6 +21,9 @@ const SAME = {
     'text: |\n  line1\n    indented\n\n  line3\n\nstrip: |-\n  x\nclip: | # c\n  y\n\n\nz: 1',
   escapes:
     'k: "esc\\t\\u00e9\\"q"\nu: http://x:80/a#frag\nv: a #c\nw: a#b\n"q k": 1\n\'single\': 2',
+  // Escapes at the start, the end, side by side and between runs (the JSON an env var holds).
+  escapeRuns:
+    'a: "\\"x\\"\\\\\\n"\nb: "[{\\"name\\": \\"k\\", \\"v\\": \\"\\x41\\U0001F600\\\\u\\"}]"\nc: "\\t"\nd: "tail\\\\"',
   flow: 'm:\n  - {name: a, value: "1"}\n  - [1, 2]\n  - {url: "http://h:1/p"}',
   quotesWithHash: 'x: "a # not comment"\ny: \'b # no\'',
   topScalar: 'just text',

@@ -39,6 +39,10 @@ interface DocSlice {
   readonly first: number;
   /** Exclusive end line index. */
   readonly end: number;
+  /** Offset in the text of the first line's first character. */
+  readonly from: number;
+  /** Offset in the text where the last line ends (before its line break). */
+  readonly to: number;
 }
 
 /**
@@ -50,7 +54,10 @@ interface DocSlice {
 function splitDocuments(lines: readonly string[]): DocSlice[] | undefined {
   const docs: DocSlice[] = [];
   let first = 0;
-  for (let i = 0; i < lines.length; i++) {
+  let from = 0;
+  // Offset of the line being looked at: line i starts at `at`.
+  let at = 0;
+  for (let i = 0; i < lines.length; i++, at += lines[i - 1]!.length + 1) {
     const line = lines[i]!;
     const c = line.charCodeAt(0);
     if (c === 37) return undefined;
@@ -60,10 +67,11 @@ function splitDocuments(lines: readonly string[]): DocSlice[] | undefined {
     if (start === '...') return undefined;
     const after = line.slice(4).trim();
     if (after && !after.startsWith('#')) return undefined;
-    docs.push({ first, end: i });
+    docs.push({ first, end: i, from, to: Math.max(from, at - 1) });
     first = i + 1;
+    from = at + line.length + 1;
   }
-  docs.push({ first, end: lines.length });
+  docs.push({ first, end: lines.length, from, to: Math.max(from, at - 1) });
   return docs;
 }
 
@@ -91,7 +99,7 @@ function readDocuments(
   const lines = text.split('\n');
   const split = splitDocuments(lines);
   const whole = split === undefined;
-  const slices: DocSlice[] = split ?? [{ first: 0, end: lines.length }];
+  const slices: DocSlice[] = split ?? [{ first: 0, end: lines.length, from: 0, to: text.length }];
   const docs: ReadDocument[] = [];
   let docIndex = 0;
   for (const slice of slices) {
@@ -108,7 +116,7 @@ function readDocuments(
       // Unsupported: outside the fast subset. RangeError: nesting deeper than the stack; the full
       // parser gets the document either way and reports what it makes of it.
       if (!(err instanceof Unsupported) && !(err instanceof RangeError)) throw err;
-      const parsed = parseFull(file, whole ? text : sliceText(lines, slice), lineOffset, findings);
+      const parsed = parseFull(file, whole ? text : sliceText(text, slice), lineOffset, findings);
       if (!parsed) continue;
       values = parsed.values;
       notes = parsed.notes;
@@ -125,13 +133,7 @@ function readDocuments(
       }
     }
     // One position source per document, shared by its objects and parsed only when asked.
-    const positions = new DocPositions(
-      whole ? text : undefined,
-      lines,
-      slice,
-      lineOffset,
-      startLine,
-    );
+    const positions = new DocPositions(text, slice, lineOffset, startLine);
     docs.push({ index, values, notes, reindented, startLine, positions });
   }
   return { docs, whole };
@@ -457,30 +459,28 @@ function containsItself(value: unknown, path: Set<object>, done: Set<object>): b
 
 const firstLine = (s: string) => s.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 
-/** A document's text, from its lines. */
-function sliceText(lines: readonly string[], slice: DocSlice): string {
-  return lines.slice(slice.first, slice.end).join('\n');
+/** A document's text: its lines, without the line break after the last one. */
+function sliceText(text: string, slice: DocSlice): string {
+  return text.slice(slice.from, slice.to);
 }
 
 /**
  * Where a document's fields sit: built for every document, but the text is only re-parsed with
- * positions the first time a finding asks (clean input never pays for it).
+ * positions the first time a finding asks (clean input never pays for it). It keeps the file's
+ * text and two offsets, not the split lines: the loaded objects keep this until the rules have
+ * run, and an array of line strings per file is about 2 KB more per file on the heap.
  */
 class DocPositions {
   private locator: Locator | undefined;
   constructor(
-    private readonly wholeText: string | undefined,
-    private readonly lines: readonly string[],
+    private readonly text: string,
     private readonly slice: DocSlice,
     private readonly lineOffset: number,
     private readonly startLine: number,
   ) {}
 
   line(docNo: number, path: readonly (string | number)[]): number {
-    this.locator ??= new Locator(
-      this.wholeText ?? sliceText(this.lines, this.slice),
-      this.lineOffset,
-    );
+    this.locator ??= new Locator(sliceText(this.text, this.slice), this.lineOffset);
     return this.locator.line(docNo, path, this.startLine);
   }
 }

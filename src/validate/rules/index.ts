@@ -63,4 +63,15 @@ export const RULE_READ_KINDS: ReadonlySet<string> = new Set([
   'Application',
 ]);
 
+/**
+ * What the rules stage keeps of a schema-checked object: the whole object for the kinds some rule
+ * inspects, else its identity and metadata (names, labels, annotations), which every rule may
+ * read. The rest is dropped as soon as the object is checked, so it never outlives its file.
+ */
+export function ruleView(object: Record<string, unknown>): Record<string, unknown> {
+  return RULE_READ_KINDS.has(String(object.kind))
+    ? object
+    : { apiVersion: object.apiVersion, kind: object.kind, metadata: object.metadata };
+}
+
 export type { Rule, RuleContext, AgentView, LiveCanary } from './context.js';
