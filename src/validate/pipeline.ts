@@ -64,6 +64,18 @@ export interface Extra {
   readonly changes?: readonly TrafficChange[];
   /** The fleet as the caller already read it (PR mode reads only the namespaces in scope). */
   readonly fleet?: LoadedFleet;
+  /**
+   * What the caller derives from the head's objects once this pipeline has read them (PR mode:
+   * the traffic changes and base weights), so the head is parsed once; called before the rules.
+   */
+  readonly fromHead?: (resources: readonly Resource[]) => Promise<FromHead>;
+}
+
+/** What `Extra.fromHead` adds: findings and changes, and the base weights the rules compare with. */
+export interface FromHead {
+  readonly findings?: readonly Finding[];
+  readonly changes?: readonly TrafficChange[];
+  readonly baseWeights?: ReadonlyMap<string, number>;
 }
 
 export async function runPipeline(
@@ -116,6 +128,9 @@ export async function runPipeline(
   const stage: CheckedFiles =
     (await inWorkers) ?? (await checkInProcess(inputs, registry, skip, opts));
   const { resources, perResource, status, checked } = stage;
+  const late: FromHead = extra.fromHead ? await extra.fromHead(resources) : {};
+  const baseWeights = late.baseWeights ?? opts.baseWeights;
+  const extraFindings = [...(extra.findings ?? []), ...(late.findings ?? [])];
   const fileFindings: Finding[] = [...inputFindings, ...stage.fileFindings];
 
   if (!resources.length && !fileFindings.length) {
@@ -146,7 +161,7 @@ export async function runPipeline(
   if (opts.rules !== false && checked.length) {
     const policyFor = policyResolver(opts, setup, fleet);
     const live = opts.live ? loadLive(opts.live, setup) : new Map<string, LiveCanary>();
-    const ctx = createContext(checked, { policyFor, live, baseWeights: opts.baseWeights }, (r, f) =>
+    const ctx = createContext(checked, { policyFor, live, baseWeights }, (r, f) =>
       perResource.get(r)!.push(f),
     );
     for (const rule of allRules) runRule(rule, ctx, setup);
@@ -179,7 +194,7 @@ export async function runPipeline(
   // Findings about no single resource still get a result, so junit and the counts show them.
   for (const f of setup)
     results.push({ file: f.file, line: f.line, status: 'error', findings: [f] });
-  for (const f of [...fleetFindings, ...(extra.findings ?? [])])
+  for (const f of [...fleetFindings, ...extraFindings])
     results.push({
       file: f.file,
       line: f.line,
@@ -193,12 +208,12 @@ export async function runPipeline(
     ...fileFindings,
     ...resources.flatMap((r) => perResource.get(r)!),
     ...fleetFindings,
-    ...(extra.findings ?? []),
+    ...extraFindings,
   ].sort(byLocation);
   const report = buildReport(
     results,
     findings,
-    extra.changes ?? [],
+    [...(extra.changes ?? []), ...(late.changes ?? [])],
     inputs.length,
     opts.failOnWarn ?? false,
     resources.length,

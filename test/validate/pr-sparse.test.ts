@@ -8,7 +8,7 @@
  * namespace the pull request does not touch is not read (that is what makes it fast).
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -168,6 +168,65 @@ describe('validate --base reads only what the pull request affects', () => {
     expect(at('canary-weight-bounds')).toContain(
       'team-research/research-assistant/Agent.research-assistant.yaml',
     );
+  });
+
+  it('an agent deleted (fleet file and dist/ folder): removed, as in the whole tree', async () => {
+    rmSync(join(repo, 'fleet/team-support/triage-agent.yaml'));
+    rmSync(join(repo, 'dist/team-support/triage-agent'), { recursive: true });
+    synth();
+    commit('delete triage-agent');
+    const { sparse } = await both();
+    expect(sparse.changes.map((c) => `${c.agent} ${c.kind}`)).toEqual([
+      'team-support/triage-agent removed',
+    ]);
+    expect(sparse.exitCode).toBe(0);
+  });
+
+  it('an unchanged agent beside a changed one keeps its base weight (no step skipped from 0)', async () => {
+    // research-assistant runs at 25 % and does not change; only summarizer's file does. The
+    // base's objects of unchanged files are the head's: its base weight is 25, not missing.
+    edit('fleet/team-research/summarizer.yaml', (t) =>
+      t.replace('one-page brief.', 'one-page brief, in English.'),
+    );
+    synth();
+    commit('summarizer description');
+    const { sparse } = await both();
+    expect(rules(sparse)).not.toContain('manual-weight-step');
+    expect(sparse.changes).toEqual([]);
+    expect(sparse.exitCode).toBe(0);
+  });
+
+  it('uncommitted edits, an untracked agent and a git-ignored manifest: as in the whole tree', async () => {
+    // Staged: support-bot 10 -> 50 (skips 25); untracked: a new agent; ignored: a stray manifest
+    // that Git never had, so it is not at base either. (An empty commit: the base is HEAD~1.)
+    commit('nothing yet');
+    edit('fleet/team-support/support-bot.yaml', (t) => t.replace(/^(\s+weight: )10$/m, '$150'));
+    writeFileSync(
+      join(repo, 'fleet/team-support/helper-bot.yaml'),
+      readFileSync(join(repo, 'fleet/team-support/triage-agent.yaml'), 'utf8').replace(
+        /name: triage-agent/,
+        'name: helper-bot',
+      ),
+    );
+    synth();
+    git('add', 'fleet/team-support/support-bot.yaml');
+    writeFileSync(join(repo, '.gitignore'), 'dist/team-support/ignored/\n');
+    mkdirSync(join(repo, 'dist/team-support/ignored'));
+    writeFileSync(
+      join(repo, 'dist/team-support/ignored/Agent.ghost-agent.yaml'),
+      readFileSync(
+        join(repo, 'dist/team-support/triage-agent/Agent.triage-agent.yaml'),
+        'utf8',
+      ).replace(/name: triage-agent/, 'name: ghost-agent'),
+    );
+    git('add', '.gitignore');
+    const { sparse } = await both();
+    expect(rules(sparse)).toEqual(expect.arrayContaining(['dist-drift', 'manual-weight-step']));
+    expect(sparse.changes.map((c) => `${c.agent} ${c.kind}`)).toEqual([
+      'team-support/ghost-agent added',
+      'team-support/helper-bot added',
+      'team-support/support-bot weight',
+    ]);
   });
 
   it('a problem on the base in an untouched namespace is not read again', async () => {

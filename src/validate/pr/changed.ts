@@ -1,24 +1,44 @@
 /**
  * What a pull request touched, read from Git without unpacking the base revision: the paths that
- * differ between the base commit and the working tree (`git diff --name-only`, untracked files
- * from `git ls-files --others`), the base's file list under some folders (`git ls-tree`), and
- * the base's bytes of exactly those paths (`git cat-file --batch`, one process for all of them).
+ * differ between the base commit and the working tree (`git diff --name-status`, untracked files
+ * from `git ls-files --others`, both walking the working tree at once), the base's file list
+ * under some folders (`git ls-tree`), and the base's bytes of exactly the changed paths there
+ * (`git cat-file --batch`, one process for all of them; nothing is written to disk).
  * Renames are a deletion and an addition (`--no-renames`), so both paths count as touched.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { gitOutput, GitRefError } from './git.js';
 
 const splitZ = (out: string) => out.split('\0').filter(Boolean);
 
-/** Repository-relative paths (with `/`) changed between `commit` and the working tree, sorted. */
-export async function changedPaths(root: string, commit: string): Promise<string[]> {
+/**
+ * How a path differs between the base commit and the working tree: `A` added (or untracked),
+ * `D` deleted, `M` modified (any other status letter of `git diff` counts as modified).
+ */
+export type ChangeStatus = 'A' | 'D' | 'M';
+
+/**
+ * Repository-relative paths (with `/`) changed between `commit` and the working tree, sorted,
+ * with their status. `--name-status -z` prints `<letter>\0<path>\0` per path.
+ */
+export async function changedPaths(
+  root: string,
+  commit: string,
+): Promise<Map<string, ChangeStatus>> {
   const [diff, untracked] = await Promise.all([
-    gitOutput(root, ['diff', '--name-only', '--no-renames', '--no-ext-diff', '-z', commit, '--']),
+    gitOutput(root, ['diff', '--name-status', '--no-renames', '--no-ext-diff', '-z', commit, '--']),
     gitOutput(root, ['ls-files', '--others', '--exclude-standard', '-z']),
   ]);
-  return [...new Set([...splitZ(diff), ...splitZ(untracked)])].sort();
+  const found = new Map<string, ChangeStatus>();
+  const fields = diff.split('\0');
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const letter = fields[i]!;
+    const path = fields[i + 1]!;
+    if (!letter || !path) continue;
+    found.set(path, letter === 'A' || letter === 'D' ? letter : 'M');
+  }
+  for (const p of splitZ(untracked)) found.set(p, 'A');
+  return new Map([...found].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
 }
 
 /** Whether `root` is the top of its work tree (paths from Git are then relative to it). */
@@ -85,13 +105,4 @@ export function readAt(
     });
     git.stdin.end(asked.map((p) => `${commit}:${p}\n`).join(''));
   });
-}
-
-/** Writes `files` (repository-relative path -> bytes) under `dir`, as the base's sparse tree. */
-export function writeTree(dir: string, files: ReadonlyMap<string, Buffer>): void {
-  for (const [p, bytes] of files) {
-    const target = join(dir, p);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, bytes);
-  }
 }

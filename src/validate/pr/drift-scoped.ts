@@ -15,7 +15,7 @@ import { synthesizeAgents, synthesizeShared, type AgentSummary } from '../../syn
 import { gateSecretFromEnv } from '../../synth/gate-token.js';
 import { loadClusterConfig } from '../../config/load.js';
 import type { Finding } from '../types.js';
-import { argoSettings, compareTree, listYaml } from './drift.js';
+import { argoSettings, compareTree, listYaml } from './drift-compare.js';
 import { get } from '../rules/context.js';
 
 export interface ScopedDriftOptions {

@@ -16,7 +16,8 @@ import { lineOf } from './locate.js';
 
 export interface ExposureInput {
   readonly root: string;
-  readonly baseDir: string;
+  /** The cluster settings at the base revision (`clusterAt`; undefined: unreadable). */
+  readonly baseCluster: ClusterConfig | undefined;
   /** Fleet folder, relative to the root. */
   readonly fleet: string;
   readonly base: ReadonlyMap<string, FleetAgent>;
@@ -31,7 +32,8 @@ interface Exposure {
   readonly gatewayKey: 'gateways' | 'gatewayRefs';
 }
 
-function clusterAt(dir: string): ClusterConfig | undefined {
+/** The cluster settings of the repository in `dir`; undefined when they cannot be read. */
+export function clusterAt(dir: string): ClusterConfig | undefined {
   try {
     return loadClusterConfig(dir);
   } catch {
@@ -62,7 +64,7 @@ function exposureOf(a: FleetAgent, cluster: ClusterConfig | undefined): Exposure
 
 export function removedExposure(input: ExposureInput): Finding[] {
   const findings: Finding[] = [];
-  const baseCluster = clusterAt(input.baseDir);
+  const { baseCluster } = input;
   const headCluster = clusterAt(input.root);
   for (const [id, h] of input.head) {
     const b = input.base.get(id);

@@ -19,10 +19,10 @@ import { loadResources } from './resources.js';
 import type { PullRequestOptions } from './options.js';
 import { sparsePullRequest } from './sparse.js';
 import { agentStates, trafficChanges } from './state.js';
-import { distDrift, driftOrSynthFailure } from './drift.js';
+import { driftOrSynthFailure } from './drift-compare.js';
 import { askGate } from './gate.js';
-import { fleetAgents, pullRequestSafety } from './safety.js';
-import { removedExposure } from './exposure.js';
+import { fleetAgents, policiesAt, pullRequestSafety } from './safety.js';
+import { clusterAt, removedExposure } from './exposure.js';
 
 export type { PullRequestOptions } from './options.js';
 
@@ -55,6 +55,8 @@ export async function validatePullRequest(
       if (s.mode === 'manual') baseWeights.set(id, s.canaryEnabled ? (s.weight ?? 0) : 0);
     const extra: Finding[] = [];
     if (opts.checkDrift !== false) {
+      // The generator (cdk8s, the constructs) is loaded only for a drift check.
+      const { distDrift } = await import('./drift.js');
       extra.push(
         ...driftOrSynthFailure(() =>
           distDrift({
@@ -81,14 +83,19 @@ export async function validatePullRequest(
     extra.push(
       ...(await pullRequestSafety({
         root,
-        baseDir: base.dir,
         baseCommit: base.commit,
         fleet: fleetRel,
-        policies: policiesRel,
+        basePolicies: policiesAt(join(base.dir, policiesRel)),
+        headPolicies: policiesAt(join(root, policiesRel)),
         now: (opts.now ?? Date.now)(),
         ...fleetAt,
       })),
-      ...removedExposure({ root, baseDir: base.dir, fleet: fleetRel, ...fleetAt }),
+      ...removedExposure({
+        root,
+        baseCluster: clusterAt(base.dir),
+        fleet: fleetRel,
+        ...fleetAt,
+      }),
     );
     const inRoot = (name: string) => (existsSync(join(root, name)) ? join(root, name) : undefined);
     const { report } = await runPipeline(

@@ -27,13 +27,12 @@ import { lineOf } from './locate.js';
 export interface SafetyInput {
   /** The head working tree (repository root). */
   readonly root: string;
-  /** The base revision's files, unpacked. */
-  readonly baseDir: string;
   readonly baseCommit: string;
   /** Fleet folder, relative to the root. */
   readonly fleet: string;
-  /** Policies folder, relative to the root. */
-  readonly policies: string;
+  /** The policies at the base revision and at head (`policiesAt`; undefined: unreadable). */
+  readonly basePolicies: ReadonlyMap<string, Policy> | undefined;
+  readonly headPolicies: ReadonlyMap<string, Policy> | undefined;
   /** Now, Unix milliseconds (holds are measured up to it). */
   readonly now: number;
   /** The fleet agents at base and head (`fleetAgents`), by id. */
@@ -64,7 +63,8 @@ export function fleetAgents(dir: string): Map<string, FleetAgent> {
   }
 }
 
-function policiesAt(dir: string): ReadonlyMap<string, Policy> | undefined {
+/** The policies in `dir`, or undefined when they cannot be read (the pipeline reports that). */
+export function policiesAt(dir: string): ReadonlyMap<string, Policy> | undefined {
   try {
     return loadPolicies(dir);
   } catch {
@@ -131,8 +131,7 @@ function fmt(ms: number): string {
 export async function pullRequestSafety(input: SafetyInput): Promise<Finding[]> {
   const findings: Finding[] = [];
   const { base, head } = input;
-  const basePolicies = policiesAt(join(input.baseDir, input.policies));
-  const headPolicies = policiesAt(join(input.root, input.policies));
+  const { basePolicies, headPolicies } = input;
   for (const [id, h] of head) {
     const b = base.get(id);
     if (!b) continue;
