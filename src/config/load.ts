@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { cachedValidator } from '../package/compiled-schema.js';
 import { LocatedError } from '../errors/located.js';
 import { parseSingleMapping } from '../yaml/single-document.js';
 import { schemaErrors } from '../yaml/schema-errors.js';
@@ -16,19 +17,20 @@ import type { ClusterConfig } from './types.js';
 /** A cluster configuration file that cannot be used. */
 export class ConfigError extends LocatedError {}
 
-let validate: ReturnType<Ajv['compile']> | undefined;
+/** Built on the first file read, through the compiled-schema cache (src/package/compiled-schema.ts). */
+let validate: ValidateFunction | undefined;
 
 type Spec = { [K in keyof ClusterConfig]?: Record<string, unknown> };
 
 /** Parses the text of a configuration file; `file` is the path shown in errors. */
 export function parseClusterConfig(file: string, text: string): ClusterConfig {
   const { source, data } = parseSingleMapping(file, text, ConfigError, 'ClusterConfig');
-  if (!validate) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-    for (const keyword of ['x-allowed', 'x-fix', 'x-problem'])
-      ajv.addKeyword({ keyword, schemaType: 'string' });
-    validate = ajv.compile(clusterConfigSchema);
-  }
+  validate ??= cachedValidator({
+    name: 'config-schema',
+    schema: clusterConfigSchema,
+    options: { allErrors: true, verbose: true, strict: true },
+    keywords: ['x-allowed', 'x-fix', 'x-problem'],
+  });
   if (!validate(data))
     throw schemaErrors(source, (validate.errors ?? []) as ErrorObject[], ConfigError)[0]!;
   const spec = (data['spec'] ?? {}) as Spec;

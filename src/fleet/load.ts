@@ -6,13 +6,12 @@
  * modes) -> JSON schema (ajv, `schema.ts`) -> rules over the whole file (`rules.ts`) -> the Agent
  * resource rebuilt in a fixed key order, without the `rollout` key.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, type Dirent } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { outsideReason, OutsideError, readFileInside } from '../fs/inside.js';
-import { createRequire } from 'node:module';
 import { join, posix } from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { DEFAULT_CACHE_DIR } from '../package/cache-dir.js';
+import { cachedValidator } from '../package/compiled-schema.js';
 import { LocatedError, type Location, type ProblemDetails } from '../errors/located.js';
 import { parseSingleMapping } from '../yaml/single-document.js';
 import { schemaErrors } from '../yaml/schema-errors.js';
@@ -41,48 +40,16 @@ export interface FleetFileCheck {
 
 const AJV_OPTIONS = { allErrors: true, verbose: true, strict: true, allowUnionTypes: true } as const;
 
-/** Where compiled schema code is kept between runs (the user's cache directory). */
-const DEFAULT_SCHEMA_CACHE = DEFAULT_CACHE_DIR;
-const requireHere = createRequire(import.meta.url);
-
-function compileFleetSchema(source: boolean): { ajv: Ajv; validate: ValidateFunction } {
-  const ajv = new Ajv({ ...AJV_OPTIONS, code: { source } });
-  ajv.addKeyword({ keyword: 'x-allowed', schemaType: 'string' });
-  ajv.addKeyword({ keyword: 'x-fix', schemaType: 'string' });
-  ajv.addKeyword({ keyword: 'x-problem', schemaType: 'string' });
-  return { ajv, validate: ajv.compile(fleetFileSchema) };
-}
-
 /**
  * The fleet file validator. Compiling the schema costs ajv about 0.12 s of every CLI run, so the
- * generated code (ajv's standalone output, the same function ajv would build) is kept in
- * `fleet-schema-<hash>.cjs` in the user's cache directory (src/cache-dir.ts), keyed by the schema, the options and
- * the ajv version; a missing, unreadable or broken cache file means compiling as before.
+ * generated code is kept in `fleet-schema-<hash>.cjs` in the user's cache directory
+ * (src/package/compiled-schema.ts); a missing or broken cache file means compiling as before.
  */
-export function loadFleetValidator(cacheDir: string = DEFAULT_SCHEMA_CACHE): ValidateFunction {
-  const ajvVersion = (requireHere('ajv/package.json') as { version: string }).version;
-  const key = createHash('sha256').update(JSON.stringify([ajvVersion, AJV_OPTIONS, fleetFileSchema])).digest('hex').slice(0, 16);
-  const file = join(cacheDir, `fleet-schema-${key}.cjs`);
-  try {
-    const mod: { exports: unknown } = { exports: {} };
-    new Function('require', 'module', 'exports', readFileSync(file, 'utf8'))(requireHere, mod, mod.exports);
-    const validate = (mod.exports as { default?: unknown }).default ?? mod.exports;
-    if (typeof validate === 'function') return validate as ValidateFunction;
-  } catch {
-    // no cache yet, or an unusable one: compile
-  }
-  const { ajv, validate } = compileFleetSchema(true);
-  try {
-    mkdirSync(cacheDir, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    // Loaded only on a cache miss.
-    const standaloneCode = requireHere('ajv/dist/standalone') as (ajv: Ajv, fn: ValidateFunction) => string;
-    writeFileSync(tmp, standaloneCode(ajv, validate));
-    renameSync(tmp, file);
-  } catch {
-    // read-only install: compile on every run
-  }
-  return validate;
+export function loadFleetValidator(cacheDir: string = DEFAULT_CACHE_DIR): ValidateFunction {
+  return cachedValidator(
+    { name: 'fleet-schema', schema: fleetFileSchema, options: AJV_OPTIONS, keywords: ['x-allowed', 'x-fix', 'x-problem'] },
+    cacheDir,
+  );
 }
 
 const validateFile = loadFleetValidator();

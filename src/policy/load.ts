@@ -9,7 +9,8 @@
 import { readdirSync } from 'node:fs';
 import { OutsideError, readFileInside } from '../fs/inside.js';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { cachedValidator } from '../package/compiled-schema.js';
 import { Document, LineCounter } from 'yaml';
 import { LocatedError } from '../errors/located.js';
 import { fieldPath, type PathSegment } from '../yaml/path.js';
@@ -26,13 +27,28 @@ import type { Policy, PolicySpec } from './types.js';
 export class PolicyError extends LocatedError {}
 
 // `optimize: false`: ajv's code optimization passes cost more than half of compiling these two
-// schemas at every CLI start (measured 150-300 ms -> 90-105 ms here); they validate a handful of
-// small policy documents, where the unoptimized code's speed does not show.
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, code: { optimize: false } });
-for (const keyword of ['x-allowed', 'x-fix', 'x-problem'])
-  ajv.addKeyword({ keyword, schemaType: 'string' });
-const validatePolicyFile = ajv.compile(policyFileSchema);
-const validateSpec = ajv.compile(policySpecSchema);
+// schemas (measured 150-300 ms -> 90-105 ms here); they validate a handful of small policy
+// documents, where the unoptimized code's speed does not show. The compiled code is kept in the
+// user's cache directory (src/package/compiled-schema.ts), and each validator is built on its
+// first use: most agents have no overrides, so most runs never need `validateSpec`.
+const AJV_OPTIONS = { allErrors: true, verbose: true, strict: true, code: { optimize: false } };
+const KEYWORDS = ['x-allowed', 'x-fix', 'x-problem'];
+let fileValidator: ValidateFunction | undefined;
+let specValidator: ValidateFunction | undefined;
+const policyFileValidator = (): ValidateFunction =>
+  (fileValidator ??= cachedValidator({
+    name: 'policy-schema',
+    schema: policyFileSchema,
+    options: AJV_OPTIONS,
+    keywords: KEYWORDS,
+  }));
+const policySpecValidator = (): ValidateFunction =>
+  (specValidator ??= cachedValidator({
+    name: 'policy-spec-schema',
+    schema: policySpecSchema,
+    options: AJV_OPTIONS,
+    keywords: KEYWORDS,
+  }));
 
 const sources = new WeakMap<Policy, YamlSource>();
 const POLICY_EXT = /\.ya?ml$/;
@@ -43,8 +59,9 @@ const POLICY_EXT = /\.ya?ml$/;
  */
 export function parsePolicyFile(file: string, text: string): Policy {
   const { source, data } = parseSingleMapping(file, text, PolicyError, 'RolloutPolicy');
-  if (!validatePolicyFile(data)) {
-    throw schemaErrors(source, (validatePolicyFile.errors ?? []) as ErrorObject[], PolicyError)[0]!;
+  const validateFile = policyFileValidator();
+  if (!validateFile(data)) {
+    throw schemaErrors(source, (validateFile.errors ?? []) as ErrorObject[], PolicyError)[0]!;
   }
   const name = (data['metadata'] as { name: string }).name;
   const stem = (file.split(/[\\/]/).pop() ?? file).replace(POLICY_EXT, '');
@@ -171,6 +188,7 @@ export function resolvePolicy(
   }
   const overrides = agent.rollout.overrides;
   if (overrides === undefined || Object.keys(overrides).length === 0) return policy.spec;
+  const validateSpec = policySpecValidator();
   if (!validateSpec(overrides)) {
     throw schemaErrors(fleetSource, (validateSpec.errors ?? []) as ErrorObject[], PolicyError, {
       prefix: ['rollout', 'overrides'],

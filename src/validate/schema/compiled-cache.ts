@@ -15,12 +15,11 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Ajv, _, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { Ajv, ValidateFunction } from 'ajv';
 import { DEFAULT_CACHE_DIR } from '../../package/cache-dir.js';
 
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
-  addFormatsModule) as (ajv: Ajv) => Ajv;
+// ajv and ajv-formats (about 70 modules) are loaded on the first cache miss only: a run whose
+// schemas are all cached (`canary weight` checking one agent's output) never loads them.
 const requireHere = createRequire(import.meta.url);
 
 /** The user's cache directory, beside the fleet loader's cache. */
@@ -64,8 +63,11 @@ export class SchemaCompiler {
   private get ajv(): Ajv {
     if (!this.ajvInstance) {
       // Standalone code refers to ajv-formats' functions by this expression (loaded by `require`).
+      const { Ajv: AjvClass, _ } = requireHere('ajv') as typeof import('ajv');
+      const formatsModule = requireHere('ajv-formats') as { default?: unknown };
+      const addFormats = (formatsModule.default ?? formatsModule) as (ajv: Ajv) => Ajv;
       const formats = _`require("ajv-formats/dist/formats").fullFormats`;
-      this.ajvInstance = new Ajv({
+      this.ajvInstance = new AjvClass({
         ...AJV_OPTIONS,
         code: { source: this.cacheDir !== false, formats },
       });
