@@ -104,7 +104,7 @@ export function loadFleetNamespaces(root: string, namespaces: readonly string[])
   const byId = new Map<string, FleetAgent>();
   let scan;
   try {
-    scan = scanFleet(root);
+    scan = scanFleet(root, wanted);
   } catch (err) {
     if (err instanceof LocatedError)
       return { root, agents: [], findings: [fleetFileFinding(root, err)] };

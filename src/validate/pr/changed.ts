@@ -57,19 +57,37 @@ export async function listAt(
   return splitZ(out);
 }
 
-/**
- * The bytes of `paths` at `commit` (paths missing there are left out). One `git cat-file --batch`
- * reads them all: `<commit>:<path>` per line in, `<oid> blob <size>\n<bytes>\n` or
- * `<name> missing\n` out.
- */
-export function readAt(
+/** The bytes of `paths` at `commit` (paths missing there are left out): `readObjects` of `<commit>:<path>`. */
+export async function readAt(
   root: string,
   commit: string,
   paths: readonly string[],
 ): Promise<Map<string, Buffer>> {
-  const result = new Map<string, Buffer>();
   const asked = paths.filter((p) => !p.includes('\n'));
-  if (!asked.length) return Promise.resolve(result);
+  const found = await readObjects(
+    root,
+    asked.map((p) => `${commit}:${p}`),
+  );
+  const result = new Map<string, Buffer>();
+  asked.forEach((p, i) => {
+    const bytes = found[i];
+    if (bytes) result.set(p, bytes);
+  });
+  return result;
+}
+
+/**
+ * The blobs named `specs` (`<commit>:<path>`; undefined for one missing or not a blob). One
+ * `git cat-file --batch` reads them all: a name per line in, `<oid> blob <size>\n<bytes>\n` or
+ * `<name> missing\n` out.
+ */
+export function readObjects(
+  root: string,
+  specs: readonly string[],
+): Promise<(Buffer | undefined)[]> {
+  const result: (Buffer | undefined)[] = specs.map(() => undefined);
+  // A name with a newline would end its request line early: read nothing rather than misread.
+  if (!specs.length || specs.some((p) => p.includes('\n'))) return Promise.resolve(result);
   return new Promise((resolve, reject) => {
     const git = spawn('git', ['cat-file', '--batch'], {
       cwd: root,
@@ -87,7 +105,7 @@ export function readAt(
       }
       const out = Buffer.concat(chunks);
       let at = 0;
-      for (const p of asked) {
+      for (let i = 0; i < specs.length; i++) {
         const eol = out.indexOf(10, at);
         if (eol < 0) break;
         const header = out.subarray(at, eol).toString('utf8');
@@ -95,7 +113,7 @@ export function readAt(
         const m = / (blob|tree|commit|tag) (\d+)$/.exec(header);
         if (!m) continue; // `<name> missing`
         const size = Number(m[2]);
-        if (m[1] === 'blob') result.set(p, out.subarray(at, at + size));
+        if (m[1] === 'blob') result[i] = out.subarray(at, at + size);
         at += size + 1;
       }
       resolve(result);
@@ -103,6 +121,6 @@ export function readAt(
     git.stdin.on('error', () => {
       // git exited early; its exit code says why
     });
-    git.stdin.end(asked.map((p) => `${commit}:${p}\n`).join(''));
+    git.stdin.end(specs.map((p) => `${p}\n`).join(''));
   });
 }

@@ -6,6 +6,7 @@
  * the hold can only look shorter there, never longer: the check errs on the side of refusing.
  */
 import { parse } from 'yaml';
+import { readObjects } from './changed.js';
 import { gitOutput } from './git.js';
 
 /** How far back the walk goes: a weight unchanged for more commits than this is old enough. */
@@ -69,10 +70,15 @@ export async function weightSetAt(
       const [sha, ct] = l.split(' ');
       return { commit: sha!, time: Number(ct) * 1000 };
     });
+  // The file at every commit of the walk, in one `git cat-file --batch` (not a process each).
+  const texts = await readObjects(
+    repo,
+    commits.map((c) => `${c.commit}:${file}`),
+  ).catch(() => commits.map(() => undefined));
   let target: CanaryState | undefined;
   let found: WeightSet | undefined;
-  for (const c of commits) {
-    const text = await gitOutput(repo, ['show', `${c.commit}:${file}`]).catch(() => undefined);
+  for (const [i, c] of commits.entries()) {
+    const text = texts[i]?.toString('utf8');
     const state = text === undefined ? undefined : canaryState(text);
     if (target === undefined) {
       if (!state) return undefined;
